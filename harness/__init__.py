@@ -1,0 +1,1 @@
+"""Braze SDK emulator and QA test harness."""

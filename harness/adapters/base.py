@@ -1,0 +1,109 @@
+"""The app adapter: how QA suites drive "the app" without knowing which app it is.
+
+The suites only talk to an ``AppAdapter``. To run them against your own staging app,
+write one subclass that performs each action the way a user of that app would (tap the
+login button, fill the profile form, ...). The bundled ``WebDemoAdapter``
+(``devices/web_demo/adapter.py``) is the reference implementation.
+
+Actions return what the SDK answered when the app can tell (``True``/``False`` from the
+Braze setter), else ``None``. Input the app itself rejects should raise an exception.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, Literal, Self, get_args
+
+AttributeKind = Literal[
+    "auto", "string", "number", "boolean", "date", "array", "object", "object-merge",
+    "increment", "add-to-array", "remove-from-array", "location", "null",
+]
+"""How ``set_custom_attribute`` applies its value (Braze call it maps to):
+
+- ``auto``: from the Python type (bool, int/float, str, datetime, list, dict, None)
+- ``string`` / ``number`` / ``boolean`` / ``date`` / ``array`` / ``object``: ``setCustomUserAttribute``
+- ``object-merge``: ``setCustomUserAttribute(key, obj, merge=True)`` (nested attribute merge, ``ncam``)
+- ``increment``: ``incrementCustomUserAttribute`` (value: a number, ``None`` = 1)
+- ``add-to-array`` / ``remove-from-array``: ``addToCustomAttributeArray`` / ``removeFromCustomAttributeArray``
+- ``location``: ``setCustomLocationAttribute``; value ``(lat, lon)``, ``{"latitude", "longitude"}`` or ``None`` (remove)
+- ``null``: unset the attribute
+"""
+
+ATTRIBUTE_KINDS: tuple[str, ...] = get_args(AttributeKind)
+
+STANDARD_PROFILE_FIELDS: tuple[str, ...] = (
+    "first_name", "last_name", "email", "gender", "dob", "country", "home_city", "language",
+    "phone", "email_subscribe", "push_subscribe",
+)
+"""Keyword names accepted by ``set_profile`` (wire names of Braze's standard attributes)."""
+
+
+class AppAdapter(ABC):
+    """One running instance of the app under test, with the Braze SDK inside it."""
+
+    @abstractmethod
+    def launch(self) -> None:
+        """Start (or open) the app and wait until the SDK is initialised."""
+
+    @abstractmethod
+    def login(self, user_id: str) -> bool | None:
+        """Log in as ``user_id`` the way the app does it (ends up in ``changeUser``)."""
+
+    @abstractmethod
+    def logout(self) -> bool | None:
+        """Log out in the app. Braze guidance: apps do not call ``changeUser`` on logout."""
+
+    @abstractmethod
+    def set_profile(self, **standard_fields: str) -> Mapping[str, bool] | None:
+        """Set standard attributes, e.g. ``set_profile(first_name="Ada", email="ada@example.com")``.
+
+        Names: ``STANDARD_PROFILE_FIELDS``; ``dob`` as ``"YYYY-MM-DD"``.
+        """
+
+    @abstractmethod
+    def set_custom_attribute(self, key: str, value: Any, *, kind: AttributeKind = "auto") -> bool | None:
+        """Set a custom attribute; ``kind`` picks the SDK call (see ``AttributeKind``)."""
+
+    @abstractmethod
+    def log_event(self, name: str, properties: Mapping[str, Any] | None = None) -> bool | None:
+        """Log a custom event."""
+
+    @abstractmethod
+    def purchase(
+        self,
+        product_id: str,
+        price: float,
+        currency: str = "USD",
+        quantity: int = 1,
+        properties: Mapping[str, Any] | None = None,
+    ) -> bool | None:
+        """Log a purchase."""
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Ask the SDK to send what it has queued now (``requestImmediateDataFlush``)."""
+
+    @abstractmethod
+    def reload(self) -> None:
+        """Restart the app (page reload / relaunch) keeping its stored data; wait until ready."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the app. Must be safe to call twice."""
+
+    @abstractmethod
+    def advance_time(self, seconds: float) -> None:
+        """Make ``seconds`` pass for the app's clock without waiting (session timeout, SDK timers)."""
+
+    @property
+    @abstractmethod
+    def device_id(self) -> str | None:
+        """The SDK's device id, or ``None`` if the app cannot tell yet."""
+
+    def __enter__(self) -> Self:
+        self.launch()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

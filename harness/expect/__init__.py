@@ -1,0 +1,99 @@
+"""The one waiting assertion DSL, for the wire and for profiles.
+
+    expect.custom_event("song_played", props={"genre": "jazz"}, user="u1").within(5)
+    expect.session_start(user="u1").exactly(1).within(5, settle=0.5)
+    expect.event("ce", name="oops").never(within=2)
+    expect.in_order(expect.session_end(), expect.session_start(user="u1")).within(5)
+    expect.profile("u1").has(first_name="Ada", sessions=2, custom_events={"song_played": 3}).within(5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from harness.expect.patterns import ANONYMOUS, ANY, AttributesPattern, Diff, EventPattern
+from harness.expect.profile import ProfileExpectation
+from harness.expect.report import ExpectationFailed
+from harness.expect.source import JournalSource, Source
+from harness.expect.waiting import (
+    DEFAULT_TIMEOUT,
+    AttributesExpectation,
+    AttributesMatch,
+    EventExpectation,
+    EventMatch,
+    OrderExpectation,
+)
+from harness.protocol.events import Event
+
+
+class Expect:
+    """Entry point bound to one scope's source (the per-test handle exposes one as `braze.expect`)."""
+
+    def __init__(self, source: Source, default_timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.source = source
+        self.default_timeout = default_timeout
+
+    def mark(self) -> int:
+        """A point in the journal: `expect....after(mark)` ignores what came before it."""
+        return self.source.latest_seq()
+
+    def event(
+        self,
+        code: str | None = None,
+        *,
+        name: str | None = None,
+        props: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        user: Any = ANY,
+        session: str | None = None,
+        device: str | None = None,
+        api_key: str | None = None,
+        where: Callable[[Event], bool] | None = None,
+    ) -> EventExpectation:
+        pattern = EventPattern(code=code, name=name, props=props, data=data, user=user, session=session, device=device, api_key=api_key, where=where)
+        return EventExpectation(self.source, pattern, self.default_timeout)
+
+    def custom_event(self, name: str, props: Mapping[str, Any] | None = None, **kw: Any) -> EventExpectation:
+        return self.event("ce", name=name, props=props, **kw)
+
+    def purchase(self, product_id: str, *, price: Any = ANY, currency: Any = ANY, quantity: Any = ANY, props: Mapping[str, Any] | None = None, **kw: Any) -> EventExpectation:
+        data = {k: v for k, v in {"p": _price(price), "c": currency, "q": quantity}.items() if v is not ANY}
+        return self.event("p", name=product_id, props=props, data=data or None, **kw)
+
+    def session_start(self, **kw: Any) -> EventExpectation:
+        return self.event("ss", **kw)
+
+    def session_end(self, **kw: Any) -> EventExpectation:
+        return self.event("se", **kw)
+
+    def attributes(self, user: Any = ANY, **fields: Any) -> AttributesExpectation:
+        return AttributesExpectation(self.source, AttributesPattern(fields=fields, user=user), self.default_timeout)
+
+    def in_order(self, *steps: EventExpectation | EventPattern) -> OrderExpectation:
+        patterns = [s.pattern if isinstance(s, EventExpectation) else s for s in steps]
+        return OrderExpectation(self.source, patterns, self.default_timeout)
+
+    def profile(self, external_id: str | None = None, *, device_id: str | None = None) -> ProfileExpectation:
+        return ProfileExpectation(self.source, external_id=external_id, device_id=device_id, default_timeout=self.default_timeout)
+
+
+def _price(price: Any) -> Any:
+    # the Web SDK sends price as a 2-decimal string, mobile SDKs as a number: compare as numbers
+    if price is ANY or callable(price):
+        return price
+    return lambda actual, _p=float(price): abs(float(actual) - _p) < 1e-9
+
+
+__all__ = [
+    "ANONYMOUS",
+    "ANY",
+    "AttributesMatch",
+    "Diff",
+    "EventMatch",
+    "EventPattern",
+    "Expect",
+    "ExpectationFailed",
+    "JournalSource",
+    "Source",
+]

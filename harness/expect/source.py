@@ -1,0 +1,45 @@
+"""Where expectations read from: a scope's journal entries and profiles, local or remote."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from harness.journal import Journal, JournalEntry, Query
+
+
+class Source(Protocol):
+    """A scope's view of the traffic. `wait` must block until something new arrives (no polling)."""
+
+    scope: str | None
+
+    def entries(self, after_seq: int = 0) -> list[JournalEntry]: ...
+
+    def latest_seq(self) -> int: ...
+
+    def wait(self, after_seq: int, timeout: float) -> bool: ...
+
+    def profiles(self, *, external_id: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]: ...
+
+
+class JournalSource:
+    """In-process: a journal (and, when there is one, the emulator state behind it)."""
+
+    def __init__(self, journal: Journal, scope: str | None = None, state: Any = None) -> None:
+        self.journal = journal
+        self.scope = scope
+        self.state = state
+
+    def entries(self, after_seq: int = 0) -> list[JournalEntry]:
+        return self.journal.query(Query(scope=self.scope, after_seq=after_seq))
+
+    def latest_seq(self) -> int:
+        return self.journal.last_seq(self.scope)
+
+    def wait(self, after_seq: int, timeout: float) -> bool:
+        return self.journal.wait(after_seq, timeout, self.scope)
+
+    def profiles(self, *, external_id: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
+        if self.state is None:
+            raise RuntimeError("this journal has no emulator state behind it (e.g. a HAR import): profile expectations need the emulator")
+        found = self.state.profiles(external_id=external_id, device_id=device_id, scope=self.scope)
+        return [self.state.profile_json(p) for p in found]

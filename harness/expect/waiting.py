@@ -1,0 +1,285 @@
+"""Waiting assertions on the wire: `expect.custom_event("x").within(5)`, counts, `never`, order.
+
+Every wait re-evaluates only when the journal changes (Source.wait blocks on a condition or a
+long-poll), so a satisfied expectation returns as soon as the request is journaled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from harness.expect.patterns import ANY, AttributesPattern, Diff, EventPattern
+from harness.expect.report import ExpectationFailed, failure
+from harness.expect.source import Source
+from harness.journal import JournalEntry
+from harness.journal.entry import describe_event
+from harness.protocol.attributes import Attributes
+from harness.protocol.events import Event
+
+DEFAULT_TIMEOUT = 5.0
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class EventMatch:
+    entry: JournalEntry
+    event: Event
+
+    @property
+    def user_id(self) -> str | None:
+        return self.event.user_id
+
+
+@dataclass(frozen=True, slots=True)
+class AttributesMatch:
+    entry: JournalEntry
+    attributes: Attributes
+
+
+def wait_until(source: Source, timeout: float, check: Callable[[list[JournalEntry]], T | None], *, fail_fast: Callable[[list[JournalEntry]], str | None] | None = None) -> tuple[T | None, list[JournalEntry], float, str | None]:
+    """Run `check` on the scope's entries now and after every change until it returns non-None."""
+    start = time.monotonic()
+    deadline = start + timeout
+    while True:
+        seq = source.latest_seq()
+        entries = source.entries()
+        if fail_fast is not None:
+            reason = fail_fast(entries)
+            if reason:
+                return None, entries, time.monotonic() - start, reason
+        result = check(entries)
+        if result is not None:
+            return result, entries, time.monotonic() - start, None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None, entries, time.monotonic() - start, None
+        source.wait(seq, remaining)
+
+
+class _Counted:
+    """Count constraints shared by event and attribute expectations."""
+
+    def __init__(self) -> None:
+        self._min = 1
+        self._max: int | None = None
+        self._after = 0
+
+    def exactly(self, n: int):
+        self._min, self._max = n, n
+        return self
+
+    def at_least(self, n: int):
+        self._min = n
+        return self
+
+    def at_most(self, n: int):
+        self._min, self._max = 0, n
+        return self
+
+    def after(self, mark: int):
+        """Only consider traffic journaled after `mark` (from `expect.mark()`)."""
+        self._after = mark
+        return self
+
+    def _count_text(self) -> str:
+        if self._max is None:
+            return "" if self._min == 1 else f" at least {self._min}×"
+        if self._min == self._max:
+            return f" exactly {self._min}×"
+        return f" at most {self._max}×"
+
+
+class EventExpectation(_Counted):
+    def __init__(self, source: Source, pattern: EventPattern, default_timeout: float = DEFAULT_TIMEOUT) -> None:
+        super().__init__()
+        self.source = source
+        self.pattern = pattern
+        self.default_timeout = default_timeout
+
+    def matches(self, entries: list[JournalEntry] | None = None) -> list[EventMatch]:
+        """Matches now, without waiting."""
+        entries = self.source.entries() if entries is None else entries
+        found = []
+        for entry in entries:
+            if entry.seq <= self._after:
+                continue
+            for event in entry.events:
+                if not self.pattern.differences(event, device_id=entry.device_id, api_key=entry.api_key):
+                    found.append(EventMatch(entry, event))
+        return found
+
+    def within(self, timeout: float | None = None, *, settle: float = 0.0) -> list[EventMatch]:
+        """Wait until the count is met. With an upper bound, `settle` keeps watching that long for extras."""
+        timeout = self.default_timeout if timeout is None else timeout
+        if self._min == 0:  # "at most n": only a full window can prove it
+            return self._hold(timeout)
+
+        def too_many(entries: list[JournalEntry]) -> str | None:
+            n = len(self.matches(entries))
+            return f"got {n}" if self._max is not None and n > self._max else None
+
+        def enough(entries: list[JournalEntry]) -> list[EventMatch] | None:
+            found = self.matches(entries)
+            return found if len(found) >= self._min else None
+
+        found, entries, waited, reason = wait_until(self.source, timeout, enough, fail_fast=too_many)
+        if found is not None and self._max is not None and settle > 0:
+            _, entries, extra, reason = wait_until(self.source, settle, lambda _: None, fail_fast=too_many)
+            waited += extra
+        if found is None or reason:
+            raise self._failure(f"within {timeout:g} s", entries, waited, reason)
+        return found
+
+    def never(self, within: float | None = None) -> None:
+        """Assert that nothing matches during the whole window (fails as soon as something does)."""
+        self._min, self._max = 0, 0
+        self._hold(self.default_timeout if within is None else within, headline="never")
+
+    def _hold(self, window: float, headline: str | None = None) -> list[EventMatch]:
+        def too_many(entries: list[JournalEntry]) -> str | None:
+            n = len(self.matches(entries))
+            return f"got {n}" if self._max is not None and n > self._max else None
+
+        _, entries, waited, reason = wait_until(self.source, window, lambda _: None, fail_fast=too_many)
+        if reason:
+            raise self._failure(headline or f"within {window:g} s", entries, waited, reason, show_matches=True)
+        return self.matches(entries)
+
+    def _failure(self, when: str, entries: list[JournalEntry], waited: float, reason: str | None, *, show_matches: bool = False) -> ExpectationFailed:
+        desc = self.pattern.describe()
+        if when == "never":
+            headline = f"Expected never: {desc} — but one arrived."
+        else:
+            headline = f"Expected{self._count_text()} {when}: {desc}" + (f" — {reason}." if reason else ".")
+        if show_matches or reason:
+            lines = [f"#{m.entry.seq} {describe_event(m.event)}" for m in self.matches(entries)]
+        else:
+            lines = self._near_misses(entries)
+        title = "Offending matches:" if (show_matches or reason) else "Nearest misses:"
+        return failure(headline, waited=waited, entries=entries, misses=lines, scope=self.source.scope, misses_title=title)
+
+    def _near_misses(self, entries: list[JournalEntry]) -> list[str]:
+        scored: list[tuple[int, int, str]] = []
+        for entry in entries:
+            for event in entry.events:
+                diffs = self.pattern.differences(event, device_id=entry.device_id, api_key=entry.api_key)
+                if not diffs or (self.pattern.code and event.name != self.pattern.code):
+                    continue
+                scored.append((len(diffs), -entry.seq, f"#{entry.seq} {describe_event(event)}: {'; '.join(map(str, diffs))}"))
+        if not scored and self.pattern.code:
+            return [f"no `{self.pattern.code}` event at all"]
+        return [text for *_, text in sorted(scored)]
+
+
+class AttributesExpectation(_Counted):
+    def __init__(self, source: Source, pattern: AttributesPattern, default_timeout: float = DEFAULT_TIMEOUT) -> None:
+        super().__init__()
+        self.source = source
+        self.pattern = pattern
+        self.default_timeout = default_timeout
+
+    def matches(self, entries: list[JournalEntry] | None = None) -> list[AttributesMatch]:
+        entries = self.source.entries() if entries is None else entries
+        return [
+            AttributesMatch(e, a)
+            for e in entries
+            if e.seq > self._after
+            for a in e.request.attributes
+            if not self.pattern.differences(a)
+        ]
+
+    def within(self, timeout: float | None = None) -> list[AttributesMatch]:
+        timeout = self.default_timeout if timeout is None else timeout
+
+        def enough(entries: list[JournalEntry]) -> list[AttributesMatch] | None:
+            found = self.matches(entries)
+            return found if len(found) >= max(self._min, 1) else None
+
+        found, entries, waited, _ = wait_until(self.source, timeout, enough)
+        if found is None:
+            misses = []
+            for e in entries:
+                for a in e.request.attributes:
+                    diffs = self.pattern.differences(a)
+                    misses.append((len(diffs), -e.seq, f"#{e.seq} attributes(user={a.user_id or 'anonymous'}): {'; '.join(map(str, diffs))}"))
+            raise failure(
+                f"Expected within {timeout:g} s: {self.pattern.describe()}.",
+                waited=waited,
+                entries=entries,
+                misses=[m for *_, m in sorted(misses)] or ["no attributes were sent at all"],
+                scope=self.source.scope,
+            )
+        return found
+
+
+class OrderExpectation:
+    """Events matching the patterns, in this order of event time (the wire order is not guaranteed)."""
+
+    def __init__(self, source: Source, patterns: list[EventPattern], default_timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.source = source
+        self.patterns = patterns
+        self.default_timeout = default_timeout
+
+    def _find(self, entries: list[JournalEntry]) -> tuple[list[EventMatch], int]:
+        timeline = sorted(
+            ((ev.time, entry.seq, i, entry, ev) for entry in entries for i, ev in enumerate(entry.events)),
+            key=lambda t: (t[0], t[1], t[2]),
+        )
+        chain: list[EventMatch] = []
+        for _, _, _, entry, event in timeline:
+            if len(chain) == len(self.patterns):
+                break
+            if not self.patterns[len(chain)].differences(event, device_id=entry.device_id, api_key=entry.api_key):
+                chain.append(EventMatch(entry, event))
+        return chain, len(chain)
+
+    def within(self, timeout: float | None = None) -> list[EventMatch]:
+        timeout = self.default_timeout if timeout is None else timeout
+
+        def done(entries: list[JournalEntry]) -> list[EventMatch] | None:
+            chain, n = self._find(entries)
+            return chain if n == len(self.patterns) else None
+
+        found, entries, waited, _ = wait_until(self.source, timeout, done)
+        if found is None:
+            chain, n = self._find(entries)
+            steps = [f"{'✓' if i < n else '✗'} {i + 1}. {p.describe()}" for i, p in enumerate(self.patterns)]
+            got = [f"matched step {i + 1} with #{m.entry.seq} {describe_event(m.event)}" for i, m in enumerate(chain)]
+            raise failure(
+                f"Expected within {timeout:g} s, in this order (by event time):\n  " + "\n  ".join(steps),
+                waited=waited,
+                entries=entries,
+                misses=got or ["not even the first step matched"],
+                scope=self.source.scope,
+            )
+        return found
+
+
+def event_pattern(
+    code: str | None = None,
+    *,
+    name: str | None = None,
+    props: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    user: Any = ANY,
+    session: str | None = None,
+    device: str | None = None,
+    api_key: str | None = None,
+    where: Callable[[Event], bool] | None = None,
+) -> EventPattern:
+    return EventPattern(code=code, name=name, props=props, data=data, user=user, session=session, device=device, api_key=api_key, where=where)
+
+
+__all__ = [
+    "AttributesExpectation",
+    "AttributesMatch",
+    "Diff",
+    "EventExpectation",
+    "EventMatch",
+    "OrderExpectation",
+    "event_pattern",
+    "wait_until",
+]

@@ -1,0 +1,410 @@
+"""The one decoder: any captured SDK request (emulator, proxy, HAR, virtual device) -> typed objects.
+
+Never raises on bad input. What cannot be decoded becomes a problem with a location; what is
+valid is kept even when its neighbours are not (one bad event does not sink its batch).
+Unknown event codes and unknown fields are kept and reported as `drift`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.protocol.attributes import Attributes
+from harness.protocol.events import EVENT_ADAPTER, Event, UnknownEvent, Wire
+from harness.protocol.requests import (
+    BannersSyncRequest,
+    ContentCardsSyncRequest,
+    DataRequest,
+    Envelope,
+    FeatureFlagsSyncRequest,
+    GenericSdkRequest,
+    PushUnregisterRequest,
+    TemplateRequest,
+)
+from harness.protocol.responses import (
+    BannersSyncResponse,
+    ContentCardsSyncResponse,
+    DataResponse,
+    FeatureFlagsSyncResponse,
+    TemplateResponse,
+)
+
+
+class Endpoint(StrEnum):
+    DATA = "data"
+    CONTENT_CARDS = "content_cards/sync"
+    FEATURE_FLAGS = "feature_flags/sync"
+    TEMPLATE = "template"
+    BANNERS = "banners/sync"
+    PUSH_UNREGISTER = "push/unregister"
+    OTHER = "other"  # an /api/v3/ path we do not model (geofences, dust, debugger, ...)
+
+
+REQUEST_MODELS: dict[Endpoint, type[Envelope]] = {
+    Endpoint.DATA: DataRequest,
+    Endpoint.CONTENT_CARDS: ContentCardsSyncRequest,
+    Endpoint.FEATURE_FLAGS: FeatureFlagsSyncRequest,
+    Endpoint.TEMPLATE: TemplateRequest,
+    Endpoint.BANNERS: BannersSyncRequest,
+    Endpoint.PUSH_UNREGISTER: PushUnregisterRequest,
+    Endpoint.OTHER: GenericSdkRequest,
+}
+RESPONSE_MODELS: dict[Endpoint, type[Wire]] = {
+    Endpoint.DATA: DataResponse,
+    Endpoint.CONTENT_CARDS: ContentCardsSyncResponse,
+    Endpoint.FEATURE_FLAGS: FeatureFlagsSyncResponse,
+    Endpoint.TEMPLATE: TemplateResponse,
+    Endpoint.BANNERS: BannersSyncResponse,
+}
+
+# A custom baseUrl path is used verbatim (web-sdk-protocol.md §1), so match on the tail only.
+_ENDPOINT_RE = re.compile(
+    r"/(data|content_cards/sync|feature_flags/sync|template|banners/sync|push/unregister)/?$"
+)
+_API_V3_RE = re.compile(r"/api/v3/")
+MAX_RAW_KEPT = 64 * 1024
+
+
+class Problem(BaseModel):
+    where: str
+    message: str
+    severity: Literal["error", "drift"] = "error"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class BrazeHeaders(BaseModel):
+    """The `X-Braze-*` request headers (web-sdk-protocol.md §1.1, mobile.md A.4), typed."""
+
+    api_key: str | None = None
+    auth_signature: str | None = None
+    req_attempt: int | None = None
+    last_req_ms_ago: int | None = None
+    tokens_remaining: int | None = None
+    request_initiated_by: str | None = None
+    sync_retry_count: int | None = None
+    flags: list[str] = Field(default_factory=list)
+
+
+class DecodedRequest(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    method: str
+    url: str
+    path: str
+    endpoint: Endpoint | None  # None: not an SDK endpoint (e.g. a CORS preflight elsewhere)
+    headers: dict[str, str]
+    braze: BrazeHeaders
+    body: Envelope | None = None
+    raw_body: str | None = None  # kept when the body could not be decoded
+    rejected: list[Any] = Field(default_factory=list)  # raw events/attributes that failed validation
+    problems: list[Problem] = Field(default_factory=list)
+
+    @property
+    def is_preflight(self) -> bool:
+        return self.method == "OPTIONS"
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def drift(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "drift"]
+
+    @property
+    def api_key(self) -> str | None:
+        return self.braze.api_key or (self.body.api_key if self.body else None)
+
+    @property
+    def device_id(self) -> str | None:
+        return self.body.device_id if self.body else None
+
+    @property
+    def events(self) -> list[Event]:
+        return self.body.events if isinstance(self.body, DataRequest) else []
+
+    @property
+    def attributes(self) -> list[Attributes]:
+        return self.body.attributes if isinstance(self.body, DataRequest) else []
+
+    @property
+    def user_ids(self) -> set[str]:
+        """Every user id the request speaks for (envelope, respond_with, events, attributes)."""
+        ids: set[str] = set()
+        body = self.body
+        if body is None:
+            return ids
+        if body.user_id:
+            ids.add(body.user_id)
+        if isinstance(body, DataRequest | TemplateRequest) and body.respond_with and body.respond_with.user_id:
+            ids.add(body.respond_with.user_id)
+        ids.update(e.user_id for e in self.events if e.user_id)
+        ids.update(a.user_id for a in self.attributes if a.user_id)
+        return ids
+
+
+class DecodedResponse(BaseModel):
+    status: int
+    body: Wire | None = None
+    raw_body: str | None = None
+    problems: list[Problem] = Field(default_factory=list)
+
+
+def endpoint_of(path: str) -> Endpoint | None:
+    m = _ENDPOINT_RE.search(path)
+    if m:
+        return Endpoint(m.group(1))
+    if _API_V3_RE.search(path):
+        return Endpoint.OTHER
+    return None
+
+
+def is_braze_request(url: str, headers: Mapping[str, str]) -> bool:
+    """A Braze SDK request is recognised by path or by its api-key header, on any host (mobile.md A.1)."""
+    path = urlsplit(url).path if "://" in url else url
+    if _API_V3_RE.search(path):
+        return True
+    return any(k.lower() == "x-braze-api-key" for k in headers)
+
+
+def decode(
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | list[tuple[str, str]] | None,
+    body: bytes | str | Mapping[str, Any] | None,
+) -> DecodedRequest:
+    """Decode one SDK request. Header names are case-insensitive; body may be bytes, text or parsed JSON."""
+    lowered = _lower_headers(headers)
+    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
+    endpoint = endpoint_of(path)
+    problems: list[Problem] = []
+    braze = _braze_headers(lowered, problems)
+    decoded = DecodedRequest(
+        method=method.upper(), url=url, path=path, endpoint=endpoint, headers=lowered, braze=braze
+    )
+    if decoded.method == "OPTIONS":
+        return decoded
+    if endpoint is None:
+        problems.append(Problem(where="path", message=f"not a Braze SDK endpoint: {path}"))
+        decoded.problems = problems
+        return decoded
+
+    payload = _parse_body(body, lowered, problems, decoded)
+    if payload is not None:
+        decoded.body = _validate(endpoint, payload, problems, decoded)
+    if decoded.body is not None or payload is not None:
+        if not (braze.api_key or (isinstance(payload, dict) and payload.get("api_key"))):
+            problems.append(Problem(where="api_key", message="missing api key (X-Braze-Api-Key header and body api_key)"))
+        elif braze.api_key and isinstance(payload, dict) and payload.get("api_key") not in (None, braze.api_key):
+            problems.append(
+                Problem(where="api_key", message=f"header key {braze.api_key!r} differs from body key {payload.get('api_key')!r}")
+            )
+    decoded.problems = problems
+    return decoded
+
+
+def decode_response(endpoint: Endpoint | None, status: int, body: bytes | str | Mapping[str, Any] | None) -> DecodedResponse:
+    """Decode what the server answered, as the SDK would read it (non-2xx bodies are not read)."""
+    result = DecodedResponse(status=status)
+    if not (200 <= status < 300) or endpoint is None:
+        result.raw_body = _text(body)
+        return result
+    problems: list[Problem] = []
+    holder = DecodedRequest(method="POST", url="", path="", endpoint=endpoint, headers={}, braze=BrazeHeaders())
+    payload = _parse_body(body, {}, problems, holder)
+    result.raw_body = holder.raw_body
+    model = RESPONSE_MODELS.get(endpoint)
+    if isinstance(payload, dict) and model is not None:
+        try:
+            result.body = model.model_validate(payload)
+        except ValidationError as exc:
+            problems.extend(_problems(exc, "response"))
+    elif payload is not None and not isinstance(payload, dict):
+        problems.append(Problem(where="response", message="the SDK expects a JSON object"))
+    elif payload is None and not problems:
+        problems.append(Problem(where="response", message="empty body: the SDK logs an `ie` event"))
+    result.problems = problems
+    return result
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _lower_headers(headers: Mapping[str, str] | list[tuple[str, str]] | None) -> dict[str, str]:
+    if not headers:
+        return {}
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {str(k).lower(): str(v) for k, v in items}
+
+
+_HEADER_INTS = {
+    "x-braze-req-attempt": "req_attempt",
+    "x-braze-last-req-ms-ago": "last_req_ms_ago",
+    "x-braze-req-tokens-remaining": "tokens_remaining",
+    "braze-sync-retry-count": "sync_retry_count",
+}
+_HEADER_FLAGS = {
+    "x-braze-datarequest": "data",
+    "x-braze-triggersrequest": "triggers",
+    "x-braze-contentcardsrequest": "content_cards",
+    "x-braze-featureflagsrequest": "feature_flags",
+    "x-braze-bannersrequest": "banners",
+    "x-braze-feedrequest": "feed",
+}
+
+
+def _braze_headers(h: dict[str, str], problems: list[Problem]) -> BrazeHeaders:
+    values: dict[str, Any] = {
+        "api_key": h.get("x-braze-api-key") or None,
+        "auth_signature": h.get("x-braze-auth-signature") or None,
+        "request_initiated_by": h.get("x-braze-request-initiated-by") or None,
+    }
+    for name, field in _HEADER_INTS.items():
+        if name in h:
+            try:
+                values[field] = int(h[name])
+            except ValueError:
+                problems.append(Problem(where=f"header {name}", message=f"not an integer: {h[name]!r}"))
+    values["flags"] = [flag for name, flag in _HEADER_FLAGS.items() if h.get(name, "").lower() == "true"]
+    return BrazeHeaders(**values)
+
+
+def _text(body: bytes | str | Mapping[str, Any] | None) -> str | None:
+    if body is None:
+        return None
+    if isinstance(body, Mapping):
+        return orjson.dumps(body).decode()
+    if isinstance(body, bytes):
+        return body[:MAX_RAW_KEPT].decode("utf-8", "replace")
+    return body[:MAX_RAW_KEPT]
+
+
+def _parse_body(
+    body: bytes | str | Mapping[str, Any] | None, h: dict[str, str], problems: list[Problem], decoded: DecodedRequest
+) -> Any:
+    if body is None or body == b"" or body == "":
+        problems.append(Problem(where="body", message="empty body (expected a JSON object)"))
+        return None
+    if isinstance(body, Mapping):
+        return dict(body)
+    raw = body.encode() if isinstance(body, str) else body
+    encoding = h.get("content-encoding", "").lower()
+    try:
+        if encoding == "gzip" or raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        elif encoding == "deflate":
+            raw = zlib.decompress(raw)
+    except (OSError, zlib.error, EOFError) as exc:
+        problems.append(Problem(where="body", message=f"cannot decompress ({encoding or 'gzip'}): {exc}"))
+        decoded.raw_body = _text(body)
+        return None
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        problems.append(Problem(where="body", message=f"malformed JSON: {exc}"))
+        decoded.raw_body = _text(raw)
+        return None
+    if not isinstance(payload, dict):
+        problems.append(Problem(where="body", message=f"expected a JSON object, got {type(payload).__name__}"))
+        decoded.raw_body = _text(raw)
+        return None
+    return payload
+
+
+def _validate(endpoint: Endpoint, payload: dict[str, Any], problems: list[Problem], decoded: DecodedRequest) -> Envelope | None:
+    model = REQUEST_MODELS[endpoint]
+    items: dict[str, list[Any]] = {}
+    if endpoint is Endpoint.DATA:
+        # events and attributes are validated one by one so a bad one does not sink the batch
+        for key in ("events", "attributes"):
+            value = payload.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, list):
+                problems.append(Problem(where=key, message=f"expected a list, got {type(value).__name__}"))
+                decoded.rejected.append({key: value})
+                continue
+            items[key] = value
+        payload = {k: v for k, v in payload.items() if k not in ("events", "attributes")}
+    try:
+        envelope = model.model_validate(payload)
+    except ValidationError as exc:
+        problems.extend(_problems(exc, "body"))
+        decoded.raw_body = _text(orjson.dumps({**payload, **items}))
+        return None
+    problems.extend(_drift(envelope, "body"))
+    if not envelope.device_id and endpoint is not Endpoint.OTHER:
+        problems.append(Problem(where="body.device_id", message="missing device_id (Braze answers no_device_identifier)"))
+    if isinstance(envelope, DataRequest):
+        envelope.events = _validate_items("events", items.get("events", []), _validate_event, problems, decoded)
+        envelope.attributes = _validate_items(
+            "attributes", items.get("attributes", []), Attributes.model_validate, problems, decoded
+        )
+    return envelope
+
+
+def _validate_event(raw: Any) -> Event:
+    return EVENT_ADAPTER.validate_python(raw)
+
+
+def _validate_items(key: str, raw_items: list[Any], validate: Any, problems: list[Problem], decoded: DecodedRequest) -> list[Any]:
+    good: list[Any] = []
+    for index, raw in enumerate(raw_items):
+        where = f"{key}[{index}]"
+        try:
+            item = validate(raw)
+        except ValidationError as exc:
+            problems.extend(_problems(exc, where))
+            decoded.rejected.append(raw)
+            continue
+        if isinstance(item, UnknownEvent):
+            problems.append(Problem(where=where, message=f"unknown event code {item.name!r}", severity="drift"))
+        else:
+            problems.extend(_drift(item, where))
+        good.append(item)
+    return good
+
+
+def _problems(exc: ValidationError, where: str) -> list[Problem]:
+    found = []
+    for err in exc.errors(include_url=False):
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"] if not _is_tag(p))
+        value = err.get("input")
+        shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+        found.append(Problem(where=f"{where}{loc}", message=f"{err['msg']}{shown}"))
+    return found
+
+
+def _is_tag(part: Any) -> bool:
+    # discriminated-union tags ("ce", "__unknown__") appear in error locations; they are not fields
+    return isinstance(part, str) and (part == "__unknown__" or part in _TAGS)
+
+
+def _drift(model: BaseModel, where: str) -> Iterator[Problem]:
+    extra = model.model_extra or {}
+    for key in extra:
+        yield Problem(where=f"{where}.{key}" if where else key, message="unknown field", severity="drift")
+    for name in type(model).model_fields:
+        if name == "custom":
+            continue
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from _drift(value, f"{where}.{name}")
+
+
+from harness.protocol.events import KNOWN_EVENT_CODES as _TAGS  # noqa: E402
