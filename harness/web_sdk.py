@@ -56,9 +56,7 @@ def ensure_bundle(
     say = log or (lambda _msg: None)
     version = version.strip()
     if not _VERSION_RE.match(version):
-        raise HarnessConfigError(
-            f"invalid {PACKAGE} version {version!r}: expected an exact version such as {DEFAULT_VERSION!r}"
-        )
+        raise HarnessConfigError(f"invalid {PACKAGE} version {version!r}: expected an exact version such as {DEFAULT_VERSION!r}")
     out = bundle_path(version, cache_dir)
     if out.is_file():
         return out
@@ -91,9 +89,7 @@ def available_versions() -> list[str]:
 def _require_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise HarnessConfigError(
-            f"`{name}` was not found on PATH; Node.js 18+ with npm is needed to bundle {PACKAGE}"
-        )
+        raise HarnessConfigError(f"`{name}` was not found on PATH; Node.js 18+ with npm is needed to bundle {PACKAGE}")
     return path
 
 
@@ -128,7 +124,15 @@ def _install(npm: str, version: str, workdir: Path, say: Log) -> Path:
             specs.append(f"esbuild@{ESBUILD_VERSION}")
         say(f"npm install {' '.join(specs)}")
         proc = _run(
-            [npm, "install", "--no-save", "--no-audit", "--no-fund", "--no-package-lock", *specs],
+            [
+                npm,
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--no-package-lock",
+                *specs,
+            ],
             cwd=workdir,
             timeout=_NPM_TIMEOUT_S,
         )
@@ -164,8 +168,15 @@ def _bundle(esbuild: Path, workdir: Path, out: Path) -> None:
     entry.write_text(_ENTRY_JS)
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
     proc = _run(
-        [str(esbuild), str(entry), "--bundle", "--format=iife", "--platform=browser",
-         f"--outfile={tmp}", "--log-level=error"],
+        [
+            str(esbuild),
+            str(entry),
+            "--bundle",
+            "--format=iife",
+            "--platform=browser",
+            f"--outfile={tmp}",
+            "--log-level=error",
+        ],
         cwd=workdir,
         timeout=_NPM_TIMEOUT_S,
     )
@@ -176,8 +187,20 @@ def _bundle(esbuild: Path, workdir: Path, out: Path) -> None:
 
 
 def _run(cmd: list[str], *, cwd: Path | None, timeout: float) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "npm_config_update_notifier": "false", "npm_config_loglevel": "error"}
+    env = {
+        **os.environ,
+        "npm_config_update_notifier": "false",
+        "npm_config_loglevel": "error",
+    }
     try:
-        return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            cmd,
+            check=False,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired as exc:
         raise HarnessError(f"`{' '.join(cmd[:3])}` took longer than {timeout:.0f} s") from exc

@@ -30,7 +30,7 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_header("Pragma", "no-cache")
         super().end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -78,7 +78,10 @@ class StaticSite:
         self._server = ThreadingHTTPServer(self._address, partial(handler, directory=str(self.root)))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"static-site:{self.url}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # short poll: stop() returns quickly
+            name=f"static-site:{self.url}",
+            daemon=True,
         )
         self._thread.start()
         return self.url

@@ -20,8 +20,14 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from devices.web_demo.adapter import DemoAppError, WebDemoAdapter, demo_site
 from harness.web_sdk import ensure_bundle
 
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 API_KEY = "demo-api-key"
 WAIT_S = 10.0
 
@@ -34,7 +40,11 @@ class FakeBraze:
         self.changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        ).start()
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -44,15 +54,17 @@ class FakeBraze:
             def _cors(self) -> None:
                 self.send_header("Access-Control-Allow-Origin", self.headers.get("Origin", "*"))
                 self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
-                self.send_header("Access-Control-Allow-Headers",
-                                 self.headers.get("Access-Control-Request-Headers", "*"))
+                self.send_header(
+                    "Access-Control-Allow-Headers",
+                    self.headers.get("Access-Control-Request-Headers", "*"),
+                )
 
-            def do_OPTIONS(self) -> None:  # noqa: N802 - stdlib naming
+            def do_OPTIONS(self) -> None:
                 self.send_response(204)
                 self._cors()
                 self.end_headers()
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 answer: dict[str, Any] = {}
                 with fake.changed:
@@ -60,8 +72,12 @@ class FakeBraze:
                     fake.requests.append((self.path, body))
                     fake.changed.notify_all()
                 if first_data:
-                    answer = {"config": {"time": int(time.time()),
-                                         "global_request_rate_limit": {"enabled": False}}}
+                    answer = {
+                        "config": {
+                            "time": int(time.time()),
+                            "global_request_rate_limit": {"enabled": False},
+                        }
+                    }
                 raw = json.dumps(answer).encode()
                 self.send_response(200)
                 self._cors()
@@ -99,6 +115,7 @@ class FakeBraze:
                 if ev["name"] == name and all(ev.get(k) == v or ev["data"].get(k) == v for k, v in match.items()):
                     return ev
             return None
+
         return self.wait_for(f"event {name} {match}", find)
 
     def wait_custom(self, key: str) -> Any:
@@ -108,6 +125,7 @@ class FakeBraze:
                     if key in attrs.get("custom", {}):
                         return (attrs["custom"][key],)
             return None
+
         return self.wait_for(f"custom attribute {key!r}", find)[0]
 
     def close(self) -> None:
@@ -138,7 +156,7 @@ def backend() -> Iterator[FakeBraze]:
 
 @pytest.fixture
 def demo_page(demo_browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()  # fresh localStorage = fresh SDK device per test
+    context = demo_browser.new_context()  # fresh localStorage = fresh SDK device per test
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -149,7 +167,13 @@ def demo_page(demo_browser: Browser) -> Iterator[Page]:
 
 @pytest.fixture
 def app(demo_page: Page, site_url: str, backend: FakeBraze) -> Iterator[WebDemoAdapter]:
-    adapter = WebDemoAdapter(page, site_url, api_key=API_KEY, base_url=backend.base_url, session_timeout=10)
+    adapter = WebDemoAdapter(
+        demo_page,
+        site_url,
+        api_key=API_KEY,
+        base_url=backend.base_url,
+        session_timeout=10,
+    )
     adapter.launch()
     yield adapter
     adapter.close()
@@ -165,7 +189,13 @@ def test_launch_opens_session_with_device_id(app: WebDemoAdapter, backend: FakeB
 
 
 def test_device_id_option_and_reload(demo_page: Page, site_url: str, backend: FakeBraze) -> None:
-    app = WebDemoAdapter(page, site_url, api_key=API_KEY, base_url=backend.base_url, device_id="dev-fixed-1")
+    app = WebDemoAdapter(
+        demo_page,
+        site_url,
+        api_key=API_KEY,
+        base_url=backend.base_url,
+        device_id="dev-fixed-1",
+    )
     app.launch()
     backend.wait_event("ss")
     assert app.device_id == "dev-fixed-1"
@@ -191,7 +221,10 @@ def test_login_starts_identified_session_and_logout_keeps_user(app: WebDemoAdapt
 
 def test_log_event_and_purchase(app: WebDemoAdapter, backend: FakeBraze) -> None:
     app.login("user-ev")
-    assert app.log_event("played_song", {"song": "Hey", "plays": 3, "when": dt.datetime(2024, 1, 2, 3, 4, 5)})
+    assert app.log_event(
+        "played_song",
+        {"song": "Hey", "plays": 3, "when": dt.datetime(2024, 1, 2, 3, 4, 5)},
+    )
     assert app.purchase("sku-1", 9.99, "eur", 2, {"color": "red"})
     app.flush()
 
@@ -199,14 +232,30 @@ def test_log_event_and_purchase(app: WebDemoAdapter, backend: FakeBraze) -> None
     assert ce["user_id"] == "user-ev"
     assert ce["data"]["p"] == {"song": "Hey", "plays": 3, "when": "2024-01-02T03:04:05"}
     p = backend.wait_event("p", pid="sku-1")
-    assert p["data"] == {"pid": "sku-1", "c": "EUR", "p": "9.99", "q": 2, "pr": {"color": "red"}}
+    assert p["data"] == {
+        "pid": "sku-1",
+        "c": "EUR",
+        "p": "9.99",
+        "q": 2,
+        "pr": {"color": "red"},
+    }
 
 
 def test_profile_fields(app: WebDemoAdapter, backend: FakeBraze) -> None:
     app.login("user-prof")
-    assert app.set_profile(first_name="Ada", last_name="Lovelace", email="ada@example.com",
-                           dob=dt.date(1815, 12, 10), country="GB") == {
-        "first_name": True, "last_name": True, "email": True, "dob": True, "country": True}
+    assert app.set_profile(
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
+        dob=dt.date(1815, 12, 10),
+        country="GB",
+    ) == {
+        "first_name": True,
+        "last_name": True,
+        "email": True,
+        "dob": True,
+        "country": True,
+    }
     app.flush()
 
     def profile() -> dict[str, Any] | None:
@@ -219,8 +268,12 @@ def test_profile_fields(app: WebDemoAdapter, backend: FakeBraze) -> None:
     attrs = backend.wait_for("profile attributes", profile)
     assert attrs["user_id"] == "user-prof"
     assert {k: attrs[k] for k in ("first_name", "last_name", "email", "dob", "country")} == {
-        "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
-        "dob": "1815-12-10", "country": "GB"}
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.com",
+        "dob": "1815-12-10",
+        "country": "GB",
+    }
 
 
 def test_custom_attribute_kinds(app: WebDemoAdapter, backend: FakeBraze) -> None:
@@ -250,18 +303,34 @@ def test_custom_attribute_kinds(app: WebDemoAdapter, backend: FakeBraze) -> None
 
     assert backend.wait_custom("a_str") == "hello"
     expected_custom = {
-        "a_str_num": "42", "a_num": 42.5, "a_bool": True, "a_date": "2024-01-02T03:04:05",
-        "a_obj": {"nested": {"x": 1}}, "a_null": None, "auto_int": 7, "auto_none": None,
+        "a_str_num": "42",
+        "a_num": 42.5,
+        "a_bool": True,
+        "a_date": "2024-01-02T03:04:05",
+        "a_obj": {"nested": {"x": 1}},
+        "a_null": None,
+        "auto_int": 7,
+        "auto_none": None,
         "auto_objs": [{"a": 1}, {"a": 2}],
     }
     assert {k: backend.wait_custom(k) for k in expected_custom} == expected_custom
-    assert backend.wait_event("set", key="a_arr")["data"] == {"key": "a_arr", "value": ["x", "y"]}
-    assert backend.wait_event("ncam", key="a_merge")["data"] == {"key": "a_merge", "value": {"m": 1}}
+    assert backend.wait_event("set", key="a_arr")["data"] == {
+        "key": "a_arr",
+        "value": ["x", "y"],
+    }
+    assert backend.wait_event("ncam", key="a_merge")["data"] == {
+        "key": "a_merge",
+        "value": {"m": 1},
+    }
     assert backend.wait_event("inc", key="a_inc")["data"]["value"] == 5
     assert backend.wait_event("inc", key="a_inc1")["data"]["value"] == 1
     assert backend.wait_event("add", key="a_add")["data"]["value"] == "item"
     assert backend.wait_event("rem", key="a_rem")["data"]["value"] == "gone"
-    assert backend.wait_event("lcaa", key="a_loc")["data"] == {"key": "a_loc", "latitude": 51.5, "longitude": -0.12}
+    assert backend.wait_event("lcaa", key="a_loc")["data"] == {
+        "key": "a_loc",
+        "latitude": 51.5,
+        "longitude": -0.12,
+    }
 
 
 def test_bad_input_is_shown_and_raised(app: WebDemoAdapter, demo_page: Page) -> None:
@@ -269,10 +338,10 @@ def test_bad_input_is_shown_and_raised(app: WebDemoAdapter, demo_page: Page) -> 
         app.set_custom_attribute("n", "abc", kind="number")
 
     # a human typing broken JSON: the page shows an error, nothing is thrown uncaught
-    page.get_by_test_id("event-name").fill("broken")
-    page.get_by_test_id("event-props").fill("{not json")
-    page.get_by_test_id("log-event").click()
-    assert "event properties is not valid JSON" in page.get_by_test_id("status-error").inner_text()
+    demo_page.get_by_test_id("event-name").fill("broken")
+    demo_page.get_by_test_id("event-props").fill("{not json")
+    demo_page.get_by_test_id("log-event").click()
+    assert "event properties is not valid JSON" in demo_page.get_by_test_id("status-error").inner_text()
 
     assert app.log_event("") is False  # the SDK itself refuses: returned, not raised
 
@@ -297,6 +366,6 @@ def test_session_timeout_with_fast_clock(app: WebDemoAdapter, backend: FakeBraze
 
 
 def test_missing_config_is_reported(demo_page: Page, site_url: str) -> None:
-    app = WebDemoAdapter(page, site_url, api_key="", base_url="")
+    app = WebDemoAdapter(demo_page, site_url, api_key="", base_url="")
     with pytest.raises(DemoAppError, match=r"needs \?apiKey"):
         app.launch()

@@ -15,7 +15,12 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Locator, Page, expect
 
-from harness.adapters.base import ATTRIBUTE_KINDS, STANDARD_PROFILE_FIELDS, AppAdapter, AttributeKind
+from harness.adapters.base import (
+    ATTRIBUTE_KINDS,
+    STANDARD_PROFILE_FIELDS,
+    AppAdapter,
+    AttributeKind,
+)
 from harness.errors import HarnessError
 from harness.webapp_server import StaticSite
 

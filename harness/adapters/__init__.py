@@ -1,5 +1,10 @@
 """App adapters: the one seam between the QA suites and the app under test."""
 
-from harness.adapters.base import ATTRIBUTE_KINDS, STANDARD_PROFILE_FIELDS, AppAdapter, AttributeKind
+from harness.adapters.base import (
+    ATTRIBUTE_KINDS,
+    STANDARD_PROFILE_FIELDS,
+    AppAdapter,
+    AttributeKind,
+)
 
 __all__ = ["ATTRIBUTE_KINDS", "STANDARD_PROFILE_FIELDS", "AppAdapter", "AttributeKind"]

@@ -16,8 +16,19 @@ from collections.abc import Mapping
 from typing import Any, Literal, Self, get_args
 
 AttributeKind = Literal[
-    "auto", "string", "number", "boolean", "date", "array", "object", "object-merge",
-    "increment", "add-to-array", "remove-from-array", "location", "null",
+    "auto",
+    "string",
+    "number",
+    "boolean",
+    "date",
+    "array",
+    "object",
+    "object-merge",
+    "increment",
+    "add-to-array",
+    "remove-from-array",
+    "location",
+    "null",
 ]
 """How ``set_custom_attribute`` applies its value (Braze call it maps to):
 
@@ -33,8 +44,17 @@ AttributeKind = Literal[
 ATTRIBUTE_KINDS: tuple[str, ...] = get_args(AttributeKind)
 
 STANDARD_PROFILE_FIELDS: tuple[str, ...] = (
-    "first_name", "last_name", "email", "gender", "dob", "country", "home_city", "language",
-    "phone", "email_subscribe", "push_subscribe",
+    "first_name",
+    "last_name",
+    "email",
+    "gender",
+    "dob",
+    "country",
+    "home_city",
+    "language",
+    "phone",
+    "email_subscribe",
+    "push_subscribe",
 )
 """Keyword names accepted by ``set_profile`` (wire names of Braze's standard attributes)."""
 

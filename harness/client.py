@@ -1,0 +1,117 @@
+"""HTTP client of the emulator's control API, and the remote Source expectations read through.
+
+The plugin always goes through this client, even for the in-process emulator, so xdist workers
+(which talk to one shared emulator) and a single process behave the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from harness.errors import HarnessConfigError, HarnessError
+from harness.journal import JournalEntry, Query
+
+
+class EmulatorClient:
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, trust_env=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
+        try:
+            resp = self._http.request(method, path, timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT, **kw)
+        except httpx.ConnectError:
+            raise HarnessConfigError(
+                f"cannot reach the Braze emulator at {self.base_url}: start it with "
+                f"`braze-harness emulator --port PORT`, or drop --braze-emulator-url to use the embedded one"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise HarnessError(f"emulator call {method} {path} failed: {exc}") from None
+        if resp.status_code >= 400:
+            try:
+                message = resp.json().get("error", resp.text)
+            except ValueError:
+                message = resp.text
+            raise HarnessError(f"emulator refused {method} {path}: {resp.status_code} {message}")
+        return resp.json()
+
+    # -- control API ---------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/_emulator/health")
+
+    def reset(self, scope: str | None = None) -> dict[str, Any]:
+        return self._call("POST", "/_emulator/reset", params={"scope": scope} if scope else None)
+
+    def create_scope(self, name: str | None = None) -> str:
+        return self._call("POST", "/_emulator/scopes", json={"name": name} if name else {})["scope"]
+
+    def drop_scope(self, scope: str) -> dict[str, Any]:
+        return self._call("DELETE", f"/_emulator/scopes/{scope}")
+
+    def create_app(self, scope: str, *, workspace: str = "test", platform: str = "web", api_key: str | None = None) -> dict[str, str]:
+        body: dict[str, Any] = {"workspace": workspace, "platform": platform}
+        if api_key:
+            body["api_key"] = api_key
+        return self._call("POST", f"/_emulator/scopes/{scope}/apps", json=body)
+
+    def claim_devices(self, scope: str, device_ids: list[str]) -> None:
+        self._call("POST", f"/_emulator/scopes/{scope}/devices", json={"device_ids": device_ids})
+
+    def profiles(self, **selector: str | None) -> list[dict[str, Any]]:
+        params = {k: v for k, v in selector.items() if v}
+        return self._call("GET", "/_emulator/profiles", params=params)["profiles"]
+
+    def entries(self, query: Query | None = None) -> list[JournalEntry]:
+        data = self._call("GET", "/_emulator/requests", params=(query or Query()).to_params())
+        return [JournalEntry.from_json(e) for e in data["entries"]]
+
+    def stats(self, scope: str | None = None) -> dict[str, Any]:
+        return self._call("GET", "/_emulator/stats", params={"scope": scope} if scope else None)
+
+    def wait(self, after_seq: int, timeout: float, scope: str | None = None) -> tuple[bool, int]:
+        params: dict[str, Any] = {"after_seq": after_seq, "timeout": timeout}
+        if scope:
+            params["scope"] = scope
+        data = self._call("GET", "/_emulator/requests/wait", params=params, timeout=timeout + 10)
+        return data["changed"], data["latest_seq"]
+
+
+class RemoteSource:
+    """A scope's traffic through the control API; entries are fetched incrementally and cached."""
+
+    def __init__(self, client: EmulatorClient, scope: str | None) -> None:
+        self.client = client
+        self.scope = scope
+        self._cache: list[JournalEntry] = []
+        self._latest = 0
+
+    def entries(self, after_seq: int = 0) -> list[JournalEntry]:
+        fresh = self.client.entries(Query(scope=self.scope, after_seq=self._cache[-1].seq if self._cache else 0))
+        self._cache.extend(fresh)
+        return [e for e in self._cache if e.seq > after_seq]
+
+    def latest_seq(self) -> int:
+        return self._cache[-1].seq if self._cache else 0
+
+    def wait(self, after_seq: int, timeout: float) -> bool:
+        remaining = timeout
+        deadline = time.monotonic() + timeout
+        while remaining > 0:
+            changed, _ = self.client.wait(after_seq, min(remaining, 25.0), self.scope)
+            if changed:
+                return True
+            remaining = deadline - time.monotonic()
+        return False
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+    def profiles(self, *, external_id: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
+        return self.client.profiles(external_id=external_id, device_id=device_id, scope=self.scope)

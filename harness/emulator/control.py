@@ -1,0 +1,159 @@
+"""Control API (`/_emulator/...`): read and reset state, manage scopes, long-poll the journal.
+
+Inspection routes only read or reset; validation and semantics live in the Emulator
+(after Snowplow Micro's split of collector and inspection routes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from harness.emulator.core import Emulator
+from harness.errors import HarnessConfigError
+from harness.journal import Query
+
+MAX_WAIT_S = 30.0
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=str)
+
+
+def _error(status: int, message: str) -> JSON:
+    return JSON({"error": message}, status_code=status)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise HarnessConfigError(f"request body is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise HarnessConfigError("request body must be a JSON object")
+    return value
+
+
+def control_app(emu: Emulator) -> Starlette:
+    async def health(_: Request) -> JSON:
+        return JSON({"status": "ok", "config_time": emu.config.time, "journal": emu.journal.stats()})
+
+    async def reset(request: Request) -> JSON:
+        body = await _json_body(request)
+        scope = request.query_params.get("scope") or body.get("scope")
+        return JSON({"reset": scope or "everything", **emu.reset(scope)})
+
+    async def create_scope(request: Request) -> JSON:
+        body = await _json_body(request)
+        return JSON({"scope": emu.create_scope(body.get("name"))}, status_code=201)
+
+    async def create_app(request: Request) -> JSON:
+        body = await _json_body(request)
+        unknown = set(body) - {"workspace", "platform", "api_key"}
+        if unknown:
+            return _error(400, f"unknown field(s) {sorted(unknown)}; allowed: workspace, platform, api_key")
+        result = emu.create_app(
+            request.path_params["scope"],
+            workspace=str(body.get("workspace", "test")),
+            platform=str(body.get("platform", "web")),
+            api_key=body.get("api_key"),
+        )
+        return JSON(result, status_code=201)
+
+    async def claim_devices(request: Request) -> JSON:
+        body = await _json_body(request)
+        ids = body.get("device_ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+            return _error(400, "device_ids must be a list of non-empty strings")
+        emu.claim_devices(request.path_params["scope"], ids)
+        return JSON({"scope": request.path_params["scope"], "device_ids": ids})
+
+    async def drop_scope(request: Request) -> JSON:
+        scope = request.path_params["scope"]
+        return JSON({"reset": scope, **emu.reset(scope)})
+
+    async def owned(request: Request) -> JSON:
+        return JSON(emu.journal.scopes.owned(request.path_params["scope"]))
+
+    async def profiles(request: Request) -> JSON:
+        allowed = {"external_id", "device_id", "braze_id", "scope", "api_key", "workspace"}
+        params = dict(request.query_params)
+        unknown = set(params) - allowed
+        if unknown:
+            return _error(400, f"unknown filter(s) {sorted(unknown)}; allowed: {', '.join(sorted(allowed))}")
+        return JSON({"profiles": emu.profiles(**params)})
+
+    async def requests(request: Request) -> JSON:
+        query = Query.from_params(dict(request.query_params))
+        entries = emu.journal.query(query)
+        return JSON({"entries": [e.to_json() for e in entries], "stats": emu.journal.stats(query.scope)})
+
+    async def wait(request: Request) -> JSON:
+        params = dict(request.query_params)
+        try:
+            after = int(params.get("after_seq", "0"))
+            timeout = min(float(params.get("timeout", "10")), MAX_WAIT_S)
+        except ValueError:
+            return _error(400, "after_seq must be an integer and timeout a number of seconds")
+        scope = params.get("scope") or None
+        journal = emu.journal
+        if journal.last_seq(scope) <= after and timeout > 0:
+            loop = asyncio.get_running_loop()
+            changed = asyncio.Event()
+
+            def listener(entry: Any) -> None:
+                if scope is None or entry.scope == scope:
+                    loop.call_soon_threadsafe(changed.set)
+
+            journal.add_listener(listener)
+            try:
+                if journal.last_seq(scope) <= after:
+                    await asyncio.wait_for(changed.wait(), timeout)
+            except TimeoutError:
+                pass
+            finally:
+                journal.remove_listener(listener)
+        latest = journal.last_seq(scope)
+        return JSON({"changed": latest > after, "latest_seq": latest})
+
+    async def stats(request: Request) -> JSON:
+        scope = request.query_params.get("scope")
+        return JSON({"journal": emu.journal.stats(scope), "preflights": emu.preflights})
+
+    async def config(request: Request) -> JSON:
+        return JSON({"config": emu.config.build(), "settings": emu.settings.model_dump(mode="json")})
+
+    async def not_found(request: Request) -> JSON:
+        return _error(404, f"no such control route: {request.method} {request.url.path}")
+
+    async def on_user_error(request: Request, exc: Exception) -> JSON:
+        return _error(400, str(exc))
+
+    routes = [
+        Route("/_emulator/health", health),
+        Route("/_emulator/reset", reset, methods=["POST"]),
+        Route("/_emulator/scopes", create_scope, methods=["POST"]),
+        Route("/_emulator/scopes/{scope}", drop_scope, methods=["DELETE"]),
+        Route("/_emulator/scopes/{scope}", owned, methods=["GET"]),
+        Route("/_emulator/scopes/{scope}/apps", create_app, methods=["POST"]),
+        Route("/_emulator/scopes/{scope}/devices", claim_devices, methods=["POST"]),
+        Route("/_emulator/profiles", profiles),
+        Route("/_emulator/requests", requests),
+        Route("/_emulator/requests/wait", wait),
+        Route("/_emulator/stats", stats),
+        Route("/_emulator/config", config),
+        Route("/_emulator/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
+    ]
+    return Starlette(routes=routes, exception_handlers={HarnessConfigError: on_user_error})

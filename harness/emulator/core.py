@@ -1,0 +1,172 @@
+"""The emulator: decoder -> state -> journal, and the answers the SDK expects.
+
+Transport-free so the ASGI app, the mitmproxy addon and virtual devices all drive the same code.
+"""
+
+from __future__ import annotations
+
+import gzip
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from harness.emulator.server_config import ServerConfig
+from harness.emulator.settings import EmulatorSettings
+from harness.emulator.state import EmulatorState, UnknownApiKey
+from harness.journal import Exchange, Journal, JournalEntry
+from harness.protocol.decode import MAX_RAW_KEPT, DecodedRequest, Endpoint, Problem, decode
+from harness.protocol.requests import BannersSyncRequest, DataRequest
+
+
+@dataclass(slots=True)
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> bytes:
+        return orjson.dumps(self.body)
+
+
+class Emulator:
+    def __init__(self, settings: EmulatorSettings | None = None) -> None:
+        self.settings = settings or EmulatorSettings()
+        self.state = EmulatorState(
+            unknown_api_keys=self.settings.unknown_api_keys,
+            keep_anonymous_events_on_merge=self.settings.keep_anonymous_events_on_merge,
+        )
+        self.journal = Journal(cap=self.settings.journal_cap, sqlite_path=self.settings.journal_db)
+        self.config = ServerConfig(self.settings)
+        self._lock = threading.RLock()  # state and journal are touched by the server loop and by in-process tests
+        self.preflights = 0
+
+    # -- SDK traffic -----------------------------------------------------------------------------
+
+    def handle_sdk(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str] | list[tuple[str, str]],
+        body: bytes | None,
+        *,
+        source: str = "emulator",
+        received_at: float | None = None,
+    ) -> Answer:
+        started = time.perf_counter()
+        received_at = time.time() if received_at is None else received_at
+        decoded = decode(method, url, headers, body)
+        with self._lock:
+            answer, problems = self._answer(decoded)
+            self.journal.append(
+                Exchange(method, url, decoded.headers, _text(body), answer.status, answer.body),
+                source=source,
+                decoded=decoded,
+                problems=problems,
+                received_at=received_at,
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
+        return answer
+
+    def record_rejected(self, method: str, url: str, headers: dict[str, str], body: bytes | None, answer: Answer, reason: str) -> None:
+        """Journal a request refused before decoding (e.g. too large) as bad, with its reason."""
+        decoded = decode(method, url, headers, b"")
+        decoded.problems = [Problem(where="body", message=reason)]
+        with self._lock:
+            self.journal.append(Exchange(method, url, decoded.headers, _text(body), answer.status, answer.body), source="emulator", decoded=decoded)
+
+    def _answer(self, decoded: DecodedRequest) -> tuple[Answer, list[Problem]]:
+        if decoded.body is None or decoded.api_key is None:
+            errors = [p.model_dump() for p in decoded.errors]
+            return Answer(400, {"error": "bad_request", "message": "; ".join(str(p) for p in decoded.errors), "problems": errors}), []
+        try:
+            app = self.state.app(decoded.api_key)
+        except UnknownApiKey:
+            # a 2xx `error` makes the SDK stop resending (web-sdk-protocol.md §3.2) instead of retrying forever
+            return Answer(200, {"error": "invalid_api_key"}), [Problem(where="api_key", message=f"unknown api key {decoded.api_key!r}")]
+        if app is not None and decoded.device_id is None and decoded.endpoint is not Endpoint.OTHER:
+            return Answer(200, {"error": "no_device_identifier"}), []
+        problems = self.state.apply(decoded, received_at=time.time())
+        return Answer(200, self._response_body(decoded)), problems
+
+    def _response_body(self, decoded: DecodedRequest) -> dict[str, Any]:
+        body = decoded.body
+        match decoded.endpoint:
+            case Endpoint.DATA:
+                assert isinstance(body, DataRequest)
+                out: dict[str, Any] = {}
+                rw = body.respond_with
+                config = self.config.for_request(rw.config.config_time if rw and rw.config else 0)
+                if config is not None:
+                    out["config"] = config
+                if rw and rw.triggers:
+                    out["triggers"] = []
+                return out
+            case Endpoint.CONTENT_CARDS:
+                now = int(time.time())
+                return {"cards": [], "full_sync": True, "last_full_sync_at": now, "last_card_updated_at": now}
+            case Endpoint.FEATURE_FLAGS:
+                return {"feature_flags": []}
+            case Endpoint.BANNERS:
+                assert isinstance(body, BannersSyncRequest)
+                # an older request_time than the request's time_ms makes the SDK discard the answer (§10)
+                return {"banners": {}, "request_time": body.time_ms} if body.time_ms is not None else {"banners": {}}
+            case _:
+                return {}
+
+    # -- scopes ------------------------------------------------------------------------------------
+
+    def create_scope(self, name: str | None = None) -> str:
+        prefix = "".join(c if c.isalnum() or c in "-_" else "-" for c in (name or "scope"))[:40]
+        return f"{prefix}-{secrets.token_hex(4)}"
+
+    def create_app(self, scope: str, *, workspace: str = "test", platform: str = "web", api_key: str | None = None) -> dict[str, str]:
+        api_key = api_key or f"{workspace}-{platform}-{secrets.token_hex(8)}"
+        with self._lock:
+            self.state.create_app(api_key, workspace=f"{scope}/{workspace}", scope=scope, platform=platform)
+            self.journal.scopes.claim(scope, api_keys=[api_key])
+        return {"api_key": api_key, "workspace": workspace, "scope": scope, "platform": platform}
+
+    def claim_devices(self, scope: str, device_ids: list[str]) -> None:
+        self.journal.scopes.claim(scope, device_ids=device_ids)
+
+    def reset(self, scope: str | None = None) -> dict[str, int]:
+        with self._lock:
+            removed = self.journal.reset(scope)
+            self.state.reset(scope)
+            if scope is not None:
+                self.journal.scopes.release(scope)
+        return {"entries_removed": removed}
+
+    def profiles(self, *, scope: str | None = None, **selector: str | None) -> list[dict[str, Any]]:
+        selector = {k: v for k, v in selector.items() if v}
+        with self._lock:
+            found = {p.braze_id: p for p in self.state.profiles(scope=scope, **selector)} if scope or selector else {}
+            if scope is not None:
+                # tests sharing one api key are scoped by device: include the profiles of claimed devices
+                for device_id in self.journal.scopes.owned(scope)["device_ids"]:
+                    if selector.get("device_id") not in (None, device_id):
+                        continue
+                    for p in self.state.profiles(**{**selector, "device_id": device_id}):
+                        found.setdefault(p.braze_id, p)
+            if scope is None and not selector:
+                found = {p.braze_id: p for p in self.state.profiles()}
+            return [self.state.profile_json(p) for p in found.values()]
+
+    def entries(self, query: Any) -> list[JournalEntry]:
+        return self.journal.query(query)
+
+
+def _text(body: bytes | None) -> str | None:
+    """Body as text for the journal (decompressed, so remote readers can re-decode it)."""
+    if body is None:
+        return None
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError):
+            pass
+    return body[:MAX_RAW_KEPT].decode("utf-8", "replace")

@@ -1,0 +1,50 @@
+"""The `config` object of /data/ answers: the handshake that turns SDK features on."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from harness.emulator.settings import EmulatorSettings
+
+
+class ServerConfig:
+    """Sent whenever the SDK's `config_time` is older than ours; changing a setting bumps `time`."""
+
+    def __init__(self, settings: EmulatorSettings) -> None:
+        self.settings = settings
+        self._time = int(time.time())
+        self._lock = threading.Lock()
+
+    @property
+    def time(self) -> int:
+        return self._time
+
+    def bump(self) -> None:
+        with self._lock:
+            self._time = max(int(time.time()), self._time + 1)
+
+    def for_request(self, config_time: float | None) -> dict[str, Any] | None:
+        if config_time is not None and config_time >= self._time:
+            return None
+        return self.build()
+
+    def build(self) -> dict[str, Any]:
+        s = self.settings
+        config: dict[str, Any] = {
+            "time": self._time,
+            "content_cards": {"enabled": s.content_cards},
+            "feature_flags": {"enabled": s.feature_flags, "refresh_rate_limit": s.feature_flags_refresh_rate_limit},
+            "banners": {"enabled": s.banners, "max_placements": s.banners_max_placements if s.banners else 0},
+            "global_request_rate_limit": {"enabled": s.client_rate_limit},
+            "dust": {"enabled": False},
+            "conversational_chat": {"enabled": False},
+        }
+        if s.request_backoff is not None:
+            config["request_backoff"] = s.request_backoff.model_dump()
+        if s.minimum_session_timeout is not None:
+            config["minimum_session_timeout"] = s.minimum_session_timeout
+        if s.messaging_session_timeout is not None:
+            config["messaging_session_timeout"] = s.messaging_session_timeout
+        return config

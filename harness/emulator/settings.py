@@ -1,0 +1,41 @@
+"""Emulator settings, validated so a bad value fails with the field's name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Backoff(BaseModel):
+    """Server-config `request_backoff`: the SDK's retry delays. Short by default so retries land in seconds."""
+
+    model_config = ConfigDict(extra="forbid")
+    min_sleep_duration_ms: int = Field(500, ge=0)
+    scale_factor: float = Field(2, gt=0)
+    max_sleep_duration_ms: int = Field(2000, ge=0)
+
+
+class EmulatorSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(9090, ge=0, le=65535)
+    unknown_api_keys: Literal["auto_create", "reject"] = "auto_create"
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    journal_cap: int = Field(20_000, ge=1)
+    journal_db: Path | None = None  # optional SQLite copy of the journal, for inspection after the run
+    keep_anonymous_events_on_merge: bool = True  # the docs disagree (braze-behaviour.md Q1)
+
+    # what the first /data/ answer's `config` turns on (web-sdk-protocol.md §3.3)
+    content_cards: bool = True
+    feature_flags: bool = True
+    feature_flags_refresh_rate_limit: int = 0
+    banners: bool = True
+    banners_max_placements: int = 10
+    # the SDK's default client rate limiter silently drops data under bursts (§12.2): off by default
+    client_rate_limit: bool = False
+    request_backoff: Backoff | None = Field(default_factory=Backoff)
+    minimum_session_timeout: int | None = Field(None, ge=1)
+    messaging_session_timeout: int | None = None

@@ -1,0 +1,119 @@
+"""Custom events, purchases and engagement events on a profile (braze-behaviour.md §4, §14.10).
+
+Every event is its own occurrence (no dedup, §4.2). Validation problems are reported; what can be
+kept is kept (long strings truncated, properties past the 256th ignored).
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+
+from harness.emulator.state.attributes import MAX_STRING, truncate
+from harness.emulator.state.profiles import Occurrences, Profile
+from harness.protocol.decode import Problem
+from harness.protocol.events import CustomEvent, Event, Purchase
+
+MAX_PROPERTIES = 256  # §4.3: properties past the first 256 are not captured
+MAX_PROPERTIES_BYTES = 100 * 1024  # event object page; the purchase page and Web SDK say 50 KB (Q4)
+RESERVED_EVENT_KEYS = frozenset({"time", "event_name"})
+RESERVED_PURCHASE_KEYS = frozenset({"time", "product_id", "quantity", "event_name", "price", "currency"})
+# the SDKs drop purchases in other currencies (§4.5); a mobile SDK or replay may still send one
+SDK_CURRENCIES = frozenset(
+    "USD CAD EUR GBP JPY AUD CHF NOK MXN NZD CNY RUB TRY INR IDR ILS SAR ZAR AED SEK HKD SPD DKK".split()
+)
+ENGAGEMENT_CODES = frozenset({"si", "sc", "sbc", "iec", "cci", "ccc", "ccd", "ccic", "ffi", "bi", "bc", "bd", "pc", "ca", "cic", "pde", "g"})
+
+
+def _properties(props: dict[str, Any], reserved: frozenset[str], where: str, problems: list[Problem]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for key, value in props.items():
+        if len(kept) == MAX_PROPERTIES:
+            problems.append(Problem(where=where, message=f"more than {MAX_PROPERTIES} properties: the rest are ignored"))
+            break
+        if not key or key.startswith("$"):
+            problems.append(Problem(where=f"{where}.{key}", message="property names must be non-empty and not start with '$': ignored"))
+            continue
+        if key in reserved:
+            problems.append(Problem(where=f"{where}.{key}", message=f"reserved property name {key!r}"))
+        name = truncate(key, f"{where}.{key} (name)", problems)
+        kept[name] = truncate(value, f"{where}.{key}", problems) if isinstance(value, str) else copy.deepcopy(value)
+    size = len(orjson.dumps(kept))
+    if size > MAX_PROPERTIES_BYTES:
+        problems.append(Problem(where=where, message=f"properties are {size} bytes, over {MAX_PROPERTIES_BYTES}"))
+    return kept
+
+
+def _count(table: dict[str, Occurrences], name: str, when: float, n: int = 1) -> None:
+    occ = table.get(name)
+    if occ is None:
+        table[name] = Occurrences(count=n, first=when, last=when)
+    else:
+        occ.count += n
+        occ.first = min(occ.first, when)
+        occ.last = max(occ.last, when)
+
+
+def custom_event(profile: Profile, event: CustomEvent, device_id: str | None, where: str, problems: list[Problem]) -> None:
+    name = event.data.n
+    if name.startswith("$"):
+        problems.append(Problem(where=f"{where}.data.n", message="custom event names must not start with '$'"))
+    if len(name) > MAX_STRING:
+        name = truncate(name, f"{where}.data.n", problems)
+    properties = _properties(event.data.p, RESERVED_EVENT_KEYS, f"{where}.data.p", problems)
+    _count(profile.custom_events, name, event.time)
+    profile.custom_event_log.append(
+        {"name": name, "time": event.time, "properties": properties, "session_id": event.session_id, "device_id": device_id}
+    )
+
+
+def purchase(profile: Profile, event: Purchase, where: str, problems: list[Problem]) -> None:
+    data = event.data
+    try:
+        price = Decimal(str(data.p))
+        if not price.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        problems.append(Problem(where=f"{where}.data.p", message=f"price {data.p!r} is not a number: purchase not recorded"))
+        return
+    if not 1 <= data.q <= 100:
+        problems.append(Problem(where=f"{where}.data.q", message=f"quantity {data.q} outside 1..100: purchase not recorded"))
+        return
+    currency = data.c.upper()
+    if currency not in SDK_CURRENCIES:
+        problems.append(Problem(where=f"{where}.data.c", message=f"currency {data.c!r} is not one the SDKs accept"))
+    product = truncate(data.pid, f"{where}.data.pid", problems)
+    properties = _properties(data.pr, RESERVED_PURCHASE_KEYS, f"{where}.data.pr", problems)
+    # quantity X counts as X purchases of quantity 1 (§4.5); revenue = price x quantity, currency not converted
+    _count(profile.purchases, product, event.time, data.q)
+    profile.revenue += price * data.q
+    profile.purchase_log.append(
+        {"product_id": product, "price": float(price), "currency": currency, "quantity": data.q, "properties": properties, "time": event.time}
+    )
+
+
+def engagement(profile: Profile, event: Event, app: str, device_id: str | None) -> None:
+    data = event.data.model_dump(exclude_unset=True) if hasattr(event.data, "model_dump") else copy.deepcopy(event.data)
+    profile.engagement_log.append(
+        {"code": event.name, "data": data, "time": event.time, "session_id": event.session_id, "app": app, "device_id": device_id}
+    )
+
+
+def absorb(target: Profile, source: Profile, *, keep_logs: bool) -> None:
+    """Merge rule for activity (§2.6): aggregates add up; raw logs survive only if asked to (Q1)."""
+    for table_name in ("custom_events", "purchases"):
+        target_table: dict[str, Occurrences] = getattr(target, table_name)
+        for name, occ in getattr(source, table_name).items():
+            if name in target_table:
+                target_table[name].absorb(occ)
+            else:
+                target_table[name] = Occurrences(occ.count, occ.first, occ.last)
+    target.revenue += source.revenue
+    if keep_logs:
+        for log_name in ("custom_event_log", "purchase_log", "engagement_log"):
+            merged = getattr(target, log_name) + getattr(source, log_name)
+            merged.sort(key=lambda entry: entry["time"])
+            setattr(target, log_name, merged)

@@ -1,0 +1,58 @@
+"""Push tokens: one per (app, device), held by at most one profile of the workspace (braze-behaviour.md §6.1, §6.3).
+
+"Last logged-in user gets the push": registering a token, or the device switching users, moves the
+(app, device) token to that profile; a null token or push/unregister removes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.emulator.state.profiles import Profile, PushToken
+from harness.emulator.state.workspaces import Workspace
+
+PUSH_KEY_FIELDS = ("custom_push_public_key", "custom_push_user_auth", "custom_push_vapid_public_key")
+
+
+def holder(ws: Workspace, app: str, device_id: str) -> Profile | None:
+    for profile in ws.profiles.values():
+        if (app, device_id) in profile.push_tokens:
+            return profile
+    return None
+
+
+def register(
+    ws: Workspace, profile: Profile, app: str, device_id: str, token: str, platform: str, *, enabled: bool, keys: dict[str, Any]
+) -> None:
+    previous = holder(ws, app, device_id)
+    if previous is not None:
+        del previous.push_tokens[(app, device_id)]
+    profile.push_tokens[(app, device_id)] = PushToken(
+        app=app, device_id=device_id, token=token, platform=platform, notifications_enabled=enabled, keys=dict(keys)
+    )
+
+
+def move(ws: Workspace, app: str, device_id: str, to: Profile) -> bool:
+    """The device now speaks for `to`: its token for this app follows (§6.3). True if one moved."""
+    previous = holder(ws, app, device_id)
+    if previous is None or previous is to:
+        return False
+    to.push_tokens[(app, device_id)] = previous.push_tokens.pop((app, device_id))
+    return True
+
+
+def remove_device(ws: Workspace, app: str, device_id: str) -> bool:
+    previous = holder(ws, app, device_id)
+    if previous is None:
+        return False
+    del previous.push_tokens[(app, device_id)]
+    return True
+
+
+def remove_value(ws: Workspace, token: str) -> int:
+    removed = 0
+    for profile in ws.profiles.values():
+        for key in [k for k, t in profile.push_tokens.items() if t.token == token]:
+            del profile.push_tokens[key]
+            removed += 1
+    return removed

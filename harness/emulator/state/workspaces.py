@@ -1,0 +1,148 @@
+"""Workspaces -> apps (by SDK api key) and the profiles and indexes that live in one workspace.
+
+A workspace is the unit of profile isolation: the SDK api key only says which app and hence which
+workspace the data lands in (braze-behaviour.md §10.2, §14.1), so a test key and a prod key in two
+workspaces never share a profile even for the same external_id.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.emulator.state.profiles import DeviceKey, Profile, new_braze_id
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    api_key: str
+    workspace: str
+    scope: str | None = None
+    platform: str = "web"
+    name: str | None = None
+    auto_created: bool = False
+
+
+@dataclass(slots=True)
+class DeviceState:
+    """What a device's traffic implies about identity, per workspace (identity.py reads and writes it)."""
+
+    device_id: str
+    anonymous: str | None = None  # braze_id of the device's unclaimed anonymous profile
+    claimed_by: str | None = None  # braze_id of the first known profile seen on the device
+    # per app: the profile the SDK is currently logged in as, and the time that was established
+    current: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class DeviceRecord:
+    """The latest device object per (app, device): the SDK only sends what changed (mobile.md A.3)."""
+
+    app: str
+    device_id: str
+    device: dict[str, Any] = field(default_factory=dict)
+    sdk_version: str | None = None
+    app_version: str | None = None
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+
+
+@dataclass(slots=True)
+class Workspace:
+    name: str
+    scope: str | None = None
+    apps: dict[str, App] = field(default_factory=dict)
+    profiles: dict[str, Profile] = field(default_factory=dict)  # by braze_id, in creation order
+    by_external_id: dict[str, str] = field(default_factory=dict)
+    by_alias: dict[tuple[str, str], str] = field(default_factory=dict)  # (label, name) -> braze_id
+    session_owner: dict[str, str] = field(default_factory=dict)  # session_id -> braze_id
+    device_states: dict[str, DeviceState] = field(default_factory=dict)
+    device_records: dict[DeviceKey, DeviceRecord] = field(default_factory=dict)
+
+    def new_profile(self, *, external_id: str | None = None, now: float | None = None) -> Profile:
+        braze_id = new_braze_id()
+        while braze_id in self.profiles:
+            braze_id = new_braze_id()
+        profile = Profile(braze_id=braze_id, workspace=self.name, external_id=external_id, created_at=now or time.time())
+        self.profiles[braze_id] = profile
+        if external_id is not None:
+            self.by_external_id[external_id] = braze_id
+        return profile
+
+    def profile(self, braze_id: str | None) -> Profile | None:
+        return self.profiles.get(braze_id) if braze_id else None
+
+    def by_external(self, external_id: str) -> Profile | None:
+        return self.profile(self.by_external_id.get(external_id))
+
+    def device_state(self, device_id: str) -> DeviceState:
+        state = self.device_states.get(device_id)
+        if state is None:
+            state = self.device_states[device_id] = DeviceState(device_id)
+        return state
+
+    def record_device(
+        self, app: str, device_id: str, device: dict[str, Any] | None, sdk_version: str | None, app_version: str | None, now: float
+    ) -> DeviceRecord:
+        record = self.device_records.get((app, device_id))
+        if record is None:
+            record = self.device_records[(app, device_id)] = DeviceRecord(app, device_id, first_seen=now, last_seen=now)
+        record.last_seen = max(record.last_seen, now)
+        if device:
+            record.device.update(device)  # a diff: merge keys
+        record.sdk_version = sdk_version or record.sdk_version
+        record.app_version = app_version or record.app_version
+        return record
+
+    def delete_profile(self, braze_id: str) -> None:
+        profile = self.profiles.pop(braze_id, None)
+        if profile is None:
+            return
+        if profile.external_id is not None and self.by_external_id.get(profile.external_id) == braze_id:
+            del self.by_external_id[profile.external_id]
+        for label, name in profile.aliases.items():
+            if self.by_alias.get((label, name)) == braze_id:
+                del self.by_alias[(label, name)]
+        for session_id in profile.sessions:
+            if self.session_owner.get(session_id) == braze_id:
+                del self.session_owner[session_id]
+
+
+class Registry:
+    """All workspaces and apps. Not locked: the EmulatorState facade holds the one lock."""
+
+    def __init__(self) -> None:
+        self.workspaces: dict[str, Workspace] = {}
+        self.apps: dict[str, App] = {}
+
+    def workspace(self, name: str, scope: str | None) -> Workspace:
+        ws = self.workspaces.get(name)
+        if ws is None:
+            ws = self.workspaces[name] = Workspace(name=name, scope=scope)
+        elif ws.scope != scope:
+            # a workspace belongs to at most one scope, or reset(scope) could delete another scope's data
+            raise ValueError(f"workspace {name!r} belongs to scope {ws.scope!r}, not {scope!r}")
+        return ws
+
+    def add_app(self, app: App) -> App:
+        known = self.apps.get(app.api_key)
+        if known is not None and known.workspace != app.workspace:
+            raise ValueError(f"api key {app.api_key!r} already belongs to workspace {known.workspace!r}")
+        ws = self.workspace(app.workspace, app.scope)
+        self.apps[app.api_key] = app
+        ws.apps[app.api_key] = app
+        return app
+
+    def workspace_of(self, app: App) -> Workspace:
+        return self.workspaces[app.workspace]
+
+    def reset(self, scope: str | None) -> None:
+        if scope is None:
+            self.workspaces.clear()
+            self.apps.clear()
+            return
+        for name in [n for n, ws in self.workspaces.items() if ws.scope == scope]:
+            ws = self.workspaces.pop(name)
+            for api_key in ws.apps:
+                self.apps.pop(api_key, None)

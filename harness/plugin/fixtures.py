@@ -1,0 +1,129 @@
+"""The plugin's fixtures: session-wide emulator and demo site, per-test handle and app adapter."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.client import EmulatorClient
+from harness.errors import HarnessConfigError
+from harness.plugin.handle import BrazeHandle
+
+_LOOPBACK_URL = re.compile(r"^(https?|wss?)://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/|$)")
+
+
+@pytest.fixture(scope="session")
+def braze_emulator_url(pytestconfig: pytest.Config) -> str:
+    """Base URL of the emulator every test talks to (the SDK's `baseUrl`)."""
+    url = pytestconfig.getoption("--braze-emulator-url")
+    if url:
+        return url.rstrip("/")
+    worker_input = getattr(pytestconfig, "workerinput", None)
+    if worker_input and worker_input.get("braze_emulator_url"):
+        return worker_input["braze_emulator_url"]
+    from harness.plugin import start_embedded
+
+    return start_embedded(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def braze_client(braze_emulator_url: str) -> Generator[EmulatorClient]:
+    client = EmulatorClient(braze_emulator_url)
+    try:
+        client.health()
+    except HarnessConfigError as exc:
+        pytest.exit(f"braze: {exc}", returncode=4)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Generator[BrazeHandle]:
+    """This test's scope on the emulator: `braze.expect`, `braze.profile()`, `braze.api_key`, `braze.uid()`."""
+    config = request.config
+    handle = BrazeHandle(
+        braze_client,
+        name=request.node.name,
+        api_key=config.getoption("--braze-api-key"),
+        timeout=config.getoption("--braze-timeout"),
+    )
+    yield handle
+    handle.close()
+
+
+@pytest.fixture(scope="session")
+def braze_web_sdk_bundle(pytestconfig: pytest.Config) -> Path:
+    """The real @braze/web-sdk, bundled with esbuild (cached per version)."""
+    from harness.web_sdk import ensure_bundle
+
+    version = pytestconfig.getoption("--braze-web-sdk-version")
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+
+    def log(message: str) -> None:
+        if reporter is not None:
+            reporter.write_line(f"braze: {message}")
+
+    try:
+        return ensure_bundle(version, log=log)
+    except HarnessConfigError as exc:
+        pytest.exit(f"braze: {exc}", returncode=4)
+
+
+@pytest.fixture(scope="session")
+def braze_demo_site(braze_web_sdk_bundle: Path) -> Generator[str]:
+    """Base URL of the demo web app (its own origin, so the SDK's CORS preflights are real)."""
+    from devices.web_demo.adapter import demo_site
+
+    site = demo_site(braze_web_sdk_bundle)
+    url = site.start()
+    yield url
+    site.stop()
+
+
+def _block_non_loopback(page: Any) -> None:
+    def handle(route: Any) -> None:
+        if _LOOPBACK_URL.match(route.request.url) or route.request.url.startswith(("data:", "blob:", "about:")):
+            route.fallback()
+        else:
+            route.abort("blockedbyclient")
+
+    page.context.route("**/*", handle)
+
+
+@pytest.fixture
+def braze_app(request: pytest.FixtureRequest, braze: BrazeHandle, braze_emulator_url: str) -> Generator[Any]:
+    """The app under test, behind the AppAdapter interface (default: the demo web app in a Playwright page).
+
+    `@pytest.mark.braze_app(session_timeout=10, ...)` passes options to the adapter.
+    """
+    marker = request.node.get_closest_marker("braze_app")
+    app_options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    factory_path = request.config.getoption("--braze-adapter")
+    if factory_path:
+        module_name, _, attr = factory_path.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise HarnessConfigError(f"--braze-adapter {factory_path}: {exc}") from None
+        app = factory(request=request, braze=braze, **app_options)
+    else:
+        from devices.web_demo.adapter import WebDemoAdapter
+
+        page = request.getfixturevalue("page")
+        _block_non_loopback(page)
+        site_url = request.getfixturevalue("braze_demo_site")
+        app = WebDemoAdapter(
+            page,
+            site_url,
+            api_key=braze.api_key,
+            base_url=braze_emulator_url,
+            device_id=braze.new_device_id(),
+            **app_options,
+        )
+    yield app
+    app.close()

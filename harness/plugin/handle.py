@@ -1,0 +1,85 @@
+"""`braze`: the per-test handle — the test's scope, its api keys and devices, expect, profiles."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+from harness.client import EmulatorClient, RemoteSource
+from harness.expect import Expect
+from harness.expect.waiting import DEFAULT_TIMEOUT
+from harness.journal import JournalEntry
+
+
+class BrazeHandle:
+    """Everything a test needs from the emulator, limited to what the test itself created.
+
+    A scope owns the api keys it created (each in a workspace of its own) and the device ids
+    it claimed; it sees only their traffic, and resetting it touches nothing else.
+    """
+
+    def __init__(self, client: EmulatorClient, *, name: str, api_key: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.client = client
+        self.emulator_url = client.base_url
+        self.scope = client.create_scope(name)
+        self._source = RemoteSource(client, self.scope)
+        self.expect = Expect(self._source, default_timeout=timeout)
+        self._shared_key = api_key is not None
+        self._apps: dict[tuple[str, str], str] = {}
+        if api_key is not None:
+            # a shared key (--braze-api-key): isolation comes from the devices this test claims
+            self._apps[("test", "web")] = api_key
+        self._suffix = secrets.token_hex(3)
+
+    # -- what the test owns ----------------------------------------------------------------------
+
+    @property
+    def api_key(self) -> str:
+        """The web app's api key in this test's `test` workspace (created on first use)."""
+        return self.app_key()
+
+    def app_key(self, workspace: str = "test", platform: str = "web") -> str:
+        """The api key of an app in one of this test's workspaces; `app_key("prod")` is another workspace."""
+        key = (workspace, platform)
+        if key not in self._apps:
+            self._apps[key] = self.client.create_app(self.scope, workspace=workspace, platform=platform)["api_key"]
+        return self._apps[key]
+
+    def new_device_id(self, *, uppercase: bool = False) -> str:
+        """A fresh device id claimed by this scope (Android/web: lowercase UUID, iOS: uppercase)."""
+        device_id = str(uuid.uuid4())
+        device_id = device_id.upper() if uppercase else device_id
+        self.client.claim_devices(self.scope, [device_id])
+        return device_id
+
+    def uid(self, name: str) -> str:
+        """A user id unique to this test (`ada` -> `ada-3f9a1c`), so parallel tests never collide."""
+        return f"{name}-{self._suffix}"
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def profiles(self, *, external_id: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
+        return self._source.profiles(external_id=external_id, device_id=device_id)
+
+    def profile(self, external_id: str | None = None, *, device_id: str | None = None) -> dict[str, Any] | None:
+        found = self.profiles(external_id=external_id, device_id=device_id)
+        return found[0] if found else None
+
+    def entries(self) -> list[JournalEntry]:
+        return self._source.entries()
+
+    def traffic_text(self) -> str:
+        entries = self.entries()
+        stats = self.client.stats(self.scope)["journal"]
+        head = f"scope {self.scope}: {stats['entries']} request(s), {stats['bad']} bad, {stats['dropped']} dropped by the journal cap"
+        return "\n".join([head, *(e.summary() for e in entries)])
+
+    def reset(self) -> None:
+        """Forget this scope's traffic and profiles (nothing else is touched)."""
+        self.client.reset(self.scope)
+        self._source.forget()
+        self._apps = {k: v for k, v in self._apps.items() if self._shared_key and k == ("test", "web")}
+
+    def close(self) -> None:
+        self.client.drop_scope(self.scope)

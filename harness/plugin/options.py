@@ -1,0 +1,53 @@
+"""Command-line options of the `braze` group, validated once at configure time."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+DEFAULT_SDK_VERSION = "6.13.0"
+_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("braze", "Braze SDK emulator and QA harness")
+    group.addoption("--braze-emulator-url", default=None, help="use a running emulator (e.g. http://127.0.0.1:9090) instead of the embedded one")
+    group.addoption("--braze-web-sdk-version", default=DEFAULT_SDK_VERSION, help="@braze/web-sdk version for the demo app (any npm version; bundled on first use)")
+    group.addoption("--braze-api-key", default=None, help="api key the web app uses (default: a fresh key per test in a workspace of its own)")
+    group.addoption("--braze-timeout", type=float, default=5.0, help="default seconds an expectation waits (default 5)")
+    group.addoption("--braze-journal-db", default=None, help="embedded emulator: also write the journal to this SQLite file")
+    group.addoption("--braze-adapter", default=None, help="module:factory building the app adapter for the suites (default: the bundled web demo)")
+    group.addoption("--braze-chromium", default=None, help="Chromium executable (default: $BRAZE_CHROMIUM or /usr/bin/chromium)")
+
+
+def validate(config: pytest.Config) -> None:
+    """Bad option values stop the run with one clear line, before any test starts."""
+    version = config.getoption("--braze-web-sdk-version")
+    if not _VERSION_RE.match(version):
+        raise pytest.UsageError(f"--braze-web-sdk-version: {version!r} is not a version like 6.13.0")
+    url = config.getoption("--braze-emulator-url")
+    if url and not re.match(r"^https?://[^/]+", url):
+        raise pytest.UsageError(f"--braze-emulator-url: {url!r} is not an http(s) URL")
+    timeout = config.getoption("--braze-timeout")
+    if timeout <= 0:
+        raise pytest.UsageError("--braze-timeout must be a positive number of seconds")
+    adapter = config.getoption("--braze-adapter")
+    if adapter and ":" not in adapter:
+        raise pytest.UsageError(f"--braze-adapter: {adapter!r} must look like package.module:factory")
+    exe = config.getoption("--braze-chromium")
+    if exe and not Path(exe).is_file():
+        raise pytest.UsageError(f"--braze-chromium: no executable at {exe}")
+
+
+def chromium_path(config: pytest.Config) -> str | None:
+    exe = config.getoption("--braze-chromium") or os.environ.get("BRAZE_CHROMIUM")
+    if exe:
+        return exe
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if Path(candidate).is_file():
+            return candidate
+    return shutil.which("chromium")
