@@ -17,13 +17,14 @@ from harness.plugin import options
 from harness.plugin.fixtures import (
     braze,
     braze_app,
+    braze_app_factory,
     braze_client,
     braze_demo_site,
     braze_emulator_url,
     braze_web_sdk_bundle,
 )
 
-__all__ = ["braze", "braze_app", "braze_client", "braze_demo_site", "braze_emulator_url", "braze_web_sdk_bundle"]
+__all__ = ["braze", "braze_app", "braze_app_factory", "braze_client", "braze_demo_site", "braze_emulator_url", "braze_web_sdk_bundle"]
 
 _EMBEDDED = "_braze_embedded_server"
 

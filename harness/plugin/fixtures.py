@@ -96,34 +96,52 @@ def _block_non_loopback(page: Any) -> None:
 
 
 @pytest.fixture
-def braze_app(request: pytest.FixtureRequest, braze: BrazeHandle, braze_emulator_url: str) -> Generator[Any]:
-    """The app under test, behind the AppAdapter interface (default: the demo web app in a Playwright page).
+def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_emulator_url: str) -> Generator[Any]:
+    """`make(api_key=None, **options)` -> another instance of the app under test, on a new device
+    (for the web demo: a new browser context). Everything it made is closed at teardown."""
+    marker = request.node.get_closest_marker("braze_app")
+    defaults: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    factory_path = request.config.getoption("--braze-adapter")
+    made: list[Any] = []
+
+    def make(api_key: str | None = None, **options: Any) -> Any:
+        opts = {**defaults, **options}
+        if factory_path:
+            app = _custom_factory(factory_path)(request=request, braze=braze, api_key=api_key or braze.api_key, **opts)
+        else:
+            from devices.web_demo.adapter import WebDemoAdapter
+
+            # the first app uses pytest-playwright's `page` so its screenshot/trace options apply
+            page = request.getfixturevalue("page") if not made else request.getfixturevalue("new_context")().new_page()
+            _block_non_loopback(page)
+            app = WebDemoAdapter(
+                page,
+                request.getfixturevalue("braze_demo_site"),
+                api_key=api_key or braze.api_key,
+                base_url=braze_emulator_url,
+                device_id=braze.new_device_id(),
+                **opts,
+            )
+        made.append(app)
+        return app
+
+    yield make
+    for app in reversed(made):
+        app.close()
+
+
+@pytest.fixture
+def braze_app(braze_app_factory: Any) -> Any:
+    """The app under test behind the AppAdapter interface (default: the demo web app in a Playwright page).
 
     `@pytest.mark.braze_app(session_timeout=10, ...)` passes options to the adapter.
     """
-    marker = request.node.get_closest_marker("braze_app")
-    app_options: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    factory_path = request.config.getoption("--braze-adapter")
-    if factory_path:
-        module_name, _, attr = factory_path.partition(":")
-        try:
-            factory = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as exc:
-            raise HarnessConfigError(f"--braze-adapter {factory_path}: {exc}") from None
-        app = factory(request=request, braze=braze, **app_options)
-    else:
-        from devices.web_demo.adapter import WebDemoAdapter
+    return braze_app_factory()
 
-        page = request.getfixturevalue("page")
-        _block_non_loopback(page)
-        site_url = request.getfixturevalue("braze_demo_site")
-        app = WebDemoAdapter(
-            page,
-            site_url,
-            api_key=braze.api_key,
-            base_url=braze_emulator_url,
-            device_id=braze.new_device_id(),
-            **app_options,
-        )
-    yield app
-    app.close()
+
+def _custom_factory(path: str) -> Any:
+    module_name, _, attr = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise HarnessConfigError(f"--braze-adapter {path}: {exc}") from None

@@ -40,7 +40,8 @@ def _clean_nested(value: Any, where: str, problems: list[Problem]) -> tuple[Any,
         out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str) or not key or "." in key or (key.startswith("$") and key != "$time"):
-                problems.append(Problem(where=f"{where}.{key}", message="invalid nested key ('.' and a leading '$' are not allowed)"))
+                message = "invalid nested key ('.' and a leading '$' are not allowed)"
+                problems.append(Problem(where=f"{where}.{key}", message=message))
                 return None, False
             cleaned, ok = _clean_nested(item, f"{where}.{key}", problems)
             if not ok:
@@ -171,7 +172,8 @@ class AttributeWriter:
         items: list[Any] = []
         for index, value in enumerate(values):
             if isinstance(value, list | dict) or value is None:
-                self.problems.append(Problem(where=f"{where}[{index}]", message="arrays hold scalars only (one-dimensional): not applied"))
+                message = "arrays hold scalars only (one-dimensional): not applied"
+                self.problems.append(Problem(where=f"{where}[{index}]", message=message))
                 return None
             items.append(truncate(value, f"{where}[{index}]", self.problems) if isinstance(value, str) else value)
         return items
@@ -181,7 +183,8 @@ class AttributeWriter:
         if current is None:
             return []
         if not isinstance(current, list):
-            self.problems.append(Problem(where=where, message=f"custom attribute {key!r} is a {type(current).__name__}, not an array: not applied"))
+            message = f"custom attribute {key!r} is a {type(current).__name__}, not an array: not applied"
+            self.problems.append(Problem(where=where, message=message))
             return None
         return current
 
@@ -189,7 +192,8 @@ class AttributeWriter:
         if len(items) <= self.array_cap:
             return items
         dropped = len(items) - self.array_cap
-        self.problems.append(Problem(where=where, message=f"array {key!r} over the cap of {self.array_cap}: dropped the {dropped} oldest"))
+        message = f"array {key!r} over the cap of {self.array_cap}: dropped the {dropped} oldest"
+        self.problems.append(Problem(where=where, message=message))
         return items[dropped:]
 
     def array_set(self, where: str, key: str, values: list[Any]) -> None:

@@ -23,9 +23,13 @@ RESERVED_EVENT_KEYS = frozenset({"time", "event_name"})
 RESERVED_PURCHASE_KEYS = frozenset({"time", "product_id", "quantity", "event_name", "price", "currency"})
 # the SDKs drop purchases in other currencies (§4.5); a mobile SDK or replay may still send one
 SDK_CURRENCIES = frozenset(
-    "USD CAD EUR GBP JPY AUD CHF NOK MXN NZD CNY RUB TRY INR IDR ILS SAR ZAR AED SEK HKD SPD DKK".split()
+    {"USD", "CAD", "EUR", "GBP", "JPY", "AUD", "CHF", "NOK", "MXN", "NZD", "CNY", "RUB"}
+    | {"TRY", "INR", "IDR", "ILS", "SAR", "ZAR", "AED", "SEK", "HKD", "SPD", "DKK"}
 )
-ENGAGEMENT_CODES = frozenset({"si", "sc", "sbc", "iec", "cci", "ccc", "ccd", "ccic", "ffi", "bi", "bc", "bd", "pc", "ca", "cic", "pde", "g"})
+# IAM, Content Card, feature flag, banner and push engagement (web-sdk-protocol.md §4, mobile.md A.6)
+ENGAGEMENT_CODES = frozenset(
+    {"si", "sc", "sbc", "iec", "cci", "ccc", "ccd", "ccic", "ffi", "bi", "bc", "bd", "pc", "ca", "cic", "pde", "g"}
+)
 
 
 def _properties(props: dict[str, Any], reserved: frozenset[str], where: str, problems: list[Problem]) -> dict[str, Any]:
@@ -35,7 +39,8 @@ def _properties(props: dict[str, Any], reserved: frozenset[str], where: str, pro
             problems.append(Problem(where=where, message=f"more than {MAX_PROPERTIES} properties: the rest are ignored"))
             break
         if not key or key.startswith("$"):
-            problems.append(Problem(where=f"{where}.{key}", message="property names must be non-empty and not start with '$': ignored"))
+            message = "property names must be non-empty and not start with '$': ignored"
+            problems.append(Problem(where=f"{where}.{key}", message=message))
             continue
         if key in reserved:
             problems.append(Problem(where=f"{where}.{key}", message=f"reserved property name {key!r}"))
@@ -91,7 +96,14 @@ def purchase(profile: Profile, event: Purchase, where: str, problems: list[Probl
     _count(profile.purchases, product, event.time, data.q)
     profile.revenue += price * data.q
     profile.purchase_log.append(
-        {"product_id": product, "price": float(price), "currency": currency, "quantity": data.q, "properties": properties, "time": event.time}
+        {
+            "product_id": product,
+            "price": float(price),
+            "currency": currency,
+            "quantity": data.q,
+            "properties": properties,
+            "time": event.time,
+        }
     )
 
 

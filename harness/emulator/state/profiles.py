@@ -136,7 +136,7 @@ def profile_view(profile: Profile) -> dict[str, Any]:
     """The documented control-API shape. Everything is copied: callers may keep or change it freely."""
     standard = {k: profile.standard[k] for k in STANDARD_ATTRIBUTES if k in profile.standard}
     standard.update({k: v for k, v in profile.standard.items() if k not in standard})
-    sessions = sorted(profile.sessions.values(), key=lambda s: (s.start if s.start is not None else s.end or 0.0))
+    sessions = sorted(profile.sessions.values(), key=lambda s: s.start if s.start is not None else s.end or 0.0)
     return {
         "braze_id": profile.braze_id,
         "external_id": profile.external_id,

@@ -31,7 +31,9 @@ def start(ws: Workspace, profile: Profile, session_id: str, app: str, device_id:
     return record
 
 
-def end(ws: Workspace, profile: Profile, session_id: str, app: str, device_id: str | None, when: float, duration: float) -> SessionRecord:
+def end(
+    ws: Workspace, profile: Profile, session_id: str, app: str, device_id: str | None, when: float, duration: float
+) -> SessionRecord:
     record = _record(ws, profile, session_id, app, device_id)  # unknown session: a closed record
     record.end = when
     record.duration = duration

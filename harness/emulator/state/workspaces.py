@@ -83,7 +83,13 @@ class Workspace:
         return state
 
     def record_device(
-        self, app: str, device_id: str, device: dict[str, Any] | None, sdk_version: str | None, app_version: str | None, now: float
+        self,
+        app: str,
+        device_id: str,
+        device: dict[str, Any] | None,
+        sdk_version: str | None,
+        app_version: str | None,
+        now: float,
     ) -> DeviceRecord:
         record = self.device_records.get((app, device_id))
         if record is None:

@@ -1,0 +1,515 @@
+#!/usr/bin/env python
+"""Emulator `/api/v3/data/` throughput next to WireMock serving a static `{}` stub, measured with wrk.
+
+Both servers run as their own process on loopback; the same wrk settings and the same Lua script
+(realistic 10-event Web SDK bodies, a distinct device id per request, users from a pool) hit each in
+turn after a warm-up. Afterwards the emulator's journal and profiles are checked, so the figure is
+for requests that were really decoded, stored and applied to the state.
+
+    .venv/bin/python benchmarks/throughput.py            # 10 s per server, 16 connections
+    .venv/bin/python benchmarks/throughput.py --quick    # 3 s runs (CI smoke)
+
+Needs Debian's `wrk` and a Java 17 runtime; WireMock's standalone jar comes from the npm package
+pinned in benchmarks/package.json (installed on first use with `npm ci`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+LUA_SCRIPT = HERE / "braze_data.lua"
+RESULTS = HERE / "results"
+DATA_PATH = "/api/v3/data/"
+API_KEY = "bench-web-api-key"
+UID = "@@UID@@"  # replaced per request by braze_data.lua (12 hex digits)
+START_TIMEOUT_S = 60.0
+TARGET_RATIO = 1.0
+
+
+class BenchError(Exception):
+    """A missing tool or a server that would not start: reported as one line, no traceback."""
+
+
+# -- request bodies ------------------------------------------------------------------------------
+
+EVENT_NAMES = [
+    "played_song", "viewed_product", "added_to_cart", "search", "opened_article", "shared",
+    "rated_item", "started_trial", "completed_level", "watched_video", "clicked_banner", "signup_step",
+]
+PRODUCTS = ["sku-1", "sku-2", "sku-basic", "sku-pro", "gift-card"]
+COUNTERS = ["logins", "songs_played", "cart_adds", "levels"]
+GENRES = ["jazz", "rock", "pop", "classical", "folk"]
+DEVICE = {
+    "browser": "Unknown Browser",
+    "browser_version": "Unknown Version",
+    "os_version": "Linux",
+    "locale": "en-us",
+    "time_zone": "UTC",
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36",
+}
+# 10 events per request: 1 session start, 6 custom events with properties, 1 purchase, 2 increments
+EVENT_MIX = ["ss", "ce", "ce", "p", "ce", "inc", "ce", "ce", "inc", "ce"]
+
+
+def make_bodies(count: int, users: int, config_time: int, seed: int = 7) -> list[str]:
+    """`count` /data/ bodies shaped like the Web SDK's (web-sdk-protocol.md §2-§4, d_events.json).
+
+    Device id and session id carry the UID placeholder, so every request is a new device; the user
+    is `bench-user-<n>` from a pool of `users`. One body in four is a device's first request
+    (device object, config_time 0, triggers, attributes); the rest are later flushes.
+    """
+    rng = random.Random(seed)
+    now = time.time()
+    bodies = []
+    for i in range(count):
+        user = f"bench-user-{i % users}"
+        session = f"5e550000-0000-4000-8000-{UID}"
+        first = i % 4 == 0
+        t = now - 60 + rng.random() * 30
+        events = []
+        for code in EVENT_MIX:
+            t += rng.random() * 0.5
+            if code == "ss":
+                data: dict[str, Any] = {}
+            elif code == "ce":
+                data = {
+                    "n": rng.choice(EVENT_NAMES),
+                    "p": {
+                        "song": f"track-{rng.randrange(1000)}",
+                        "rating": round(rng.random() * 5, 1),
+                        "plays": rng.randrange(1, 50),
+                        "fav": rng.random() < 0.5,
+                        "at": "2024-01-02T03:04:05",
+                        "nested": {"genre": rng.choice(GENRES), "tags": ["x", "y"]},
+                    },
+                }
+            elif code == "p":
+                data = {"pid": rng.choice(PRODUCTS), "c": "USD", "p": f"{rng.randrange(100, 5000) / 100:.2f}", "q": rng.randrange(1, 4), "pr": {"color": "red", "size": 10}}
+            else:  # inc
+                data = {"key": rng.choice(COUNTERS), "value": rng.randrange(1, 5)}
+            events.append({"name": code, "time": round(t, 3), "data": data, "session_id": session, "user_id": user})
+        body: dict[str, Any] = {
+            "respond_with": {"user_id": user, "config": {"config_time": 0 if first else config_time}},
+            "events": events,
+        }
+        if first:
+            body["respond_with"]["triggers"] = True
+            body["attributes"] = [{"user_id": user, "push_token": None, "custom_push_public_key": None, "custom_push_user_auth": None, "custom_push_vapid_public_key": None}]
+            body["device"] = DEVICE
+        body.update({"api_key": API_KEY, "time": int(t), "sdk_version": "6.13.0", "device_id": f"d0000000-0000-4000-8000-{UID}"})
+        if first:
+            body["sdk_metadata"] = ["npm"]
+        bodies.append(json.dumps(body, separators=(",", ":")))
+    return bodies
+
+
+# -- processes -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None, timeout: float = 5.0) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only: never a proxy
+    try:
+        with opener.open(req, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (Linux /proc), to show how busy each server was."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def ensure_alive(self) -> None:
+        if self.proc.poll() is not None:
+            raise BenchError(f"{self.name} exited with {self.proc.returncode}; its log: {self.log}\n{tail(self.log)}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def wait_until_ready(server: Server, probe: Any, timeout: float = START_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | str = "no answer"
+    while time.monotonic() < deadline:
+        server.ensure_alive()
+        try:
+            if probe():
+                return
+            last = "unexpected answer"
+        except (OSError, urllib.error.URLError) as exc:
+            last = exc
+        time.sleep(0.1)
+    raise BenchError(f"{server.name} did not answer within {timeout:.0f} s ({last}); its log: {server.log}\n{tail(server.log)}")
+
+
+def start_emulator(port: int, workdir: Path) -> Server:
+    exe = REPO / ".venv" / "bin" / "braze-harness"
+    cmd = [str(exe), "emulator", "--host", "127.0.0.1", "--port", str(port)] if exe.exists() else [
+        sys.executable, "-m", "harness.cli", "emulator", "--host", "127.0.0.1", "--port", str(port)]
+    log = workdir / "emulator.log"
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = Server("emulator", f"http://127.0.0.1:{port}", proc, log)
+    wait_until_ready(server, lambda: http("GET", f"{server.url}/_emulator/health", timeout=2)[0] == 200)
+    return server
+
+
+def wiremock_jar() -> Path:
+    jars = sorted((HERE / "node_modules" / "wiremock").glob("**/wiremock-standalone-*.jar"))
+    if jars:
+        return jars[-1]
+    npm = shutil.which("npm")
+    if npm is None:
+        raise BenchError("WireMock's jar is not installed and npm is missing: install Node.js + npm, then `npm ci --prefix benchmarks`")
+    print("installing WireMock (npm ci in benchmarks/, first use)…", flush=True)
+    proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, capture_output=True, text=True, timeout=600, check=False)
+    jars = sorted((HERE / "node_modules" / "wiremock").glob("**/wiremock-standalone-*.jar"))
+    if proc.returncode != 0 or not jars:
+        raise BenchError(f"`npm ci` in {HERE} did not install the WireMock jar:\n{(proc.stderr or proc.stdout).strip()[-800:]}")
+    return jars[-1]
+
+
+def start_wiremock(java: str, jar: Path, port: int, workdir: Path) -> Server:
+    root = workdir / "wiremock"
+    (root / "mappings").mkdir(parents=True, exist_ok=True)
+    (root / "__files").mkdir(exist_ok=True)
+    mapping = {
+        "request": {"method": "POST", "url": DATA_PATH},
+        "response": {"status": 200, "body": "{}", "headers": {"Content-Type": "application/json"}},
+    }
+    (root / "mappings" / "data.json").write_text(json.dumps(mapping, indent=2))
+    cmd = [java, "-jar", str(jar), "--port", str(port), "--bind-address", "127.0.0.1", "--disable-banner", "--root-dir", str(root)]
+    log = workdir / "wiremock.log"
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = Server("WireMock", f"http://127.0.0.1:{port}", proc, log)
+
+    def probe() -> bool:
+        status, body = http("POST", server.url + DATA_PATH, b"{}", {"Content-Type": "application/json"}, timeout=2)
+        return status == 200 and body.strip() == b"{}"
+
+    wait_until_ready(server, probe)
+    return server
+
+
+# -- wrk -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    server: str
+    requests: int
+    duration_s: float
+    rps: float
+    latency_ms: dict[str, float]
+    errors: dict[str, int]
+    server_cpu_s: float
+    wrk_cpu_s: float
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def error_total(self) -> int:
+        return sum(self.errors.values())
+
+
+_run_counter = iter(range(1, 256))
+
+
+def run_wrk(wrk: str, server: Server, bodies_file: Path, *, seconds: float, connections: int, threads: int, label: str) -> WrkResult:
+    server.ensure_alive()
+    run_id = next(_run_counter)  # keeps device ids unique across runs
+    cmd = [
+        wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "5s",
+        "-s", str(LUA_SCRIPT), server.url, "--", str(bodies_file), str(run_id), API_KEY,
+    ]
+    cpu_before = cpu_seconds(server.proc.pid)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_after = cpu_seconds(server.proc.pid)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
+    if proc.returncode != 0 or line is None:
+        raise BenchError(f"wrk against {server.name} ({label}) failed (exit {proc.returncode}):\n{(proc.stderr or proc.stdout).strip()[-1500:]}")
+    raw = json.loads(line.removeprefix("BENCH_JSON "))
+    duration = raw["duration_us"] / 1e6
+    lat = {k: v / 1000 for k, v in raw["latency_us"].items()}
+    return WrkResult(
+        server=server.name,
+        requests=raw["requests"],
+        duration_s=duration,
+        rps=raw["requests"] / duration if duration else 0.0,
+        latency_ms=lat,
+        errors=raw["errors"],
+        server_cpu_s=cpu_after - cpu_before,
+        wrk_cpu_s=(children_after.ru_utime + children_after.ru_stime) - (children_before.ru_utime + children_before.ru_stime),
+        raw={"stdout": proc.stdout},
+    )
+
+
+# -- verification --------------------------------------------------------------------------------
+
+
+def verify_emulator(emulator: Server, users: int, sent: int) -> dict[str, Any]:
+    """The journal holds good entries only, and pool users' profiles counted the events."""
+    status, body = http("GET", f"{emulator.url}/_emulator/stats", timeout=30)
+    stats = json.loads(body) if status == 200 else {}
+    journal = stats.get("journal", {})
+    checked = []
+    for n in sorted({0, users // 2, users - 1}):
+        external_id = f"bench-user-{n}"
+        status, body = http("GET", f"{emulator.url}/_emulator/profiles?{urllib.parse.urlencode({'external_id': external_id})}", timeout=60)
+        profiles = json.loads(body).get("profiles", []) if status == 200 else []
+        p = profiles[0] if profiles else {}
+        custom = (p.get("attributes") or {}).get("custom") or {}
+        checked.append({
+            "external_id": external_id,
+            "found": bool(p),
+            "custom_events": sum((p.get("custom_events") or {}).values()),
+            "purchases": sum((p.get("purchases") or {}).values()),
+            "sessions": (p.get("sessions") or {}).get("count", 0),
+            "devices": len(p.get("devices") or []),
+            "counters": {k: custom[k] for k in COUNTERS if k in custom},
+        })
+    journaled = journal.get("latest_seq", 0)
+    ok = (
+        journal.get("entries", 0) > 0
+        and journal.get("bad", 1) == 0
+        and all(c["found"] and c["custom_events"] > 0 and c["purchases"] > 0 for c in checked)
+        and journaled >= sent
+    )
+    return {"ok": ok, "journal": journal, "wrk_completed_requests": sent, "profiles": checked}
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def machine_info(java: str, wrk: str) -> dict[str, Any]:
+    def first_line(cmd: list[str]) -> str:
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
+        except OSError:
+            return "?"
+        return ((proc.stdout or proc.stderr).strip().splitlines() or ["?"])[0]
+
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "java": first_line([java, "-version"]),
+        "wrk": first_line([wrk, "-v"]),
+    }
+
+
+def print_table(results: list[WrkResult], ratio: float) -> None:
+    header = f"{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'server CPU':>11} {'wrk CPU':>8}"
+    print()
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        busy = r.server_cpu_s / r.duration_s if r.duration_s else 0.0
+        print(
+            f"{r.server:<10} {r.rps:>9.0f} {r.latency_ms['p50']:>8.2f} {r.latency_ms['p90']:>8.2f} {r.latency_ms['p99']:>8.2f} "
+            f"{r.latency_ms['max']:>8.1f} {r.error_total:>7d} {busy:>10.0%} {r.wrk_cpu_s / r.duration_s:>8.0%}"
+        )
+    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+    print(f"\nratio emulator/WireMock (req/s): {ratio:.2f}×  ({verdict} the target of ≥ {TARGET_RATIO:.1f}×)")
+    print("(server CPU = CPU seconds the server process used per wall second of the run; 100% = one core)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of measured load per server (default 10)")
+    parser.add_argument("--warmup", type=float, default=None, help="seconds of warm-up load per server (default 5; 2 with --quick)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: the machine has 2 cores)")
+    parser.add_argument("--users", type=int, default=200, help="size of the user pool (default 200)")
+    parser.add_argument("--bodies", type=int, default=1000, help="distinct pre-generated bodies wrk rotates through (default 1000)")
+    parser.add_argument("--quick", action="store_true", help="3 s runs and a 2 s warm-up (CI smoke)")
+    parser.add_argument("--only", choices=["emulator", "wiremock"], help="measure one server only (no ratio)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "throughput.json", help="JSON results file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.duration = 3.0
+    warmup = args.warmup if args.warmup is not None else (2.0 if args.quick else 5.0)
+    if args.duration < 1 or args.connections < 1 or args.threads < 1 or args.users < 1 or args.bodies < 1:
+        parser.error("--duration must be ≥ 1 s and --connections/--threads/--users/--bodies ≥ 1")
+    if args.connections < args.threads:
+        parser.error("--connections must be ≥ --threads (wrk gives each thread its own connections)")
+
+    try:
+        return run(args, warmup)
+    except BenchError as exc:
+        print(f"throughput: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("throughput: interrupted", file=sys.stderr)
+        return 130
+
+
+def run(args: argparse.Namespace, warmup: float) -> int:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise BenchError("`wrk` was not found on PATH: install it with `apt-get install wrk`")
+    want_wiremock = args.only != "emulator"
+    want_emulator = args.only != "wiremock"
+    java = shutil.which("java")
+    if want_wiremock and java is None:
+        raise BenchError("`java` was not found on PATH (WireMock needs Java 11+): install it with `apt-get install openjdk-17-jre-headless`")
+    jar = wiremock_jar() if want_wiremock else None
+
+    servers: list[Server] = []
+    results: list[WrkResult] = []
+    with tempfile.TemporaryDirectory(prefix="braze-bench-") as tmp, contextlib.ExitStack() as stack:
+        workdir = Path(tmp)
+        stack.callback(lambda: [s.stop() for s in reversed(servers)])
+        emulator = wiremock = None
+        if want_emulator:
+            print("starting the emulator (braze-harness emulator)…", flush=True)
+            emulator = start_emulator(free_port(), workdir)
+            servers.append(emulator)
+        if want_wiremock:
+            assert java is not None and jar is not None
+            print(f"starting WireMock ({jar.name})…", flush=True)
+            wiremock = start_wiremock(java, jar, free_port(), workdir)
+            servers.append(wiremock)
+
+        config_time = int(time.time())
+        if emulator is not None:
+            _, health = http("GET", f"{emulator.url}/_emulator/health")
+            config_time = int(json.loads(health).get("config_time") or config_time)
+        bodies = make_bodies(args.bodies, args.users, config_time)
+        bodies_file = workdir / "bodies.jsonl"
+        bodies_file.write_text("\n".join(bodies) + "\n")
+        avg = sum(len(b) for b in bodies) / len(bodies)
+        print(f"{len(bodies)} bodies of 10 events (avg {avg:.0f} bytes), {args.users} users, a new device id per request", flush=True)
+
+        order = [s for s in (emulator, wiremock) if s is not None]
+        for server in order:
+            print(f"warming up {server.name}: {warmup:g} s…", flush=True)
+            run_wrk(wrk, server, bodies_file, seconds=warmup, connections=args.connections, threads=args.threads, label="warm-up")
+        emulator_sent = 0
+        for server in order:
+            print(f"measuring {server.name}: wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency…", flush=True)
+            result = run_wrk(wrk, server, bodies_file, seconds=args.duration, connections=args.connections, threads=args.threads, label="measure")
+            results.append(result)
+            print(f"  {result.requests} requests, {result.rps:.0f} req/s, p99 {result.latency_ms['p99']:.2f} ms", flush=True)
+
+        verification = None
+        if emulator is not None:
+            print("verifying the emulator's journal and profiles…", flush=True)
+            emulator_sent = sum(r.requests for r in results if r.server == "emulator")
+            verification = verify_emulator(emulator, args.users, emulator_sent)
+
+        info = machine_info(java or "java", wrk)
+
+    by_name = {r.server: r for r in results}
+    ratio = by_name["emulator"].rps / by_name["WireMock"].rps if len(by_name) == 2 and by_name["WireMock"].rps else None
+    if ratio is not None:
+        print_table(results, ratio)
+    else:
+        _print_single(results)
+    ok = True
+    if verification is not None:
+        j = verification["journal"]
+        print(
+            f"\nemulator journal: {j.get('latest_seq', 0)} requests journaled (≥ {emulator_sent} measured + warm-up), "
+            f"{j.get('entries', 0)} kept (cap {j.get('cap')}, {j.get('dropped', 0)} rotated out), {j.get('bad', '?')} bad"
+        )
+        for p in verification["profiles"]:
+            print(
+                f"  profile {p['external_id']}: {p['custom_events']} custom events, {p['purchases']} purchases, "
+                f"{p['sessions']} sessions, {p['devices']} devices, counters {p['counters']}"
+            )
+        print(f"correctness: {'OK' if verification['ok'] else 'FAILED'}")
+        ok = verification["ok"]
+    for r in results:
+        if r.error_total:
+            print(f"warning: wrk saw errors against {r.server}: {r.errors}")
+            ok = ok and r.server != "emulator"
+
+    report = {
+        "benchmark": "throughput",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "settings": {
+            "duration_s": args.duration, "warmup_s": warmup, "connections": args.connections, "threads": args.threads,
+            "users": args.users, "bodies": args.bodies, "events_per_request": len(EVENT_MIX), "path": DATA_PATH,
+        },
+        "machine": info,
+        "results": [
+            {
+                "server": r.server, "requests": r.requests, "duration_s": round(r.duration_s, 3), "rps": round(r.rps, 1),
+                "latency_ms": {k: round(v, 3) for k, v in r.latency_ms.items()}, "errors": r.errors,
+                "server_cpu_s": round(r.server_cpu_s, 2), "wrk_cpu_s": round(r.wrk_cpu_s, 2),
+            }
+            for r in results
+        ],
+        "ratio_emulator_over_wiremock": round(ratio, 3) if ratio is not None else None,
+        "target_ratio": TARGET_RATIO,
+        "verification": verification,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nresults written to {args.out}")
+    return 0 if ok else 1
+
+
+def _print_single(results: list[WrkResult]) -> None:
+    for r in results:
+        print(f"\n{r.server}: {r.rps:.0f} req/s, p50 {r.latency_ms['p50']:.2f} ms, p99 {r.latency_ms['p99']:.2f} ms, errors {r.errors}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,319 @@
+"""`EmulatorState`: the one thread-safe entry point to workspaces, apps and profiles."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.emulator.state import events, identity, push, sessions
+from harness.emulator.state.attributes import AttributeWriter
+from harness.emulator.state.profiles import DeviceUse, Profile, profile_view
+from harness.emulator.state.workspaces import App, Registry, Workspace
+from harness.protocol.attributes import Attributes
+from harness.protocol.decode import DecodedRequest, Endpoint, Problem
+from harness.protocol.events import (
+    ArrayAdd,
+    ArrayRemove,
+    ArraySet,
+    CustomEvent,
+    Event,
+    Increment,
+    LocationAttributeAdd,
+    LocationAttributeRemove,
+    LocationRecorded,
+    NestedMerge,
+    Purchase,
+    SessionEnd,
+    SessionStart,
+    SubscriptionGroupUpdate,
+    UserAliasAdded,
+)
+from harness.protocol.requests import DataRequest, PushUnregisterRequest
+
+DEFAULT_WORKSPACE = "default"
+
+
+class UnknownApiKey(Exception):
+    """An SDK api key no app has, under the `reject` policy. The HTTP layer answers `invalid_api_key`."""
+
+    def __init__(self, api_key: str) -> None:
+        super().__init__(f"unknown api key {api_key!r}")
+        self.api_key = api_key
+
+
+@dataclass(slots=True)
+class _Request:
+    """What every item of one request shares while it is applied."""
+
+    ws: Workspace
+    app: App
+    device_id: str | None
+    device: dict[str, Any]
+    sdk_version: str | None
+    received_at: float
+    problems: list[Problem]
+    touched: set[str] = field(default_factory=set)  # profiles whose device use is already recorded
+
+
+class EmulatorState:
+    def __init__(
+        self,
+        *,
+        unknown_api_keys: Literal["auto_create", "reject"] = "auto_create",
+        keep_anonymous_events_on_merge: bool = True,
+        array_cap: int = 500,
+    ) -> None:
+        if unknown_api_keys not in ("auto_create", "reject"):
+            raise ValueError(f"unknown_api_keys must be 'auto_create' or 'reject', not {unknown_api_keys!r}")
+        if array_cap < 1:
+            raise ValueError("array_cap must be at least 1")
+        self.unknown_api_keys = unknown_api_keys
+        # the docs disagree on whether anonymous raw history survives a merge (braze-behaviour.md Q1)
+        self.keep_anonymous_events_on_merge = keep_anonymous_events_on_merge
+        # 500 per the current docs; older pages say 25 (up to 100) (Q3)
+        self.array_cap = array_cap
+        self._lock = threading.RLock()
+        self._registry = Registry()
+        self._version = 0
+
+    # --- workspaces and apps --------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Increments on every change: compare two readings for cheap change detection."""
+        return self._version
+
+    def create_app(
+        self, api_key: str, *, workspace: str, scope: str | None = None, platform: str = "web", name: str | None = None
+    ) -> App:
+        """Register an app; its workspace is created on demand. Raises ValueError when the key is in
+        another workspace or the workspace belongs to another scope."""
+        with self._lock:
+            known = self._registry.apps.get(api_key)
+            app = App(api_key=api_key, workspace=workspace, scope=scope, platform=platform, name=name)
+            if known == app:
+                return known
+            self._registry.add_app(app)
+            self._version += 1
+            return app
+
+    def app(self, api_key: str) -> App:
+        """The app of an SDK key; an unknown key is auto-created in workspace "default" or rejected."""
+        with self._lock:
+            known = self._registry.apps.get(api_key)
+            if known is not None:
+                return known
+            if self.unknown_api_keys == "reject":
+                raise UnknownApiKey(api_key)
+            app = self._registry.add_app(App(api_key=api_key, workspace=DEFAULT_WORKSPACE, auto_created=True))
+            self._version += 1
+            return app
+
+    def apps(self, *, scope: str | None = None) -> list[App]:
+        with self._lock:
+            return [a for a in self._registry.apps.values() if scope is None or a.scope == scope]
+
+    def scope_of_api_key(self, api_key: str) -> str | None:
+        with self._lock:
+            known = self._registry.apps.get(api_key)
+            return known.scope if known else None
+
+    def reset(self, scope: str | None = None) -> None:
+        """None: forget everything. Otherwise drop only that scope's workspaces, apps and profiles."""
+        with self._lock:
+            self._registry.reset(scope)
+            self._version += 1
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def profiles(
+        self,
+        *,
+        external_id: str | None = None,
+        device_id: str | None = None,
+        braze_id: str | None = None,
+        workspace: str | None = None,
+        scope: str | None = None,
+        api_key: str | None = None,
+    ) -> list[Profile]:
+        """Profiles matching every given filter, as snapshots (safe to read while traffic goes on).
+
+        `api_key` selects the profiles of that app's workspace (profiles belong to workspaces, not
+        apps); `device_id` those seen on the device; an unknown api key matches nothing."""
+        with self._lock:
+            if api_key is not None:
+                app = self._registry.apps.get(api_key)
+                if app is None or (workspace is not None and workspace != app.workspace):
+                    return []
+                workspace = app.workspace
+            found = []
+            for ws in self._registry.workspaces.values():
+                if (workspace is not None and ws.name != workspace) or (scope is not None and ws.scope != scope):
+                    continue
+                for p in ws.profiles.values():
+                    if external_id is not None and p.external_id != external_id:
+                        continue
+                    if braze_id is not None and p.braze_id != braze_id:
+                        continue
+                    if device_id is not None and not any(d.device_id == device_id for d in p.devices.values()):
+                        continue
+                    found.append(copy.deepcopy(p))
+            return found
+
+    def profile_json(self, profile: Profile) -> dict[str, Any]:
+        with self._lock:
+            return profile_view(profile)
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def apply(self, decoded: DecodedRequest, *, received_at: float) -> list[Problem]:
+        """Apply a decoded /data/ or push/unregister request; anything else is a no-op.
+
+        Never raises on bad data: what cannot be applied is returned as problems and the rest still
+        applies. Raises UnknownApiKey for an unknown key under the `reject` policy."""
+        body = decoded.body
+        if decoded.endpoint not in (Endpoint.DATA, Endpoint.PUSH_UNREGISTER) or body is None:
+            return []
+        api_key = decoded.api_key
+        if not api_key:
+            return [Problem(where="api_key", message="no api key: request not applied")]
+        with self._lock:
+            app = self.app(api_key)
+            ws = self._registry.workspace_of(app)
+            req = _Request(ws, app, body.device_id, {}, body.sdk_version, received_at, [])
+            if body.device_id:
+                record = ws.record_device(
+                    app.api_key, body.device_id, body.device, body.sdk_version, body.app_version, received_at
+                )
+                req.device = record.device
+            if isinstance(body, DataRequest):
+                # attributes before events, the order /users/track documents (braze-behaviour.md §3.1)
+                for index, attrs in enumerate(body.attributes):
+                    self._apply_attributes(req, attrs, f"attributes[{index}]", body.time)
+                for index, event in enumerate(body.events):
+                    self._apply_event(req, event, f"events[{index}]")
+            elif isinstance(body, PushUnregisterRequest):
+                self._unregister(req, body)
+            self._version += 1
+            return req.problems
+
+    def _route(self, req: _Request, user_id: str | None, where: str) -> identity.Route | None:
+        found = identity.route(req.ws, req.device_id, user_id, now=req.received_at, keep_logs=self.keep_anonymous_events_on_merge)
+        if found is None:
+            req.problems.append(Problem(where=where, message="anonymous data without device_id: no profile to put it on"))
+            return None
+        if req.device_id and found.profile.braze_id not in req.touched:
+            req.touched.add(found.profile.braze_id)
+            found.profile.touch_device(
+                DeviceUse(
+                    device_id=req.device_id,
+                    app=req.app.api_key,
+                    platform=req.app.platform,
+                    sdk_version=req.sdk_version,
+                    device=copy.deepcopy(req.device),
+                    first_seen=req.received_at,
+                    last_seen=req.received_at,
+                )
+            )
+        return found
+
+    def _apply_attributes(self, req: _Request, attrs: Attributes, where: str, sent_at: float | None) -> None:
+        found = self._route(req, attrs.user_id, where)
+        if found is None:
+            return
+        profile = found.profile
+        if not found.late:
+            identity.note_current(req.ws, req.app.api_key, req.device_id, profile, sent_at or req.received_at, switch=False)
+        writer = AttributeWriter(profile, req.problems, self.array_cap, fill_only=found.late)
+        writer.standard(where, attrs.standard_updates())
+        self._apply_push(req, profile, attrs.push_updates(), where, late=found.late)
+        writer.custom(f"{where}.custom", attrs.custom_updates())
+
+    def _apply_push(self, req: _Request, profile: Profile, updates: dict[str, Any], where: str, *, late: bool) -> None:
+        if not updates:
+            return
+        if req.device_id is None:
+            req.problems.append(Problem(where=f"{where}.push_token", message="push attributes without device_id: not applied"))
+            return
+        key = (req.app.api_key, req.device_id)
+        keys = {k: v for k, v in updates.items() if k in push.PUSH_KEY_FIELDS and v is not None}
+        if "push_token" not in updates:
+            token = profile.push_tokens.get(key)
+            if token is not None:
+                token.keys.update(keys)
+            return
+        value = updates["push_token"]
+        if late and (value is None or push.holder(req.ws, *key) is not None):
+            return  # a late anonymous "no token" / older token must not undo the known user's registration
+        if value is None:
+            push.remove_device(req.ws, *key)  # the device says it has no token (§9: blocked permission)
+            return
+        # Android sends `remote_notification_enabled` in the device object next to the token (mobile.md A.3)
+        enabled = req.device.get("remote_notification_enabled", True)
+        push.register(req.ws, profile, *key, value, req.app.platform, enabled=bool(enabled), keys=keys)
+
+    def _apply_event(self, req: _Request, event: Event, where: str) -> None:
+        ws, app = req.ws, req.app.api_key
+        is_session = isinstance(event, SessionStart | SessionEnd)
+        owner = sessions.owner(ws, event.session_id) if is_session else None
+        if owner is not None and event.user_id is None:
+            found: identity.Route | None = identity.Route(owner)  # e.g. the anonymous `se` after changeUser
+        else:
+            found = self._route(req, event.user_id, where)
+        if found is None:
+            return
+        profile = found.profile
+        if not found.late and not isinstance(event, SessionEnd):
+            # an `se` describes the past; only newer activity says who the device speaks for now
+            identity.note_current(ws, app, req.device_id, profile, event.time, switch=True)
+        writer = AttributeWriter(profile, req.problems, self.array_cap, fill_only=found.late)
+        match event:
+            case SessionStart() | SessionEnd():
+                if not event.session_id:
+                    message = "session event without session_id: not recorded"
+                    req.problems.append(Problem(where=f"{where}.session_id", message=message))
+                    return
+                # the session's current owner wins over routing: late `se`s, merged profiles (sessions.py)
+                owner = sessions.owner(ws, event.session_id) or profile
+                if isinstance(event, SessionStart):
+                    sessions.start(ws, owner, event.session_id, app, req.device_id, event.time)
+                else:
+                    sessions.end(ws, owner, event.session_id, app, req.device_id, event.time, event.data.d)
+            case CustomEvent():
+                events.custom_event(profile, event, req.device_id, where, req.problems)
+            case Purchase():
+                events.purchase(profile, event, where, req.problems)
+            case ArraySet():
+                writer.array_set(f"{where}.data.value", event.data.key, event.data.value)
+            case ArrayAdd():
+                writer.array_add(f"{where}.data.value", event.data.key, event.data.value)
+            case ArrayRemove():
+                writer.array_remove(f"{where}.data.value", event.data.key, event.data.value)
+            case Increment():
+                writer.increment(f"{where}.data.value", event.data.key, event.data.value)
+            case NestedMerge():
+                writer.nested_merge(f"{where}.data.value", event.data.key, event.data.value)
+            case LocationAttributeAdd():
+                writer.location_attribute(f"{where}.data", event.data.key, event.data.latitude, event.data.longitude)
+            case LocationAttributeRemove():
+                writer.remove_location_attribute(event.data.key)
+            case LocationRecorded():
+                writer.last_known_location(f"{where}.data", event.data.model_dump(exclude_unset=True), event.time)
+            case UserAliasAdded():
+                identity.add_alias(ws, profile, event.data.a, event.data.l, f"{where}.data", req.problems, fill_only=found.late)
+            case SubscriptionGroupUpdate():
+                writer.subscription_group(event.data.group_id, event.data.status)
+            case _ if event.name in events.ENGAGEMENT_CODES:
+                events.engagement(profile, event, app, req.device_id)
+            case _:
+                pass  # `ie`, internal and unknown codes: the decoder already reported them
+
+    def _unregister(self, req: _Request, body: PushUnregisterRequest) -> None:
+        removed = push.remove_device(req.ws, req.app.api_key, req.device_id) if req.device_id else False
+        if body.push_token:
+            removed = push.remove_value(req.ws, body.push_token) > 0 or removed
+        if not removed:
+            message = "push/unregister: no registered token for this device or value"
+            req.problems.append(Problem(where="push_token", message=message))
