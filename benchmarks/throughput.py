@@ -54,8 +54,18 @@ class BenchError(Exception):
 # -- request bodies ------------------------------------------------------------------------------
 
 EVENT_NAMES = [
-    "played_song", "viewed_product", "added_to_cart", "search", "opened_article", "shared",
-    "rated_item", "started_trial", "completed_level", "watched_video", "clicked_banner", "signup_step",
+    "played_song",
+    "viewed_product",
+    "added_to_cart",
+    "search",
+    "opened_article",
+    "shared",
+    "rated_item",
+    "started_trial",
+    "completed_level",
+    "watched_video",
+    "clicked_banner",
+    "signup_step",
 ]
 PRODUCTS = ["sku-1", "sku-2", "sku-basic", "sku-pro", "gift-card"]
 COUNTERS = ["logins", "songs_played", "cart_adds", "levels"]
@@ -105,7 +115,13 @@ def make_bodies(count: int, users: int, config_time: int, seed: int = 7) -> list
                     },
                 }
             elif code == "p":
-                data = {"pid": rng.choice(PRODUCTS), "c": "USD", "p": f"{rng.randrange(100, 5000) / 100:.2f}", "q": rng.randrange(1, 4), "pr": {"color": "red", "size": 10}}
+                data = {
+                    "pid": rng.choice(PRODUCTS),
+                    "c": "USD",
+                    "p": f"{rng.randrange(100, 5000) / 100:.2f}",
+                    "q": rng.randrange(1, 4),
+                    "pr": {"color": "red", "size": 10},
+                }
             else:  # inc
                 data = {"key": rng.choice(COUNTERS), "value": rng.randrange(1, 5)}
             events.append({"name": code, "time": round(t, 3), "data": data, "session_id": session, "user_id": user})
@@ -115,7 +131,15 @@ def make_bodies(count: int, users: int, config_time: int, seed: int = 7) -> list
         }
         if first:
             body["respond_with"]["triggers"] = True
-            body["attributes"] = [{"user_id": user, "push_token": None, "custom_push_public_key": None, "custom_push_user_auth": None, "custom_push_vapid_public_key": None}]
+            body["attributes"] = [
+                {
+                    "user_id": user,
+                    "push_token": None,
+                    "custom_push_public_key": None,
+                    "custom_push_user_auth": None,
+                    "custom_push_vapid_public_key": None,
+                }
+            ]
             body["device"] = DEVICE
         body.update({"api_key": API_KEY, "time": int(t), "sdk_version": "6.13.0", "device_id": f"d0000000-0000-4000-8000-{UID}"})
         if first:
@@ -133,7 +157,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None, timeout: float = 5.0) -> tuple[int, bytes]:
+def http(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None, timeout: float = 5.0
+) -> tuple[int, bytes]:
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only: never a proxy
     try:
@@ -197,8 +223,11 @@ def wait_until_ready(server: Server, probe: Any, timeout: float = START_TIMEOUT_
 
 def start_emulator(port: int, workdir: Path) -> Server:
     exe = REPO / ".venv" / "bin" / "braze-harness"
-    cmd = [str(exe), "emulator", "--host", "127.0.0.1", "--port", str(port)] if exe.exists() else [
-        sys.executable, "-m", "harness.cli", "emulator", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = (
+        [str(exe), "emulator", "--host", "127.0.0.1", "--port", str(port)]
+        if exe.exists()
+        else [sys.executable, "-m", "harness.cli", "emulator", "--host", "127.0.0.1", "--port", str(port)]
+    )
     log = workdir / "emulator.log"
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -213,9 +242,13 @@ def wiremock_jar() -> Path:
         return jars[-1]
     npm = shutil.which("npm")
     if npm is None:
-        raise BenchError("WireMock's jar is not installed and npm is missing: install Node.js + npm, then `npm ci --prefix benchmarks`")
+        raise BenchError(
+            "WireMock's jar is not installed and npm is missing: install Node.js + npm, then `npm ci --prefix benchmarks`"
+        )
     print("installing WireMock (npm ci in benchmarks/, first use)…", flush=True)
-    proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, capture_output=True, text=True, timeout=600, check=False
+    )
     jars = sorted((HERE / "node_modules" / "wiremock").glob("**/wiremock-standalone-*.jar"))
     if proc.returncode != 0 or not jars:
         raise BenchError(f"`npm ci` in {HERE} did not install the WireMock jar:\n{(proc.stderr or proc.stdout).strip()[-800:]}")
@@ -231,7 +264,18 @@ def start_wiremock(java: str, jar: Path, port: int, workdir: Path) -> Server:
         "response": {"status": 200, "body": "{}", "headers": {"Content-Type": "application/json"}},
     }
     (root / "mappings" / "data.json").write_text(json.dumps(mapping, indent=2))
-    cmd = [java, "-jar", str(jar), "--port", str(port), "--bind-address", "127.0.0.1", "--disable-banner", "--root-dir", str(root)]
+    cmd = [
+        java,
+        "-jar",
+        str(jar),
+        "--port",
+        str(port),
+        "--bind-address",
+        "127.0.0.1",
+        "--disable-banner",
+        "--root-dir",
+        str(root),
+    ]
     log = workdir / "wiremock.log"
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -268,12 +312,26 @@ class WrkResult:
 _run_counter = iter(range(1, 256))
 
 
-def run_wrk(wrk: str, server: Server, bodies_file: Path, *, seconds: float, connections: int, threads: int, label: str) -> WrkResult:
+def run_wrk(
+    wrk: str, server: Server, bodies_file: Path, *, seconds: float, connections: int, threads: int, label: str
+) -> WrkResult:
     server.ensure_alive()
     run_id = next(_run_counter)  # keeps device ids unique across runs
     cmd = [
-        wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "5s",
-        "-s", str(LUA_SCRIPT), server.url, "--", str(bodies_file), str(run_id), API_KEY,
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA_SCRIPT),
+        server.url,
+        "--",
+        str(bodies_file),
+        str(run_id),
+        API_KEY,
     ]
     cpu_before = cpu_seconds(server.proc.pid)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -282,7 +340,10 @@ def run_wrk(wrk: str, server: Server, bodies_file: Path, *, seconds: float, conn
     cpu_after = cpu_seconds(server.proc.pid)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if proc.returncode != 0 or line is None:
-        raise BenchError(f"wrk against {server.name} ({label}) failed (exit {proc.returncode}):\n{(proc.stderr or proc.stdout).strip()[-1500:]}")
+        raise BenchError(
+            f"wrk against {server.name} ({label}) failed (exit {proc.returncode}):\n"
+            + (proc.stderr or proc.stdout).strip()[-1500:]
+        )
     raw = json.loads(line.removeprefix("BENCH_JSON "))
     duration = raw["duration_us"] / 1e6
     lat = {k: v / 1000 for k, v in raw["latency_us"].items()}
@@ -310,19 +371,23 @@ def verify_emulator(emulator: Server, users: int, sent: int) -> dict[str, Any]:
     checked = []
     for n in sorted({0, users // 2, users - 1}):
         external_id = f"bench-user-{n}"
-        status, body = http("GET", f"{emulator.url}/_emulator/profiles?{urllib.parse.urlencode({'external_id': external_id})}", timeout=60)
+        status, body = http(
+            "GET", f"{emulator.url}/_emulator/profiles?{urllib.parse.urlencode({'external_id': external_id})}", timeout=60
+        )
         profiles = json.loads(body).get("profiles", []) if status == 200 else []
         p = profiles[0] if profiles else {}
         custom = (p.get("attributes") or {}).get("custom") or {}
-        checked.append({
-            "external_id": external_id,
-            "found": bool(p),
-            "custom_events": sum((p.get("custom_events") or {}).values()),
-            "purchases": sum((p.get("purchases") or {}).values()),
-            "sessions": (p.get("sessions") or {}).get("count", 0),
-            "devices": len(p.get("devices") or []),
-            "counters": {k: custom[k] for k in COUNTERS if k in custom},
-        })
+        checked.append(
+            {
+                "external_id": external_id,
+                "found": bool(p),
+                "custom_events": sum((p.get("custom_events") or {}).values()),
+                "purchases": sum((p.get("purchases") or {}).values()),
+                "sessions": (p.get("sessions") or {}).get("count", 0),
+                "devices": len(p.get("devices") or []),
+                "counters": {k: custom[k] for k in COUNTERS if k in custom},
+            }
+        )
     journaled = journal.get("latest_seq", 0)
     ok = (
         journal.get("entries", 0) > 0
@@ -354,7 +419,10 @@ def machine_info(java: str, wrk: str) -> dict[str, Any]:
 
 
 def print_table(results: list[WrkResult], ratio: float) -> None:
-    header = f"{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'server CPU':>11} {'wrk CPU':>8}"
+    header = (
+        f"{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} "
+        f"{'server CPU':>11} {'wrk CPU':>8}"
+    )
     print()
     print(header)
     print("-" * len(header))
@@ -372,11 +440,15 @@ def print_table(results: list[WrkResult], ratio: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of measured load per server (default 10)")
-    parser.add_argument("--warmup", type=float, default=None, help="seconds of warm-up load per server (default 5; 2 with --quick)")
+    parser.add_argument(
+        "--warmup", type=float, default=None, help="seconds of warm-up load per server (default 5; 2 with --quick)"
+    )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: the machine has 2 cores)")
     parser.add_argument("--users", type=int, default=200, help="size of the user pool (default 200)")
-    parser.add_argument("--bodies", type=int, default=1000, help="distinct pre-generated bodies wrk rotates through (default 1000)")
+    parser.add_argument(
+        "--bodies", type=int, default=1000, help="distinct pre-generated bodies wrk rotates through (default 1000)"
+    )
     parser.add_argument("--quick", action="store_true", help="3 s runs and a 2 s warm-up (CI smoke)")
     parser.add_argument("--only", choices=["emulator", "wiremock"], help="measure one server only (no ratio)")
     parser.add_argument("--out", type=Path, default=RESULTS / "throughput.json", help="JSON results file")
@@ -407,7 +479,9 @@ def run(args: argparse.Namespace, warmup: float) -> int:
     want_emulator = args.only != "wiremock"
     java = shutil.which("java")
     if want_wiremock and java is None:
-        raise BenchError("`java` was not found on PATH (WireMock needs Java 11+): install it with `apt-get install openjdk-17-jre-headless`")
+        raise BenchError(
+            "`java` was not found on PATH (WireMock needs Java 11+): install it with `apt-get install openjdk-17-jre-headless`"
+        )
     jar = wiremock_jar() if want_wiremock else None
 
     servers: list[Server] = []
@@ -434,7 +508,10 @@ def run(args: argparse.Namespace, warmup: float) -> int:
         bodies_file = workdir / "bodies.jsonl"
         bodies_file.write_text("\n".join(bodies) + "\n")
         avg = sum(len(b) for b in bodies) / len(bodies)
-        print(f"{len(bodies)} bodies of 10 events (avg {avg:.0f} bytes), {args.users} users, a new device id per request", flush=True)
+        print(
+            f"{len(bodies)} bodies of 10 events (avg {avg:.0f} bytes), {args.users} users, a new device id per request",
+            flush=True,
+        )
 
         order = [s for s in (emulator, wiremock) if s is not None]
         for server in order:
@@ -442,8 +519,18 @@ def run(args: argparse.Namespace, warmup: float) -> int:
             run_wrk(wrk, server, bodies_file, seconds=warmup, connections=args.connections, threads=args.threads, label="warm-up")
         emulator_sent = 0
         for server in order:
-            print(f"measuring {server.name}: wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency…", flush=True)
-            result = run_wrk(wrk, server, bodies_file, seconds=args.duration, connections=args.connections, threads=args.threads, label="measure")
+            print(
+                f"measuring {server.name}: wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency…", flush=True
+            )
+            result = run_wrk(
+                wrk,
+                server,
+                bodies_file,
+                seconds=args.duration,
+                connections=args.connections,
+                threads=args.threads,
+                label="measure",
+            )
             results.append(result)
             print(f"  {result.requests} requests, {result.rps:.0f} req/s, p99 {result.latency_ms['p99']:.2f} ms", flush=True)
 
@@ -484,15 +571,26 @@ def run(args: argparse.Namespace, warmup: float) -> int:
         "benchmark": "throughput",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "settings": {
-            "duration_s": args.duration, "warmup_s": warmup, "connections": args.connections, "threads": args.threads,
-            "users": args.users, "bodies": args.bodies, "events_per_request": len(EVENT_MIX), "path": DATA_PATH,
+            "duration_s": args.duration,
+            "warmup_s": warmup,
+            "connections": args.connections,
+            "threads": args.threads,
+            "users": args.users,
+            "bodies": args.bodies,
+            "events_per_request": len(EVENT_MIX),
+            "path": DATA_PATH,
         },
         "machine": info,
         "results": [
             {
-                "server": r.server, "requests": r.requests, "duration_s": round(r.duration_s, 3), "rps": round(r.rps, 1),
-                "latency_ms": {k: round(v, 3) for k, v in r.latency_ms.items()}, "errors": r.errors,
-                "server_cpu_s": round(r.server_cpu_s, 2), "wrk_cpu_s": round(r.wrk_cpu_s, 2),
+                "server": r.server,
+                "requests": r.requests,
+                "duration_s": round(r.duration_s, 3),
+                "rps": round(r.rps, 1),
+                "latency_ms": {k: round(v, 3) for k, v in r.latency_ms.items()},
+                "errors": r.errors,
+                "server_cpu_s": round(r.server_cpu_s, 2),
+                "wrk_cpu_s": round(r.wrk_cpu_s, 2),
             }
             for r in results
         ],
@@ -508,7 +606,10 @@ def run(args: argparse.Namespace, warmup: float) -> int:
 
 def _print_single(results: list[WrkResult]) -> None:
     for r in results:
-        print(f"\n{r.server}: {r.rps:.0f} req/s, p50 {r.latency_ms['p50']:.2f} ms, p99 {r.latency_ms['p99']:.2f} ms, errors {r.errors}")
+        print(
+            f"\n{r.server}: {r.rps:.0f} req/s, p50 {r.latency_ms['p50']:.2f} ms, "
+            f"p99 {r.latency_ms['p99']:.2f} ms, errors {r.errors}"
+        )
 
 
 if __name__ == "__main__":

@@ -196,8 +196,9 @@ def test_anonymous_to_existing_user_merges_with_known_values_winning() -> None:
     assert {d["device_id"] for d in p["devices"]} == {"phone", "laptop"}
     assert p["merged_from"] == [anon_id]
 
-    # the freed alias can be claimed again; the merged-in one is now the known user's
-    assert state.profiles(device_id="laptop")[0].aliases == {"crm": "known-crm", "web": "anon-web"}
+    # the dropped anonymous alias is free again: another profile may take it
+    other = FakeSdk(state, device_id="tablet")
+    assert other.send([other.event("uae", {"a": "anon-crm", "l": "crm"})]) == []
 
 
 def test_merge_sums_event_aggregates_taking_earliest_first_and_latest_last() -> None:
