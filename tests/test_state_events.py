@@ -143,6 +143,7 @@ def test_replaying_every_capture_applies_without_problems() -> None:
         for i, x in enumerate(json.loads(path.read_text())["exchanges"]):
             decoded = decode(x["method"], x["path"], x["headers"], x["body"])
             assert state.apply(decoded, received_at=float(i)) == [], f"{path.name} exchange {i}"
+    assert state.index_errors() == []
     identified = {p.external_id for p in state.profiles() if p.external_id}
     assert {"user-123", "user-456", "user-c", "user-d"} <= identified
     cards = next(p for p in state.profiles() if p.engagement_counts().get("cci"))

@@ -21,6 +21,7 @@ CAPTURES = Path(__file__).parent / "data" / "captures"
 
 
 def only(state: EmulatorState, **selector: Any) -> dict[str, Any]:
+    assert state.index_errors() == []
     found = state.profiles(**selector)
     assert len(found) == 1, f"expected one profile for {selector}, got {[p.external_id for p in found]}"
     return state.profile_json(found[0])
@@ -144,6 +145,7 @@ def test_b_identity_delivered_with_two_neighbouring_requests_swapped_ends_the_sa
     out_of_order = EmulatorState()
     replay(out_of_order, swapped)
     assert _summary(out_of_order) == _summary(in_order)
+    assert out_of_order.index_errors() == []
 
 
 # --- (b) anonymous -> existing external_id: merge -------------------------------------------------
@@ -327,6 +329,21 @@ def test_late_session_end_of_a_merged_anonymous_session_lands_on_that_session() 
     record = next(s for s in p["sessions"]["list"] if s["session_id"] == anon_session)
     assert record["end"] is not None and record["duration"] == pytest.approx(record["end"] - record["start"], abs=0.01)
     assert record["device_id"] == "laptop"
+
+
+def test_session_end_lands_on_its_session_even_when_tagged_with_another_user() -> None:
+    state = EmulatorState()
+    sdk = FakeSdk(state)
+    sdk.change_user("a")
+    a_session = sdk.session_id
+    end = sdk.end_session_event()
+    sdk.session_id = None
+    sdk.change_user("b")
+    sdk.send([{**end, "user_id": "b"}])  # an SDK tagging the close with the user current at send time
+    a = only(state, external_id="a")
+    b = only(state, external_id="b")
+    assert [(s["session_id"], s["end"] is not None) for s in a["sessions"]["list"]] == [(a_session, True)]
+    assert [s["end"] for s in b["sessions"]["list"]] == [None]
 
 
 def test_session_end_before_its_start_is_a_closed_record_until_the_start_arrives() -> None:

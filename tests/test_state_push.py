@@ -14,6 +14,7 @@ CAPTURES = Path(__file__).parent / "data" / "captures"
 
 
 def tokens(state: EmulatorState, external_id: str) -> list[dict[str, Any]]:
+    assert state.index_errors() == []
     [profile] = state.profiles(external_id=external_id)
     return state.profile_json(profile)["push_tokens"]
 
@@ -40,7 +41,9 @@ def test_null_push_token_removes_it() -> None:
     sdk.change_user("u1")
     sdk.set_attributes(push_token="tok")
     # what the Web SDK sends at session start when notifications are blocked (web-sdk-protocol.md §9)
-    sdk.set_attributes(push_token=None, custom_push_public_key=None, custom_push_user_auth=None, custom_push_vapid_public_key=None)
+    sdk.set_attributes(
+        push_token=None, custom_push_public_key=None, custom_push_user_auth=None, custom_push_vapid_public_key=None
+    )
     assert tokens(state, "u1") == []
 
 
@@ -67,6 +70,19 @@ def test_late_events_of_the_previous_user_do_not_take_the_token_back() -> None:
     sdk.apply(late)
     assert [t["token"] for t in tokens(state, "b")] == ["tok"]
     assert tokens(state, "a") == []
+
+
+def test_a_session_end_of_the_previous_user_does_not_take_the_token_back() -> None:
+    state = EmulatorState()
+    sdk = FakeSdk(state)
+    sdk.change_user("a")
+    sdk.set_attributes(push_token="tok")
+    a_end = sdk.end_session_event()
+    sdk.session_id = None
+    sdk.change_user("b")
+    # a's `se` is dated after b's `ss` (mobile SDKs date it at the next launch): it describes the past
+    sdk.send([{**a_end, "time": sdk.tick(60)}])
+    assert [t["token"] for t in tokens(state, "b")] == ["tok"]
 
 
 def test_token_is_per_app_and_device_so_other_devices_keep_theirs() -> None:

@@ -90,6 +90,7 @@ def test_reset_of_one_scope_touches_nothing_else() -> None:
     assert [state.profile_json(p) for p in state.profiles(scope="b")] == b_before
     assert len(state.profiles(workspace="default")) == 1
     assert {a.api_key for a in state.apps()} == {"b-key", "default-key"}
+    assert state.index_errors() == []
 
     state.reset()
     assert state.profiles() == [] and state.apps() == []
@@ -123,7 +124,7 @@ def test_profiles_are_snapshots() -> None:
     assert state.profile_json(state.profiles(external_id="u1")[0])["custom_events"] == {"e": 1}
 
 
-def test_version_changes_on_every_change_and_only_then() -> None:
+def test_version_increments_on_changes_and_not_on_reads() -> None:
     state = EmulatorState()
     v0 = state.version
     state.create_app("k", workspace="w")
@@ -135,9 +136,11 @@ def test_version_changes_on_every_change_and_only_then() -> None:
     v2 = state.version
     assert v2 > v1
     state.profiles()
-    state.apply(decode("POST", "/api/v3/content_cards/sync", {"X-Braze-Api-Key": "k"}, {"api_key": "k", "device_id": "d"}), received_at=0)
+    state.apply(
+        decode("POST", "/api/v3/content_cards/sync", {"X-Braze-Api-Key": "k"}, {"api_key": "k", "device_id": "d"}), received_at=0
+    )
     assert state.version == v2, "reads and non-data endpoints change nothing"
-    state.reset("nothing-here")
+    state.reset()
     assert state.version > v2
 
 
@@ -150,7 +153,10 @@ def test_requests_that_are_not_applied() -> None:
     no_key = decode("POST", "/api/v3/data/", {}, {"device_id": "d", "events": []})
     assert [p.where for p in state.apply(no_key, received_at=0)] == ["api_key"]
     anonymous_without_device = decode(
-        "POST", "/api/v3/data/", {"X-Braze-Api-Key": "k"}, {"api_key": "k", "events": [{"name": "ss", "time": 1.0, "session_id": "s"}]}
+        "POST",
+        "/api/v3/data/",
+        {"X-Braze-Api-Key": "k"},
+        {"api_key": "k", "events": [{"name": "ss", "time": 1.0, "session_id": "s"}]},
     )
     assert [p.where for p in state.apply(anonymous_without_device, received_at=0)] == ["events[0]"]
     assert state.profiles() == []
@@ -173,4 +179,5 @@ def test_concurrent_requests_are_applied_atomically() -> None:
         t.join()
     [profile] = state.profiles(external_id="shared")
     assert profile.custom_events["tap"].count == 400
+    assert state.index_errors() == []
     assert profile.custom["taps"] == 400

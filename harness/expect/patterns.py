@@ -3,6 +3,7 @@ so failure messages can show the nearest misses field by field (after pytest-htt
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,8 +30,29 @@ class Diff:
     expected: Any
 
     def __str__(self) -> str:
-        exp = getattr(self.expected, "__name__", None) if callable(self.expected) else None
-        return f"{self.field}: {self.actual!r} != {exp or repr(self.expected)}"
+        if callable(self.expected) and not isinstance(self.expected, type):
+            return f"{self.field}: {self.actual!r} does not satisfy {describe_predicate(self.expected)}"
+        return f"{self.field}: {self.actual!r} != {self.expected!r}"
+
+
+def describe_predicate(fn: Callable[..., Any]) -> str:
+    """`lambda d: d >= 10` rather than `<lambda>`: the failure message should say what was asked."""
+    name = getattr(fn, "__name__", repr(fn))
+    if name != "<lambda>":
+        return name
+    try:
+        line = inspect.getsource(fn).strip()
+    except (OSError, TypeError):
+        return name
+    start = line.find("lambda")
+    text = line[start:] if start >= 0 else line
+    depth = 0
+    for i, ch in enumerate(text):  # cut at the end of the lambda: an unbalanced bracket or a top-level comma
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth < 0 or (depth == 0 and ch == ","):
+            return text[:i].strip()
+    return text.rstrip(",")
 
 
 _MISSING = object()

@@ -36,6 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "braze_app(**options): options of the app under test (e.g. session_timeout=10)")
     options.validate(config)
+    # pytest-base-url (pulled in by pytest-playwright) trips a pytest 9 deprecation: noise for our users
+    config.addinivalue_line("filterwarnings", "ignore:Session-scoped fixtures defined as instance methods")
     if config.pluginmanager.hasplugin("playwright"):
         from harness.plugin import playwright_overrides
 

@@ -87,8 +87,9 @@ def merge(ws: Workspace, source: Profile, target: Profile, *, keep_logs: bool) -
     sessions.move_all(ws, source, target)  # always: session counts add up and late `se`s must find them
     for use in source.devices.values():
         target.touch_device(use)
-    for key, token in list(source.push_tokens.items()):
+    for key, token in source.push_tokens.items():
         target.push_tokens.setdefault(key, token)  # the device's token moves to the identified user (§6.3)
+        ws.token_holder[key] = target.braze_id
     source.push_tokens.clear()
     target.merged_from.extend([source.braze_id, *source.merged_from])
     for state in ws.device_states.values():

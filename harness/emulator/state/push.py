@@ -15,10 +15,7 @@ PUSH_KEY_FIELDS = ("custom_push_public_key", "custom_push_user_auth", "custom_pu
 
 
 def holder(ws: Workspace, app: str, device_id: str) -> Profile | None:
-    for profile in ws.profiles.values():
-        if (app, device_id) in profile.push_tokens:
-            return profile
-    return None
+    return ws.profile(ws.token_holder.get((app, device_id)))
 
 
 def register(
@@ -30,6 +27,7 @@ def register(
     profile.push_tokens[(app, device_id)] = PushToken(
         app=app, device_id=device_id, token=token, platform=platform, notifications_enabled=enabled, keys=dict(keys)
     )
+    ws.token_holder[(app, device_id)] = profile.braze_id
 
 
 def move(ws: Workspace, app: str, device_id: str, to: Profile) -> bool:
@@ -38,6 +36,7 @@ def move(ws: Workspace, app: str, device_id: str, to: Profile) -> bool:
     if previous is None or previous is to:
         return False
     to.push_tokens[(app, device_id)] = previous.push_tokens.pop((app, device_id))
+    ws.token_holder[(app, device_id)] = to.braze_id
     return True
 
 
@@ -46,6 +45,7 @@ def remove_device(ws: Workspace, app: str, device_id: str) -> bool:
     if previous is None:
         return False
     del previous.push_tokens[(app, device_id)]
+    del ws.token_holder[(app, device_id)]
     return True
 
 
@@ -54,5 +54,6 @@ def remove_value(ws: Workspace, token: str) -> int:
     for profile in ws.profiles.values():
         for key in [k for k, t in profile.push_tokens.items() if t.token == token]:
             del profile.push_tokens[key]
+            ws.token_holder.pop(key, None)
             removed += 1
     return removed

@@ -162,6 +162,11 @@ class EmulatorState:
                     found.append(copy.deepcopy(p))
             return found
 
+    def index_errors(self) -> list[str]:
+        """Self-check: every place an index disagrees with the profiles (empty when consistent)."""
+        with self._lock:
+            return [e for ws in self._registry.workspaces.values() for e in ws.index_errors()]
+
     def profile_json(self, profile: Profile) -> dict[str, Any]:
         with self._lock:
             return profile_view(profile)
@@ -256,12 +261,7 @@ class EmulatorState:
 
     def _apply_event(self, req: _Request, event: Event, where: str) -> None:
         ws, app = req.ws, req.app.api_key
-        is_session = isinstance(event, SessionStart | SessionEnd)
-        owner = sessions.owner(ws, event.session_id) if is_session else None
-        if owner is not None and event.user_id is None:
-            found: identity.Route | None = identity.Route(owner)  # e.g. the anonymous `se` after changeUser
-        else:
-            found = self._route(req, event.user_id, where)
+        found = self._route(req, event.user_id, where)
         if found is None:
             return
         profile = found.profile

@@ -57,6 +57,7 @@ class Workspace:
     by_external_id: dict[str, str] = field(default_factory=dict)
     by_alias: dict[tuple[str, str], str] = field(default_factory=dict)  # (label, name) -> braze_id
     session_owner: dict[str, str] = field(default_factory=dict)  # session_id -> braze_id
+    token_holder: dict[DeviceKey, str] = field(default_factory=dict)  # (app, device) -> braze_id holding its push token
     device_states: dict[str, DeviceState] = field(default_factory=dict)
     device_records: dict[DeviceKey, DeviceRecord] = field(default_factory=dict)
 
@@ -101,6 +102,28 @@ class Workspace:
         record.app_version = app_version or record.app_version
         return record
 
+    def index_errors(self) -> list[str]:
+        """Where an index disagrees with the profiles (a self-check for tests and debugging)."""
+        expected_ext = {p.external_id: b for b, p in self.profiles.items() if p.external_id is not None}
+        expected_alias = {(label, name): b for b, p in self.profiles.items() for label, name in p.aliases.items()}
+        expected_sessions = {s: b for b, p in self.profiles.items() for s in p.sessions}
+        expected_tokens = {k: b for b, p in self.profiles.items() for k in p.push_tokens}
+        errors = [
+            f"{self.name}: {name} index is {actual} but the profiles say {expected}"
+            for name, actual, expected in (
+                ("external_id", self.by_external_id, expected_ext),
+                ("alias", self.by_alias, expected_alias),
+                ("session", self.session_owner, expected_sessions),
+                ("push token", self.token_holder, expected_tokens),
+            )
+            if actual != expected
+        ]
+        for state in self.device_states.values():
+            for braze_id in (state.anonymous, state.claimed_by, *(b for b, _ in state.current.values())):
+                if braze_id is not None and braze_id not in self.profiles:
+                    errors.append(f"{self.name}: device {state.device_id} points at missing profile {braze_id}")
+        return errors
+
     def delete_profile(self, braze_id: str) -> None:
         profile = self.profiles.pop(braze_id, None)
         if profile is None:
@@ -113,6 +136,9 @@ class Workspace:
         for session_id in profile.sessions:
             if self.session_owner.get(session_id) == braze_id:
                 del self.session_owner[session_id]
+        for key in profile.push_tokens:
+            if self.token_holder.get(key) == braze_id:
+                del self.token_holder[key]
 
 
 class Registry:
