@@ -310,6 +310,35 @@ def test_identified_data_without_an_anonymous_phase_creates_the_known_profile() 
     assert len(state.profiles()) == 1
 
 
+def test_anonymous_session_delivered_after_the_identification_goes_to_the_identified_user() -> None:
+    state = EmulatorState()
+    sdk = FakeSdk(state)
+    sdk.session_id, sdk.session_start = "anon-session", sdk.tick()
+    late_start = sdk.request([sdk.event("ss", {}, time=sdk.session_start), sdk.event("ce", {"n": "anon", "p": {}})])
+    sdk.change_user("u1")  # its `se` for the anonymous session arrives first, too
+    assert sdk.apply(late_start) == []
+    p = only(state, external_id="u1")
+    assert len(state.profiles()) == 1
+    assert p["custom_events"] == {"anon": 1}
+    assert p["sessions"]["count"] == 2
+
+
+def test_a_device_starting_over_after_identification_is_a_new_anonymous_user() -> None:
+    state = EmulatorState()
+    sdk = FakeSdk(state, device_id="fixed-device-id")
+    sdk.change_user("u1")
+    sdk.log_event("as_u1")
+    sdk.user, sdk.session_id = None, None  # wipeData() with a forced deviceId: same device id, no user
+    sdk.tick(60)
+    sdk.open_session()
+    sdk.log_event("fresh")
+    [anonymous] = [p for p in state.profiles(device_id="fixed-device-id") if p.external_id is None]
+    assert set(anonymous.custom_events) == {"fresh"}
+    assert only(state, external_id="u1")["custom_events"] == {"as_u1": 1}
+    sdk.change_user("u2")  # the new anonymous user becomes u2 (case a)
+    assert only(state, external_id="u2")["braze_id"] == anonymous.braze_id
+
+
 # --- sessions ---------------------------------------------------------------------------------------
 
 

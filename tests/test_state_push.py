@@ -60,6 +60,19 @@ def test_switching_user_moves_the_device_token_and_back() -> None:
     assert tokens(state, "b") == []
 
 
+def test_a_newer_request_for_another_user_moves_the_token_even_without_a_session_start() -> None:
+    state = EmulatorState()
+    sdk = FakeSdk(state)
+    sdk.change_user("a")
+    sdk.set_attributes(push_token="tok")
+    late_a = sdk.request(attributes=[sdk.attributes(first_name="A")])  # a's older request, delivered last
+    sdk.tick(5)
+    sdk.send(attributes=[sdk.attributes(user="b", first_name="B")])
+    assert [t["token"] for t in tokens(state, "b")] == ["tok"]
+    sdk.apply(late_a)
+    assert [t["token"] for t in tokens(state, "b")] == ["tok"]
+
+
 def test_late_events_of_the_previous_user_do_not_take_the_token_back() -> None:
     state = EmulatorState()
     sdk = FakeSdk(state)

@@ -8,9 +8,11 @@ braze-behaviour.md §2.3 / §14.4, when user_id U is first seen from device D:
       device's push token (push.py).
 Data without user_id from a device that was identified is anonymous-period data arriving late (the
 Web SDK sends the anonymous session's `se` after changeUser, web-sdk-protocol.md §5; requests may be
-reordered, §14 item 13; an SDK never goes back to anonymous, §2.2). It goes to the profile that
-claimed the device's anonymous profile, written with the merge rule so it cannot overwrite newer
-values of the known user.
+reordered, web-sdk-protocol.md §14.13; an SDK never goes back to anonymous, §2.2). It goes to the
+profile that claimed the device's anonymous profile, written with the merge rule so it cannot
+overwrite newer values of the known user. The exception is a *new* anonymous session started after
+the identification: the same device_id starting over (wipeData or a reinstall with a forced or
+IDFV device id, mobile.md E.3) is a new anonymous user.
 """
 
 from __future__ import annotations
@@ -30,16 +32,29 @@ class Route:
     late: bool = False  # anonymous-period data that arrived after the device was identified
 
 
-def route(ws: Workspace, device_id: str | None, user_id: str | None, *, now: float, keep_logs: bool) -> Route | None:
-    """The profile an event or attributes object goes to; None when it cannot be told (no user, no device)."""
+def route(
+    ws: Workspace,
+    device_id: str | None,
+    user_id: str | None,
+    *,
+    when: float,
+    now: float,
+    keep_logs: bool,
+    new_session: bool = False,
+) -> Route | None:
+    """The profile an event or attributes object goes to; None when it cannot be told (no user, no device).
+
+    `when` is the item's client time; `new_session` marks an `ss` whose session id is not known yet."""
     if user_id is not None:
-        return Route(identify(ws, device_id, user_id, now=now, keep_logs=keep_logs))
+        return Route(identify(ws, device_id, user_id, when=when, now=now, keep_logs=keep_logs))
     if device_id is None:
         return None
     state = ws.device_state(device_id)
     claimer = ws.profile(state.claimed_by)
-    if claimer is not None:
+    if claimer is not None and not (new_session and when > state.claimed_at):
         return Route(claimer, late=True)
+    if claimer is not None:  # the device starts over as a new anonymous user
+        state.claimed_by, state.claimed_at, state.anonymous = None, float("inf"), None
     anonymous = ws.profile(state.anonymous)
     if anonymous is None:
         anonymous = ws.new_profile(now=now)  # first data from the device (§2.11 step 1)
@@ -47,7 +62,7 @@ def route(ws: Workspace, device_id: str | None, user_id: str | None, *, now: flo
     return Route(anonymous)
 
 
-def identify(ws: Workspace, device_id: str | None, user_id: str, *, now: float, keep_logs: bool) -> Profile:
+def identify(ws: Workspace, device_id: str | None, user_id: str, *, when: float, now: float, keep_logs: bool) -> Profile:
     known = ws.by_external(user_id)
     state = ws.device_state(device_id) if device_id is not None else None
     if state is None or state.claimed_by is not None:
@@ -66,7 +81,7 @@ def identify(ws: Workspace, device_id: str | None, user_id: str, *, now: float, 
         merge(ws, anonymous, known, keep_logs=keep_logs)
         target = known
     state.anonymous = None
-    state.claimed_by = target.braze_id
+    state.claimed_by, state.claimed_at = target.braze_id, when
     return target
 
 
@@ -104,8 +119,8 @@ def merge(ws: Workspace, source: Profile, target: Profile, *, keep_logs: bool) -
 def note_current(ws: Workspace, app: str, device_id: str | None, profile: Profile, when: float, *, switch: bool) -> None:
     """Track which profile (app, device) speaks for; a newer switch takes the device's push token along.
 
-    `switch` is True for events (their times order them); attributes carry no time, so they only
-    set the first owner. Older events never switch back: requests can arrive out of order."""
+    With `switch` False the data only names a first owner. Older data never switches back: requests
+    can arrive out of order."""
     if device_id is None:
         return
     state = ws.device_state(device_id)

@@ -204,8 +204,18 @@ class EmulatorState:
             self._version += 1
             return req.problems
 
-    def _route(self, req: _Request, user_id: str | None, where: str) -> identity.Route | None:
-        found = identity.route(req.ws, req.device_id, user_id, now=req.received_at, keep_logs=self.keep_anonymous_events_on_merge)
+    def _route(
+        self, req: _Request, user_id: str | None, where: str, *, when: float, new_session: bool = False
+    ) -> identity.Route | None:
+        found = identity.route(
+            req.ws,
+            req.device_id,
+            user_id,
+            when=when,
+            now=req.received_at,
+            keep_logs=self.keep_anonymous_events_on_merge,
+            new_session=new_session,
+        )
         if found is None:
             req.problems.append(Problem(where=where, message="anonymous data without device_id: no profile to put it on"))
             return None
@@ -225,12 +235,16 @@ class EmulatorState:
         return found
 
     def _apply_attributes(self, req: _Request, attrs: Attributes, where: str, sent_at: float | None) -> None:
-        found = self._route(req, attrs.user_id, where)
+        # the envelope time is floored to whole seconds on web/Android: +1 keeps it an upper bound
+        found = self._route(req, attrs.user_id, where, when=sent_at + 1.0 if sent_at is not None else float("inf"))
         if found is None:
             return
         profile = found.profile
         if not found.late:
-            identity.note_current(req.ws, req.app.api_key, req.device_id, profile, sent_at or req.received_at, switch=False)
+            # attributes carry no time of their own: the envelope's (client clock, like event times) orders them;
+            # without it they only name a first owner (received_at is the server's clock, not comparable)
+            when = sent_at if sent_at is not None else req.received_at
+            identity.note_current(req.ws, req.app.api_key, req.device_id, profile, when, switch=sent_at is not None)
         writer = AttributeWriter(profile, req.problems, self.array_cap, fill_only=found.late)
         writer.standard(where, attrs.standard_updates())
         self._apply_push(req, profile, attrs.push_updates(), where, late=found.late)
@@ -261,7 +275,8 @@ class EmulatorState:
 
     def _apply_event(self, req: _Request, event: Event, where: str) -> None:
         ws, app = req.ws, req.app.api_key
-        found = self._route(req, event.user_id, where)
+        new_session = isinstance(event, SessionStart) and sessions.owner(ws, event.session_id) is None
+        found = self._route(req, event.user_id, where, when=event.time, new_session=new_session)
         if found is None:
             return
         profile = found.profile

@@ -31,6 +31,7 @@ class DeviceState:
     device_id: str
     anonymous: str | None = None  # braze_id of the device's unclaimed anonymous profile
     claimed_by: str | None = None  # braze_id of the first known profile seen on the device
+    claimed_at: float = float("inf")  # client time of the identification (inf: unknown)
     # per app: the profile the SDK is currently logged in as, and the time that was established
     current: dict[str, tuple[str, float]] = field(default_factory=dict)
 
