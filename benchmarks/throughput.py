@@ -25,6 +25,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,7 @@ API_KEY = "bench-web-api-key"
 UID = "@@UID@@"  # replaced per request by braze_data.lua (12 hex digits)
 START_TIMEOUT_S = 60.0
 TARGET_RATIO = 1.0
+BUSY_LOAD = 1.5  # 1-minute load average above which the figures are flagged as noisy
 
 
 class BenchError(Exception):
@@ -302,6 +304,7 @@ class WrkResult:
     errors: dict[str, int]
     server_cpu_s: float
     wrk_cpu_s: float
+    round: int = 0
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -418,22 +421,42 @@ def machine_info(java: str, wrk: str) -> dict[str, Any]:
     }
 
 
-def print_table(results: list[WrkResult], ratio: float) -> None:
+def summarize(runs: list[WrkResult]) -> dict[str, Any]:
+    """Median over rounds of each figure (one round: that run's figures)."""
+
+    def med(values: list[float]) -> float:
+        return round(statistics.median(values), 3)
+
+    return {
+        "rounds": len(runs),
+        "rps": med([r.rps for r in runs]),
+        "latency_ms": {k: med([r.latency_ms[k] for r in runs]) for k in ("p50", "p90", "p99", "max")},
+        "errors": sum(r.error_total for r in runs),
+        "server_cpu_share": med([r.server_cpu_s / r.duration_s for r in runs if r.duration_s]),
+        "wrk_cpu_share": med([r.wrk_cpu_s / r.duration_s for r in runs if r.duration_s]),
+        "rps_by_round": [round(r.rps, 1) for r in runs],
+    }
+
+
+def print_table(rows: dict[str, dict[str, Any]], ratio: float | None, rounds: int) -> None:
     header = (
         f"{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} "
         f"{'server CPU':>11} {'wrk CPU':>8}"
     )
     print()
+    if rounds > 1:
+        print(f"medians over {rounds} rounds")
     print(header)
     print("-" * len(header))
-    for r in results:
-        busy = r.server_cpu_s / r.duration_s if r.duration_s else 0.0
+    for name, row in rows.items():
+        lat = row["latency_ms"]
         print(
-            f"{r.server:<10} {r.rps:>9.0f} {r.latency_ms['p50']:>8.2f} {r.latency_ms['p90']:>8.2f} {r.latency_ms['p99']:>8.2f} "
-            f"{r.latency_ms['max']:>8.1f} {r.error_total:>7d} {busy:>10.0%} {r.wrk_cpu_s / r.duration_s:>8.0%}"
+            f"{name:<10} {row['rps']:>9.0f} {lat['p50']:>8.2f} {lat['p90']:>8.2f} {lat['p99']:>8.2f} "
+            f"{lat['max']:>8.1f} {row['errors']:>7d} {row['server_cpu_share']:>10.0%} {row['wrk_cpu_share']:>8.0%}"
         )
-    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
-    print(f"\nratio emulator/WireMock (req/s): {ratio:.2f}×  ({verdict} the target of ≥ {TARGET_RATIO:.1f}×)")
+    if ratio is not None:
+        verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+        print(f"\nratio emulator/WireMock (req/s): {ratio:.2f}×  ({verdict} the target of ≥ {TARGET_RATIO:.1f}×)")
     print("(server CPU = CPU seconds the server process used per wall second of the run; 100% = one core)")
 
 
@@ -449,13 +472,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--bodies", type=int, default=1000, help="distinct pre-generated bodies wrk rotates through (default 1000)"
     )
+    parser.add_argument("--rounds", type=int, default=1, help="measured runs per server, alternating order; medians reported")
     parser.add_argument("--quick", action="store_true", help="3 s runs and a 2 s warm-up (CI smoke)")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when the ratio is below the target (correctness always counts)"
+    )
     parser.add_argument("--only", choices=["emulator", "wiremock"], help="measure one server only (no ratio)")
     parser.add_argument("--out", type=Path, default=RESULTS / "throughput.json", help="JSON results file")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = 3.0
     warmup = args.warmup if args.warmup is not None else (2.0 if args.quick else 5.0)
+    if args.rounds < 1:
+        parser.error("--rounds must be ≥ 1")
     if args.duration < 1 or args.connections < 1 or args.threads < 1 or args.users < 1 or args.bodies < 1:
         parser.error("--duration must be ≥ 1 s and --connections/--threads/--users/--bodies ≥ 1")
     if args.connections < args.threads:
@@ -484,6 +513,7 @@ def run(args: argparse.Namespace, warmup: float) -> int:
         )
     jar = wiremock_jar() if want_wiremock else None
 
+    load_before = os.getloadavg()
     servers: list[Server] = []
     results: list[WrkResult] = []
     with tempfile.TemporaryDirectory(prefix="braze-bench-") as tmp, contextlib.ExitStack() as stack:
@@ -517,37 +547,41 @@ def run(args: argparse.Namespace, warmup: float) -> int:
         for server in order:
             print(f"warming up {server.name}: {warmup:g} s…", flush=True)
             run_wrk(wrk, server, bodies_file, seconds=warmup, connections=args.connections, threads=args.threads, label="warm-up")
-        emulator_sent = 0
-        for server in order:
-            print(
-                f"measuring {server.name}: wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency…", flush=True
-            )
-            result = run_wrk(
-                wrk,
-                server,
-                bodies_file,
-                seconds=args.duration,
-                connections=args.connections,
-                threads=args.threads,
-                label="measure",
-            )
-            results.append(result)
-            print(f"  {result.requests} requests, {result.rps:.0f} req/s, p99 {result.latency_ms['p99']:.2f} ms", flush=True)
+        for round_no in range(args.rounds):
+            # alternate the order, so neither server always runs right after the other's load
+            for server in order if round_no % 2 == 0 else list(reversed(order)):
+                round_text = f" (round {round_no + 1}/{args.rounds})" if args.rounds > 1 else ""
+                print(
+                    f"measuring {server.name}{round_text}: "
+                    f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency…",
+                    flush=True,
+                )
+                result = run_wrk(
+                    wrk,
+                    server,
+                    bodies_file,
+                    seconds=args.duration,
+                    connections=args.connections,
+                    threads=args.threads,
+                    label="measure",
+                )
+                result.round = round_no + 1
+                results.append(result)
+                print(f"  {result.requests} requests, {result.rps:.0f} req/s, p99 {result.latency_ms['p99']:.2f} ms", flush=True)
 
         verification = None
+        emulator_sent = sum(r.requests for r in results if r.server == "emulator")
         if emulator is not None:
             print("verifying the emulator's journal and profiles…", flush=True)
-            emulator_sent = sum(r.requests for r in results if r.server == "emulator")
             verification = verify_emulator(emulator, args.users, emulator_sent)
 
         info = machine_info(java or "java", wrk)
+        info["loadavg_before"] = load_before
+        info["loadavg_after"] = os.getloadavg()
 
-    by_name = {r.server: r for r in results}
-    ratio = by_name["emulator"].rps / by_name["WireMock"].rps if len(by_name) == 2 and by_name["WireMock"].rps else None
-    if ratio is not None:
-        print_table(results, ratio)
-    else:
-        _print_single(results)
+    rows = {name: summarize([r for r in results if r.server == name]) for name in dict.fromkeys(r.server for r in results)}
+    ratio = rows["emulator"]["rps"] / rows["WireMock"]["rps"] if len(rows) == 2 and rows["WireMock"]["rps"] else None
+    print_table(rows, ratio, args.rounds)
     ok = True
     if verification is not None:
         j = verification["journal"]
@@ -566,6 +600,11 @@ def run(args: argparse.Namespace, warmup: float) -> int:
         if r.error_total:
             print(f"warning: wrk saw errors against {r.server}: {r.errors}")
             ok = ok and r.server != "emulator"
+    if load_before[0] > BUSY_LOAD:
+        print(
+            f"note: the machine was busy before the run (load average {load_before[0]:.1f} on {os.cpu_count()} cores): "
+            "expect noisy figures; --rounds 3 reports medians"
+        )
 
     report = {
         "benchmark": "throughput",
@@ -573,6 +612,7 @@ def run(args: argparse.Namespace, warmup: float) -> int:
         "settings": {
             "duration_s": args.duration,
             "warmup_s": warmup,
+            "rounds": args.rounds,
             "connections": args.connections,
             "threads": args.threads,
             "users": args.users,
@@ -581,9 +621,11 @@ def run(args: argparse.Namespace, warmup: float) -> int:
             "path": DATA_PATH,
         },
         "machine": info,
-        "results": [
+        "summary": rows,
+        "runs": [
             {
                 "server": r.server,
+                "round": r.round,
                 "requests": r.requests,
                 "duration_s": round(r.duration_s, 3),
                 "rps": round(r.rps, 1),
@@ -601,15 +643,9 @@ def run(args: argparse.Namespace, warmup: float) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nresults written to {args.out}")
-    return 0 if ok else 1
-
-
-def _print_single(results: list[WrkResult]) -> None:
-    for r in results:
-        print(
-            f"\n{r.server}: {r.rps:.0f} req/s, p50 {r.latency_ms['p50']:.2f} ms, "
-            f"p99 {r.latency_ms['p99']:.2f} ms, errors {r.errors}"
-        )
+    if not ok:
+        return 1
+    return 1 if args.check and ratio is not None and ratio < TARGET_RATIO else 0
 
 
 if __name__ == "__main__":

@@ -51,8 +51,9 @@ class Attributes(Wire):
     home_city: str | None = None
     language: str | None = None
     phone: str | None = None
-    email_subscribe: SubscriptionState | None = None
-    push_subscribe: SubscriptionState | None = None
+    # plain str: one bad value is the state engine's problem to report, not a reason to drop the object
+    email_subscribe: str | None = None
+    push_subscribe: str | None = None
     native_line_id: str | None = None
     image_url: str | None = None
     time_zone: str | None = None

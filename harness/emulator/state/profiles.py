@@ -134,8 +134,7 @@ class Profile:
 
 def profile_view(profile: Profile) -> dict[str, Any]:
     """The documented control-API shape. Everything is copied: callers may keep or change it freely."""
-    standard = {k: profile.standard[k] for k in STANDARD_ATTRIBUTES if k in profile.standard}
-    standard.update({k: v for k, v in profile.standard.items() if k not in standard})
+    standard = {k: profile.standard[k] for k in STANDARD_ATTRIBUTES if k in profile.standard}  # canonical order
     sessions = sorted(profile.sessions.values(), key=lambda s: s.start if s.start is not None else s.end or 0.0)
     return {
         "braze_id": profile.braze_id,
@@ -148,6 +147,7 @@ def profile_view(profile: Profile) -> dict[str, Any]:
         "purchases": {pid: occ.count for pid, occ in profile.purchases.items()},
         "purchase_log": copy.deepcopy(profile.purchase_log),
         "revenue": float(profile.revenue),
+        "engagement": profile.engagement_counts(),  # si, sc, cci, ffi, ... by code
         "sessions": {
             "count": profile.session_count,
             "list": [
