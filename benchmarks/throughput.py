@@ -464,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of measured load per server (default 10)")
     parser.add_argument(
-        "--warmup", type=float, default=None, help="seconds of warm-up load per server (default 5; 2 with --quick)"
+        "--warmup", type=float, default=None, help="seconds of warm-up load per server (default 10; 2 with --quick)"
     )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: the machine has 2 cores)")
@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = 3.0
-    warmup = args.warmup if args.warmup is not None else (2.0 if args.quick else 5.0)
+    warmup = args.warmup if args.warmup is not None else (2.0 if args.quick else 10.0)
     if args.rounds < 1:
         parser.error("--rounds must be ≥ 1")
     if args.duration < 1 or args.connections < 1 or args.threads < 1 or args.users < 1 or args.bodies < 1:
