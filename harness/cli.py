@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from harness.errors import HarnessConfigError, HarnessError
 
 
 def _emulator(args: argparse.Namespace) -> int:
-    from harness.emulator.server import serve_forever
+    from harness.emulator.server import check_loopback, serve_forever
     from harness.emulator.settings import EmulatorSettings
 
     try:
@@ -26,6 +27,8 @@ def _emulator(args: argparse.Namespace) -> int:
         )
     except ValidationError as exc:
         raise HarnessConfigError(_first_error(exc)) from None
+    check_loopback(args.host, args.allow_remote)
+    check_port_free(args.host, args.port)
     print(f"Braze emulator on http://{args.host}:{args.port} (SDK baseUrl; control API under /_emulator/). Ctrl-C stops it.", flush=True)
     if args.journal_db:
         print(f"journal copied to {args.journal_db}", flush=True)
@@ -60,6 +63,17 @@ def _bundle(args: argparse.Namespace) -> int:
     path = ensure_bundle(args.sdk_version, log=lambda m: print(m, file=sys.stderr, flush=True))
     print(path)
     return 0
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with one line before announcing anything, rather than uvicorn's own error after the banner."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise HarnessConfigError(f"cannot listen on {host}:{port}: {exc.strerror} (another emulator running? try --port)") from None
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -7,6 +7,7 @@ Inspection routes only read or reset; validation and semantics live in the Emula
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 import orjson
@@ -57,19 +58,28 @@ def control_app(emu: Emulator) -> Starlette:
 
     async def create_scope(request: Request) -> JSON:
         body = await _json_body(request)
-        return JSON({"scope": emu.create_scope(body.get("name"))}, status_code=201)
+        name = body.get("name")
+        if name is not None and not isinstance(name, str):
+            return _error(400, "name must be a string")
+        return JSON({"scope": emu.create_scope(name)}, status_code=201)
 
     async def create_app(request: Request) -> JSON:
         body = await _json_body(request)
         unknown = set(body) - {"workspace", "platform", "api_key"}
         if unknown:
             return _error(400, f"unknown field(s) {sorted(unknown)}; allowed: workspace, platform, api_key")
-        result = emu.create_app(
-            request.path_params["scope"],
-            workspace=str(body.get("workspace", "test")),
-            platform=str(body.get("platform", "web")),
-            api_key=body.get("api_key"),
-        )
+        bad = [k for k in ("workspace", "platform", "api_key") if k in body and not (isinstance(body[k], str) and body[k])]
+        if bad:
+            return _error(400, f"{', '.join(bad)} must be non-empty string(s)")
+        try:
+            result = emu.create_app(
+                request.path_params["scope"],
+                workspace=body.get("workspace", "test"),
+                platform=body.get("platform", "web"),
+                api_key=body.get("api_key"),
+            )
+        except ValueError as exc:  # the key or workspace belongs to someone else
+            return _error(409, str(exc))
         return JSON(result, status_code=201)
 
     async def claim_devices(request: Request) -> JSON:
@@ -105,8 +115,10 @@ def control_app(emu: Emulator) -> Starlette:
         try:
             after = int(params.get("after_seq", "0"))
             timeout = min(float(params.get("timeout", "10")), MAX_WAIT_S)
+            if not math.isfinite(timeout) or timeout < 0:
+                raise ValueError
         except ValueError:
-            return _error(400, "after_seq must be an integer and timeout a number of seconds")
+            return _error(400, "after_seq must be an integer and timeout a finite number of seconds >= 0")
         scope = params.get("scope") or None
         journal = emu.journal
         if journal.last_seq(scope) <= after and timeout > 0:

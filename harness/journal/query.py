@@ -64,6 +64,8 @@ class Query:
             try:
                 if key in ("after_seq", "limit"):
                     values[key] = int(raw)
+                    if values[key] < (1 if key == "limit" else 0):
+                        raise ValueError(raw)
                 elif key in ("since", "until"):
                     values[key] = float(raw)
                 elif key == "good":

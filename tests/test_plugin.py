@@ -1,0 +1,136 @@
+"""The pytest plugin end to end, in pytest subprocesses (the plugin starts servers): the `braze`
+fixture, the decoded traffic of a failed test, option validation, an unreachable emulator, and
+one shared emulator under pytest-xdist. No browser here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+# an SDK-shaped /data/ request sent straight to the emulator, as the web SDK would
+HELPERS = """
+import httpx
+
+SESSION = "0b1c2d3e-0000-4000-8000-000000000001"
+
+def send(braze, device_id, *events):
+    body = {"api_key": braze.api_key, "device_id": device_id, "time": 1795379958, "events": list(events)}
+    url = braze.emulator_url + "/api/v3/data/"
+    resp = httpx.post(url, json=body, headers={"X-Braze-Api-Key": braze.api_key}, trust_env=False)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+def ce(name, user=None, **props):
+    event = {"name": "ce", "time": 1795379958.5, "data": {"n": name, "p": props}, "session_id": SESSION}
+    if user:
+        event["user_id"] = user
+    return event
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an outer xdist run or PYTEST_ADDOPTS must not leak into the inner runs
+    for name in list(os.environ):
+        if name.startswith("PYTEST_XDIST") or name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "BRAZE_CHROMIUM"):
+            monkeypatch.delenv(name, raising=False)
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *args, timeout=120)
+
+
+def test_braze_fixture_passes_and_a_failure_carries_the_decoded_traffic(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(sdk_send=HELPERS)
+    pytester.makepyfile(
+        test_traffic="""
+from sdk_send import ce, send
+
+def test_passes(braze):
+    device = braze.new_device_id()
+    user = braze.uid("ada")
+    answer = send(braze, device, ce("song_played", user=user, genre="jazz"))
+    assert answer["config"]["global_request_rate_limit"] == {"enabled": False}
+    [match] = braze.expect.custom_event("song_played", props={"genre": "jazz"}, user=user).within(5)
+    assert match.entry.device_id == device
+    assert braze.profile(user)["custom_events"] == {"song_played": 1}
+
+def test_fails(braze):
+    device = braze.new_device_id()
+    send(braze, device, ce("song_played", user=braze.uid("bob"), genre="rock"))
+    braze.expect.custom_event("song_skipped").within(0.5)
+"""
+    )
+    result = run(pytester)
+
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    assert "Braze traffic (decoded, scope test_fails-" in out
+    assert 'ce \'song_played\' {"genre":"rock"} (user=bob-' in out
+    assert "Nearest misses:" in out
+    assert "test_passes-" not in out, "a passing test's traffic is not reported"
+
+    folder = pytester.path / "test-results" / "test-traffic-py-test-fails"
+    assert "ce 'song_played'" in (folder / "braze-traffic.txt").read_text()
+    [entry] = [json.loads(line) for line in (folder / "braze-traffic.jsonl").read_text().splitlines()]
+    assert entry["scope"].startswith("test_fails-")
+    assert entry["events"][0]["data"] == {"n": "song_played", "p": {"genre": "rock"}}
+    assert not (pytester.path / "test-results" / "test-traffic-py-test-passes").exists()
+
+
+def test_a_bad_sdk_version_is_a_one_line_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    result = run(pytester, "--braze-web-sdk-version=latest")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.errlines if line.strip()]
+    assert errors == ["ERROR: --braze-web-sdk-version: 'latest' is not a version like 6.13.0"]
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_an_unreachable_emulator_url_stops_the_run_with_a_clear_message(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_needs_emulator="def test_one(braze):\n    pass\n\ndef test_two(braze):\n    pass\n")
+    result = run(pytester, "--braze-emulator-url=http://127.0.0.1:1")
+
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == 4  # pytest.exit(returncode=4) from the braze_client fixture
+    assert "cannot reach the Braze emulator at http://127.0.0.1:1" in output
+    assert "Traceback" not in output
+    assert "def test_one" not in output, "no test source dumped for a configuration problem"
+    result.assert_outcomes()  # the run stopped before any test ran
+
+
+def test_xdist_workers_share_one_emulator_and_stay_isolated(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    urls = pytester.mkdir("urls")
+    monkeypatch.setenv("BRAZE_TEST_URLS", str(urls))
+    pytester.makepyfile(sdk_send=HELPERS)
+    pytester.makepyfile(
+        test_parallel="""
+import os, pathlib, uuid
+import pytest
+from sdk_send import ce, send
+
+@pytest.mark.parametrize("n", range(4))
+def test_isolated(braze, n):
+    pathlib.Path(os.environ["BRAZE_TEST_URLS"], f"{n}-{os.getpid()}-{uuid.uuid4().hex}").write_text(braze.emulator_url)
+    device = braze.new_device_id()
+    user = braze.uid(f"user{n}")
+    send(braze, device, ce(f"event{n}", user=user))
+    braze.expect.custom_event(f"event{n}", user=user).within(5)
+    assert braze.profile(user)["custom_events"] == {f"event{n}": 1}
+    assert [p["external_id"] for p in braze.profiles()] == [user]
+    assert {e.device_id for e in braze.entries()} == {device}
+"""
+    )
+    result = run(pytester, "-n", "2")
+
+    result.assert_outcomes(passed=4)
+    written = list(urls.iterdir())
+    assert len(written) == 4
+    assert len({path.name.split("-")[1] for path in written}) == 2, "both workers ran tests"
+    assert len({path.read_text() for path in written}) == 1, "every worker used the controller's one emulator"
