@@ -29,7 +29,10 @@ def _emulator(args: argparse.Namespace) -> int:
         raise HarnessConfigError(_first_error(exc)) from None
     check_loopback(args.host, args.allow_remote)
     check_port_free(args.host, args.port)
-    print(f"Braze emulator on http://{args.host}:{args.port} (SDK baseUrl; control API under /_emulator/). Ctrl-C stops it.", flush=True)
+    print(
+        f"Braze emulator on http://{args.host}:{args.port} (SDK baseUrl; control API under /_emulator/). Ctrl-C stops it.",
+        flush=True,
+    )
     if args.journal_db:
         print(f"journal copied to {args.journal_db}", flush=True)
     serve_forever(settings, allow_remote=args.allow_remote)
@@ -40,15 +43,22 @@ def _journal(args: argparse.Namespace) -> int:
     from harness.journal import Query, read_sqlite
 
     if not Path(args.db).is_file():
-        raise HarnessConfigError(f"no journal database at {args.db} (write one with `braze-harness emulator --journal-db FILE` or pytest --braze-journal-db FILE)")
-    filters = {k: v for k, v in {"scope": args.scope, "device_id": args.device_id, "user_id": args.user_id, "event_code": args.event}.items() if v}
+        raise HarnessConfigError(
+            f"no journal database at {args.db} "
+            "(write one with `braze-harness emulator --journal-db FILE` or pytest --braze-journal-db FILE)"
+        )
+    filters = {
+        k: v
+        for k, v in {"scope": args.scope, "device_id": args.device_id, "user_id": args.user_id, "event_code": args.event}.items()
+        if v
+    }
     entries = read_sqlite(args.db, Query(**filters))
     if args.action == "export":
-        out = open(args.out, "wb") if args.out != "-" else sys.stdout.buffer
-        for e in entries:
-            out.write(e.to_jsonl() + b"\n")
-        if args.out != "-":
-            out.close()
+        lines = b"".join(e.to_jsonl() + b"\n" for e in entries)
+        if args.out == "-":
+            sys.stdout.buffer.write(lines)
+        else:
+            Path(args.out).write_bytes(lines)
             print(f"exported {len(entries)} entries to {args.out}", file=sys.stderr)
     else:
         for e in entries:
@@ -73,7 +83,9 @@ def check_port_free(host: str, port: int) -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            raise HarnessConfigError(f"cannot listen on {host}:{port}: {exc.strerror} (another emulator running? try --port)") from None
+            raise HarnessConfigError(
+                f"cannot listen on {host}:{port}: {exc.strerror} (another emulator running? try --port)"
+            ) from None
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -55,7 +55,9 @@ class EmulatorClient:
     def drop_scope(self, scope: str) -> dict[str, Any]:
         return self._call("DELETE", f"/_emulator/scopes/{scope}")
 
-    def create_app(self, scope: str, *, workspace: str = "test", platform: str = "web", api_key: str | None = None) -> dict[str, str]:
+    def create_app(
+        self, scope: str, *, workspace: str = "test", platform: str = "web", api_key: str | None = None
+    ) -> dict[str, str]:
         body: dict[str, Any] = {"workspace": workspace, "platform": platform}
         if api_key:
             body["api_key"] = api_key

@@ -51,19 +51,23 @@ def test_custom_attributes_of_every_type(braze, braze_app):
     app.flush()
 
     braze.expect.event("inc", data={"key": "visits", "value": 3}, user=user).within()
-    profile = braze.expect.profile(user).has(
-        custom={
-            "str_attr": "hello",
-            "int_attr": 7,
-            "float_attr": 42.5,
-            "bool_attr": True,
-            "date_attr": lambda v: str(v).startswith("2024-01-02T03:04:05"),
-            "tags": ["b", "c"],
-            "visits": 5,
-            "address": {"city": "London", "geo": {"x": 1, "y": 2}},
-            "orders": [{"id": 1}, {"id": 2}],
-        }
-    ).within()
+    profile = (
+        braze.expect.profile(user)
+        .has(
+            custom={
+                "str_attr": "hello",
+                "int_attr": 7,
+                "float_attr": 42.5,
+                "bool_attr": True,
+                "date_attr": lambda v: str(v).startswith("2024-01-02T03:04:05"),
+                "tags": ["b", "c"],
+                "visits": 5,
+                "address": {"city": "London", "geo": {"x": 1, "y": 2}},
+                "orders": [{"id": 1}, {"id": 2}],
+            }
+        )
+        .within()
+    )
     custom = profile["attributes"]["custom"]
     assert "temp_attr" not in custom
     assert custom["home"]["latitude"] == 51.5 and custom["home"]["longitude"] == -0.12

@@ -7,7 +7,11 @@ def test_anonymous_profile_is_created(braze, braze_app):
     braze_app.flush()
 
     braze.expect.custom_event("browsed_anonymously", user=None).within()
-    profile = braze.expect.profile(device_id=braze_app.device_id).has(external_id=None, custom_events={"browsed_anonymously": 1}).within()
+    profile = (
+        braze.expect.profile(device_id=braze_app.device_id)
+        .has(external_id=None, custom_events={"browsed_anonymously": 1})
+        .within()
+    )
     assert profile["braze_id"]
 
 
@@ -24,12 +28,17 @@ def test_anonymous_to_known_keeps_the_anonymous_data(braze, braze_app):
     braze_app.flush()
 
     braze.expect.session_start(user=user).within()
-    known = braze.expect.profile(user).count(1).has(
-        braze_id=anonymous["braze_id"],  # the anonymous profile became the known one
-        custom={"favourite_colour": "green"},
-        custom_events={"viewed_pricing": 1, "signed_in": 1},
-        sessions=2,
-    ).within()
+    known = (
+        braze.expect.profile(user)
+        .count(1)
+        .has(
+            braze_id=anonymous["braze_id"],  # the anonymous profile became the known one
+            custom={"favourite_colour": "green"},
+            custom_events={"viewed_pricing": 1, "signed_in": 1},
+            sessions=2,
+        )
+        .within()
+    )
     assert [p["braze_id"] for p in braze.profiles(device_id=braze_app.device_id)] == [known["braze_id"]]
 
 

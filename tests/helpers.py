@@ -33,7 +33,9 @@ def ss(user=None, t=None, session="s1"):
 
 
 def append(journal: Journal, body: str, *, api_key="k", status=200):
-    return journal.append(Exchange("POST", "http://127.0.0.1/api/v3/data/", {"x-braze-api-key": api_key}, body, status, {}), source="test")
+    return journal.append(
+        Exchange("POST", "http://127.0.0.1/api/v3/data/", {"x-braze-api-key": api_key}, body, status, {}), source="test"
+    )
 
 
 def later(seconds, fn, *args, **kwargs):

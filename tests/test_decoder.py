@@ -47,7 +47,30 @@ def test_every_recorded_request_decodes_cleanly(capture):
 def test_every_event_code_seen_in_the_recordings_has_a_model():
     seen = {e["name"] for c in CAPTURES for ex in _exchanges(c) for e in (ex.get("body") or {}).get("events", [])}
     assert seen <= set(EVENT_CLASSES), seen - set(EVENT_CLASSES)
-    assert {"ss", "se", "ce", "p", "set", "add", "rem", "inc", "ncam", "lcaa", "lcar", "si", "sc", "sbc", "cci", "ccc", "ccd", "ccic", "ffi", "bi", "bc", "ie"} <= seen
+    assert {
+        "ss",
+        "se",
+        "ce",
+        "p",
+        "set",
+        "add",
+        "rem",
+        "inc",
+        "ncam",
+        "lcaa",
+        "lcar",
+        "si",
+        "sc",
+        "sbc",
+        "cci",
+        "ccc",
+        "ccd",
+        "ccic",
+        "ffi",
+        "bi",
+        "bc",
+        "ie",
+    } <= seen
 
 
 def test_mobile_codes_are_modelled():
@@ -55,7 +78,9 @@ def test_mobile_codes_are_modelled():
 
 
 def test_typed_fields_of_a_recorded_batch():
-    ex = next(x for x in _exchanges(CAPTURES[3]) if x["method"] == "POST" and any(e["name"] == "p" for e in x["body"].get("events", [])))
+    ex = next(
+        x for x in _exchanges(CAPTURES[3]) if x["method"] == "POST" and any(e["name"] == "p" for e in x["body"].get("events", []))
+    )
     decoded = _decode_exchange(ex)
     assert isinstance(decoded.body, DataRequest)
     purchase = next(e for e in decoded.events if isinstance(e, Purchase))
@@ -86,7 +111,9 @@ def _body(**over):
 
 
 def test_header_names_are_case_insensitive_and_typed():
-    decoded = decode("post", "/api/v3/data/", {"X-BRAZE-API-KEY": "k", "x-braze-req-attempt": "3", "X-Braze-Auth-Signature": "jwt"}, _body())
+    decoded = decode(
+        "post", "/api/v3/data/", {"X-BRAZE-API-KEY": "k", "x-braze-req-attempt": "3", "X-Braze-Auth-Signature": "jwt"}, _body()
+    )
     assert decoded.api_key == "k" and decoded.braze.req_attempt == 3 and decoded.braze.auth_signature == "jwt"
     assert decoded.method == "POST"
 
@@ -96,7 +123,12 @@ def test_int_or_float_times_and_zero_one_booleans():
         {"name": "ss", "time": 1795379909, "session_id": "s"},  # iOS: no data
         {"name": "se", "time": 1795379910.5, "data": {"d": 1}, "session_id": "s"},
     ]
-    decoded = decode("POST", "/api/v3/data/", {}, _body(time=1795379909.25, events=events, respond_with={"triggers": 1, "config": {"config_time": 0}}))
+    decoded = decode(
+        "POST",
+        "/api/v3/data/",
+        {},
+        _body(time=1795379909.25, events=events, respond_with={"triggers": 1, "config": {"config_time": 0}}),
+    )
     assert decoded.ok, decoded.problems
     assert isinstance(decoded.events[0], SessionStart) and isinstance(decoded.events[1], SessionEnd)
     assert decoded.body.respond_with.triggers is True
@@ -163,7 +195,11 @@ def test_paths():
 
 
 def test_user_ids_collects_every_place_a_user_appears():
-    body = _body(respond_with={"user_id": "a"}, events=[{"name": "se", "time": 1, "data": {"d": 1}, "user_id": "b"}], attributes=[{"user_id": "c"}])
+    body = _body(
+        respond_with={"user_id": "a"},
+        events=[{"name": "se", "time": 1, "data": {"d": 1}, "user_id": "b"}],
+        attributes=[{"user_id": "c"}],
+    )
     assert decode("POST", "/api/v3/data/", {}, body).user_ids == {"a", "b", "c"}
 
 
@@ -173,5 +209,7 @@ def test_responses_decode_as_the_sdk_reads_them():
     assert decode_response(Endpoint.DATA, 200, b"").problems[0].message.startswith("empty body")
     assert "malformed JSON" in decode_response(Endpoint.DATA, 200, b"<html>").problems[0].message
     assert decode_response(Endpoint.DATA, 500, b"oops").body is None  # the SDK does not read non-2xx bodies
-    cards = decode_response(Endpoint.CONTENT_CARDS, 200, json.dumps({"cards": [{"id": "c1", "tp": "short_news", "p": True}], "full_sync": True}))
+    cards = decode_response(
+        Endpoint.CONTENT_CARDS, 200, json.dumps({"cards": [{"id": "c1", "tp": "short_news", "p": True}], "full_sync": True})
+    )
     assert cards.body.cards[0].p is True

@@ -108,7 +108,7 @@ def test_user_anonymous_and_predicates(journal, expect):
 
 def test_bools_are_not_ints(journal, expect):
     append(journal, data_body(events=[ce("flag", {"on": 1})]))
-    with pytest.raises(ExpectationFailed, match="props.on: 1 != True"):
+    with pytest.raises(ExpectationFailed, match=r"props\.on: 1 != True"):
         expect.custom_event("flag", props={"on": True}).within(0.05)
 
 
@@ -120,7 +120,9 @@ def test_attribute_expectations(journal, expect):
 
 
 def test_purchase_price_compares_numbers_across_platforms(journal, expect):
-    append(journal, data_body(events=[{"name": "p", "time": 1, "data": {"pid": "sku", "c": "USD", "p": "9.99", "q": 2, "pr": {}}}]))
+    append(
+        journal, data_body(events=[{"name": "p", "time": 1, "data": {"pid": "sku", "c": "USD", "p": "9.99", "q": 2, "pr": {}}}])
+    )
     expect.purchase("sku", price=9.99, quantity=2).within(0.1)
     with pytest.raises(ExpectationFailed):
         expect.purchase("sku", price=9.98).within(0.05)
@@ -143,7 +145,9 @@ def _post(emu, body):
 def test_profile_expectation_waits_for_state(emulator):
     expect = Expect(JournalSource(emulator.journal, "t", emulator.state), default_timeout=2)
     attrs = [{"user_id": "u1", "first_name": "Ada", "custom": {"plan": "pro"}}]
-    later(0.05, _post, emulator, data_body(events=[ss(user="u1"), ce("song", user="u1"), ce("song", user="u1")], attributes=attrs))
+    later(
+        0.05, _post, emulator, data_body(events=[ss(user="u1"), ce("song", user="u1"), ce("song", user="u1")], attributes=attrs)
+    )
     profile = expect.profile("u1").has(first_name="Ada", custom={"plan": "pro"}, sessions=1, custom_events={"song": 2}).within()
     assert profile["external_id"] == "u1"
 

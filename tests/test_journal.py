@@ -110,7 +110,9 @@ def test_sqlite_copy_and_jsonl_export(tmp_path):
 
 
 def test_query_from_http_params_rejects_unknown_filters():
-    assert Query.from_params({"device_id": "d", "good": "false", "after_seq": "3"}) == Query(device_id="d", good=False, after_seq=3)
+    assert Query.from_params({"device_id": "d", "good": "false", "after_seq": "3"}) == Query(
+        device_id="d", good=False, after_seq=3
+    )
     with pytest.raises(HarnessConfigError, match="unknown journal filter 'devise_id'"):
         Query.from_params({"devise_id": "d"})
     with pytest.raises(HarnessConfigError, match="after_seq"):

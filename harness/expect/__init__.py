@@ -1,10 +1,10 @@
 """The one waiting assertion DSL, for the wire and for profiles.
 
-    expect.custom_event("song_played", props={"genre": "jazz"}, user="u1").within(5)
-    expect.session_start(user="u1").exactly(1).within(5, settle=0.5)
-    expect.event("ce", name="oops").never(within=2)
-    expect.in_order(expect.session_end(), expect.session_start(user="u1")).within(5)
-    expect.profile("u1").has(first_name="Ada", sessions=2, custom_events={"song_played": 3}).within(5)
+expect.custom_event("song_played", props={"genre": "jazz"}, user="u1").within(5)
+expect.session_start(user="u1").exactly(1).within(5, settle=0.5)
+expect.event("ce", name="oops").never(within=2)
+expect.in_order(expect.session_end(), expect.session_start(user="u1")).within(5)
+expect.profile("u1").has(first_name="Ada", sessions=2, custom_events={"song_played": 3}).within(5)
 """
 
 from __future__ import annotations
@@ -51,13 +51,24 @@ class Expect:
         api_key: str | None = None,
         where: Callable[[Event], bool] | None = None,
     ) -> EventExpectation:
-        pattern = EventPattern(code=code, name=name, props=props, data=data, user=user, session=session, device=device, api_key=api_key, where=where)
+        pattern = EventPattern(
+            code=code, name=name, props=props, data=data, user=user, session=session, device=device, api_key=api_key, where=where
+        )
         return EventExpectation(self.source, pattern, self.default_timeout)
 
     def custom_event(self, name: str, props: Mapping[str, Any] | None = None, **kw: Any) -> EventExpectation:
         return self.event("ce", name=name, props=props, **kw)
 
-    def purchase(self, product_id: str, *, price: Any = ANY, currency: Any = ANY, quantity: Any = ANY, props: Mapping[str, Any] | None = None, **kw: Any) -> EventExpectation:
+    def purchase(
+        self,
+        product_id: str,
+        *,
+        price: Any = ANY,
+        currency: Any = ANY,
+        quantity: Any = ANY,
+        props: Mapping[str, Any] | None = None,
+        **kw: Any,
+    ) -> EventExpectation:
         data = {k: v for k, v in {"p": _price(price), "c": currency, "q": quantity}.items() if v is not ANY}
         return self.event("p", name=product_id, props=props, data=data or None, **kw)
 

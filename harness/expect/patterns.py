@@ -111,7 +111,9 @@ class EventPattern:
             if actual != self.name:
                 diffs.append(Diff("name", actual, self.name))
         if self.props is not None:
-            actual_props = event.data.p if isinstance(event, CustomEvent) else event.data.pr if isinstance(event, Purchase) else {}
+            actual_props = (
+                event.data.p if isinstance(event, CustomEvent) else event.data.pr if isinstance(event, Purchase) else {}
+            )
             diffs.extend(value_diffs(actual_props, dict(self.props), "props"))
         if self.data is not None:
             raw = event.data.model_dump() if hasattr(event.data, "model_dump") else (event.data or {})
@@ -131,7 +133,7 @@ class EventPattern:
     def describe(self) -> str:
         if self.label:
             return self.label
-        what = {"ce": "custom event", "p": "purchase", "ss": "session start", "se": "session end"}.get(self.code or "", None)
+        what = {"ce": "custom event", "p": "purchase", "ss": "session start", "se": "session end"}.get(self.code or "")
         parts = [what or (f"event `{self.code}`" if self.code else "any event")]
         if self.name is not None:
             parts.append(repr(self.name))

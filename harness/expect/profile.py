@@ -37,7 +37,14 @@ def profile_differences(profile: dict[str, Any], expected: dict[str, Any]) -> li
 
 
 class ProfileExpectation:
-    def __init__(self, source: Source, *, external_id: str | None = None, device_id: str | None = None, default_timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        source: Source,
+        *,
+        external_id: str | None = None,
+        device_id: str | None = None,
+        default_timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         if not external_id and not device_id:
             raise ValueError("profile expectation needs external_id or device_id")
         self.source = source
@@ -94,8 +101,16 @@ class ProfileExpectation:
             misses.append(f"no profile with {self._who()}")
         for p in profiles:
             diffs = profile_differences(p, self.expected)
-            misses.append(f"profile {p.get('braze_id')} (external_id={p.get('external_id')!r}): " + ("; ".join(map(str, diffs)) or "matches"))
-            misses.append("  is: " + orjson.dumps({k: p.get(k) for k in ("attributes", "custom_events", "purchases", "sessions")}, default=str).decode()[:600])
+            misses.append(
+                f"profile {p.get('braze_id')} (external_id={p.get('external_id')!r}): "
+                + ("; ".join(map(str, diffs)) or "matches")
+            )
+            misses.append(
+                "  is: "
+                + orjson.dumps(
+                    {k: p.get(k) for k in ("attributes", "custom_events", "purchases", "sessions")}, default=str
+                ).decode()[:600]
+            )
         want = ", ".join(f"{k}={v!r}" for k, v in self.expected.items()) or "to exist"
         count = f" ({self._count} profile(s))" if self._count is not None else ""
         raise failure(

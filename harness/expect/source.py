@@ -40,6 +40,8 @@ class JournalSource:
 
     def profiles(self, *, external_id: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
         if self.state is None:
-            raise RuntimeError("this journal has no emulator state behind it (e.g. a HAR import): profile expectations need the emulator")
+            raise RuntimeError(
+                "this journal has no emulator state behind it (e.g. a HAR import): profile expectations need the emulator"
+            )
         found = self.state.profiles(external_id=external_id, device_id=device_id, scope=self.scope)
         return [self.state.profile_json(p) for p in found]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from harness.expect.patterns import ANY, AttributesPattern, Diff, EventPattern
 from harness.expect.report import ExpectationFailed, failure
@@ -20,7 +20,6 @@ from harness.protocol.attributes import Attributes
 from harness.protocol.events import Event
 
 DEFAULT_TIMEOUT = 5.0
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +38,13 @@ class AttributesMatch:
     attributes: Attributes
 
 
-def wait_until(source: Source, timeout: float, check: Callable[[list[JournalEntry]], T | None], *, fail_fast: Callable[[list[JournalEntry]], str | None] | None = None) -> tuple[T | None, list[JournalEntry], float, str | None]:
+def wait_until[T](
+    source: Source,
+    timeout: float,
+    check: Callable[[list[JournalEntry]], T | None],
+    *,
+    fail_fast: Callable[[list[JournalEntry]], str | None] | None = None,
+) -> tuple[T | None, list[JournalEntry], float, str | None]:
     """Run `check` on the scope's entries now and after every change until it returns non-None."""
     start = time.monotonic()
     deadline = start + timeout
@@ -148,7 +153,9 @@ class EventExpectation(_Counted):
             raise self._failure(headline or f"within {window:g} s", entries, waited, reason, show_matches=True)
         return self.matches(entries)
 
-    def _failure(self, when: str, entries: list[JournalEntry], waited: float, reason: str | None, *, show_matches: bool = False) -> ExpectationFailed:
+    def _failure(
+        self, when: str, entries: list[JournalEntry], waited: float, reason: str | None, *, show_matches: bool = False
+    ) -> ExpectationFailed:
         desc = self.pattern.describe()
         if when == "never":
             headline = f"Expected never: {desc} — but one arrived."
@@ -204,7 +211,13 @@ class AttributesExpectation(_Counted):
             for e in entries:
                 for a in e.request.attributes:
                     diffs = self.pattern.differences(a)
-                    misses.append((len(diffs), -e.seq, f"#{e.seq} attributes(user={a.user_id or 'anonymous'}): {'; '.join(map(str, diffs))}"))
+                    misses.append(
+                        (
+                            len(diffs),
+                            -e.seq,
+                            f"#{e.seq} attributes(user={a.user_id or 'anonymous'}): {'; '.join(map(str, diffs))}",
+                        )
+                    )
             raise failure(
                 f"Expected within {timeout:g} s: {self.pattern.describe()}.",
                 waited=waited,
@@ -270,7 +283,9 @@ def event_pattern(
     api_key: str | None = None,
     where: Callable[[Event], bool] | None = None,
 ) -> EventPattern:
-    return EventPattern(code=code, name=name, props=props, data=data, user=user, session=session, device=device, api_key=api_key, where=where)
+    return EventPattern(
+        code=code, name=name, props=props, data=data, user=user, session=session, device=device, api_key=api_key, where=where
+    )
 
 
 __all__ = [

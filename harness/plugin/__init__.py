@@ -24,7 +24,15 @@ from harness.plugin.fixtures import (
     braze_web_sdk_bundle,
 )
 
-__all__ = ["braze", "braze_app", "braze_app_factory", "braze_client", "braze_demo_site", "braze_emulator_url", "braze_web_sdk_bundle"]
+__all__ = [
+    "braze",
+    "braze_app",
+    "braze_app_factory",
+    "braze_client",
+    "braze_demo_site",
+    "braze_emulator_url",
+    "braze_web_sdk_bundle",
+]
 
 _EMBEDDED = "_braze_embedded_server"
 
@@ -75,7 +83,9 @@ def pytest_configure_node(node: Any) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if call.excinfo is not None and call.excinfo.errisinstance(HarnessConfigError):
         # a user mistake in configuration: one line, no traceback

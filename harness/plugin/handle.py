@@ -19,7 +19,9 @@ class BrazeHandle:
     it claimed; it sees only their traffic, and resetting it touches nothing else.
     """
 
-    def __init__(self, client: EmulatorClient, *, name: str, api_key: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, client: EmulatorClient, *, name: str, api_key: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self.client = client
         self.emulator_url = client.base_url
         self.scope = client.create_scope(name)
@@ -72,7 +74,10 @@ class BrazeHandle:
     def traffic_text(self) -> str:
         entries = self.entries()
         stats = self.client.stats(self.scope)["journal"]
-        head = f"scope {self.scope}: {stats['entries']} request(s), {stats['bad']} bad, {stats['dropped']} dropped by the journal cap"
+        head = (
+            f"scope {self.scope}: {stats['entries']} request(s), {stats['bad']} bad, "
+            f"{stats['dropped']} dropped by the journal cap"
+        )
         return "\n".join([head, *(e.summary() for e in entries)])
 
     def reset(self) -> None:

@@ -15,12 +15,26 @@ _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("braze", "Braze SDK emulator and QA harness")
-    group.addoption("--braze-emulator-url", default=None, help="use a running emulator (e.g. http://127.0.0.1:9090) instead of the embedded one")
-    group.addoption("--braze-web-sdk-version", default=DEFAULT_SDK_VERSION, help="@braze/web-sdk version for the demo app (any npm version; bundled on first use)")
-    group.addoption("--braze-api-key", default=None, help="api key the web app uses (default: a fresh key per test in a workspace of its own)")
+    group.addoption(
+        "--braze-emulator-url",
+        default=None,
+        help="use a running emulator (e.g. http://127.0.0.1:9090) instead of the embedded one",
+    )
+    group.addoption(
+        "--braze-web-sdk-version",
+        default=DEFAULT_SDK_VERSION,
+        help="@braze/web-sdk version for the demo app (any npm version; bundled on first use)",
+    )
+    group.addoption(
+        "--braze-api-key", default=None, help="api key the web app uses (default: a fresh key per test in a workspace of its own)"
+    )
     group.addoption("--braze-timeout", type=float, default=5.0, help="default seconds an expectation waits (default 5)")
     group.addoption("--braze-journal-db", default=None, help="embedded emulator: also write the journal to this SQLite file")
-    group.addoption("--braze-adapter", default=None, help="module:factory building the app adapter for the suites (default: the bundled web demo)")
+    group.addoption(
+        "--braze-adapter",
+        default=None,
+        help="module:factory building the app adapter for the suites (default: the bundled web demo)",
+    )
     group.addoption("--braze-chromium", default=None, help="Chromium executable (default: $BRAZE_CHROMIUM or /usr/bin/chromium)")
 
 

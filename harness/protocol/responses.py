@@ -45,10 +45,19 @@ class AuthError(Wire):
 
 
 class TriggerCondition(Wire):
-    type: Literal[
-        "open", "test", "custom_event", "custom_event_property", "purchase", "purchase_property",
-        "push_click", "iam_click",
-    ] | str
+    type: (
+        Literal[
+            "open",
+            "test",
+            "custom_event",
+            "custom_event_property",
+            "purchase",
+            "purchase_property",
+            "push_click",
+            "iam_click",
+        ]
+        | str
+    )
     data: dict[str, Any] | None = None
 
 
