@@ -134,3 +134,24 @@ def test_isolated(braze, n):
     assert len(written) == 4
     assert len({path.name.split("-")[1] for path in written}) == 2, "both workers ran tests"
     assert len({path.read_text() for path in written}) == 1, "every worker used the controller's one emulator"
+
+
+def test_a_failure_attaches_the_decoded_traffic_to_allure(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(sdk_send=HELPERS)
+    pytester.makepyfile(
+        test_allure="""
+from sdk_send import ce, send
+
+def test_fails(braze):
+    send(braze, braze.new_device_id(), ce("checkout_started", user=braze.uid("eve")))
+    braze.expect.custom_event("checkout_finished").within(0.3)
+"""
+    )
+    results = pytester.path / "allure-results"
+    run(pytester, f"--alluredir={results}").assert_outcomes(failed=1)
+
+    [report] = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    attachments = {a["name"]: results / a["source"] for a in report["attachments"]}
+    assert "checkout_started" in attachments["Braze traffic (decoded)"].read_text()
+    [entry] = json.loads(attachments["Braze traffic (JSON)"].read_text())
+    assert entry["events"][0]["data"]["n"] == "checkout_started"
