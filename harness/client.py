@@ -77,6 +77,9 @@ class EmulatorClient:
     def stats(self, scope: str | None = None) -> dict[str, Any]:
         return self._call("GET", "/_emulator/stats", params={"scope": scope} if scope else None)
 
+    def drift(self, scope: str | None = None) -> dict[str, Any]:
+        return self._call("GET", "/_emulator/drift", params={"scope": scope} if scope else None)
+
     def wait(self, after_seq: int, timeout: float, scope: str | None = None) -> tuple[bool, int]:
         params: dict[str, Any] = {"after_seq": after_seq, "timeout": timeout}
         if scope:
@@ -101,6 +104,9 @@ class RemoteSource:
 
     def latest_seq(self) -> int:
         return self._cache[-1].seq if self._cache else 0
+
+    def drift(self, scope: str | None = None) -> dict[str, Any]:
+        return self._call("GET", "/_emulator/drift", params={"scope": scope} if scope else None)
 
     def wait(self, after_seq: int, timeout: float) -> bool:
         remaining = timeout

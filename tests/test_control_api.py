@@ -433,3 +433,19 @@ def test_wait_rejects_a_timeout_that_is_not_a_finite_number(http: httpx.Client, 
     resp = http.get("/_emulator/requests/wait", params={"after_seq": 0, "timeout": timeout})
     assert resp.status_code == 400
     assert "timeout" in resp.json()["error"]
+
+
+def test_drift_is_aggregated_by_location_per_scope(http: httpx.Client) -> None:
+    scope, key = new_scope(http, "drift")
+    dev = device()
+    post(http, key, dev, event("zz9", {}), event("zz9", {}), ce("a", props={}) | {"brand_new": 1})
+    post(http, key, dev, event("ce", {"n": ""}))
+    report = http.get("/_emulator/drift", params={"scope": scope}).json()
+    rows = {(r["severity"], r["where"], r["message"]): r["count"] for r in report["problems"]}
+    assert rows[("drift", "events[]", "unknown event code 'zz9'")] == 2
+    assert rows[("drift", "events[].brand_new", "unknown field")] == 1
+    assert ("error", "events[].data.n", "String should have at least 1 character (got '')") in rows
+    assert report["requests"] == 2 and report["bad"] == 1
+    assert report["problems"][0]["severity"] == "drift"
+    _, other = new_scope(http, "clean")
+    assert http.get("/_emulator/drift", params={"scope": scope + "-nope"}).json()["problems"] == []

@@ -155,3 +155,19 @@ def test_fails(braze):
     assert "checkout_started" in attachments["Braze traffic (decoded)"].read_text()
     [entry] = json.loads(attachments["Braze traffic (JSON)"].read_text())
     assert entry["events"][0]["data"]["n"] == "checkout_started"
+
+
+def test_the_run_ends_with_a_protocol_report_of_drift(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(sdk_send=HELPERS)
+    pytester.makepyfile(
+        test_drift="""
+from sdk_send import send
+
+def test_newer_sdk(braze):
+    send(braze, braze.new_device_id(), {"name": "xyz", "time": 1795379958.5, "data": {}})
+    braze.expect.event("xyz").within(5)
+"""
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*Braze protocol report*", "*drift*1×*events[]: unknown event code 'xyz'*"])

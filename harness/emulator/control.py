@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from harness.emulator.core import Emulator
+from harness.emulator.drift import ProblemTally
 from harness.errors import HarnessConfigError
 from harness.journal import Query
 
@@ -144,6 +145,11 @@ def control_app(emu: Emulator) -> Starlette:
         scope = request.query_params.get("scope")
         return JSON({"journal": emu.journal.stats(scope), "preflights": emu.preflights})
 
+    async def drift(request: Request) -> JSON:
+        """Protocol drift and bad requests seen so far, aggregated: what the SDK sent that we do not model."""
+        scope = request.query_params.get("scope")
+        return JSON(ProblemTally(emu.journal.query(Query(scope=scope) if scope else None)).summary())
+
     async def config(request: Request) -> JSON:
         return JSON({"config": emu.config.build(), "settings": emu.settings.model_dump(mode="json")})
 
@@ -166,6 +172,7 @@ def control_app(emu: Emulator) -> Starlette:
         Route("/_emulator/requests/wait", wait),
         Route("/_emulator/stats", stats),
         Route("/_emulator/config", config),
+        Route("/_emulator/drift", drift),
         Route("/_emulator/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
     return Starlette(routes=routes, exception_handlers={HarnessConfigError: on_user_error})

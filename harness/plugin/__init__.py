@@ -66,7 +66,26 @@ def start_embedded(config: pytest.Config) -> str:
         settings = EmulatorSettings(port=0, journal_db=config.getoption("--braze-journal-db"))
         server = EmulatorServer(settings).start()
         setattr(config, _EMBEDDED, server)
+        from harness.emulator.drift import ProblemTally
+
+        tally = ProblemTally()
+        server.emulator.journal.add_listener(tally.add)
+        config._braze_tally = tally  # type: ignore[attr-defined]
     return server.url
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """What the SDK sent that the harness does not model (drift) and what it refused, over the whole run."""
+    tally = getattr(config, "_braze_tally", None)
+    if tally is None:
+        return
+    summary = tally.summary()
+    if not summary["problems"]:
+        return
+    terminalreporter.section("Braze protocol report")
+    terminalreporter.write_line(f"{summary['requests']} SDK request(s) journaled, {summary['bad']} bad")
+    for row in summary["problems"][:20]:
+        terminalreporter.write_line(f"  {row['severity']:5} {row['count']:>5}×  {row['where']}: {row['message']}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

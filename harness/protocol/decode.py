@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import gzip
 import re
+import types
+import typing
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from harness.protocol.attributes import Attributes
-from harness.protocol.events import EVENT_ADAPTER, Event, UnknownEvent, Wire
+from harness.protocol.events import EVENT_ADAPTER, KNOWN_EVENTS_ADAPTER, Event, UnknownEvent, Wire
 from harness.protocol.requests import (
     BannersSyncRequest,
     ContentCardsSyncRequest,
@@ -190,8 +193,7 @@ def decode(
 ) -> DecodedRequest:
     """Decode one SDK request. Header names are case-insensitive; body may be bytes, text or parsed JSON."""
     lowered = _lower_headers(headers)
-    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
-    endpoint = endpoint_of(path)
+    path, endpoint = _path_and_endpoint(url)
     problems: list[Problem] = []
     braze = _braze_headers(lowered, problems)
     decoded = DecodedRequest(
@@ -243,6 +245,13 @@ def decode_response(endpoint: Endpoint | None, status: int, body: bytes | str | 
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=512)
+def _path_and_endpoint(url: str) -> tuple[str, Endpoint | None]:
+    # SDK traffic repeats a handful of URLs: split each once
+    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
+    return path, endpoint_of(path)
 
 
 def _lower_headers(headers: Mapping[str, str] | list[tuple[str, str]] | None) -> dict[str, str]:
@@ -347,19 +356,44 @@ def _validate(endpoint: Endpoint, payload: dict[str, Any], problems: list[Proble
         problems.extend(_problems(exc, "body"))
         decoded.raw_body = _text(orjson.dumps({**payload, **items}))
         return None
-    problems.extend(_drift(envelope, "body"))
+    _drift(envelope, "body", problems)
     if not envelope.device_id and endpoint is not Endpoint.OTHER:
         problems.append(Problem(where="body.device_id", message="missing device_id (Braze answers no_device_identifier)"))
     if isinstance(envelope, DataRequest):
-        envelope.events = _validate_items("events", items.get("events", []), _validate_event, problems, decoded)
-        envelope.attributes = _validate_items(
-            "attributes", items.get("attributes", []), Attributes.model_validate, problems, decoded
+        envelope.events = _validate_list(
+            "events", items.get("events", []), KNOWN_EVENTS_ADAPTER, _validate_event, problems, decoded
+        )
+        envelope.attributes = _validate_list(
+            "attributes", items.get("attributes", []), _ATTRIBUTES_ADAPTER, Attributes.model_validate, problems, decoded
         )
     return envelope
 
 
+_ATTRIBUTES_ADAPTER: TypeAdapter[list[Attributes]] = TypeAdapter(list[Attributes])
+
+
 def _validate_event(raw: Any) -> Event:
     return EVENT_ADAPTER.validate_python(raw)
+
+
+def _validate_list(
+    key: str, raw_items: list[Any], whole: TypeAdapter[Any], validate: Any, problems: list[Problem], decoded: DecodedRequest
+) -> list[Any]:
+    """All items in one validator call; only when one is invalid (or an event code is unknown), item by item.
+
+    The one-call adapters give exactly what the per-item validators give for valid items of known
+    codes, so the result and its problems are the same either way."""
+    if raw_items and all(type(raw) is dict for raw in raw_items):
+        try:
+            good: list[Any] = whole.validate_python(raw_items)
+        except ValidationError:
+            pass
+        else:
+            for index, item in enumerate(good):
+                if _has_drift(item):
+                    _drift(item, f"{key}[{index}]", problems)
+            return good
+    return _validate_items(key, raw_items, validate, problems, decoded)
 
 
 def _validate_items(key: str, raw_items: list[Any], validate: Any, problems: list[Problem], decoded: DecodedRequest) -> list[Any]:
@@ -375,7 +409,7 @@ def _validate_items(key: str, raw_items: list[Any], validate: Any, problems: lis
         if isinstance(item, UnknownEvent):
             problems.append(Problem(where=where, message=f"unknown event code {item.name!r}", severity="drift"))
         else:
-            problems.extend(_drift(item, where))
+            _drift(item, where, problems)
         good.append(item)
     return good
 
@@ -395,16 +429,56 @@ def _is_tag(part: Any) -> bool:
     return isinstance(part, str) and (part == "__unknown__" or part in _TAGS)
 
 
-def _drift(model: BaseModel, where: str) -> Iterator[Problem]:
-    extra = model.model_extra or {}
-    for key in extra:
-        yield Problem(where=f"{where}.{key}" if where else key, message="unknown field", severity="drift")
-    for name in type(model).model_fields:
-        if name == "custom":
-            continue
+def _drift(model: BaseModel, where: str, problems: list[Problem]) -> None:
+    """Unknown fields of `model` and of the models nested in its fields (not `custom`), in field order."""
+    extra = model.__pydantic_extra__
+    if extra:
+        for key in extra:
+            problems.append(Problem(where=f"{where}.{key}" if where else key, message="unknown field", severity="drift"))
+    for name in _nested(type(model)):
         value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            yield from _drift(value, f"{where}.{name}")
+        if isinstance(value, BaseModel) and _has_drift(value):
+            _drift(value, f"{where}.{name}", problems)
+
+
+def _has_drift(model: BaseModel) -> bool:
+    """Whether `_drift` would find anything: the common answer (no) without building a location string."""
+    if model.__pydantic_extra__:
+        return True
+    for name in _nested(type(model)):
+        value = getattr(model, name)
+        if isinstance(value, BaseModel) and (value.__pydantic_extra__ or (_nested(type(value)) and _has_drift(value))):
+            return True
+    return False
+
+
+def _nested(cls: type[BaseModel]) -> tuple[str, ...]:
+    nested = _NESTED_FIELDS.get(cls)
+    if nested is None:
+        nested = _NESTED_FIELDS[cls] = _nested_fields(cls)
+    return nested
+
+
+_NESTED_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _nested_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `cls` whose value can be a model (checked by drift); the rest never hold one."""
+    return tuple(name for name, info in cls.__pydantic_fields__.items() if name != "custom" and _may_hold_model(info.annotation))
+
+
+def _may_hold_model(annotation: Any) -> bool:
+    if annotation in _SCALARS:
+        return False
+    origin = typing.get_origin(annotation)
+    if origin is Literal or origin in (list, dict, set, frozenset, tuple):
+        return False  # a validated value of these types is a str / container, never a model
+    if origin is Union or origin is types.UnionType:
+        return any(_may_hold_model(arg) for arg in typing.get_args(annotation))
+    if origin is Annotated:
+        return _may_hold_model(typing.get_args(annotation)[0])
+    return True  # a model, Any, or anything else: looked at
 
 
 from harness.protocol.events import KNOWN_EVENT_CODES as _TAGS  # noqa: E402

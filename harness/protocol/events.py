@@ -7,7 +7,7 @@ subclasses themselves so it cannot drift from the models.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
@@ -492,6 +492,12 @@ AnyEvent = Annotated[
 ]
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(AnyEvent)
+
+# A whole batch of events of known codes in one call, the tag read by pydantic-core itself (no Python
+# callback per event). An unknown code fails here: the decoder then goes item by item with EVENT_ADAPTER,
+# which gives each valid item of a known code exactly what this gives.
+KnownEvent = Annotated[Union[tuple(EVENT_CLASSES.values())], Field(discriminator="name")]  # noqa: UP007
+KNOWN_EVENTS_ADAPTER: TypeAdapter[list[Event]] = TypeAdapter(list[KnownEvent])  # type: ignore[arg-type]
 
 
 def _check_union_covers_all_codes() -> None:

@@ -32,7 +32,40 @@ ENGAGEMENT_CODES = frozenset(
 )
 
 
+def copy_value(value: Any) -> Any:
+    """`copy.deepcopy` for decoded JSON values, without its memo bookkeeping: dicts and lists are
+    rebuilt, immutable scalars shared; anything else (only possible from a parsed body handed in
+    by a caller) still goes through `copy.deepcopy`."""
+    cls = type(value)
+    if cls is str or cls is int or cls is float or cls is bool or value is None:
+        return value
+    if cls is dict:
+        return {k: copy_value(v) for k, v in value.items()}
+    if cls is list:
+        return [copy_value(v) for v in value]
+    return copy.deepcopy(value)
+
+
 def _properties(props: dict[str, Any], reserved: frozenset[str], where: str, problems: list[Problem]) -> dict[str, Any]:
+    if len(props) <= MAX_PROPERTIES:
+        # the common case, nothing to report: plain names, short strings (a copy of what the checked loop keeps)
+        kept: dict[str, Any] = {}
+        for key, value in props.items():
+            if not key or key[0] == "$" or key in reserved or len(key) > MAX_STRING:
+                break
+            if isinstance(value, str):
+                if len(value) > MAX_STRING:
+                    break
+                kept[key] = value
+            else:
+                kept[key] = copy_value(value)
+        else:
+            _check_size(kept, where, problems)
+            return kept
+    return _properties_checked(props, reserved, where, problems)
+
+
+def _properties_checked(props: dict[str, Any], reserved: frozenset[str], where: str, problems: list[Problem]) -> dict[str, Any]:
     kept: dict[str, Any] = {}
     for key, value in props.items():
         if len(kept) == MAX_PROPERTIES:
@@ -45,11 +78,15 @@ def _properties(props: dict[str, Any], reserved: frozenset[str], where: str, pro
         if key in reserved:
             problems.append(Problem(where=f"{where}.{key}", message=f"reserved property name {key!r}"))
         name = truncate(key, f"{where}.{key} (name)", problems)
-        kept[name] = truncate(value, f"{where}.{key}", problems) if isinstance(value, str) else copy.deepcopy(value)
+        kept[name] = truncate(value, f"{where}.{key}", problems) if isinstance(value, str) else copy_value(value)
+    _check_size(kept, where, problems)
+    return kept
+
+
+def _check_size(kept: dict[str, Any], where: str, problems: list[Problem]) -> None:
     size = len(orjson.dumps(kept))
     if size > MAX_PROPERTIES_BYTES:
         problems.append(Problem(where=where, message=f"properties are {size} bytes, over {MAX_PROPERTIES_BYTES}"))
-    return kept
 
 
 def _count(table: dict[str, Occurrences], name: str, when: float, n: int = 1) -> None:
