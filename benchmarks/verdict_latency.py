@@ -36,14 +36,6 @@ if str(REPO) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(REPO))
 RESULTS = HERE / "results"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TARGET_P50_MS = 200.0
 TARGET_P99_MS = 1000.0
 
@@ -124,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         from playwright.sync_api import sync_playwright
 
         from devices.web_demo.adapter import WebDemoAdapter, demo_site
+        from harness.chromium import CHROMIUM_ARGS
         from harness.client import EmulatorClient, RemoteSource
         from harness.emulator.server import EmulatorServer
         from harness.emulator.settings import EmulatorSettings

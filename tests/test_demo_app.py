@@ -18,16 +18,9 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from devices.web_demo.adapter import DemoAppError, WebDemoAdapter, demo_site
+from harness.chromium import CHROMIUM_ARGS
 from harness.web_sdk import ensure_bundle
 
-CHROMIUM_ARGS = [
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 API_KEY = "demo-api-key"
 WAIT_S = 10.0
 

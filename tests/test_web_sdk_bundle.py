@@ -10,17 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from harness.chromium import CHROMIUM_ARGS
 from harness.errors import HarnessConfigError
 from harness.web_sdk import REPO_ROOT, bundle_path, ensure_bundle
-
-CHROMIUM_ARGS = [
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Literal, Self, get_args
 
+from harness.protocol.attributes import STANDARD_ATTRIBUTES
+
 AttributeKind = Literal[
     "auto",
     "string",
@@ -43,18 +45,8 @@ AttributeKind = Literal[
 
 ATTRIBUTE_KINDS: tuple[str, ...] = get_args(AttributeKind)
 
-STANDARD_PROFILE_FIELDS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "email",
-    "gender",
-    "dob",
-    "country",
-    "home_city",
-    "language",
-    "phone",
-    "email_subscribe",
-    "push_subscribe",
+STANDARD_PROFILE_FIELDS: tuple[str, ...] = tuple(
+    f for f in STANDARD_ATTRIBUTES if f not in ("native_line_id", "image_url", "time_zone")
 )
 """Keyword names accepted by ``set_profile`` (wire names of Braze's standard attributes)."""
 

@@ -59,15 +59,18 @@ class Emulator:
         started = time.perf_counter()
         received_at = time.time() if received_at is None else received_at
         decoded = decode(method, url, headers, body)
+        text, verbatim = _journal_text(body)
         with self._lock:
             answer, problems = self._answer(decoded)
             self.journal.append(
-                Exchange(method, url, decoded.headers, _text(body), answer.status, answer.body),
+                Exchange(method, url, decoded.headers, text, answer.status, answer.body),
                 source=source,
                 decoded=decoded,
                 problems=problems,
                 received_at=received_at,
                 duration_ms=(time.perf_counter() - started) * 1000,
+                # the text is the body itself and no header changes how it reads: the journal can re-decode it
+                redecodable=verbatim and "content-encoding" not in decoded.headers,
             )
         return answer
 
@@ -158,6 +161,18 @@ class Emulator:
 
     def entries(self, query: Any) -> list[JournalEntry]:
         return self.journal.query(query)
+
+
+def _journal_text(body: bytes | None) -> tuple[str | None, bool]:
+    """`_text(body)`, and whether it is the body exactly (not decompressed, cut or with bad UTF-8 replaced)."""
+    if body is None:
+        return None, True
+    if len(body) <= MAX_RAW_KEPT and body[:2] != b"\x1f\x8b":
+        try:
+            return body.decode("utf-8"), True
+        except UnicodeDecodeError:
+            pass
+    return _text(body), False
 
 
 def _text(body: bytes | None) -> str | None:

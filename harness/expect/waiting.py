@@ -7,11 +7,10 @@ long-poll), so a satisfied expectation returns as soon as the request is journal
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from harness.expect.patterns import ANY, AttributesPattern, Diff, EventPattern
+from harness.expect.patterns import AttributesPattern, Diff, EventPattern
 from harness.expect.report import ExpectationFailed, failure
 from harness.expect.source import Source
 from harness.journal import JournalEntry
@@ -122,17 +121,13 @@ class EventExpectation(_Counted):
         if self._min == 0:  # "at most n": only a full window can prove it
             return self._hold(timeout)
 
-        def too_many(entries: list[JournalEntry]) -> str | None:
-            n = len(self.matches(entries))
-            return f"got {n}" if self._max is not None and n > self._max else None
-
         def enough(entries: list[JournalEntry]) -> list[EventMatch] | None:
             found = self.matches(entries)
             return found if len(found) >= self._min else None
 
-        found, entries, waited, reason = wait_until(self.source, timeout, enough, fail_fast=too_many)
+        found, entries, waited, reason = wait_until(self.source, timeout, enough, fail_fast=self._too_many)
         if found is not None and self._max is not None and settle > 0:
-            _, entries, extra, reason = wait_until(self.source, settle, lambda _: None, fail_fast=too_many)
+            _, entries, extra, reason = wait_until(self.source, settle, lambda _: None, fail_fast=self._too_many)
             waited += extra
         if found is None or reason:
             raise self._failure(f"within {timeout:g} s", entries, waited, reason)
@@ -143,12 +138,14 @@ class EventExpectation(_Counted):
         self._min, self._max = 0, 0
         self._hold(self.default_timeout if within is None else within, headline="never")
 
-    def _hold(self, window: float, headline: str | None = None) -> list[EventMatch]:
-        def too_many(entries: list[JournalEntry]) -> str | None:
-            n = len(self.matches(entries))
-            return f"got {n}" if self._max is not None and n > self._max else None
+    def _too_many(self, entries: list[JournalEntry]) -> str | None:
+        if self._max is None:
+            return None
+        n = len(self.matches(entries))
+        return f"got {n}" if n > self._max else None
 
-        _, entries, waited, reason = wait_until(self.source, window, lambda _: None, fail_fast=too_many)
+    def _hold(self, window: float, headline: str | None = None) -> list[EventMatch]:
+        _, entries, waited, reason = wait_until(self.source, window, lambda _: None, fail_fast=self._too_many)
         if reason:
             raise self._failure(headline or f"within {window:g} s", entries, waited, reason, show_matches=True)
         return self.matches(entries)
@@ -271,23 +268,6 @@ class OrderExpectation:
         return found
 
 
-def event_pattern(
-    code: str | None = None,
-    *,
-    name: str | None = None,
-    props: Mapping[str, Any] | None = None,
-    data: Mapping[str, Any] | None = None,
-    user: Any = ANY,
-    session: str | None = None,
-    device: str | None = None,
-    api_key: str | None = None,
-    where: Callable[[Event], bool] | None = None,
-) -> EventPattern:
-    return EventPattern(
-        code=code, name=name, props=props, data=data, user=user, session=session, device=device, api_key=api_key, where=where
-    )
-
-
 __all__ = [
     "AttributesExpectation",
     "AttributesMatch",
@@ -295,6 +275,5 @@ __all__ = [
     "EventExpectation",
     "EventMatch",
     "OrderExpectation",
-    "event_pattern",
     "wait_until",
 ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import orjson
@@ -24,7 +25,35 @@ class Exchange:
     response: Any = None  # the JSON answered (or text), None when no answer (dropped)
 
 
-@dataclass(eq=False)
+_EMPTY: frozenset[str] = frozenset()
+
+
+class _RecentlyDecoded:
+    """The decoded requests of journal entries read lately, bounded.
+
+    A journal entry keeps its exchange verbatim plus a small index; the decoded request (a hundred
+    objects for a 10-event batch) is rebuilt from the exchange when read and only the most recent
+    reads are kept, so a full journal does not keep millions of objects alive (and in the way of
+    the garbage collector)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._held: OrderedDict[JournalEntry, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def hold(self, entry: JournalEntry) -> None:
+        with self._lock:
+            self._held[entry] = None
+            self._held.move_to_end(entry)
+            while len(self._held) > self.size:
+                old, _ = self._held.popitem(last=False)
+                old._decoded = None
+
+
+RECENTLY_DECODED = _RecentlyDecoded(512)
+
+
+@dataclass(eq=False, slots=True)
 class JournalEntry:
     seq: int
     received_at: float  # unix seconds (server clock)
@@ -34,13 +63,57 @@ class JournalEntry:
     duration_ms: float | None = None
     problems: list[Problem] = field(default_factory=list)  # decoder problems + processing problems
     _decoded: DecodedRequest | None = None
+    # the index queries read, taken from the decoded request once (see _index)
+    _indexed: bool = field(default=False, init=False, repr=False)
+    _endpoint: str | None = field(default=None, init=False, repr=False)
+    _api_key: str | None = field(default=None, init=False, repr=False)
+    _device_id: str | None = field(default=None, init=False, repr=False)
+    _user_ids: frozenset[str] = field(default=_EMPTY, init=False, repr=False)
+    _session_ids: frozenset[str] = field(default=_EMPTY, init=False, repr=False)
+    _event_codes: frozenset[str] = field(default=_EMPTY, init=False, repr=False)
+    _event_names: frozenset[str] = field(default=_EMPTY, init=False, repr=False)
+    _bounded: bool = field(default=False, init=False, repr=False)  # re-decoded requests go to RECENTLY_DECODED
 
-    @cached_property
+    @property
     def request(self) -> DecodedRequest:
-        if self._decoded is None:
+        decoded = self._decoded
+        if decoded is None:
             ex = self.exchange
-            self._decoded = decode(ex.method, ex.url, ex.headers, ex.body)
-        return self._decoded
+            decoded = self._decoded = decode(ex.method, ex.url, ex.headers, ex.body)
+            if self._bounded:
+                RECENTLY_DECODED.hold(self)
+        return decoded
+
+    def release_decoded(self) -> None:
+        """Index now, then let the decoded request go: later reads re-decode the exchange (bounded cache).
+
+        Only for an entry whose exchange decodes to exactly its decoded request (the journal's own
+        decoding, or an emulator request kept verbatim)."""
+        self._index()
+        self._bounded = True
+        self._decoded = None
+
+    def _index(self) -> None:
+        if self._indexed:
+            return
+        req = self.request
+        ep = req.endpoint
+        self._endpoint = ep.value if ep else None
+        self._api_key = req.api_key
+        self._device_id = req.device_id
+        self._user_ids = _frozen(req.user_ids)
+        events = req.events
+        if events:
+            self._session_ids = _frozen({e.session_id for e in events if e.session_id})
+            self._event_codes = _frozen({e.name for e in events})
+            names = set()
+            for e in events:
+                if isinstance(e, CustomEvent):
+                    names.add(e.data.n)
+                elif isinstance(e, Purchase):
+                    names.add(e.data.pid)
+            self._event_names = _frozen(names)
+        self._indexed = True
 
     # -- indexes used by queries ---------------------------------------------------------------
 
@@ -50,42 +123,42 @@ class JournalEntry:
 
     @property
     def endpoint(self) -> str | None:
-        ep = self.request.endpoint
-        return ep.value if ep else None
+        self._index()
+        return self._endpoint
 
     @property
     def api_key(self) -> str | None:
-        return self.request.api_key
+        self._index()
+        return self._api_key
 
     @property
     def device_id(self) -> str | None:
-        return self.request.device_id
+        self._index()
+        return self._device_id
 
     @property
     def events(self) -> list[Event]:
         return self.request.events
 
-    @cached_property
+    @property
     def user_ids(self) -> frozenset[str]:
-        return frozenset(self.request.user_ids)
+        self._index()
+        return self._user_ids
 
-    @cached_property
+    @property
     def session_ids(self) -> frozenset[str]:
-        return frozenset(e.session_id for e in self.events if e.session_id)
+        self._index()
+        return self._session_ids
 
-    @cached_property
+    @property
     def event_codes(self) -> frozenset[str]:
-        return frozenset(e.name for e in self.events)
+        self._index()
+        return self._event_codes
 
-    @cached_property
+    @property
     def event_names(self) -> frozenset[str]:
-        names = set()
-        for e in self.events:
-            if isinstance(e, CustomEvent):
-                names.add(e.data.n)
-            elif isinstance(e, Purchase):
-                names.add(e.data.pid)
-        return frozenset(names)
+        self._index()
+        return self._event_names
 
     # -- transport -----------------------------------------------------------------------------
 
@@ -141,6 +214,10 @@ class JournalEntry:
         if req.body is not None and not req.events and not req.attributes and req.user_ids:
             parts.append(f"user={','.join(sorted(req.user_ids))}")
         return "  ".join(parts)
+
+
+def _frozen(values: set[str]) -> frozenset[str]:
+    return frozenset(values) if values else _EMPTY
 
 
 def describe_event(e: Event) -> str:

@@ -86,7 +86,13 @@ class Journal:
         received_at: float | None = None,
         duration_ms: float | None = None,
         scope: str | None = None,
+        redecodable: bool = False,
     ) -> JournalEntry:
+        """Journal one exchange. `decoded` is what the caller decoded (default: the exchange, decoded here).
+
+        `redecodable` tells that decoding the exchange gives exactly `decoded` (the emulator kept the
+        body verbatim): the entry then keeps only its exchange and index, and re-decodes when read.
+        Without a `decoded`, the exchange is decoded here, so it is always the case."""
         entry = JournalEntry(
             seq=0,
             received_at=received_at if received_at is not None else time.time(),
@@ -114,6 +120,8 @@ class Journal:
             self._sqlite.write(entry)
         for listener in listeners:
             listener(entry)
+        if redecodable or decoded is None:
+            entry.release_decoded()
         return entry
 
     def reset(self, scope: str | None = None) -> int:

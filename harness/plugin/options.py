@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+
+from harness.chromium import find_chromium
 
 DEFAULT_SDK_VERSION = "6.13.0"
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
@@ -58,10 +58,4 @@ def validate(config: pytest.Config) -> None:
 
 
 def chromium_path(config: pytest.Config) -> str | None:
-    exe = config.getoption("--braze-chromium") or os.environ.get("BRAZE_CHROMIUM")
-    if exe:
-        return exe
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if Path(candidate).is_file():
-            return candidate
-    return shutil.which("chromium")
+    return find_chromium(config.getoption("--braze-chromium"))

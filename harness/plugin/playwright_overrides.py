@@ -10,16 +10,7 @@ from typing import Any
 
 import pytest
 
-CHROMIUM_ARGS = [
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # nothing but loopback resolves: a page or the browser itself cannot phone home
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-]
+from harness.chromium import CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")
