@@ -1,10 +1,12 @@
-"""`braze-harness`: run the emulator, inspect a saved journal, pre-bundle a Web SDK version."""
+"""`braze-harness`: run the emulator or the proxy, inspect a saved journal, import a HAR, pre-bundle a Web SDK."""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import socket
 import sys
+import threading
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -75,7 +77,139 @@ def _bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_port_free(host: str, port: int) -> None:
+def _proxy(args: argparse.Namespace) -> int:
+    from harness.emulator.server import check_loopback
+    from harness.proxy import ca
+
+    if args.mode not in ("emulate", "observe"):
+        raise HarnessConfigError(f"--mode must be emulate or observe, not {args.mode!r}")
+    _check_proxy_mode(args.proxy_mode)
+    check_loopback(args.host, args.allow_remote)
+    if args.port:
+        check_port_free(args.host, args.port, what="proxy")
+    confdir = ca.check_confdir(args.confdir) if args.confdir else None
+    if args.allow_hosts:
+        from harness.proxy.runner import addon_module
+
+        try:
+            addon_module().parse_hosts(args.allow_hosts)
+        except ValueError as exc:
+            raise HarnessConfigError(f"--allow-hosts: {exc}") from None
+
+    from harness.proxy.runner import InProcessProxy
+
+    server = None
+    if args.emulator_url:
+        from harness.client import EmulatorClient
+
+        client = EmulatorClient(args.emulator_url)
+        try:
+            client.health()  # one clear line now rather than 502s later
+        finally:
+            client.close()
+        control_url = args.emulator_url.rstrip("/")
+        proxy = InProcessProxy(
+            mode=args.mode, emulator_url=control_url, allow_hosts=args.allow_hosts,
+            host=args.host, port=args.port, proxy_mode=args.proxy_mode, confdir=confdir,
+        )  # fmt: skip
+    else:
+        from harness.emulator.core import Emulator
+        from harness.emulator.server import EmulatorServer
+        from harness.emulator.settings import EmulatorSettings
+
+        emulator = Emulator(EmulatorSettings(port=args.emulator_port, journal_db=args.journal_db))
+        # the proxy answers (emulate) or journals (observe) in process; the same emulator serves the control API
+        server = EmulatorServer(emulator=emulator).start()
+        control_url = server.url
+        proxy = InProcessProxy(
+            mode=args.mode, emulator=emulator, allow_hosts=args.allow_hosts,
+            host=args.host, port=args.port, proxy_mode=args.proxy_mode, confdir=confdir,
+        )  # fmt: skip
+    stop = threading.Event()
+    try:
+        proxy.start()
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        print(_proxy_banner(args, proxy, control_url, temporary=confdir is None), flush=True)
+        stop.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    finally:
+        proxy.stop()
+        if server is not None:
+            server.stop()
+    counts = proxy.addon.counts
+    done = ", ".join(f"{counts[k]} {k}" for k in ("emulated", "forwarded", "observed", "passthrough", "refused") if counts[k])
+    print(f"braze-harness proxy: stopped ({done or 'no traffic'})", flush=True)
+    return 0
+
+
+def _check_proxy_mode(spec: str) -> None:
+    from mitmproxy.proxy.mode_specs import ProxyMode
+
+    try:
+        ProxyMode.parse(spec)
+    except ValueError as exc:
+        raise HarnessConfigError(f"--proxy-mode {spec!r}: {exc}") from None
+
+
+def _proxy_banner(args: argparse.Namespace, proxy: object, control_url: str, *, temporary: bool) -> str:
+    from harness.proxy import ca
+
+    cert = proxy.ca_cert  # type: ignore[attr-defined]
+    url = proxy.url  # type: ignore[attr-defined]
+    what = {
+        "emulate": "Braze SDK requests answered by the emulator; every other host refused",
+        "observe": "traffic passes through; Braze SDK exchanges journaled",
+    }[args.mode]
+    lifetime = "this run only, deleted on exit" if temporary else "kept"
+    lines = [
+        f"Braze proxy ({args.mode}, mitmproxy {args.proxy_mode}) on {url}: {what}.",
+        f"Emulator (journal, profiles, control API /_emulator/...): {control_url}",
+        f"CA certificate: {cert} ({lifetime})",
+        f"  Chromium: --proxy-server={url} --ignore-certificate-errors-spki-list={ca.spki_hash(cert)}",
+        f"  NSS db (Chromium/Firefox on Linux): {ca.certutil_command(cert)}",
+        "  Android 7+/14, iOS simulators and devices: README.md, section 'Through mitmproxy'",
+        "Ctrl-C stops it.",
+    ]
+    return "\n".join(lines)
+
+
+def _import_har(args: argparse.Namespace) -> int:
+    from harness.emulator.core import Emulator
+    from harness.har import import_har, load_har, summary_counts
+
+    emulator = Emulator()
+    entries = import_har(args.file, emulator)
+    for entry in entries:
+        print(entry.summary())
+    counts = summary_counts(entries)
+    total = len(load_har(args.file))
+    print(
+        f"{counts['requests']} Braze request(s) of {total} HAR entries: {counts['events']} event(s), "
+        f"{counts['bad']} bad, {counts['drift']} with protocol drift"
+    )
+    if args.jsonl:
+        written = emulator.journal.export_jsonl(args.jsonl)
+        print(f"exported {written} entries to {args.jsonl}", file=sys.stderr)
+    if args.into:
+        from harness.client import EmulatorClient
+        from harness.proxy.ingest import payload
+
+        client = EmulatorClient(args.into)
+        try:
+            for ex in load_har(args.file):
+                if ex.is_braze:
+                    item = payload(ex.method, ex.url, ex.headers, ex.body, ex.status, ex.response, source="har")
+                    if ex.started is not None:
+                        item["received_at"] = ex.started
+                    client.ingest(item)
+        finally:
+            client.close()
+        print(f"posted {counts['requests']} entries to {args.into}", file=sys.stderr)
+    return 0
+
+
+def check_port_free(host: str, port: int, what: str = "emulator") -> None:
     """Fail with one line before announcing anything, rather than uvicorn's own error after the banner."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
@@ -84,7 +218,7 @@ def check_port_free(host: str, port: int) -> None:
             sock.bind((host, port))
         except OSError as exc:
             raise HarnessConfigError(
-                f"cannot listen on {host}:{port}: {exc.strerror} (another emulator running? try --port)"
+                f"cannot listen on {host}:{port}: {exc.strerror} (another {what} running? try --port)"
             ) from None
 
 
@@ -116,6 +250,30 @@ def build_parser() -> argparse.ArgumentParser:
     jr.add_argument("--user-id")
     jr.add_argument("--event", help="event code, e.g. ce")
     jr.set_defaults(func=_journal)
+
+    px = sub.add_parser("proxy", help="run mitmproxy with the Braze addon (emulate or observe)")
+    px.add_argument("--mode", default="emulate", help="emulate (default): answer Braze from the emulator; observe: pass through")
+    px.add_argument("--host", default="127.0.0.1")
+    px.add_argument("--port", type=int, default=8080)
+    px.add_argument("--emulator-url", help="a running emulator (default: one is started with the proxy)")
+    px.add_argument("--emulator-port", type=int, default=0, help="port of the emulator started with the proxy (default any)")
+    px.add_argument("--journal-db", type=Path, help="the started emulator also writes its journal to this SQLite file")
+    px.add_argument("--allow-hosts", default="", help="emulate: comma-separated hosts let through (loopback always is)")
+    px.add_argument(
+        "--proxy-mode",
+        default="regular",
+        help="mitmproxy mode: regular (devices, browsers), or reverse:https://sdk.iad-01.braze.com "
+        "(builds whose endpoint you set)",
+    )
+    px.add_argument("--confdir", type=Path, help="keep the CA in this directory (outside the repo); default: a new one per run")
+    px.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (devices on the LAN)")
+    px.set_defaults(func=_proxy)
+
+    har = sub.add_parser("import-har", help="decode the Braze requests of a HAR (browser, BrowserStack, Sauce Labs)")
+    har.add_argument("file")
+    har.add_argument("--into", metavar="URL", help="also journal them in a running emulator (POST /_emulator/ingest)")
+    har.add_argument("--jsonl", metavar="OUT", help="export the decoded entries as JSONL")
+    har.set_defaults(func=_import_har)
 
     bundle = sub.add_parser("bundle-sdk", help="install and bundle a @braze/web-sdk version into the cache")
     bundle.add_argument("sdk_version", nargs="?", default="6.13.0")

@@ -80,6 +80,11 @@ class EmulatorClient:
     def drift(self, scope: str | None = None) -> dict[str, Any]:
         return self._call("GET", "/_emulator/drift", params={"scope": scope} if scope else None)
 
+    def ingest(self, exchange: dict[str, Any]) -> dict[str, Any]:
+        """Journal an exchange the emulator did not answer (`POST /_emulator/ingest`): `{"method", "url",
+        "headers", "body", "status", "response", "source"}` (see `harness.proxy.ingest.payload`)."""
+        return self._call("POST", "/_emulator/ingest", json=exchange)
+
     def wait(self, after_seq: int, timeout: float, scope: str | None = None) -> tuple[bool, int]:
         params: dict[str, Any] = {"after_seq": after_seq, "timeout": timeout}
         if scope:

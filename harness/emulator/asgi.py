@@ -1,5 +1,9 @@
 """The emulator's HTTP face: SDK ingestion as a thin raw-ASGI path (it is the hot path), and the
-control API (`/_emulator/...`) as a separate Starlette app; the two share nothing but the Emulator."""
+control API (`/_emulator/...`) as a separate Starlette app; the two share nothing but the Emulator.
+
+The same SDK path also runs without ASGI: `server.EmulatorHttpProtocol` answers a plain SDK POST
+straight from the HTTP parser with `sdk_url` / `sdk_headers` / `response_headers` below, so both
+ways build the same URL, headers and answer."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from harness.emulator.control import control_app
 from harness.emulator.core import Answer, Emulator
 
 CONTROL_PREFIX = "/_emulator"
+JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 
 
 def cors_headers(request_headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
@@ -24,6 +29,22 @@ def cors_headers(request_headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+def sdk_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Request headers as the emulator reads them: names lower-cased, the last of a repeated name wins."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+
+
+def sdk_url(scheme: str, raw_headers: list[tuple[bytes, bytes]], path: str, query_string: bytes) -> str:
+    """The URL journaled for an SDK request: scheme, the (first) Host header, path and query string."""
+    host = next((v.decode("latin-1") for k, v in raw_headers if k == b"host"), "localhost")
+    return f"{scheme}://{host}{path}" + (f"?{query_string.decode('latin-1')}" if query_string else "")
+
+
+def response_headers(request_headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    """The headers of every SDK answer (before content-length): CORS and the JSON content type."""
+    return [*cors_headers(request_headers), JSON_CONTENT_TYPE]
+
+
 class EmulatorASGI:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
@@ -33,7 +54,7 @@ class EmulatorASGI:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.control(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = sdk_headers(scope["headers"])
         method = scope["method"]
         if method == "OPTIONS":
             self.emulator.preflights += 1
@@ -58,18 +79,19 @@ class EmulatorASGI:
             answer = Answer(405, {"error": "method_not_allowed", "message": f"the SDK endpoints take POST, not {method}"})
         else:
             answer = self.emulator.handle_sdk(method, url, headers, body)
-        await _send(send, answer.status, answer.encoded(), [*cors_headers(headers), (b"content-type", b"application/json")])
+        await _send(send, answer.status, answer.encoded(), response_headers(headers))
 
-    async def _too_large(self, send: Any, method: str, url: str, headers: dict[str, str], body: bytes | None, limit: int) -> None:
-        answer = Answer(413, {"error": "payload_too_large", "message": f"body exceeds the emulator's limit of {limit} bytes (--max-body-bytes)"})
+    async def _too_large(
+        self, send: Any, method: str, url: str, headers: dict[str, str], body: bytes | None, limit: int
+    ) -> None:
+        message = f"body exceeds the emulator's limit of {limit} bytes (--max-body-bytes)"
+        answer = Answer(413, {"error": "payload_too_large", "message": message})
         self.emulator.record_rejected(method, url, headers, body, answer, answer.body["message"])
-        await _send(send, 413, answer.encoded(), [*cors_headers(headers), (b"content-type", b"application/json")])
+        await _send(send, 413, answer.encoded(), response_headers(headers))
 
 
 def _url(scope: dict[str, Any]) -> str:
-    host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "localhost")
-    qs = scope.get("query_string", b"")
-    return f"{scope.get('scheme', 'http')}://{host}{scope['path']}" + (f"?{qs.decode('latin-1')}" if qs else "")
+    return sdk_url(scope.get("scheme", "http"), scope["headers"], scope["path"], scope.get("query_string", b""))
 
 
 async def _read_body(receive: Any, limit: int) -> tuple[bytes, bool]:
@@ -91,7 +113,8 @@ async def _read_body(receive: Any, limit: int) -> tuple[bytes, bool]:
 
 
 async def _send(send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+    start = {"type": "http.response.start", "status": status, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+    await send(start)
     await send({"type": "http.response.body", "body": body})
 
 

@@ -20,6 +20,8 @@ from harness.emulator.core import Emulator
 from harness.emulator.drift import ProblemTally
 from harness.errors import HarnessConfigError
 from harness.journal import Query
+from harness.proxy.ingest import ingest as ingest_exchange
+from harness.proxy.ingest import parse_payload
 
 MAX_WAIT_S = 30.0
 
@@ -150,6 +152,17 @@ def control_app(emu: Emulator) -> Starlette:
         scope = request.query_params.get("scope")
         return JSON(ProblemTally(emu.journal.query(Query(scope=scope) if scope else None)).summary())
 
+    async def ingest(request: Request) -> JSON:
+        """Journal an exchange the emulator did not answer (observed by the proxy, or from a HAR), decoded,
+        and applied to the profiles when the server accepted it (same decoder, state and journal)."""
+        try:
+            fields = parse_payload(await _json_body(request))
+        except ValueError as exc:
+            return _error(400, f"ingest: {exc}")
+        entry = ingest_exchange(emu, **fields)
+        problems = [p.model_dump() for p in entry.problems]
+        return JSON({"seq": entry.seq, "scope": entry.scope, "good": entry.good, "problems": problems}, status_code=201)
+
     async def config(request: Request) -> JSON:
         return JSON({"config": emu.config.build(), "settings": emu.settings.model_dump(mode="json")})
 
@@ -173,6 +186,7 @@ def control_app(emu: Emulator) -> Starlette:
         Route("/_emulator/stats", stats),
         Route("/_emulator/config", config),
         Route("/_emulator/drift", drift),
+        Route("/_emulator/ingest", ingest, methods=["POST"]),
         Route("/_emulator/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
     return Starlette(routes=routes, exception_handlers={HarnessConfigError: on_user_error})

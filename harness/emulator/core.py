@@ -5,6 +5,7 @@ Transport-free so the ASGI app, the mitmproxy addon and virtual devices all driv
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import secrets
 import threading
@@ -74,22 +75,27 @@ class Emulator:
             )
         return answer
 
-    def record_rejected(self, method: str, url: str, headers: dict[str, str], body: bytes | None, answer: Answer, reason: str) -> None:
+    def record_rejected(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, answer: Answer, reason: str
+    ) -> None:
         """Journal a request refused before decoding (e.g. too large) as bad, with its reason."""
         decoded = decode(method, url, headers, b"")
         decoded.problems = [Problem(where="body", message=reason)]
         with self._lock:
-            self.journal.append(Exchange(method, url, decoded.headers, _text(body), answer.status, answer.body), source="emulator", decoded=decoded)
+            exchange = Exchange(method, url, decoded.headers, _text(body), answer.status, answer.body)
+            self.journal.append(exchange, source="emulator", decoded=decoded)
 
     def _answer(self, decoded: DecodedRequest) -> tuple[Answer, list[Problem]]:
         if decoded.body is None or decoded.api_key is None:
             errors = [p.model_dump() for p in decoded.errors]
-            return Answer(400, {"error": "bad_request", "message": "; ".join(str(p) for p in decoded.errors), "problems": errors}), []
+            message = "; ".join(str(p) for p in decoded.errors)
+            return Answer(400, {"error": "bad_request", "message": message, "problems": errors}), []
         try:
             app = self.state.app(decoded.api_key)
         except UnknownApiKey:
             # a 2xx `error` makes the SDK stop resending (web-sdk-protocol.md §3.2) instead of retrying forever
-            return Answer(200, {"error": "invalid_api_key"}), [Problem(where="api_key", message=f"unknown api key {decoded.api_key!r}")]
+            unknown = Problem(where="api_key", message=f"unknown api key {decoded.api_key!r}")
+            return Answer(200, {"error": "invalid_api_key"}), [unknown]
         if app is not None and decoded.device_id is None and decoded.endpoint is not Endpoint.OTHER:
             return Answer(200, {"error": "no_device_identifier"}), []
         problems = self.state.apply(decoded, received_at=time.time())
@@ -126,7 +132,9 @@ class Emulator:
         prefix = "".join(c if c.isalnum() or c in "-_" else "-" for c in (name or "scope"))[:40]
         return f"{prefix}-{secrets.token_hex(4)}"
 
-    def create_app(self, scope: str, *, workspace: str = "test", platform: str = "web", api_key: str | None = None) -> dict[str, str]:
+    def create_app(
+        self, scope: str, *, workspace: str = "test", platform: str = "web", api_key: str | None = None
+    ) -> dict[str, str]:
         api_key = api_key or f"{workspace}-{platform}-{secrets.token_hex(8)}"
         with self._lock:
             self.state.create_app(api_key, workspace=f"{scope}/{workspace}", scope=scope, platform=platform)
@@ -180,8 +188,6 @@ def _text(body: bytes | None) -> str | None:
     if body is None:
         return None
     if body[:2] == b"\x1f\x8b":
-        try:
+        with contextlib.suppress(OSError, EOFError):
             body = gzip.decompress(body)
-        except (OSError, EOFError):
-            pass
     return body[:MAX_RAW_KEPT].decode("utf-8", "replace")

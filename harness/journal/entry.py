@@ -101,18 +101,36 @@ class JournalEntry:
         self._endpoint = ep.value if ep else None
         self._api_key = req.api_key
         self._device_id = req.device_id
-        self._user_ids = _frozen(req.user_ids)
         events = req.events
         if events:
-            self._session_ids = _frozen({e.session_id for e in events if e.session_id})
-            self._event_codes = _frozen({e.name for e in events})
-            names = set()
+            # one pass for what DecodedRequest.user_ids and the event sets below would collect
+            users: set[str] = set()
+            sessions: set[str] = set()
+            codes: set[str] = set()
+            names: set[str] = set()
             for e in events:
+                if e.user_id:
+                    users.add(e.user_id)
+                if e.session_id:
+                    sessions.add(e.session_id)
+                codes.add(e.name)
                 if isinstance(e, CustomEvent):
                     names.add(e.data.n)
                 elif isinstance(e, Purchase):
                     names.add(e.data.pid)
+            body = req.body
+            if body is not None and body.user_id:
+                users.add(body.user_id)
+            respond_with = getattr(body, "respond_with", None)
+            if respond_with is not None and respond_with.user_id:
+                users.add(respond_with.user_id)
+            users.update(a.user_id for a in req.attributes if a.user_id)
+            self._user_ids = _frozen(users)
+            self._session_ids = _frozen(sessions)
+            self._event_codes = _frozen(codes)
             self._event_names = _frozen(names)
+        else:
+            self._user_ids = _frozen(req.user_ids)
         self._indexed = True
 
     # -- indexes used by queries ---------------------------------------------------------------

@@ -103,7 +103,8 @@ class Journal:
         )
         entry.problems = list(entry.request.problems) + list(problems or [])
         if scope is None:
-            scope = self.scopes.scope_for(entry.api_key, entry.device_id)
+            entry._index()
+            scope = self.scopes.scope_for(entry._api_key, entry._device_id)
         entry.scope = scope
         with self._cond:
             self._seq += 1

@@ -21,6 +21,9 @@ from harness.plugin.fixtures import (
     braze_client,
     braze_demo_site,
     braze_emulator_url,
+    braze_har,
+    braze_proxy,
+    braze_sdk_base_url,
     braze_web_sdk_bundle,
 )
 
@@ -31,6 +34,9 @@ __all__ = [
     "braze_client",
     "braze_demo_site",
     "braze_emulator_url",
+    "braze_har",
+    "braze_proxy",
+    "braze_sdk_base_url",
     "braze_web_sdk_bundle",
 ]
 
@@ -46,6 +52,10 @@ def pytest_configure(config: pytest.Config) -> None:
     options.validate(config)
     # pytest-base-url (pulled in by pytest-playwright) trips a pytest 9 deprecation: noise for our users
     config.addinivalue_line("filterwarnings", "ignore:Session-scoped fixtures defined as instance methods")
+    if config.getoption("--braze-proxy"):
+        # mitmproxy's imports (in process with --braze-proxy) warn about their own dependencies
+        for module in ("mitmproxy", "pyparsing", "ldap3", "pyasn1"):
+            config.addinivalue_line("filterwarnings", f"ignore::DeprecationWarning:{module}.*")
     if config.pluginmanager.hasplugin("playwright"):
         from harness.plugin import playwright_overrides
 

@@ -85,9 +85,61 @@ def braze_demo_site(braze_web_sdk_bundle: Path) -> Generator[str]:
     site.stop()
 
 
-def _block_non_loopback(page: Any) -> None:
+@pytest.fixture(scope="session")
+def braze_proxy(pytestconfig: pytest.Config, braze_emulator_url: str) -> Generator[Any]:
+    """With `--braze-proxy`: mitmproxy (in this process) with the Braze addon in emulate mode, forwarding
+    SDK requests to the emulator and refusing every other non-loopback host; None without the option.
+
+    `.url` is the proxy for the browser, `.ca_cert` the run's CA, `.chromium_args()` the SPKI flag trusting it."""
+    if not pytestconfig.getoption("--braze-proxy"):
+        yield None
+        return
+    from harness.proxy.runner import InProcessProxy
+
+    proxy = InProcessProxy(
+        mode="emulate",
+        emulator_url=braze_emulator_url,
+        allow_hosts=pytestconfig.getoption("--braze-proxy-allow-hosts") or None,
+    )
+    try:
+        proxy.start()
+    except Exception as exc:
+        pytest.exit(f"braze: could not start mitmproxy for --braze-proxy: {exc}", returncode=4)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def braze_sdk_base_url(pytestconfig: pytest.Config, braze_emulator_url: str) -> str:
+    """The SDK `baseUrl` the app under test gets: the emulator's URL, or with `--braze-proxy` a real
+    Braze host (`https://sdk.iad-01.braze.com`) that the proxy answers from the emulator."""
+    if pytestconfig.getoption("--braze-proxy"):
+        return f"https://{pytestconfig.getoption('--braze-proxy-host')}"
+    return braze_emulator_url
+
+
+@pytest.fixture
+def braze_har(pytestconfig: pytest.Config) -> Any:
+    """`load(path) -> Expect`: a HAR (Playwright, Chrome DevTools, BrowserStack, Sauce Labs) decoded into a
+    fresh in-memory journal and profiles, so the same expectations run on a capture after the fact.
+
+    Expectations do not wait on a capture (default timeout 0): what is not in the file fails at once."""
+    from harness.emulator.core import Emulator
+    from harness.expect import Expect, JournalSource
+    from harness.har import import_har
+
+    def load(path: str | Path, *, timeout: float = 0.0) -> Expect:
+        emulator = Emulator()
+        import_har(path, emulator)
+        return Expect(JournalSource(emulator.journal, state=emulator.state), default_timeout=timeout)
+
+    return load
+
+
+def _block_non_loopback(page: Any, allowed_hosts: tuple[str, ...] = ()) -> None:
     def handle(route: Any) -> None:
-        if _LOOPBACK_URL.match(route.request.url) or route.request.url.startswith(("data:", "blob:", "about:")):
+        url = route.request.url
+        if _LOOPBACK_URL.match(url) or url.startswith(("data:", "blob:", "about:")) or _host_of(url) in allowed_hosts:
             route.fallback()
         else:
             route.abort("blockedbyclient")
@@ -95,8 +147,14 @@ def _block_non_loopback(page: Any) -> None:
     page.context.route("**/*", handle)
 
 
+def _host_of(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname
+
+
 @pytest.fixture
-def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_emulator_url: str) -> Generator[Any]:
+def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_sdk_base_url: str) -> Generator[Any]:
     """`make(api_key=None, **options)` -> another instance of the app under test, on a new device
     (for the web demo: a new browser context). Everything it made is closed at teardown."""
     marker = request.node.get_closest_marker("braze_app")
@@ -113,12 +171,13 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
 
             # the first app uses pytest-playwright's `page` so its screenshot/trace options apply
             page = request.getfixturevalue("page") if not made else request.getfixturevalue("new_context")().new_page()
-            _block_non_loopback(page)
+            # through the proxy, the SDK's Braze host is let out of the page (the proxy answers it)
+            _block_non_loopback(page, (_host_of(braze_sdk_base_url),) if braze_sdk_base_url.startswith("https:") else ())
             app = WebDemoAdapter(
                 page,
                 request.getfixturevalue("braze_demo_site"),
                 api_key=api_key or braze.api_key,
-                base_url=braze_emulator_url,
+                base_url=braze_sdk_base_url,
                 device_id=braze.new_device_id(),
                 **opts,
             )

@@ -10,6 +10,8 @@ import pytest
 from harness.chromium import find_chromium
 
 DEFAULT_SDK_VERSION = "6.13.0"
+DEFAULT_PROXY_HOST = "sdk.iad-01.braze.com"
+_HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
 
 
@@ -36,6 +38,23 @@ def add_options(parser: pytest.Parser) -> None:
         help="module:factory building the app adapter for the suites (default: the bundled web demo)",
     )
     group.addoption("--braze-chromium", default=None, help="Chromium executable (default: $BRAZE_CHROMIUM or /usr/bin/chromium)")
+    group.addoption(
+        "--braze-proxy",
+        action="store_true",
+        default=False,
+        help="run the web app through mitmproxy in emulate mode: the SDK talks HTTPS to a real Braze host "
+        "(--braze-proxy-host), answered by the emulator; Chromium trusts the run's CA",
+    )
+    group.addoption(
+        "--braze-proxy-host",
+        default=DEFAULT_PROXY_HOST,
+        help=f"the Braze SDK host the app uses with --braze-proxy (default {DEFAULT_PROXY_HOST})",
+    )
+    group.addoption(
+        "--braze-proxy-allow-hosts",
+        default="",
+        help="with --braze-proxy: comma-separated hosts the proxy lets through (loopback always is)",
+    )
 
 
 def validate(config: pytest.Config) -> None:
@@ -55,6 +74,20 @@ def validate(config: pytest.Config) -> None:
     exe = config.getoption("--braze-chromium")
     if exe and not Path(exe).is_file():
         raise pytest.UsageError(f"--braze-chromium: no executable at {exe}")
+    host = config.getoption("--braze-proxy-host")
+    if not _HOST_RE.match(host) or "." not in host:
+        raise pytest.UsageError(f"--braze-proxy-host: {host!r} is not a host name like sdk.iad-01.braze.com")
+    if config.getoption("--braze-proxy"):
+        try:
+            import mitmproxy  # noqa: F401
+        except ImportError:
+            raise pytest.UsageError("--braze-proxy needs mitmproxy (pip install mitmproxy==12.2.3)") from None
+        from harness.proxy.runner import addon_module
+
+        try:
+            addon_module().parse_hosts(config.getoption("--braze-proxy-allow-hosts"))
+        except ValueError as exc:
+            raise pytest.UsageError(f"--braze-proxy-allow-hosts: {exc}") from None
 
 
 def chromium_path(config: pytest.Config) -> str | None:

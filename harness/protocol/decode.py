@@ -196,8 +196,8 @@ def decode(
     path, endpoint = _path_and_endpoint(url)
     problems: list[Problem] = []
     braze = _braze_headers(lowered, problems)
-    decoded = DecodedRequest(
-        method=method.upper(), url=url, path=path, endpoint=endpoint, headers=lowered, braze=braze
+    decoded: DecodedRequest = _DECODED_REQUEST.validate_python(
+        {"method": method.upper(), "url": url, "path": path, "endpoint": endpoint, "headers": lowered, "braze": braze}
     )
     if decoded.method == "OPTIONS":
         return decoded
@@ -278,19 +278,25 @@ _HEADER_FLAGS = {
 
 
 def _braze_headers(h: dict[str, str], problems: list[Problem]) -> BrazeHeaders:
+    get = h.get
     values: dict[str, Any] = {
-        "api_key": h.get("x-braze-api-key") or None,
-        "auth_signature": h.get("x-braze-auth-signature") or None,
-        "request_initiated_by": h.get("x-braze-request-initiated-by") or None,
+        "api_key": get("x-braze-api-key") or None,
+        "auth_signature": get("x-braze-auth-signature") or None,
+        "request_initiated_by": get("x-braze-request-initiated-by") or None,
     }
     for name, field in _HEADER_INTS.items():
-        if name in h:
+        raw = get(name)
+        if raw is not None:
             try:
-                values[field] = int(h[name])
+                values[field] = int(raw)
             except ValueError:
-                problems.append(Problem(where=f"header {name}", message=f"not an integer: {h[name]!r}"))
-    values["flags"] = [flag for name, flag in _HEADER_FLAGS.items() if h.get(name, "").lower() == "true"]
-    return BrazeHeaders(**values)
+                problems.append(Problem(where=f"header {name}", message=f"not an integer: {raw!r}"))
+    values["flags"] = [flag for name, flag in _HEADER_FLAGS.items() if (raw := get(name)) is not None and raw.lower() == "true"]
+    return _BRAZE_HEADERS.validate_python(values)  # = BrazeHeaders(**values), without the keyword round trip
+
+
+_BRAZE_HEADERS = BrazeHeaders.__pydantic_validator__
+_DECODED_REQUEST = DecodedRequest.__pydantic_validator__
 
 
 def _text(body: bytes | str | Mapping[str, Any] | None) -> str | None:
@@ -351,7 +357,7 @@ def _validate(endpoint: Endpoint, payload: dict[str, Any], problems: list[Proble
             items[key] = value
         payload = {k: v for k, v in payload.items() if k not in ("events", "attributes")}
     try:
-        envelope = model.model_validate(payload)
+        envelope = model.__pydantic_validator__.validate_python(payload)  # = model.model_validate(payload)
     except ValidationError as exc:
         problems.extend(_problems(exc, "body"))
         decoded.raw_body = _text(orjson.dumps({**payload, **items}))
@@ -383,15 +389,31 @@ def _validate_list(
 
     The one-call adapters give exactly what the per-item validators give for valid items of known
     codes, so the result and its problems are the same either way."""
-    if raw_items and all(type(raw) is dict for raw in raw_items):
+    if not raw_items:
+        return []
+    if all(type(raw) is dict for raw in raw_items):
         try:
-            good: list[Any] = whole.validate_python(raw_items)
+            good: list[Any] = whole.validator.validate_python(raw_items)
         except ValidationError:
             pass
         else:
-            for index, item in enumerate(good):
-                if _has_drift(item):
-                    _drift(item, f"{key}[{index}]", problems)
+            if whole is KNOWN_EVENTS_ADAPTER and _EVENT_NESTED_FIELDS == ("alias", "data"):
+                # _has_drift unrolled for events (their model fields are `alias` and `data`): it is per event
+                for index, item in enumerate(good):
+                    alias, data = item.alias, item.data
+                    if (
+                        item.__pydantic_extra__
+                        or (isinstance(alias, BaseModel) and _has_drift(alias))
+                        or (
+                            isinstance(data, BaseModel)
+                            and (data.__pydantic_extra__ or (_nested(type(data)) and _has_drift(data)))
+                        )
+                    ):
+                        _drift(item, f"{key}[{index}]", problems)
+            else:
+                for index, item in enumerate(good):
+                    if _has_drift(item):
+                        _drift(item, f"{key}[{index}]", problems)
             return good
     return _validate_items(key, raw_items, validate, problems, decoded)
 
@@ -481,4 +503,9 @@ def _may_hold_model(annotation: Any) -> bool:
     return True  # a model, Any, or anything else: looked at
 
 
+from harness.protocol.events import EVENT_CLASSES as _EVENT_CLASSES  # noqa: E402
 from harness.protocol.events import KNOWN_EVENT_CODES as _TAGS  # noqa: E402
+
+# the model fields of the event classes of known codes: the same for all, or no unrolled check
+_EVENT_NESTED = {_nested(cls) for cls in _EVENT_CLASSES.values()}
+_EVENT_NESTED_FIELDS = _EVENT_NESTED.pop() if len(_EVENT_NESTED) == 1 else None

@@ -32,37 +32,45 @@ ENGAGEMENT_CODES = frozenset(
 )
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def copy_value(value: Any) -> Any:
     """`copy.deepcopy` for decoded JSON values, without its memo bookkeeping: dicts and lists are
     rebuilt, immutable scalars shared; anything else (only possible from a parsed body handed in
     by a caller) still goes through `copy.deepcopy`."""
     cls = type(value)
-    if cls is str or cls is int or cls is float or cls is bool or value is None:
-        return value
     if cls is dict:
-        return {k: copy_value(v) for k, v in value.items()}
+        return {k: v if type(v) in _SCALARS else copy_value(v) for k, v in value.items()}
     if cls is list:
-        return [copy_value(v) for v in value]
+        return [v if type(v) in _SCALARS else copy_value(v) for v in value]
+    if cls in _SCALARS:
+        return value
     return copy.deepcopy(value)
 
 
-def _properties(props: dict[str, Any], reserved: frozenset[str], where: str, problems: list[Problem]) -> dict[str, Any]:
+def _properties(props: dict[str, Any], reserved: frozenset[str], at: str, field: str, problems: list[Problem]) -> dict[str, Any]:
+    """The properties kept for an event at location `at` (`events[3]`), read from its `field` (`.data.p`)."""
     if len(props) <= MAX_PROPERTIES:
-        # the common case, nothing to report: plain names, short strings (a copy of what the checked loop keeps)
+        # the common case, nothing to report: plain names, short strings (what the checked loop keeps)
         kept: dict[str, Any] = {}
         for key, value in props.items():
             if not key or key[0] == "$" or key in reserved or len(key) > MAX_STRING:
                 break
-            if isinstance(value, str):
+            cls = type(value)
+            if cls is str:
                 if len(value) > MAX_STRING:
                     break
-                kept[key] = value
-            else:
-                kept[key] = copy_value(value)
+            elif cls not in _SCALARS:
+                if isinstance(value, str):
+                    break
+                value = copy_value(value)
+            kept[key] = value
         else:
-            _check_size(kept, where, problems)
+            if len(orjson.dumps(kept)) > MAX_PROPERTIES_BYTES:
+                _check_size(kept, at + field, problems)
             return kept
-    return _properties_checked(props, reserved, where, problems)
+    return _properties_checked(props, reserved, at + field, problems)
 
 
 def _properties_checked(props: dict[str, Any], reserved: frozenset[str], where: str, problems: list[Problem]) -> dict[str, Any]:
@@ -92,23 +100,28 @@ def _check_size(kept: dict[str, Any], where: str, problems: list[Problem]) -> No
 def _count(table: dict[str, Occurrences], name: str, when: float, n: int = 1) -> None:
     occ = table.get(name)
     if occ is None:
-        table[name] = Occurrences(count=n, first=when, last=when)
+        table[name] = Occurrences(n, when, when)
     else:
         occ.count += n
-        occ.first = min(occ.first, when)
-        occ.last = max(occ.last, when)
+        # min() and max() of (current, when), as comparisons
+        if when < occ.first:
+            occ.first = when
+        if when > occ.last:
+            occ.last = when
 
 
 def custom_event(profile: Profile, event: CustomEvent, device_id: str | None, where: str, problems: list[Problem]) -> None:
-    name = event.data.n
+    data = event.data
+    name = data.n
     if name.startswith("$"):
         problems.append(Problem(where=f"{where}.data.n", message="custom event names must not start with '$'"))
     if len(name) > MAX_STRING:
         name = truncate(name, f"{where}.data.n", problems)
-    properties = _properties(event.data.p, RESERVED_EVENT_KEYS, f"{where}.data.p", problems)
-    _count(profile.custom_events, name, event.time)
+    properties = _properties(data.p, RESERVED_EVENT_KEYS, where, ".data.p", problems)
+    when = event.time
+    _count(profile.custom_events, name, when)
     profile.custom_event_log.append(
-        {"name": name, "time": event.time, "properties": properties, "session_id": event.session_id, "device_id": device_id}
+        {"name": name, "time": when, "properties": properties, "session_id": event.session_id, "device_id": device_id}
     )
 
 
@@ -128,7 +141,7 @@ def purchase(profile: Profile, event: Purchase, where: str, problems: list[Probl
     if currency not in SDK_CURRENCIES:
         problems.append(Problem(where=f"{where}.data.c", message=f"currency {data.c!r} is not one the SDKs accept"))
     product = truncate(data.pid, f"{where}.data.pid", problems)
-    properties = _properties(data.pr, RESERVED_PURCHASE_KEYS, f"{where}.data.pr", problems)
+    properties = _properties(data.pr, RESERVED_PURCHASE_KEYS, where, ".data.pr", problems)
     # quantity X counts as X purchases of quantity 1 (§4.5); revenue = price x quantity, currency not converted
     _count(profile.purchases, product, event.time, data.q)
     profile.revenue += price * data.q

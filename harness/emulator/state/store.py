@@ -197,8 +197,7 @@ class EmulatorState:
                 # attributes before events, the order /users/track documents (braze-behaviour.md §3.1)
                 for index, attrs in enumerate(body.attributes):
                     self._apply_attributes(req, attrs, f"attributes[{index}]", body.time)
-                for index, event in enumerate(body.events):
-                    self._apply_event(req, event, f"events[{index}]")
+                self._apply_events(req, body.events)
             elif isinstance(body, PushUnregisterRequest):
                 self._unregister(req, body)
             self._version += 1
@@ -227,7 +226,7 @@ class EmulatorState:
                     app=req.app.api_key,
                     platform=req.app.platform,
                     sdk_version=req.sdk_version,
-                    device=copy.deepcopy(req.device),
+                    device=events.copy_value(req.device),
                     first_seen=req.received_at,
                     last_seen=req.received_at,
                 )
@@ -273,6 +272,32 @@ class EmulatorState:
         enabled = req.device.get("remote_notification_enabled", True)
         push.register(req.ws, profile, *key, value, req.app.platform, enabled=bool(enabled), keys=keys)
 
+    def _apply_events(self, req: _Request, batch: list[Event]) -> None:
+        """`_apply_event` for each event, the usual one without the general routing: an event of a
+        known user from a device that is already identified, already recorded on the user's profile
+        in this request, and already speaking for that user (so `route` and `note_current` would
+        change nothing). Anything else goes the general way."""
+        device_id = req.device_id
+        ws = req.ws
+        app = req.app.api_key
+        touched = req.touched
+        for index, event in enumerate(batch):
+            where = f"events[{index}]"
+            user_id = event.user_id
+            state = ws.device_states.get(device_id) if user_id is not None and device_id is not None else None
+            if state is not None and state.claimed_by is not None:
+                braze_id = ws.by_external_id.get(user_id)
+                profile = ws.profiles.get(braze_id) if braze_id else None
+                if profile is not None and braze_id in touched:
+                    if isinstance(event, SessionEnd):
+                        self._apply_routed(req, event, where, profile, False)
+                        continue
+                    current = state.current.get(app)
+                    if current is not None and (current[0] == braze_id or event.time < current[1]):
+                        self._apply_routed(req, event, where, profile, False)
+                        continue
+            self._apply_event(req, event, where)
+
     def _apply_event(self, req: _Request, event: Event, where: str) -> None:
         ws, app = req.ws, req.app.api_key
         new_session = isinstance(event, SessionStart) and sessions.owner(ws, event.session_id) is None
@@ -283,7 +308,23 @@ class EmulatorState:
         if not found.late and not isinstance(event, SessionEnd):
             # an `se` describes the past; only newer activity says who the device speaks for now
             identity.note_current(ws, app, req.device_id, profile, event.time, switch=True)
-        writer = AttributeWriter(profile, req.problems, self.array_cap, fill_only=found.late)
+        self._apply_routed(req, event, where, profile, found.late)
+
+    def _apply_routed(self, req: _Request, event: Event, where: str, profile: Profile, late: bool) -> None:
+        ws, app = req.ws, req.app.api_key
+        # the most frequent codes without the class-pattern chain below (same branch: the classes are final)
+        kind = type(event)
+        if kind is CustomEvent:
+            events.custom_event(profile, event, req.device_id, where, req.problems)  # type: ignore[arg-type]
+            return
+        if kind is Purchase:
+            events.purchase(profile, event, where, req.problems)  # type: ignore[arg-type]
+            return
+        if kind is Increment:
+            writer = AttributeWriter(profile, req.problems, self.array_cap, late)
+            writer.increment(f"{where}.data.value", event.data.key, event.data.value)
+            return
+        writer = AttributeWriter(profile, req.problems, self.array_cap, fill_only=late)
         match event:
             case SessionStart() | SessionEnd():
                 if not event.session_id:
@@ -317,7 +358,7 @@ class EmulatorState:
             case LocationRecorded():
                 writer.last_known_location(f"{where}.data", event.data.model_dump(exclude_unset=True), event.time)
             case UserAliasAdded():
-                identity.add_alias(ws, profile, event.data.a, event.data.l, f"{where}.data", req.problems, fill_only=found.late)
+                identity.add_alias(ws, profile, event.data.a, event.data.l, f"{where}.data", req.problems, fill_only=late)
             case SubscriptionGroupUpdate():
                 writer.subscription_group(event.data.group_id, event.data.status)
             case _ if event.name in events.ENGAGEMENT_CODES:

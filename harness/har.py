@@ -1,0 +1,235 @@
+"""HAR import: device-farm and browser captures through the one decoder into a journal.
+
+Reads the HAR 1.2 shapes that Chromium DevTools, Playwright (`record_har_path`), BrowserStack
+(`networkLogs`) and Sauce Labs (`networkCapture`) write, tolerating what differs between them:
+`_`-prefixed custom fields, request bodies missing (content capture off), in `postData.text`, in
+`postData.params` or base64-encoded, response bodies base64 and/or gzip, HTTP/2 pseudo-headers,
+status 0 for requests that got no answer.
+
+    journal = Journal()
+    import_har("session.har", journal)                    # Braze entries only, source "har"
+    Expect(JournalSource(journal)).custom_event("song_played").within(0)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import gzip
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import orjson
+
+from harness.errors import HarnessConfigError
+from harness.journal import Journal, JournalEntry
+from harness.protocol.decode import Problem, is_braze_request
+from harness.proxy import ingest as ingesting
+
+if TYPE_CHECKING:
+    from harness.emulator.core import Emulator
+
+
+@dataclass(slots=True)
+class HarExchange:
+    """One HAR entry, normalised."""
+
+    index: int  # position in log.entries
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    body: bytes | None  # None: the HAR holds no request body
+    status: int | None  # None: no answer (HAR status 0 or -1)
+    response: Any  # parsed JSON, else text, else None
+    started: float | None  # unix seconds
+    notes: list[str] = field(default_factory=list)  # what the HAR lacked or how it was read
+
+    @property
+    def is_braze(self) -> bool:
+        return is_braze_request(self.url, dict(self.headers))
+
+
+def load_har(source: str | Path | Mapping[str, Any] | bytes) -> list[HarExchange]:
+    """Every entry of a HAR (a path, its bytes, or the parsed dict), normalised. Raises HarnessConfigError
+    on a file that is not a HAR; a malformed entry becomes an exchange with notes, never an exception."""
+    data = _read(source)
+    log = data.get("log") if isinstance(data, Mapping) else None
+    entries = log.get("entries") if isinstance(log, Mapping) else None
+    if not isinstance(entries, list):
+        raise HarnessConfigError(f"{_name(source)} is not a HAR (no log.entries list)")
+    out = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, Mapping):
+            out.append(_exchange(index, entry))
+    return out
+
+
+def import_har(
+    path: str | Path | Mapping[str, Any] | bytes,
+    journal: Journal | Emulator,
+    *,
+    scope: str | None = None,
+    source: str = "har",
+) -> list[JournalEntry]:
+    """Journal every Braze SDK entry of a HAR, decoded, in capture order. `journal` is a Journal, or an
+    Emulator (then accepted requests also build its profiles, so profile expectations work too)."""
+    entries = []
+    for ex in load_har(path):
+        if not ex.is_braze:
+            continue
+        problems = [Problem(where="har", message=note) for note in ex.notes if note.startswith("no request body")]
+        if isinstance(journal, Journal):
+            entry = ingesting.record(
+                journal, ex.method, ex.url, ex.headers, ex.body, ex.status, ex.response,
+                source=source, received_at=ex.started, scope=scope, problems=problems,
+            )  # fmt: skip
+        else:
+            entry = ingesting.ingest(
+                journal, ex.method, ex.url, ex.headers, ex.body, ex.status, ex.response,
+                source=source, received_at=ex.started, scope=scope, problems=problems,
+            )  # fmt: skip
+        entries.append(entry)
+    return entries
+
+
+def summary_counts(entries: list[JournalEntry]) -> dict[str, int]:
+    """requests, events, bad requests, requests with protocol drift."""
+    return {
+        "requests": len(entries),
+        "events": sum(len(e.events) for e in entries),
+        "bad": sum(1 for e in entries if not e.good),
+        "drift": sum(1 for e in entries if any(p.severity == "drift" for p in e.problems)),
+    }
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _name(source: Any) -> str:
+    return str(source) if isinstance(source, str | Path) else "the HAR"
+
+
+def _read(source: str | Path | Mapping[str, Any] | bytes) -> Any:
+    if isinstance(source, Mapping):
+        return source
+    if isinstance(source, bytes):
+        raw = source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise HarnessConfigError(f"no HAR file at {path}")
+        raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":  # a .har.gz
+        raw = gzip.decompress(raw)
+    if raw[:3] == b"\xef\xbb\xbf":  # a UTF-8 BOM (Windows tools)
+        raw = raw[3:]
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise HarnessConfigError(f"{_name(source)} is not JSON: {exc}") from None
+
+
+def _exchange(index: int, entry: Mapping[str, Any]) -> HarExchange:
+    req = entry.get("request") if isinstance(entry.get("request"), Mapping) else {}
+    resp = entry.get("response") if isinstance(entry.get("response"), Mapping) else {}
+    notes: list[str] = []
+    headers = _headers(req.get("headers"))
+    body = _request_body(req.get("postData"), notes)
+    if body is None and str(req.get("method", "GET")).upper() == "POST":
+        notes.append("no request body in the HAR (captured without content?)")
+    status = resp.get("status")
+    status = status if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599 else None
+    response = _response_body(resp, notes) if status is not None else None
+    return HarExchange(
+        index=index,
+        method=str(req.get("method") or "GET").upper(),
+        url=str(req.get("url") or ""),
+        headers=headers,
+        body=body,
+        status=status,
+        response=response,
+        started=_timestamp(entry.get("startedDateTime")),
+        notes=notes,
+    )
+
+
+def _headers(raw: Any) -> list[tuple[str, str]]:
+    """HAR headers are a list of {name, value}; some tools write an object instead."""
+    if isinstance(raw, Mapping):
+        return [(str(k), str(v)) for k, v in raw.items() if not str(k).startswith(":")]
+    out = []
+    for h in raw or []:
+        if isinstance(h, Mapping) and "name" in h and not str(h["name"]).startswith(":"):
+            out.append((str(h["name"]), str(h.get("value", ""))))
+    return out
+
+
+def _request_body(post: Any, notes: list[str]) -> bytes | None:
+    if not isinstance(post, Mapping):
+        return None
+    text = post.get("text")
+    if isinstance(text, str) and text != "":
+        encoding = str(post.get("encoding") or post.get("_encoding") or "").lower()
+        if encoding == "base64":
+            try:
+                return base64.b64decode(text, validate=False)
+            except (binascii.Error, ValueError):
+                notes.append("postData.text is not valid base64")
+        return text.encode("utf-8", "surrogateescape")
+    params = post.get("params")
+    if isinstance(params, list) and params:
+        pairs = [(str(p.get("name", "")), str(p.get("value", ""))) for p in params if isinstance(p, Mapping)]
+        notes.append("request body rebuilt from postData.params")
+        # a JSON body some tools file as one parameter whose name (or name=value) is the JSON text
+        for candidate in (pairs[0][0], f"{pairs[0][0]}={pairs[0][1]}") if len(pairs) == 1 else ():
+            try:
+                orjson.loads(candidate)
+            except orjson.JSONDecodeError:
+                continue
+            return candidate.encode()
+        return urlencode(pairs).encode()
+    return None
+
+
+def _response_body(resp: Mapping[str, Any], notes: list[str]) -> Any:
+    content = resp.get("content") if isinstance(resp.get("content"), Mapping) else {}
+    text = content.get("text")
+    if not isinstance(text, str) or text == "":
+        return None
+    raw: bytes = text.encode("utf-8", "surrogateescape")
+    if str(content.get("encoding") or "").lower() == "base64":
+        try:
+            raw = base64.b64decode(text, validate=False)
+        except (binascii.Error, ValueError):
+            notes.append("response content is not valid base64")
+            return text
+    encoding = next(
+        (str(h.get("value", "")).lower() for h in resp.get("headers") or [] if isinstance(h, Mapping)
+         and str(h.get("name", "")).lower() == "content-encoding"),
+        "",
+    )  # fmt: skip
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        elif encoding == "deflate" and raw[:1] not in (b"{", b"["):
+            raw = zlib.decompress(raw)
+    except (OSError, EOFError, zlib.error):
+        notes.append(f"response content could not be decompressed ({encoding or 'gzip'})")
+    return ingesting.response_value(raw)
+
+
+def _timestamp(value: Any) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.timestamp()

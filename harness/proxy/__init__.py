@@ -1,0 +1,40 @@
+"""mitmproxy with the Braze addon (`proxy_addons/braze_capture.py`): runners, the per-run CA, ingestion.
+
+`harness.proxy.ingest` (no mitmproxy import) is shared with the emulator's `POST /_emulator/ingest`;
+the runners import mitmproxy only when used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "InProcessProxy",
+    "MitmdumpProcess",
+    "ProxyError",
+    "build_nss_db",
+    "certutil_command",
+    "chromium_trust_args",
+    "ensure_ca",
+    "spki_hash",
+]
+
+_LAZY = {
+    "InProcessProxy": "harness.proxy.runner",
+    "MitmdumpProcess": "harness.proxy.runner",
+    "ProxyError": "harness.proxy.runner",
+    "build_nss_db": "harness.proxy.ca",
+    "certutil_command": "harness.proxy.ca",
+    "chromium_trust_args": "harness.proxy.ca",
+    "ensure_ca": "harness.proxy.ca",
+    "spki_hash": "harness.proxy.ca",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness.proxy' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

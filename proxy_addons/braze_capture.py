@@ -1,0 +1,443 @@
+"""mitmproxy addon: Braze SDK traffic from any browser or device, emulated or observed.
+
+    mitmdump -s proxy_addons/braze_capture.py --set braze_mode=emulate --set braze_emulator=http://127.0.0.1:9090
+
+A Braze SDK request is recognised by its path (`…/api/v3/…`) or its `X-Braze-Api-Key` header, on
+any host (`sdk.iad-01.braze.com`, `sdk-tracking.…`, `*.braze.eu`, custom endpoints).
+
+* `braze_mode=emulate` (default): Braze SDK requests are answered by the emulator — the one given
+  to the constructor (in process), or the one at `braze_emulator` (the request is forwarded there,
+  keeping its Host, and the emulator journals it). Every other request, and every CONNECT to a host
+  that is not a Braze host, loopback or in `braze_allow_hosts`, is refused with a 403 made by the
+  proxy; mitmproxy never opens a connection anywhere else (`server_connect` guard, lazy connection
+  strategy). A build wired to `https://sdk.iad-01.braze.com` so runs without internet.
+* `braze_mode=observe`: everything passes through to the real hosts; each Braze exchange (request
+  and real answer) is decoded into the journal and applied to the profiles when the server
+  accepted it — in process, or remotely through `POST <braze_emulator>/_emulator/ingest`.
+
+Server-sent events (`text/event-stream`, e.g. the Android SDK's `/sse` DUST stream) are streamed,
+not buffered. What the addon decided is in `flow.metadata["braze"]`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import queue
+import re
+import sys
+import threading
+from collections import Counter, deque
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+try:
+    import harness  # noqa: F401
+except ImportError:  # `mitmdump -s proxy_addons/braze_capture.py` from a checkout that is not installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mitmproxy import ctx, exceptions, http
+
+from harness.protocol.decode import endpoint_of, is_braze_request
+from harness.proxy import ingest as ingesting
+
+logger = logging.getLogger("braze_capture")
+
+MODES = ("emulate", "observe")
+# hosts of Braze's SDK clusters and legacy endpoints (mobile.md A.1): a CONNECT to them is let in
+# (and never connected upstream) in emulate mode, so their SDK requests can be answered
+BRAZE_HOST_RE = re.compile(r"(^|\.)(braze\.(com|eu)|appboy\.(com|eu))$")
+_HOST_RE = re.compile(r"^(\*\.|\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
+REFUSED_BODY = b"refused by braze_capture (emulate mode): only Braze SDK requests, loopback and braze_allow_hosts are served\n"
+
+
+# -- option parsing (pure, raise ValueError) ------------------------------------------------------
+
+
+class EmulatorTarget(NamedTuple):
+    # not a dataclass: `mitmdump -s` loads this file outside sys.modules, where dataclasses fail
+    url: str
+    scheme: str
+    host: str
+    port: int
+    prefix: str  # a base path the emulator is mounted under ("" normally)
+
+
+def parse_emulator(raw: str) -> EmulatorTarget | None:
+    """`braze_emulator`: "" (in-process emulator) or an http(s) base URL such as http://127.0.0.1:9090."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{raw!r} is not an http(s) URL such as http://127.0.0.1:9090")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{raw!r}: give the emulator's base URL, without query or fragment")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ValueError(f"{raw!r} has an invalid port") from None
+    return EmulatorTarget(raw.rstrip("/"), parts.scheme, parts.hostname, port, parts.path.rstrip("/"))
+
+
+def parse_hosts(raw: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """`braze_allow_hosts`: comma-separated host names; `*.example.com` (or `.example.com`) allows subdomains.
+
+    Returns (exact hosts, suffixes)."""
+    exact: set[str] = set()
+    suffixes: list[str] = []
+    for item in raw.split(","):
+        host = item.strip().lower()
+        if not host:
+            continue
+        if "://" in host or "/" in host:
+            raise ValueError(f"{item.strip()!r}: give host names, not URLs")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        if not (_is_ip(host) or _HOST_RE.match(host)):
+            raise ValueError(f"{item.strip()!r} is not a host name (e.g. api.example.com or *.example.com)")
+        if host.startswith(("*.", ".")):
+            suffixes.append("." + host.lstrip("*."))
+        else:
+            exact.add(host)
+    return frozenset(exact), tuple(suffixes)
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_onboarding(host: str) -> bool:
+    options = ctx.options
+    return "onboarding_host" in options and bool(options.onboarding) and host.lower() == options.onboarding_host.lower()
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+# -- remote ingestion -----------------------------------------------------------------------------
+
+
+class _Ingestor:
+    """Posts observed exchanges to a remote emulator from a worker thread (never on mitmproxy's loop)."""
+
+    def __init__(self, client: Any, *, owns_client: bool) -> None:
+        self.client = client
+        self.owns_client = owns_client
+        self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._pending = 0
+        self._cond = threading.Condition()
+        self._failures = 0
+        self._thread = threading.Thread(target=self._run, name="braze-ingest", daemon=True)
+        self._thread.start()
+
+    def put(self, item: dict[str, Any]) -> None:
+        with self._cond:
+            self._pending += 1
+        self._queue.put(item)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            try:
+                self.client.ingest(item)
+            except Exception as exc:
+                self._failures += 1
+                if self._failures == 1 or self._failures % 100 == 0:
+                    logger.error("braze_capture: could not journal an observed request (%d so far): %s", self._failures, exc)
+            finally:
+                with self._cond:
+                    self._pending -= 1
+                    self._cond.notify_all()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        self.flush(timeout)
+        self._queue.put(None)
+        self._thread.join(timeout)
+        if self.owns_client:
+            with contextlib.suppress(Exception):
+                self.client.close()
+
+
+# -- the addon --------------------------------------------------------------------------------------
+
+
+class BrazeCapture:
+    """One addon, two modes (see the module doc). `emulator`: an in-process `harness.emulator.core.Emulator`;
+    `client`: what posts observed exchanges to a remote emulator (default: `EmulatorClient(braze_emulator)`)."""
+
+    def __init__(self, emulator: Any = None, *, client: Any = None) -> None:
+        self.emulator = emulator
+        self._client = client
+        self.mode = "emulate"
+        self.target: EmulatorTarget | None = None
+        self._allow_exact: frozenset[str] = frozenset()
+        self._allow_suffixes: tuple[str, ...] = ()
+        self._ingestor: _Ingestor | None = None
+        self.counts: Counter[str] = Counter()  # action -> flows
+        self.refused: deque[str] = deque(maxlen=200)  # hosts refused lately, newest last
+
+    # -- options ---------------------------------------------------------------------------------
+
+    def load(self, loader: Any) -> None:
+        loader.add_option(
+            "braze_mode",
+            str,
+            "emulate",
+            "emulate: answer Braze SDK requests from the emulator and refuse every other host (nothing leaves "
+            "the machine); observe: pass everything through and journal the Braze exchanges.",
+            choices=MODES,
+        )
+        loader.add_option(
+            "braze_emulator",
+            str,
+            "",
+            "Base URL of a running Braze emulator (e.g. http://127.0.0.1:9090). Empty: the emulator given to "
+            "the addon in process (or a private one).",
+        )
+        loader.add_option(
+            "braze_allow_hosts",
+            str,
+            "",
+            "Emulate mode: comma-separated extra hosts allowed upstream (*.example.com for subdomains); "
+            "loopback is always allowed.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "braze_mode" in updated:
+            mode = ctx.options.braze_mode
+            if mode not in MODES:
+                raise exceptions.OptionsError(f"braze_mode: {mode!r} is not one of {', '.join(MODES)}")
+            self.mode = mode
+        if "braze_emulator" in updated:
+            try:
+                target = parse_emulator(ctx.options.braze_emulator)
+            except ValueError as exc:
+                raise exceptions.OptionsError(f"braze_emulator: {exc}") from None
+            if target != self.target:
+                self._close_ingestor()
+                self.target = target
+        if "braze_allow_hosts" in updated:
+            try:
+                self._allow_exact, self._allow_suffixes = parse_hosts(ctx.options.braze_allow_hosts)
+            except ValueError as exc:
+                raise exceptions.OptionsError(f"braze_allow_hosts: {exc}") from None
+        if self.mode == "emulate" and "connection_strategy" in ctx.options and ctx.options.connection_strategy != "lazy":
+            # eager would connect to sdk.*.braze.com before the request is known: emulate connects nowhere
+            logger.info("braze_capture: emulate mode sets connection_strategy=lazy (no upstream connections)")
+            ctx.options.connection_strategy = "lazy"
+
+    def running(self) -> None:
+        where = self.target.url if self.target else "in process"
+        logger.info("braze_capture: %s mode, emulator %s", self.mode, where)
+
+    def done(self) -> None:
+        self._close_ingestor()
+
+    # -- hooks -----------------------------------------------------------------------------------
+
+    def http_connect(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live:
+            return
+        host = flow.request.host
+        meta = flow.metadata.setdefault("braze", {})
+        if self.mode == "observe" or self._upstream_allowed(host):
+            meta["connect"] = "passthrough"
+        elif _is_onboarding(host):
+            meta["connect"] = "onboarding"  # mitmproxy's own http(s)://mitm.it (the CA for devices), served locally
+        elif BRAZE_HOST_RE.search(host.lower()):
+            meta["connect"] = "braze"  # its SDK requests are answered here; nothing connects upstream
+        else:
+            meta["connect"] = "refused"
+            self.counts["refused"] += 1
+            self._refuse(flow, host)
+
+    def server_connect(self, data: Any) -> None:
+        """Emulate mode's last guard: no connection to a host that is not loopback, allowed or the emulator."""
+        if self.mode != "emulate" or data.server.error or not data.server.address:
+            return
+        host = str(data.server.address[0])
+        if not self._upstream_allowed(host):
+            self.counts["blocked_connections"] += 1
+            data.server.error = f"braze_capture (emulate): no connection to {host} (not loopback or braze_allow_hosts)"
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live:
+            return
+        req = flow.request
+        meta = flow.metadata.setdefault("braze", {})
+        sdk = is_braze_request(req.path, req.headers)
+        meta["sdk"] = sdk
+        if sdk:
+            endpoint = endpoint_of(req.path.split("?", 1)[0])
+            meta["endpoint"] = endpoint.value if endpoint else None
+        if self.mode == "observe":
+            meta["action"] = "observed" if sdk else "passthrough"
+        elif sdk:
+            if self.target is not None:
+                self._forward(flow, self.target)
+                meta["action"] = "forwarded"
+            else:
+                self._answer(flow)
+                meta["action"] = "emulated"
+        elif self._upstream_allowed(req.host):
+            meta["action"] = "passthrough"
+        else:
+            meta["action"] = "refused"
+            self._refuse(flow, req.host)
+        self.counts[meta["action"]] += 1
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        resp = flow.response
+        if resp is None:
+            return
+        if "text/event-stream" in resp.headers.get("content-type", "").lower():
+            resp.stream = True  # a buffered event stream would stall the SDK's real-time refreshes
+            flow.metadata.setdefault("braze", {})["streamed"] = True
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        meta = flow.metadata.get("braze") or {}
+        if meta.get("action") == "observed" and not meta.get("journaled"):
+            resp = flow.response
+            body = None if resp is None or meta.get("streamed") else resp.get_content(strict=False)
+            self._record(flow, resp.status_code if resp else None, ingesting.response_value(body))
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        meta = flow.metadata.get("braze") or {}
+        if meta.get("action") == "observed" and not meta.get("journaled") and flow.response is None:
+            meta["upstream_error"] = str(flow.error) if flow.error else "no answer"
+            self._record(flow, None, None)  # the SDK got no answer: journaled without one (and not applied)
+
+    # -- emulate ---------------------------------------------------------------------------------
+
+    def _answer(self, flow: http.HTTPFlow) -> None:
+        """Answer a Braze SDK request from the in-process emulator, as its HTTP face would."""
+        from harness.emulator.asgi import cors_headers, response_headers
+        from harness.emulator.core import Answer
+
+        emu = self._emulator()
+        req = flow.request
+        headers, body = ingesting.plain_body(ingesting.lower_headers(req.headers.items()), req.get_content(strict=False))
+        try:
+            if req.method == "OPTIONS":
+                emu.preflights += 1
+                allow = headers.get("access-control-request-headers", "*").encode()
+                extra = [(b"access-control-allow-methods", b"POST, OPTIONS"), (b"access-control-allow-headers", allow)]
+                flow.response = http.Response.make(
+                    204, b"", [*cors_headers(headers), *extra, (b"access-control-max-age", b"600")]
+                )
+                return
+            limit = emu.settings.max_body_bytes
+            if req.method != "POST":
+                answer = Answer(405, {"error": "method_not_allowed", "message": f"the SDK endpoints take POST, not {req.method}"})
+            elif body is not None and len(body) > limit:
+                message = f"body exceeds the emulator's limit of {limit} bytes (max_body_bytes)"
+                answer = Answer(413, {"error": "payload_too_large", "message": message})
+                emu.record_rejected(req.method, req.pretty_url, headers, body, answer, message)
+            else:
+                answer = emu.handle_sdk(
+                    req.method, req.pretty_url, headers, body, source="proxy", received_at=req.timestamp_start
+                )
+        except Exception as exc:  # never let one request take the proxy down
+            logger.exception("braze_capture: the emulator failed on %s %s", req.method, req.pretty_url)
+            flow.response = http.Response.make(
+                502, f"braze_capture: emulator error: {exc}\n".encode(), {"content-type": "text/plain"}
+            )
+            return
+        extra_headers = [(k.encode(), v.encode()) for k, v in answer.headers.items()]
+        flow.response = http.Response.make(answer.status, answer.encoded(), [*response_headers(headers), *extra_headers])
+        flow.metadata["braze"]["journal_seq"] = emu.journal.latest_seq
+
+    def _forward(self, flow: http.HTTPFlow, target: EmulatorTarget) -> None:
+        """Send a Braze SDK request to the remote emulator, keeping its Host so the journal shows the SDK's URL."""
+        req = flow.request
+        scheme = req.scheme
+        default_port = {"https": 443, "http": 80}.get(scheme)
+        host_header = req.host_header or (req.host if req.port == default_port else f"{req.host}:{req.port}")
+        req.scheme, req.host, req.port = target.scheme, target.host, target.port
+        if target.prefix:
+            req.path = target.prefix + req.path
+        req.host_header = host_header
+        if scheme != target.scheme:
+            req.headers["x-forwarded-proto"] = scheme  # the emulator journals https://sdk.…, as the SDK sent it
+
+    def _refuse(self, flow: http.HTTPFlow, host: str) -> None:
+        self.refused.append(host)
+        flow.response = http.Response.make(403, REFUSED_BODY, {"content-type": "text/plain", "x-braze-capture": "refused"})
+
+    # -- observe ---------------------------------------------------------------------------------
+
+    def _record(self, flow: http.HTTPFlow, status: int | None, response: Any) -> None:
+        req = flow.request
+        meta = flow.metadata["braze"]
+        meta["journaled"] = True
+        args = (req.method, req.pretty_url, req.headers.items(), req.get_content(strict=False), status, response)
+        try:
+            if self.target is not None:
+                self._ingest_remote().put(ingesting.payload(*args, source="proxy", received_at=req.timestamp_start))
+            else:
+                entry = ingesting.ingest(self._emulator(), *args, source="proxy", received_at=req.timestamp_start)
+                meta["journal_seq"] = entry.seq
+        except Exception:
+            logger.exception("braze_capture: could not journal %s %s", req.method, req.pretty_url)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _upstream_allowed(self, host: str) -> bool:
+        host = host.strip("[]").lower()
+        if is_loopback(host) or host in self._allow_exact:
+            return True
+        if self.target is not None and host == self.target.host.lower():
+            return True
+        return any(host.endswith(s) for s in self._allow_suffixes)
+
+    def _emulator(self) -> Any:
+        if self.emulator is None:
+            from harness.emulator.core import Emulator
+
+            logger.warning(
+                "braze_capture: no braze_emulator set: using a private in-process emulator "
+                "(set braze_emulator=http://… to see its journal, or run `braze-harness proxy`)"
+            )
+            self.emulator = Emulator()
+        return self.emulator
+
+    def _ingest_remote(self) -> _Ingestor:
+        if self._ingestor is None:
+            assert self.target is not None
+            client = self._client
+            if client is None:
+                from harness.client import EmulatorClient
+
+                self._ingestor = _Ingestor(EmulatorClient(self.target.url), owns_client=True)
+            else:
+                self._ingestor = _Ingestor(client, owns_client=False)
+        return self._ingestor
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every observed exchange has reached the remote emulator (tests, shutdown)."""
+        return self._ingestor.flush(timeout) if self._ingestor else True
+
+    def _close_ingestor(self) -> None:
+        if self._ingestor is not None:
+            self._ingestor.close()
+            self._ingestor = None
+
+
+addons = [BrazeCapture()]
