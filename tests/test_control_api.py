@@ -449,3 +449,18 @@ def test_drift_is_aggregated_by_location_per_scope(http: httpx.Client) -> None:
     assert report["problems"][0]["severity"] == "drift"
     clean, _ = new_scope(http, "clean")
     assert http.get("/_emulator/drift", params={"scope": clean}).json() == {"requests": 0, "bad": 0, "problems": []}
+
+
+def test_reset_keeps_the_scope_s_keys_and_devices_but_dropping_it_releases_them(http: httpx.Client) -> None:
+    scope, key = new_scope(http, "keeps")
+    dev = device()
+    assert http.post(f"/_emulator/scopes/{scope}/devices", json={"device_ids": [dev]}).status_code == 200
+    post(http, key, dev, ce("before_reset"))
+    assert http.post("/_emulator/reset", params={"scope": scope}).json()["entries_removed"] == 1
+
+    post(http, key, dev, ce("after_reset"))
+    assert [e["events"][0]["data"]["n"] for e in entries(http, scope=scope)] == ["after_reset"]
+    assert http.get(f"/_emulator/scopes/{scope}").json() == {"api_keys": [key], "device_ids": [dev]}
+
+    http.delete(f"/_emulator/scopes/{scope}")
+    assert http.get(f"/_emulator/scopes/{scope}").json() == {"api_keys": [], "device_ids": []}

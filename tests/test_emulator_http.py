@@ -142,11 +142,6 @@ def test_every_sdk_answer_carries_allow_origin(http: httpx.Client, scope: Scope,
         assert "retry-after" in resp.headers["access-control-expose-headers"].lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: server.py binds its own socket with proto 0, so asyncio/uvloop never set TCP_NODELAY on accepted "
-    "connections: every keep-alive request after the first waits ~40 ms (Nagle + delayed ACK); the CLI server is ~1 ms",
-)
 def test_keep_alive_requests_are_answered_without_a_nagle_delay(http: httpx.Client) -> None:
     http.get("/_emulator/health")  # the connection is open from here on
     timings = []
@@ -273,11 +268,6 @@ def test_a_custom_base_url_path_reaches_the_same_endpoints(http: httpx.Client, s
     assert only_profile(http, scope=scope.name, external_id="pre-1")["custom_events"] == {"prefixed": 1}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: asgi.py routes every path that merely starts with '/_emulator' (e.g. a baseUrl path "
-    "'/_emulator-sdk') to the control app, which answers a plain-text 404 to SDK traffic",
-)
 def test_a_base_url_path_that_only_starts_like_the_control_prefix_is_sdk_traffic(http: httpx.Client, scope: Scope) -> None:
     resp = http.post("/_emulator-sdk/data/", json=data_body(scope.api_key, new_device()))
     assert resp.status_code == 200
@@ -400,10 +390,6 @@ def test_get_on_an_sdk_path_is_405(http: httpx.Client) -> None:
     assert "POST" in resp.json()["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: asgi.py answers a non-POST on an SDK path 405 without journaling it (only 413 uses record_rejected)",
-)
 def test_get_on_an_sdk_path_is_journaled_as_bad(http: httpx.Client) -> None:
     seq = latest_seq(http)
     http.get(DATA)

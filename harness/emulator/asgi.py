@@ -15,6 +15,11 @@ from harness.emulator.control import control_app
 from harness.emulator.core import Answer, Emulator
 
 CONTROL_PREFIX = "/_emulator"
+
+
+def is_control_path(path: str) -> bool:
+    # a custom SDK baseUrl path may merely start like the prefix (`/_emulator-sdk/data/`)
+    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 
 
@@ -51,7 +56,7 @@ class EmulatorASGI:
         self.control = control_app(emulator)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+        if scope["type"] != "http" or is_control_path(scope["path"]):
             await self.control(scope, receive, send)
             return
         headers = sdk_headers(scope["headers"])
@@ -77,6 +82,7 @@ class EmulatorASGI:
             return
         if method != "POST":
             answer = Answer(405, {"error": "method_not_allowed", "message": f"the SDK endpoints take POST, not {method}"})
+            self.emulator.record_rejected(method, url, headers, body, answer, answer.body["message"])
         else:
             answer = self.emulator.handle_sdk(method, url, headers, body)
         await _send(send, answer.status, answer.encoded(), response_headers(headers))

@@ -95,7 +95,7 @@ def control_app(emu: Emulator) -> Starlette:
 
     async def drop_scope(request: Request) -> JSON:
         scope = request.path_params["scope"]
-        return JSON({"reset": scope, **emu.reset(scope)})
+        return JSON({"reset": scope, **emu.reset(scope, release=True)})
 
     async def owned(request: Request) -> JSON:
         return JSON(emu.journal.scopes.owned(request.path_params["scope"]))

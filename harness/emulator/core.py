@@ -144,11 +144,13 @@ class Emulator:
     def claim_devices(self, scope: str, device_ids: list[str]) -> None:
         self.journal.scopes.claim(scope, device_ids=device_ids)
 
-    def reset(self, scope: str | None = None) -> dict[str, int]:
+    def reset(self, scope: str | None = None, *, release: bool = False) -> dict[str, int]:
+        """Forget traffic and profiles (all, or one scope's). The scope keeps its api keys and devices
+        unless `release`: an app still running with them after a reset must stay visible to its test."""
         with self._lock:
             removed = self.journal.reset(scope)
             self.state.reset(scope)
-            if scope is not None:
+            if scope is not None and release:
                 self.journal.scopes.release(scope)
         return {"entries_removed": removed}
 

@@ -224,7 +224,10 @@ class EmulatorServer:
 
     def start(self, timeout: float = 10.0) -> EmulatorServer:
         settings = self.emulator.settings
-        sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+        # IPPROTO_TCP explicitly: uvicorn only sets TCP_NODELAY on TCP sockets it recognises as such,
+        # and without it every keep-alive request waits ~40 ms on Nagle + delayed ACK
+        family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((settings.host, settings.port))
