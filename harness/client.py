@@ -85,6 +85,24 @@ class EmulatorClient:
         "headers", "body", "status", "response", "source"}` (see `harness.proxy.ingest.payload`)."""
         return self._call("POST", "/_emulator/ingest", json=exchange)
 
+    def add_fault(self, scope: str, **spec: Any) -> dict[str, Any]:
+        """`POST /_emulator/scopes/{scope}/faults` (see harness.emulator.faults)."""
+        return self._call("POST", f"/_emulator/scopes/{scope}/faults", json=spec)["fault"]
+
+    def faults(self, scope: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/_emulator/scopes/{scope}/faults")["faults"]
+
+    def clear_faults(self, scope: str) -> int:
+        return self._call("DELETE", f"/_emulator/scopes/{scope}/faults")["cleared"]
+
+    def set_sdk_auth(self, api_key: str, *, mode: str, public_keys: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+        """`PUT /_emulator/apps/{api_key}/sdk_auth` (see harness.emulator.sdk_auth)."""
+        body = {"mode": mode, "public_keys": public_keys or [], **extra}
+        return self._call("PUT", f"/_emulator/apps/{api_key}/sdk_auth", json=body)
+
+    def sdk_auth(self, api_key: str) -> dict[str, Any]:
+        return self._call("GET", f"/_emulator/apps/{api_key}/sdk_auth")
+
     def wait(self, after_seq: int, timeout: float, scope: str | None = None) -> tuple[bool, int]:
         params: dict[str, Any] = {"after_seq": after_seq, "timeout": timeout}
         if scope:

@@ -360,9 +360,18 @@ class BrazeCapture:
                 502, f"braze_capture: emulator error: {exc}\n".encode(), {"content-type": "text/plain"}
             )
             return
+        flow.metadata["braze"]["journal_seq"] = emu.journal.latest_seq
+        if answer.drop:  # a dropped-connection fault: the client's connection is closed without an answer
+            flow.metadata["braze"]["fault"] = "drop"
+            if answer.delay_s:
+                _hold(flow, answer.delay_s, flow.kill)
+            else:
+                flow.kill()
+            return
         extra_headers = [(k.encode(), v.encode()) for k, v in answer.headers.items()]
         flow.response = http.Response.make(answer.status, answer.encoded(), [*response_headers(headers), *extra_headers])
-        flow.metadata["braze"]["journal_seq"] = emu.journal.latest_seq
+        if answer.delay_s:  # a delay fault: the answer is held without blocking mitmproxy's loop
+            _hold(flow, answer.delay_s, None)
 
     def _forward(self, flow: http.HTTPFlow, target: EmulatorTarget) -> None:
         """Send a Braze SDK request to the remote emulator, keeping its Host so the journal shows the SDK's URL."""
@@ -441,3 +450,17 @@ class BrazeCapture:
 
 
 addons = [BrazeCapture()]
+
+
+def _hold(flow: http.HTTPFlow, delay_s: float, then: Any) -> None:
+    """Hold an answered flow `delay_s` (a delay fault) on mitmproxy's loop, then resume it (and run `then`)."""
+    import asyncio
+
+    flow.intercept()
+
+    def release() -> None:
+        flow.resume()
+        if then is not None and flow.killable:
+            then()
+
+    asyncio.get_running_loop().call_later(delay_s, release)

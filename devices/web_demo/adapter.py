@@ -22,6 +22,7 @@ from harness.adapters.base import (
     AttributeKind,
 )
 from harness.errors import HarnessError
+from harness.screens.web import WebScreen
 from harness.webapp_server import StaticSite
 
 DEMO_DIR = Path(__file__).resolve().parent
@@ -108,9 +109,20 @@ class WebDemoAdapter(AppAdapter):
 
     # ---- actions ----
 
-    def login(self, user_id: str) -> bool | None:
+    def login(self, user_id: str, signature: str | None = None) -> bool | None:
+        """changeUser(user_id[, signature]): the signature is the SDK-auth JWT (init option enableSdkAuthentication)."""
         self._tid("user-id").fill(user_id)
+        self._tid("auth-signature").fill(signature or "")
         return self._submit("login")
+
+    def set_sdk_auth_signature(self, signature: str) -> bool | None:
+        """setSdkAuthenticationSignature(jwt): a fresh signature for the current user (no request by itself)."""
+        self._tid("auth-signature").fill(signature)
+        return self._submit("set-signature")
+
+    def sdk_auth_failures(self) -> list[dict[str, Any]]:
+        """What subscribeToSdkAuthenticationFailures received so far ({errorCode, reason, userId})."""
+        return self.page.evaluate("window.demo.authFailures()")
 
     def logout(self) -> bool | None:
         return self._submit("logout")
@@ -157,6 +169,23 @@ class WebDemoAdapter(AppAdapter):
 
     def flush(self) -> None:
         self._submit("flush")
+
+    # ---- messaging (the demo's Content Cards feed, banner placements, flag gate) ----
+
+    @property
+    def screen(self) -> WebScreen:
+        """What the SDK displays (in-app messages, the feed, banners), for `harness.screens.OnScreen`."""
+        return WebScreen(self.page)
+
+    def show_content_cards(self) -> None:
+        """Open the feed: the SDK's own `showContentCards()` rendering into the page (it syncs cards)."""
+        self._submit("show-cards")
+
+    def refresh_content_cards(self) -> None:
+        self._submit("refresh-cards")
+
+    def refresh_banners(self) -> None:
+        self._submit("refresh-banners")
 
     # ---- page plumbing ----
 

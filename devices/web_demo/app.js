@@ -14,6 +14,7 @@
     lastResult: undefined,
     error: "",
     cards: 0,
+    authFailures: [],
     log: [],
   };
   const demo = { state, isReady: false, initError: null };
@@ -92,6 +93,9 @@
     set("status-user-id", userId);
     set("status-device-id", deviceId);
     set("status-cards", String(state.cards));
+    const lastAuth = state.authFailures[state.authFailures.length - 1];
+    set("status-auth-failures", lastAuth
+      ? `${state.authFailures.length} (last: ${lastAuth.errorCode} ${lastAuth.reason ?? ""})` : "0");
     set("status-seq", String(state.seq));
     set("status-last-action", state.lastAction);
     set("status-last-result", show(state.lastResult));
@@ -128,10 +132,13 @@
 
   // ---------- actions (also exposed as window.demo.*) ----------
 
-  function login(userId) {
-    return run(`changeUser(${show(userId)})`, () => {
+  // With SDK authentication on (init option enableSdkAuthentication), a signature (JWT) goes with the user.
+  function login(userId, signature) {
+    const label = signature ? `changeUser(${show(userId)}, <jwt>)` : `changeUser(${show(userId)})`;
+    return run(label, () => {
       if (!userId) throw new InputError("user id is empty");
-      braze.changeUser(userId);
+      if (signature) braze.changeUser(userId, signature);
+      else braze.changeUser(userId);
       state.appUser = userId;
       return true;
     });
@@ -244,6 +251,14 @@
     });
   }
 
+  function setSignature(signature) {
+    return run("setSdkAuthenticationSignature(<jwt>)", () => {
+      if (!signature) throw new InputError("signature is empty");
+      braze.setSdkAuthenticationSignature(signature);
+      return true;
+    });
+  }
+
   function flush() {
     return run("requestImmediateDataFlush()", () => {
       braze.requestImmediateDataFlush();
@@ -251,8 +266,84 @@
     });
   }
 
+  // ---------- messaging: feature flag gate, banners, content cards ----------
+
+  const FLAG_ID = params.get("flag") || "new_checkout";
+  const PLACEMENTS = (params.get("placements") || "home,sidebar").split(",").filter(Boolean);
+
+  function renderFlags() {
+    const flags = (braze.getAllFeatureFlags?.() || []).filter((f) => f.enabled).map((f) => f.id).sort();
+    byTestId("status-flags").textContent = flags.join(",");
+    const gate = byTestId("flag-gated");
+    const flag = braze.getFeatureFlag?.(FLAG_ID);
+    gate.hidden = !flag?.enabled;
+    if (flag?.enabled) {
+      const label = flag.getStringProperty("label");
+      byTestId("new-checkout").textContent = label || "New checkout";
+      braze.logFeatureFlagImpression(FLAG_ID);  // the SDK logs once per session
+    }
+  }
+
+  // The banners come from the subscriber's argument: calling getBanner() inside the subscriber recurses
+  // forever in 6.13.0 while banners are disabled (getBanner clears the cache and notifies subscribers).
+  let currentBanners = {};
+
+  function renderBanners(banners) {
+    currentBanners = banners || {};
+    const shown = [];
+    for (const placement of PLACEMENTS) {
+      const slot = document.querySelector(`.banner-slot[data-placement="${placement}"]`);
+      if (!slot) continue;
+      const banner = currentBanners[placement];
+      slot.replaceChildren();
+      delete slot.dataset.bannerId;
+      if (!banner || banner.isControl) {
+        if (banner) braze.logBannerImpressions([placement]);  // control: impression, nothing shown
+        continue;
+      }
+      slot.innerHTML = banner.html;  // our own campaigns: a real site would sanitise or use insertBanner
+      slot.dataset.bannerId = banner.id;
+      shown.push(`${placement}=${banner.id}`);
+      braze.logBannerImpressions([placement]);
+    }
+    byTestId("status-banners").textContent = shown.join(",");
+  }
+
+  function refreshBanners() {
+    return run(`requestBannersRefresh(${show(PLACEMENTS)})`, () => {
+      braze.requestBannersRefresh(PLACEMENTS);
+      return true;
+    });
+  }
+
+  // A click on an element with data-button-id inside a banner logs a banner click.
+  document.querySelectorAll(".banner-slot").forEach((slot) => slot.addEventListener("click", (ev) => {
+    const target = ev.target.closest("[data-button-id]");
+    const banner = currentBanners[slot.dataset.placement];
+    if (target && banner) braze.logBannerClick(banner, target.dataset.buttonId);
+  }));
+
+  function showCards() {
+    return run("showContentCards(#content-cards)", () => {
+      braze.showContentCards(document.getElementById("content-cards"));
+      return true;
+    });
+  }
+
+  function refreshCards() {
+    return run("requestContentCardsRefresh()", () => {
+      braze.requestContentCardsRefresh();
+      return true;
+    });
+  }
+
+  byTestId("refresh-banners").addEventListener("click", () => refreshBanners());
+  byTestId("show-cards").addEventListener("click", () => showCards());
+  byTestId("refresh-cards").addEventListener("click", () => refreshCards());
+
   Object.assign(demo, {
-    login, logout, saveProfile, setAttribute, logEvent, purchase, flush,
+    login, logout, saveProfile, setAttribute, logEvent, purchase, flush, refreshBanners, showCards, refreshCards, setSignature,
+    authFailures: () => state.authFailures.slice(),
     deviceId: () => (demo.isReady ? braze.getDeviceId() ?? null : null),
     userId: () => (demo.isReady ? braze.getUser()?.getUserId() ?? null : null),
   });
@@ -279,7 +370,8 @@
     });
   }
 
-  onSubmit("login-form", () => login(value("user-id").trim()));
+  onSubmit("login-form", () => login(value("user-id").trim(), value("auth-signature").trim() || undefined));
+  byTestId("set-signature").addEventListener("click", () => setSignature(value("auth-signature").trim()));
   byTestId("logout").addEventListener("click", () => logout());
 
   const PROFILE_INPUTS = {
@@ -345,10 +437,17 @@
 
     if (!braze.initialize(apiKey, options)) throw new Error("braze.initialize() returned false");
     braze.automaticallyShowInAppMessages();
+    braze.subscribeToSdkAuthenticationFailures((error) => {
+      state.authFailures.push({ errorCode: error?.errorCode, reason: error?.reason, userId: error?.userId });
+      state.log.push(`SDK authentication failure: ${show(error?.errorCode)} ${error?.reason ?? ""}`);
+      render();
+    });
     braze.subscribeToContentCardsUpdates((updates) => {
       state.cards = updates?.cards?.length ?? 0;
       render();
     });
+    if (braze.subscribeToFeatureFlagsUpdates) braze.subscribeToFeatureFlagsUpdates(() => renderFlags());
+    if (braze.subscribeToBannersUpdates) braze.subscribeToBannersUpdates((banners) => renderBanners(banners));
     demo.isReady = true;
     if (params.get("autoSession") !== "0") braze.openSession();
     state.log.push(`initialize(${show(apiKey)}, ${show(options)}) -> true`);

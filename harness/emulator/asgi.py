@@ -7,6 +7,7 @@ ways build the same URL, headers and answer."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -85,7 +86,12 @@ class EmulatorASGI:
             self.emulator.record_rejected(method, url, headers, body, answer, answer.body["message"])
         else:
             answer = self.emulator.handle_sdk(method, url, headers, body)
-        await _send(send, answer.status, answer.encoded(), response_headers(headers))
+        if answer.delay_s:
+            await asyncio.sleep(answer.delay_s)
+        if answer.drop:
+            await _drop(receive, send)
+            return
+        await _send(send, answer.status, answer.encoded(), [*response_headers(headers), *answer_headers(answer)])
 
     async def _too_large(
         self, send: Any, method: str, url: str, headers: dict[str, str], body: bytes | None, limit: int
@@ -94,6 +100,23 @@ class EmulatorASGI:
         answer = Answer(413, {"error": "payload_too_large", "message": message})
         self.emulator.record_rejected(method, url, headers, body, answer, answer.body["message"])
         await _send(send, 413, answer.encoded(), response_headers(headers))
+
+
+def answer_headers(answer: Answer) -> list[tuple[bytes, bytes]]:
+    """An answer's own headers (a fault's Retry-After)."""
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
+
+
+async def _drop(receive: Any, send: Any) -> None:
+    """A dropped-connection fault: close the socket without an answer. uvicorn's cycle holds the transport
+    (`receive` is its bound method); without it, a started response cut short has the same effect."""
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    if transport is None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
+        return
+    transport.close()
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def _url(scope: dict[str, Any]) -> str:

@@ -18,6 +18,9 @@ from starlette.routing import Route
 
 from harness.emulator.core import Emulator
 from harness.emulator.drift import ProblemTally
+from harness.emulator.faults import parse_fault
+from harness.emulator.messaging.routes import messaging_routes
+from harness.emulator.sdk_auth import parse_sdk_auth
 from harness.errors import HarnessConfigError
 from harness.journal import Query
 from harness.proxy.ingest import ingest as ingest_exchange
@@ -166,6 +169,35 @@ def control_app(emu: Emulator) -> Starlette:
     async def config(request: Request) -> JSON:
         return JSON({"config": emu.config.build(), "settings": emu.settings.model_dump(mode="json")})
 
+    async def add_fault(request: Request) -> JSON:
+        try:
+            spec = parse_fault(await _json_body(request))
+        except ValueError as exc:
+            return _error(400, str(exc))
+        fault = emu.faults.add(request.path_params["scope"], spec)
+        return JSON({"scope": request.path_params["scope"], "fault": fault.to_json()}, status_code=201)
+
+    async def list_faults(request: Request) -> JSON:
+        return JSON({"faults": [f.to_json() for f in emu.faults.list(request.path_params["scope"])]})
+
+    async def clear_faults(request: Request) -> JSON:
+        return JSON({"cleared": emu.faults.clear(request.path_params["scope"])})
+
+    async def set_sdk_auth(request: Request) -> JSON:
+        api_key = request.path_params["api_key"]
+        try:
+            spec = parse_sdk_auth(await _json_body(request))
+        except ValueError as exc:
+            return _error(400, str(exc))
+        with emu._lock:
+            auth = emu.sdk_auth.set(api_key, spec)
+        return JSON({"api_key": api_key, **auth.to_json()})
+
+    async def get_sdk_auth(request: Request) -> JSON:
+        api_key = request.path_params["api_key"]
+        auth = emu.sdk_auth.get(api_key)
+        return JSON({"api_key": api_key, **(auth.to_json() if auth else {"mode": "disabled", "public_keys": 0})})
+
     async def not_found(request: Request) -> JSON:
         return _error(404, f"no such control route: {request.method} {request.url.path}")
 
@@ -180,6 +212,11 @@ def control_app(emu: Emulator) -> Starlette:
         Route("/_emulator/scopes/{scope}", owned, methods=["GET"]),
         Route("/_emulator/scopes/{scope}/apps", create_app, methods=["POST"]),
         Route("/_emulator/scopes/{scope}/devices", claim_devices, methods=["POST"]),
+        Route("/_emulator/scopes/{scope}/faults", add_fault, methods=["POST"]),
+        Route("/_emulator/scopes/{scope}/faults", list_faults, methods=["GET"]),
+        Route("/_emulator/scopes/{scope}/faults", clear_faults, methods=["DELETE"]),
+        Route("/_emulator/apps/{api_key}/sdk_auth", set_sdk_auth, methods=["PUT", "POST"]),
+        Route("/_emulator/apps/{api_key}/sdk_auth", get_sdk_auth, methods=["GET"]),
         Route("/_emulator/profiles", profiles),
         Route("/_emulator/requests", requests),
         Route("/_emulator/requests/wait", wait),
@@ -187,6 +224,7 @@ def control_app(emu: Emulator) -> Starlette:
         Route("/_emulator/config", config),
         Route("/_emulator/drift", drift),
         Route("/_emulator/ingest", ingest, methods=["POST"]),
+        *messaging_routes(emu),
         Route("/_emulator/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
     return Starlette(routes=routes, exception_handlers={HarnessConfigError: on_user_error})

@@ -15,12 +15,15 @@ from typing import Any
 
 import orjson
 
+from harness.emulator.faults import NOT_APPLIED, Fault, FaultTable
+from harness.emulator.messaging import Messaging
+from harness.emulator.sdk_auth import SdkAuthTable
 from harness.emulator.server_config import ServerConfig
 from harness.emulator.settings import EmulatorSettings
 from harness.emulator.state import EmulatorState, UnknownApiKey
 from harness.journal import Exchange, Journal, JournalEntry
 from harness.protocol.decode import MAX_RAW_KEPT, DecodedRequest, Endpoint, Problem, decode
-from harness.protocol.requests import BannersSyncRequest, DataRequest
+from harness.protocol.requests import DataRequest
 
 
 @dataclass(slots=True)
@@ -28,9 +31,12 @@ class Answer:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection without answering (a fault)
+    delay_s: float = 0.0  # hold the answer this long (a fault)
+    raw: bytes | None = None  # the body's bytes when they are not `body` as JSON (a malformed/empty fault)
 
     def encoded(self) -> bytes:
-        return orjson.dumps(self.body)
+        return self.raw if self.raw is not None else orjson.dumps(self.body)
 
 
 class Emulator:
@@ -42,8 +48,11 @@ class Emulator:
         )
         self.journal = Journal(cap=self.settings.journal_cap, sqlite_path=self.settings.journal_db)
         self.config = ServerConfig(self.settings)
+        self.messaging = Messaging(self)  # seeded segments and campaigns, served below
         self._lock = threading.RLock()  # state and journal are touched by the server loop and by in-process tests
         self.preflights = 0
+        self.faults = FaultTable()  # per scope, set by tests (faults.py)
+        self.sdk_auth = SdkAuthTable()  # per api key (sdk_auth.py)
 
     # -- SDK traffic -----------------------------------------------------------------------------
 
@@ -62,9 +71,10 @@ class Emulator:
         decoded = decode(method, url, headers, body)
         text, verbatim = _journal_text(body)
         with self._lock:
-            answer, problems = self._answer(decoded)
+            answer, problems = self._faulted_answer(decoded)
+            status, response = (None, None) if answer.drop else (answer.status, answer.body)
             self.journal.append(
-                Exchange(method, url, decoded.headers, text, answer.status, answer.body),
+                Exchange(method, url, decoded.headers, text, status, response),
                 source=source,
                 decoded=decoded,
                 problems=problems,
@@ -84,6 +94,35 @@ class Emulator:
         with self._lock:
             exchange = Exchange(method, url, decoded.headers, _text(body), answer.status, answer.body)
             self.journal.append(exchange, source="emulator", decoded=decoded)
+
+    def _faulted_answer(self, decoded: DecodedRequest) -> tuple[Answer, list[Problem]]:
+        """`_answer` under the scope's faults (faults.py) and the app's SDK authentication (sdk_auth.py)."""
+        fault: Fault | None = None
+        if self.faults.active:
+            endpoint = decoded.endpoint.value if decoded.endpoint else "other"
+            fault = self.faults.take(self.journal.scopes.scope_for(decoded.api_key, decoded.device_id), endpoint)
+        if fault is not None and fault.spec.kind in NOT_APPLIED:
+            answer = fault.answer()
+            problems = [Problem(where="fault", message=f"injected {fault.describe()} (not applied)")]
+        else:
+            answer, problems = self._authenticated_answer(decoded)
+            if fault is not None:
+                answer = fault.alter(answer)
+                problems.append(Problem(where="fault", message=f"injected {fault.describe()} (applied)", severity="info"))
+        return answer, problems
+
+    def _authenticated_answer(self, decoded: DecodedRequest) -> tuple[Answer, list[Problem]]:
+        auth = self.sdk_auth.get(decoded.api_key) if decoded.body is not None else None
+        failure = auth.check(decoded.braze.auth_signature, decoded.user_ids) if auth is not None else None
+        if failure is None:
+            return self._answer(decoded)
+        assert auth is not None
+        if auth.spec.mode == "required":
+            # the answer the SDK treats as an auth failure (web-sdk-protocol.md §11): it re-queues the data
+            return Answer(200, failure.body()), [Problem(where="sdk_auth", message=f"rejected: {failure}")]
+        answer, problems = self._answer(decoded)
+        problems.append(Problem(where="sdk_auth", message=f"optional mode, accepted: {failure}", severity="info"))
+        return answer, problems
 
     def _answer(self, decoded: DecodedRequest) -> tuple[Answer, list[Problem]]:
         if decoded.body is None or decoded.api_key is None:
@@ -112,17 +151,10 @@ class Emulator:
                 if config is not None:
                     out["config"] = config
                 if rw and rw.triggers:
-                    out["triggers"] = []
+                    out["triggers"] = self.messaging.triggers(decoded)
                 return out
-            case Endpoint.CONTENT_CARDS:
-                now = int(time.time())
-                return {"cards": [], "full_sync": True, "last_full_sync_at": now, "last_card_updated_at": now}
-            case Endpoint.FEATURE_FLAGS:
-                return {"feature_flags": []}
-            case Endpoint.BANNERS:
-                assert isinstance(body, BannersSyncRequest)
-                # an older request_time than the request's time_ms makes the SDK discard the answer (§10)
-                return {"banners": {}, "request_time": body.time_ms} if body.time_ms is not None else {"banners": {}}
+            case Endpoint.CONTENT_CARDS | Endpoint.FEATURE_FLAGS | Endpoint.BANNERS | Endpoint.TEMPLATE:
+                return self.messaging.answer(decoded) or {}
             case _:
                 return {}
 
@@ -151,7 +183,12 @@ class Emulator:
             removed = self.journal.reset(scope)
             self.state.reset(scope)
             if scope is not None and release:
+                self.faults.clear(scope)
+                self.sdk_auth.forget(self.journal.scopes.owned(scope)["api_keys"])
                 self.journal.scopes.release(scope)
+                self.messaging.drop(scope)
+            elif scope is None:
+                self.faults.clear()
         return {"entries_removed": removed}
 
     def profiles(self, *, scope: str | None = None, **selector: str | None) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HEADER_VALUE_RE, STATUS_LINE, HttpToolsProtocol
 
-from harness.emulator.asgi import CONTROL_PREFIX, EmulatorASGI, response_headers, sdk_headers, sdk_url
+from harness.emulator.asgi import CONTROL_PREFIX, EmulatorASGI, answer_headers, response_headers, sdk_headers, sdk_url
 from harness.emulator.core import Emulator
 from harness.emulator.settings import EmulatorSettings
 from harness.errors import HarnessConfigError
@@ -154,13 +154,27 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
         try:
             answer = self.emulator.handle_sdk("POST", sdk.url, sdk.headers, b"".join(sdk.chunks))
             status, body = answer.status, answer.encoded()
-            headers = [*response_headers(sdk.headers), (b"content-length", str(len(body)).encode())]
+            headers = [*response_headers(sdk.headers), *answer_headers(answer), (b"content-length", str(len(body)).encode())]
             keep_alive = sdk.keep_alive
             if not keep_alive:
                 headers.append((b"connection", b"close"))
+            if answer.drop or answer.delay_s:  # faults: answer (or drop) later, reading nothing meanwhile
+                self.flow.pause_reading()
+                action = self.transport.close if answer.drop else lambda: self._write(status, body, headers, keep_alive)
+                asyncio.get_running_loop().call_later(answer.delay_s, self._after_delay, action)
+                return
         except Exception as error:
             self.logger.error("Exception in ASGI application\n", exc_info=error)
             status, body, keep_alive, headers = 500, _INTERNAL_ERROR, False, _INTERNAL_ERROR_HEADERS
+        self._write(status, body, headers, keep_alive)
+
+    def _after_delay(self, action: Any) -> None:
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        action()
+
+    def _write(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None:
         # what uvicorn's RequestResponseCycle.send writes for the same status, headers and body
         out = [STATUS_LINE[status]]
         for name, value in (*self.server_state.default_headers, *headers):

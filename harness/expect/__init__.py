@@ -5,13 +5,15 @@ expect.session_start(user="u1").exactly(1).within(5, settle=0.5)
 expect.event("ce", name="oops").never(within=2)
 expect.in_order(expect.session_end(), expect.session_start(user="u1")).within(5)
 expect.profile("u1").has(first_name="Ada", sessions=2, custom_events={"song_played": 3}).within(5)
+expect.nothing_lost("u1", ["song_played", ("skip", {"n": 2})]).within(10)   # once each, after the SDK's retries
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from harness.expect.delivery import DeliveredEvent, Delivery, NothingLostExpectation
 from harness.expect.patterns import ANONYMOUS, ANY, AttributesPattern, Diff, EventPattern
 from harness.expect.profile import ProfileExpectation
 from harness.expect.report import ExpectationFailed
@@ -85,6 +87,18 @@ class Expect:
         patterns = [s.pattern if isinstance(s, EventExpectation) else s for s in steps]
         return OrderExpectation(self.source, patterns, self.default_timeout)
 
+    def nothing_lost(
+        self,
+        user: str | None,
+        logged: Iterable[str | tuple[str, Mapping[str, Any]]],
+        *,
+        device: str | None = None,
+    ) -> NothingLostExpectation:
+        """Every custom event `user` logged (names, or (name, props ⊇)) is applied exactly once to the
+        profile after the SDK's retries: retried deliveries deduplicated by event identity (see delivery.py).
+        `user=None, device=...`: the anonymous events of one device."""
+        return NothingLostExpectation(self.source, user, logged, self.default_timeout, device=device)
+
     def profile(self, external_id: str | None = None, *, device_id: str | None = None) -> ProfileExpectation:
         return ProfileExpectation(self.source, external_id=external_id, device_id=device_id, default_timeout=self.default_timeout)
 
@@ -100,11 +114,14 @@ __all__ = [
     "ANONYMOUS",
     "ANY",
     "AttributesMatch",
+    "DeliveredEvent",
+    "Delivery",
     "Diff",
     "EventMatch",
     "EventPattern",
     "Expect",
     "ExpectationFailed",
     "JournalSource",
+    "NothingLostExpectation",
     "Source",
 ]

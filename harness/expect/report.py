@@ -22,6 +22,7 @@ def failure(
     misses: Sequence[str] = (),
     scope: str | None = None,
     misses_title: str = "Nearest misses:",
+    misses_shown: int = MISSES_SHOWN,
 ) -> ExpectationFailed:
     lines = [headline]
     events = sum(len(e.events) for e in entries)
@@ -30,7 +31,7 @@ def failure(
     lines.append(f"Waited {waited:.2f} s; {where} saw {len(entries)} request(s), {events} event(s), {len(bad)} bad.")
     if misses:
         lines.append(misses_title)
-        lines.extend(f"  {m}" for m in misses[:MISSES_SHOWN])
+        lines.extend(f"  {m}" for m in misses[:misses_shown])
     if bad:
         lines.append("Bad requests meanwhile:")
         lines.extend(f"  {e.summary()}" for e in bad[-MISSES_SHOWN:])

@@ -144,7 +144,18 @@ def _block_non_loopback(page: Any, allowed_hosts: tuple[str, ...] = ()) -> None:
         else:
             route.abort("blockedbyclient")
 
-    page.context.route("**/*", handle)
+    # Only the requests this regex matches are paused for `handle` (Playwright matches a regex in the browser's
+    # driver). A catch-all "**/*" would pause every request until the test's thread next calls Playwright: the
+    # SDK's own retry timer would then never get through while a test waits on an expectation.
+    page.context.route(routed_urls(allowed_hosts), handle)
+
+
+def routed_urls(allowed_hosts: tuple[str, ...] = ()) -> re.Pattern[str]:
+    """The URLs `_block_non_loopback` looks at: all but loopback, data:/blob:/about: and the allowed hosts."""
+    allowed = "".join(rf"|(?:https?|wss?)://{re.escape(h)}(?::\d+)?(?:/|$)" for h in allowed_hosts)
+    return re.compile(
+        rf"^(?!(?:https?|wss?)://(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?(?:/|$)|data:|blob:|about:{allowed})"
+    )
 
 
 def _host_of(url: str) -> str | None:

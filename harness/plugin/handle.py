@@ -10,6 +10,7 @@ from harness.client import EmulatorClient, RemoteSource
 from harness.expect import Expect
 from harness.expect.waiting import DEFAULT_TIMEOUT
 from harness.journal import JournalEntry
+from harness.plugin.messaging import MessagingHandle
 
 
 class BrazeHandle:
@@ -58,6 +59,51 @@ class BrazeHandle:
     def uid(self, name: str) -> str:
         """A user id unique to this test (`ada` -> `ada-3f9a1c`), so parallel tests never collide."""
         return f"{name}-{self._suffix}"
+
+    # -- faults and SDK authentication ------------------------------------------------------------
+
+    def fault(
+        self,
+        endpoint: str = "any",
+        *,
+        status: int | None = None,
+        kind: str | None = None,
+        times: int | None = None,
+        probability: float | None = None,
+        retry_after: float | None = None,
+        delay_ms: int | None = None,
+        error_code: int | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Fault this scope's next requests to `endpoint` (data, content_cards/sync, ..., any):
+        `braze.fault("data", status=503, times=2)`, `braze.fault(kind="drop", times=1)`,
+        `braze.fault(status=429, retry_after=1, times=1)`, `braze.fault(kind="auth_error", error_code=22)`."""
+        spec = {
+            "endpoint": endpoint, "status": status, "kind": kind, "times": times, "probability": probability,
+            "retry_after": retry_after, "delay_ms": delay_ms, "error_code": error_code, **extra,
+        }
+        return self.client.add_fault(self.scope, **{k: v for k, v in spec.items() if v is not None})
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The scope's faults, with `remaining` and `hits`."""
+        return self.client.faults(self.scope)
+
+    def clear_faults(self) -> int:
+        return self.client.clear_faults(self.scope)
+
+    def sdk_auth(
+        self, mode: str = "required", public_keys: list[str] | None = None, *, api_key: str | None = None
+    ) -> dict[str, Any]:
+        """SDK authentication for this test's app (default: `braze.api_key`): disabled / optional / required,
+        RS256 against up to 3 PEM public keys (`harness.sdk_auth.KeyPair.generate().public_pem`)."""
+        return self.client.set_sdk_auth(api_key or self.api_key, mode=mode, public_keys=public_keys)
+
+    @property
+    def messaging(self) -> MessagingHandle:
+        """Segments and campaigns seeded for this test, their metrics (`harness.plugin.messaging`)."""
+        if getattr(self, "_messaging", None) is None:
+            self._messaging = MessagingHandle(self)
+        return self._messaging
 
     # -- reading -----------------------------------------------------------------------------------
 

@@ -80,7 +80,7 @@ MAX_RAW_KEPT = 64 * 1024
 class Problem(BaseModel):
     where: str
     message: str
-    severity: Literal["error", "drift"] = "error"
+    severity: Literal["error", "drift", "info"] = "error"
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"

@@ -1,0 +1,149 @@
+"""`braze.messaging`: seed segments and campaigns for this test, read their metrics and segment members.
+
+    m = braze.messaging
+    m.segment("pros", {"type": "attribute", "name": "plan", "value": "pro"})
+    m.in_app("welcome", trigger="open", message={"type": "MODAL", "header": "Hi", "message": "Welcome"}, segment="pros")
+    m.in_app("jazz", trigger={"type": "custom_event", "event": "played", "property_filters": [{"key": "genre", "value": "jazz"}]},
+             message={"type": "SLIDEUP", "message": "More jazz?"})
+    m.content_card("news", card={"title": "News", "description": "...", "url": "https://example.com", "pinned": True})
+    m.feature_flag("new_checkout", segment="pros", properties={"color": "blue"})
+    m.banner("hero", placement="home", html="<p>Sale</p>")
+    m.metrics("welcome")                       # {"totals": {"si": 1}, "uniques": {"si": 1}, "by_user": {...}}
+    m.wait_metrics("welcome", totals={"si": 1}) # waits (journal long-poll) until the totals hold
+
+Definitions are validated here first (pydantic, same models as the emulator), so a mistake fails in the
+test with the field named: `DefinitionError: campaign.message.type: Input should be 'SLIDEUP', ...`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from harness.emulator.messaging.models import DefinitionError, parse_campaign, parse_segment
+from harness.emulator.messaging.service import trigger_id
+from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.plugin.handle import BrazeHandle
+
+__all__ = ["DefinitionError", "MessagingHandle"]
+
+
+class MessagingHandle:
+    def __init__(self, braze: BrazeHandle) -> None:
+        self.braze = braze
+        self.client = braze.client
+        self.scope = braze.scope
+
+    def _path(self, rest: str) -> str:
+        return f"/_emulator/scopes/{self.scope}/{rest}"
+
+    # -- seeding ----------------------------------------------------------------------------------
+
+    def seed(self, *, segments: list[Any] = (), campaigns: list[Any] = ()) -> dict[str, list[str]]:
+        """Seed raw definitions (dicts, e.g. loaded from a YAML/JSON file, or models)."""
+        segs = [parse_segment(s, f"segments[{i}]").model_dump(mode="json") for i, s in enumerate(segments)]
+        camps = [parse_campaign(c, f"campaigns[{i}]").model_dump(mode="json") for i, c in enumerate(campaigns)]
+        return self.client._call("POST", self._path("messaging"), json={"segments": segs, "campaigns": camps})
+
+    def seed_file(self, path: str | Path) -> dict[str, list[str]]:
+        """Seed from a YAML or JSON file with top-level `segments` and/or `campaigns` lists."""
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        if not isinstance(data, dict) or set(data) - {"segments", "campaigns"}:
+            raise DefinitionError(f"{path}: expected a mapping with `segments` and/or `campaigns`")
+        return self.seed(segments=data.get("segments") or [], campaigns=data.get("campaigns") or [])
+
+    def segment(
+        self, id: str, *filters: dict[str, Any], any_of: list[list[dict[str, Any]]] | None = None, name: str | None = None
+    ) -> str:
+        """A segment: all `filters` hold (and one group of `any_of`, if given)."""
+        self.seed(segments=[{"id": id, "name": name, "filters": list(filters), "any_of": any_of or []}])
+        return id
+
+    def _campaign(self, data: dict[str, Any]) -> str:
+        self.seed(campaigns=[{k: v for k, v in data.items() if v is not None}])
+        return data["id"]
+
+    def in_app(
+        self,
+        id: str,
+        *,
+        trigger: str | dict[str, Any] = "open",
+        message: dict[str, Any],
+        segment: str | None = None,
+        **options: Any,
+    ) -> str:
+        """An in-app message campaign. `trigger`: "open", {"type": "custom_event", "event", "property_filters"},
+        {"type": "purchase", "product_id"}; options: priority, delay, start_time, end_time, re_eligibility,
+        min_seconds_since_last_trigger, control, templated, connected_content_url."""
+        trig = {"type": trigger} if isinstance(trigger, str) else trigger
+        return self._campaign({"kind": "in_app", "id": id, "trigger": trig, "message": message, "segment": segment, **options})
+
+    def content_card(self, id: str, *, card: dict[str, Any], segment: str | None = None, **options: Any) -> str:
+        return self._campaign({"kind": "content_card", "id": id, "card": card, "segment": segment, **options})
+
+    def feature_flag(
+        self, id: str, *, enabled: bool = True, segment: str | None = None, properties: dict[str, Any] | None = None
+    ) -> str:
+        return self._campaign(
+            {"kind": "feature_flag", "id": id, "enabled": enabled, "segment": segment, "properties": properties or {}}
+        )
+
+    def banner(self, id: str, *, placement: str, html: str, segment: str | None = None, **options: Any) -> str:
+        return self._campaign({"kind": "banner", "id": id, "placement": placement, "html": html, "segment": segment, **options})
+
+    def remove(self, campaign_id: str) -> None:
+        self.client._call("DELETE", self._path(f"campaigns/{campaign_id}"))
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def trigger_id(campaign_id: str) -> str:
+        """The `trigger_id` the SDK echoes in si/sc/sbc/iec for this IAM campaign."""
+        return trigger_id(campaign_id)
+
+    def seeded(self) -> dict[str, Any]:
+        return self.client._call("GET", self._path("messaging"))
+
+    def members(self, segment_id: str) -> list[str | None]:
+        """External ids (None for anonymous profiles) of the segment's members, now."""
+        return [m["external_id"] for m in self.client._call("GET", self._path(f"segments/{segment_id}/members"))["members"]]
+
+    def metrics(self, campaign_id: str | None = None) -> dict[str, Any]:
+        params = {"campaign": campaign_id} if campaign_id else None
+        return self.client._call("GET", self._path("metrics"), params=params)
+
+    def wait_metrics(
+        self,
+        campaign_id: str,
+        *,
+        totals: dict[str, int] | None = None,
+        uniques: dict[str, int] | None = None,
+        within: float = 5.0,
+    ) -> dict[str, Any]:
+        """Wait (on journal changes, no sleep loop) until the campaign's totals/uniques equal these counts."""
+        source = self.braze._source
+        deadline = time.monotonic() + within
+        while True:
+            seen = source.latest_seq()
+            source.entries()  # refresh the cache so latest_seq moves with the journal
+            got = self.metrics(campaign_id)
+            ok = all(got["totals"].get(k, 0) == v for k, v in (totals or {}).items()) and all(
+                got["uniques"].get(k, 0) == v for k, v in (uniques or {}).items()
+            )
+            remaining = deadline - time.monotonic()
+            if ok:
+                return got
+            if remaining <= 0:
+                raise HarnessError(
+                    f"campaign {campaign_id!r} metrics after {within:g} s: totals {got['totals']}, uniques {got['uniques']}; "
+                    f"expected totals {totals or {}} uniques {uniques or {}}"
+                )
+            source.wait(max(seen, source.latest_seq()), remaining)
