@@ -12,7 +12,6 @@ from devices.virtual import DeviceClock, VirtualDevice
 from devices.virtual.adapter import VirtualAppError, VirtualDeviceAdapter, android_app, ios_app
 from devices.virtual.testing import VirtualLab
 from harness.adapters import ATTRIBUTE_KINDS, AppAdapter
-from harness.emulator.server import EmulatorServer
 from harness.errors import HarnessConfigError
 
 pytest_plugins = ["pytester"]
@@ -22,19 +21,6 @@ SUITES = Path(__file__).resolve().parents[1] / "suites"
 ADAPTER_SUITES = ("test_sessions.py", "test_identity.py", "test_attributes.py", "test_events.py", "test_workspaces.py",
                   "test_faults.py")  # fmt: skip
 
-
-@pytest.fixture(scope="module")
-def server():
-    with EmulatorServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def lab(server, request):
-    lab = VirtualLab(server, request.node.name[:30])
-    yield lab
-    lab.close()
-    assert lab.wire_problems() == []
 
 
 class FakeConfig:

@@ -8,25 +8,10 @@ import re
 import pytest
 
 from devices.virtual import DeviceClock, PushUnregistrationError
-from devices.virtual.testing import VirtualLab
-from harness.emulator.server import EmulatorServer
 
 FCM = re.compile(r"^[A-Za-z0-9_-]{22}:APA91b[A-Za-z0-9_-]{134}$")
 APNS = re.compile(r"^[0-9a-f]{64}$")
 
-
-@pytest.fixture(scope="module")
-def server():
-    with EmulatorServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def lab(server, request):
-    lab = VirtualLab(server, request.node.name[:30])
-    yield lab
-    lab.close()
-    assert lab.wire_problems() == []
 
 
 def test_android_token_travels_with_remote_notification_enabled(lab):

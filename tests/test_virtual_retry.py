@@ -13,8 +13,6 @@ import httpx
 import pytest
 
 from devices.virtual import Backoff, DeviceClock, PushUnregistrationError
-from devices.virtual.testing import VirtualLab
-from harness.emulator.server import EmulatorServer
 
 HOP_BY_HOP = {"host", "content-length", "connection", "accept-encoding", "transfer-encoding"}
 
@@ -83,19 +81,6 @@ class FlakyFront:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-
-@pytest.fixture(scope="module")
-def server():
-    with EmulatorServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def lab(server, request):
-    lab = VirtualLab(server, request.node.name[:30])
-    yield lab
-    lab.close()
-    assert lab.wire_problems() == []
 
 
 @pytest.fixture

@@ -6,25 +6,10 @@ from __future__ import annotations
 import pytest
 
 from devices.virtual import DeviceClock, FlushPolicy
-from devices.virtual.testing import VirtualLab
-from harness.emulator.server import EmulatorServer
 
 T0 = 1_800_000_000.0
 PLATFORMS = ["android", "ios"]
 
-
-@pytest.fixture(scope="module")
-def server():
-    with EmulatorServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def lab(server, request):
-    lab = VirtualLab(server, request.node.name[:30])
-    yield lab
-    lab.close()
-    assert lab.wire_problems() == []
 
 
 def events(device, *, since: int = 0) -> list[tuple[str, str | None, str | None]]:

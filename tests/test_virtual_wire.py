@@ -9,28 +9,11 @@ import re
 import pytest
 
 from devices.virtual import DeviceClock, VirtualDevice
-from devices.virtual.testing import VirtualLab
-from harness.emulator.server import EmulatorServer
 from harness.protocol import decode
 
 UUID_LOWER = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 UUID_UPPER = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$")
 
-
-@pytest.fixture(scope="module")
-def server():
-    with EmulatorServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def lab(server, request):
-    lab = VirtualLab(server, request.node.name[:30])
-    yield lab
-    lab.close()
-    # whatever a test did, nothing any device sent may carry a decoder problem (error or drift)
-    assert lab.wire_problems() == []
-    assert all(d.wire_problems == [] for d in lab.devices)
 
 
 def data_bodies(device: VirtualDevice) -> list[dict]:
