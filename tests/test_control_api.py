@@ -15,18 +15,11 @@ import pytest
 
 from harness.client import EmulatorClient, RemoteSource
 from harness.emulator.server import EmulatorServer
-from harness.emulator.settings import EmulatorSettings
 from harness.expect import Expect, ExpectationFailed
 from harness.journal import Journal
 
 DATA = "/api/v3/data/"
 SESSION = "5b6f0c1e-0000-4000-8000-00000000000a"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorSettings(port=0)) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

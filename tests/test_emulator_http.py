@@ -32,12 +32,6 @@ ORIGIN = "http://127.0.0.1:18011"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorSettings(port=0)) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
 def http(server: EmulatorServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, trust_env=False, timeout=10) as client:
         yield client
