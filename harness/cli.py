@@ -196,13 +196,18 @@ def _import_har(args: argparse.Namespace) -> int:
         from harness.proxy.ingest import payload
 
         client = EmulatorClient(args.into)
+        items: list[dict] = []
         try:
             for ex in load_har(args.file):
                 if ex.is_braze:
                     item = payload(ex.method, ex.url, ex.headers, ex.body, ex.status, ex.response, source="har")
                     if ex.started is not None:
                         item["received_at"] = ex.started
-                    client.ingest(item)
+                    items.append(item)
+            for start in range(0, len(items), 500):  # batches: one call per exchange was slow on big HARs
+                for result in client.ingest_many(items[start : start + 500]):
+                    if "error" in result:
+                        print(f"import-har: {result['error']}", file=sys.stderr)
         finally:
             client.close()
         print(f"posted {counts['requests']} entries to {args.into}", file=sys.stderr)

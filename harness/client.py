@@ -85,6 +85,10 @@ class EmulatorClient:
         "headers", "body", "status", "response", "source"}` (see `harness.proxy.ingest.payload`)."""
         return self._call("POST", "/_emulator/ingest", json=exchange)
 
+    def ingest_many(self, exchanges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`POST /_emulator/ingest/batch`: one call for many exchanges; per item `{seq, scope, good}` or `{error}`."""
+        return self._call("POST", "/_emulator/ingest/batch", json={"exchanges": exchanges})["entries"]
+
     def add_fault(self, scope: str, **spec: Any) -> dict[str, Any]:
         """`POST /_emulator/scopes/{scope}/faults` (see harness.emulator.faults)."""
         return self._call("POST", f"/_emulator/scopes/{scope}/faults", json=spec)["fault"]

@@ -131,6 +131,9 @@ def _is_ip(host: str) -> bool:
 # -- remote ingestion -----------------------------------------------------------------------------
 
 
+BATCH_MAX = 500  # exchanges per ingest call
+
+
 class _Ingestor:
     """Posts observed exchanges to a remote emulator from a worker thread (never on mitmproxy's loop)."""
 
@@ -150,17 +153,36 @@ class _Ingestor:
         self._queue.put(item)
 
     def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
+        # one HTTP call per batch: what queued up while the last call ran goes together (one call per flow
+        # fell behind a busy proxy); nothing is dropped, a failed batch is logged with its size
+        stop = False
+        while not stop:
+            batch = [self._queue.get()]
+            while len(batch) < BATCH_MAX:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if None in batch:
+                stop = True
+                batch = [b for b in batch if b is not None]
+            if not batch:
+                continue
             try:
-                self.client.ingest(item)
+                refused = [r["error"] for r in self.client.ingest_many(batch) if "error" in r]
+                for error in refused:
+                    self._fail(error)
             except Exception as exc:
-                self._failures += 1
-                if self._failures == 1 or self._failures % 100 == 0:
-                    logger.error("braze_capture: could not journal an observed request (%d so far): %s", self._failures, exc)
+                self._fail(f"{exc} ({len(batch)} exchanges)")
             finally:
                 with self._cond:
-                    self._pending -= 1
+                    self._pending -= len(batch)
                     self._cond.notify_all()
+
+    def _fail(self, what: str) -> None:
+        self._failures += 1
+        if self._failures == 1 or self._failures % 100 == 0:
+            logger.error("braze_capture: could not journal an observed request (%d so far): %s", self._failures, what)
 
     def flush(self, timeout: float = 10.0) -> bool:
         with self._cond:

@@ -19,6 +19,7 @@ with warnings.catch_warnings():  # mitmproxy's dependencies warn about their own
 
 from harness.emulator.core import Emulator
 from harness.emulator.settings import EmulatorSettings
+from harness.journal import Query
 from proxy_addons.braze_capture import BrazeCapture, parse_emulator, parse_hosts
 
 ADDON_FILE = Path(__file__).resolve().parents[1] / "proxy_addons" / "braze_capture.py"
@@ -53,9 +54,9 @@ class FakeClient:
     def __init__(self) -> None:
         self.ingested: list[dict[str, Any]] = []
 
-    def ingest(self, exchange: dict[str, Any]) -> dict[str, Any]:
-        self.ingested.append(exchange)
-        return {"seq": len(self.ingested)}
+    def ingest_many(self, exchanges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self.ingested.extend(exchanges)
+        return [{"index": i, "seq": len(self.ingested)} for i in range(len(exchanges))]
 
 
 @pytest.fixture
@@ -277,6 +278,46 @@ def test_observe_passes_through_and_ingests_remotely() -> None:
         assert sent["status"] == 200 and sent["response"] == {"config": {"time": 1}}
         assert json.loads(sent["body"])["device_id"] == "dev-1"
         assert sent["headers"]["x-braze-req-attempt"] == "2" and sent["received_at"] == f.request.timestamp_start
+
+
+def test_observe_remote_batches_and_loses_nothing(server) -> None:
+    """A burst of observed flows reaches a real remote emulator in a few ingest calls, every one journaled."""
+    from harness.client import EmulatorClient
+
+    class Counting(EmulatorClient):
+        calls = 0
+
+        def ingest_many(self, exchanges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            Counting.calls += 1
+            return super().ingest_many(exchanges)
+
+    client = Counting(server.url)
+    key = server.emulator.create_app(server.emulator.create_scope("observe-batch"))["api_key"]
+    addon = BrazeCapture(client=client)
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, braze_mode="observe", braze_emulator=server.url)
+        for i in range(300):
+            f = flow_for("POST", BRAZE + "/api/v3/data/", sdk_body(api_key=key, device_id=f"dev-{i}"), x_braze_api_key=key)
+            addon.request(f)
+            addon.response(answered(f, 200, {}))
+        assert addon.flush(30)
+    entries = server.emulator.journal.query(Query(api_key=key))
+    assert sorted(e.device_id for e in entries) == sorted(f"dev-{i}" for i in range(300))
+    assert all(e.good and e.source == "proxy" for e in entries)
+    assert Counting.calls < 300
+
+
+def test_ingest_batch_route_keeps_good_items_and_names_bad_ones(server) -> None:
+    import httpx
+
+    good = {"method": "POST", "url": BRAZE + "/api/v3/data/", "body": sdk_body().decode(), "status": 200, "response": {}}
+    resp = httpx.post(server.url + "/_emulator/ingest/batch", json={"exchanges": [good, {"method": "POST"}, good]})
+    assert resp.status_code == 201
+    first, bad, third = resp.json()["entries"]
+    assert bad == {"index": 1, "error": "exchanges[1]: url must be a non-empty string"}
+    assert third["seq"] == first["seq"] + 1
+    wrong = httpx.post(server.url + "/_emulator/ingest/batch", json=[good])
+    assert wrong.status_code == 400 and "JSON object" in wrong.json()["error"]
 
 
 def test_observe_in_process_journals_and_applies_only_accepted_requests(emu: Emulator) -> None:

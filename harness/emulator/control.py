@@ -166,6 +166,24 @@ def control_app(emu: Emulator) -> Starlette:
         problems = [p.model_dump() for p in entry.problems]
         return JSON({"seq": entry.seq, "scope": entry.scope, "good": entry.good, "problems": problems}, status_code=201)
 
+    async def ingest_batch(request: Request) -> JSON:
+        """`{"exchanges": [...]}`: many `ingest` bodies in one call (the proxy's remote observe mode batches).
+        Each item is validated on its own: a bad one is answered with its index and error, the rest are kept."""
+        data = await _json_body(request)
+        items = data.get("exchanges") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            return _error(400, 'ingest/batch: the body must be {"exchanges": [ ... ]}')
+        results: list[dict[str, Any]] = []
+        for i, item in enumerate(items):
+            try:
+                fields = parse_payload(item if isinstance(item, dict) else {})
+            except ValueError as exc:
+                results.append({"index": i, "error": f"exchanges[{i}]: {exc}"})
+                continue
+            entry = ingest_exchange(emu, **fields)
+            results.append({"index": i, "seq": entry.seq, "scope": entry.scope, "good": entry.good})
+        return JSON({"entries": results}, status_code=201)
+
     async def config(request: Request) -> JSON:
         return JSON({"config": emu.config.build(), "settings": emu.settings.model_dump(mode="json")})
 
@@ -224,6 +242,7 @@ def control_app(emu: Emulator) -> Starlette:
         Route("/_emulator/config", config),
         Route("/_emulator/drift", drift),
         Route("/_emulator/ingest", ingest, methods=["POST"]),
+        Route("/_emulator/ingest/batch", ingest_batch, methods=["POST"]),
         *messaging_routes(emu),
         Route("/_emulator/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
