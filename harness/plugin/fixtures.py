@@ -170,7 +170,8 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
     (for the web demo: a new browser context). Everything it made is closed at teardown."""
     marker = request.node.get_closest_marker("braze_app")
     defaults: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    factory_path = request.config.getoption("--braze-adapter")
+    # --braze-adapter wins; else the target's adapter (None: the web demo below)
+    factory_path = request.config.getoption("--braze-adapter") or target_adapter(request.config)
     made: list[Any] = []
 
     def make(api_key: str | None = None, **options: Any) -> Any:
@@ -198,6 +199,28 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
     yield make
     for app in reversed(made):
         app.close()
+
+
+@pytest.fixture(scope="session")
+def braze_target(pytestconfig: pytest.Config) -> Any:
+    """The target the suites run on (`--braze-target`, default `web`): `.name`, `.kind`, `.platform`, `.app_id`,
+    `.appium_url`, `.capabilities(api_key=, endpoint=, ca_pem=)`, `.reset_commands()`, `.launch_command(...)`
+    (see devices/targets)."""
+    return _target_of(pytestconfig)
+
+
+def _target_of(config: pytest.Config) -> Any:
+    target = getattr(config, "braze_target", None)
+    if target is None:  # options not validated (e.g. a plugin test calling fixtures directly): the default
+        from devices.targets import builtin_targets
+
+        target = builtin_targets()["web"]
+    return target
+
+
+def target_adapter(config: pytest.Config) -> str | None:
+    """The adapter factory (`module:factory`) of the selected target; None for the web demo."""
+    return _target_of(config).adapter
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -37,6 +38,16 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="module:factory building the app adapter for the suites (default: the bundled web demo)",
     )
+    group.addoption(
+        "--braze-target",
+        default=None,
+        help="where the suites run: web (default), android-virtual, ios-virtual, fake, or a profile of the targets file",
+    )
+    group.addoption(
+        "--braze-targets-file",
+        default=None,
+        help="YAML file of device profiles (default: braze-targets.yaml in the rootdir if present)",
+    )
     group.addoption("--braze-chromium", default=None, help="Chromium executable (default: $BRAZE_CHROMIUM or /usr/bin/chromium)")
     group.addoption(
         "--braze-proxy",
@@ -71,6 +82,7 @@ def validate(config: pytest.Config) -> None:
     adapter = config.getoption("--braze-adapter")
     if adapter and ":" not in adapter:
         raise pytest.UsageError(f"--braze-adapter: {adapter!r} must look like package.module:factory")
+    _resolve_target(config)
     exe = config.getoption("--braze-chromium")
     if exe and not Path(exe).is_file():
         raise pytest.UsageError(f"--braze-chromium: no executable at {exe}")
@@ -88,6 +100,22 @@ def validate(config: pytest.Config) -> None:
             addon_module().parse_hosts(config.getoption("--braze-proxy-allow-hosts"))
         except ValueError as exc:
             raise pytest.UsageError(f"--braze-proxy-allow-hosts: {exc}") from None
+
+
+def _resolve_target(config: pytest.Config) -> None:
+    """`--braze-target` (a built-in or a profile of the targets file) → `config.braze_target`; a bad name or
+    profile stops the run with one line naming the file, profile and field, and the known targets."""
+    from devices.targets import TargetError, default_targets_file, known_targets, resolve_target
+
+    targets_file = config.getoption("--braze-targets-file") or default_targets_file(config.rootpath)
+    try:
+        config.braze_target = resolve_target(config.getoption("--braze-target"), targets_file)  # type: ignore[attr-defined]
+    except TargetError as exc:
+        message = str(exc)
+        if "unknown target" not in message and config.getoption("--braze-target"):
+            with contextlib.suppress(TargetError):
+                message += f" (known targets: {', '.join(known_targets(targets_file))})"
+        raise pytest.UsageError(message) from None
 
 
 def chromium_path(config: pytest.Config) -> str | None:
