@@ -14,6 +14,7 @@ import pytest
 
 from harness.errors import HarnessConfigError
 from harness.plugin import options
+from harness.plugin.appium import braze_appium_server
 from harness.plugin.fixtures import (
     braze,
     braze_app,
@@ -24,6 +25,7 @@ from harness.plugin.fixtures import (
     braze_har,
     braze_proxy,
     braze_sdk_base_url,
+    braze_target,
     braze_web_sdk_bundle,
 )
 
@@ -31,12 +33,14 @@ __all__ = [
     "braze",
     "braze_app",
     "braze_app_factory",
+    "braze_appium_server",
     "braze_client",
     "braze_demo_site",
     "braze_emulator_url",
     "braze_har",
     "braze_proxy",
     "braze_sdk_base_url",
+    "braze_target",
     "braze_web_sdk_bundle",
 ]
 
