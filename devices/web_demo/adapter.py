@@ -27,6 +27,10 @@ from harness.webapp_server import StaticSite
 
 DEMO_DIR = Path(__file__).resolve().parent
 SDK_ROUTE = "/sdk/braze.js"
+# the Braze service worker (npm @braze/service-worker), served at the scope root where the SDK registers it
+SERVICE_WORKER_ROUTE = "/service-worker.js"
+SERVICE_WORKER = DEMO_DIR.parents[1] / "node_modules" / "@braze" / "service-worker" / "service-worker.js"
+PUSH_STUB = DEMO_DIR / "push_stub.js"  # stubbed PushSubscription and notification permission (init script)
 
 
 class DemoAppError(HarnessError):
@@ -35,7 +39,10 @@ class DemoAppError(HarnessError):
 
 def demo_site(sdk_bundle: Path) -> StaticSite:
     """A (not yet started) ``StaticSite`` serving the demo app with ``sdk_bundle`` as its SDK."""
-    return StaticSite(DEMO_DIR, {SDK_ROUTE: sdk_bundle})
+    files = {SDK_ROUTE: sdk_bundle}
+    if SERVICE_WORKER.is_file():
+        files[SERVICE_WORKER_ROUTE] = SERVICE_WORKER
+    return StaticSite(DEMO_DIR, files)
 
 
 class WebDemoAdapter(AppAdapter):
@@ -73,6 +80,7 @@ class WebDemoAdapter(AppAdapter):
         self.url = f"{site_url.rstrip('/')}/index.html?{urlencode(query)}"
         self._timeout_ms = timeout_s * 1000
         self._clock_installed = False
+        self._push_stubbed = False
         self.last_result: Any = None
 
     # ---- lifecycle ----
@@ -82,6 +90,9 @@ class WebDemoAdapter(AppAdapter):
             # Before the first navigation, so the SDK's timers run on the controllable clock.
             self.page.clock.install()
             self._clock_installed = True
+        if not self._push_stubbed:
+            self.page.add_init_script(path=str(PUSH_STUB))
+            self._push_stubbed = True
         self.page.goto(self.url)
         self._wait_ready()
 
@@ -170,6 +181,77 @@ class WebDemoAdapter(AppAdapter):
     def flush(self) -> None:
         self._submit("flush")
 
+    # ---- push (web push through the SDK and @braze/service-worker, push service stubbed: push_stub.js) ----
+
+    def enable_push(self) -> str | None:
+        """The user clicks "Enable notifications" and allows them: `requestPushPermission()` registers the service
+        worker, subscribes (stubbed) and sends the endpoint as `push_token`. Returns the endpoint."""
+        if not SERVICE_WORKER.is_file():
+            raise DemoAppError(f"web push needs the Braze service worker: npm install (missing {SERVICE_WORKER})")
+        self._submit("request-push")
+        self._wait_push("granted")
+        return self.page.evaluate("window.__qaPush.subscription()?.endpoint ?? null")
+
+    def disable_push_in_os(self) -> None:
+        """Notifications blocked in the browser settings; the SDK notices at its next session."""
+        self.page.evaluate("window.__qaPush.setPermission('denied')")
+
+    def unregister_push(self) -> None:
+        self._submit("unregister-push")
+        self._wait_push("unregistered")
+
+    def open_push(self, delivery: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The web push `delivery` (from `braze.push.send()` / `braze.push.outbox(app)`) arrives in the Braze service
+        worker (CDP `ServiceWorker.deliverPushMessage`: the browser's push service is the edge we stub), which shows
+        the notification; then the user clicks it: the worker's `notificationclick` handler logs `pc {cid}` itself,
+        and the site opens (a page reload: the SDK's openSession() then fires the `push_click` IAM triggers).
+        Returns the notification as the worker showed it (`title`, `body`, `data`, `click_stored`)."""
+        if delivery is None:
+            raise DemoAppError("open_push on the web demo needs the delivery (braze.push.outbox(app) or the send result)")
+        if delivery.get("platform") != "web":
+            raise DemoAppError(f"delivery {delivery.get('id')} is a {delivery.get('platform')} push, not a web push")
+        origin = self.url.split("/index.html", 1)[0]
+        context = self.page.context
+        context.grant_permissions(["notifications"], origin=origin)  # the worker's showNotification needs the real one
+        cdp = context.new_cdp_session(self.page)
+        try:
+            registration = self._worker_registration(cdp, origin)
+            cdp.send(
+                "ServiceWorker.deliverPushMessage",
+                {"origin": origin, "registrationId": registration, "data": json.dumps(delivery["payload"])},
+            )
+        finally:
+            cdp.detach()
+        worker = next((w for w in context.service_workers if w.url.startswith(origin)), None)
+        if worker is None:
+            worker = context.wait_for_event("serviceworker", timeout=self._timeout_ms)
+        shown = worker.evaluate(_CLICK_NOTIFICATION, self._timeout_ms)
+        if shown is None:
+            raise DemoAppError(f"the service worker showed no notification for delivery {delivery.get('id')}")
+        # the click brings the user to the site (the worker's own openWindow needs a real user gesture)
+        self.reload()
+        return shown
+
+    def _worker_registration(self, cdp: Any, origin: str) -> str:
+        found: list[dict[str, Any]] = []
+        cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: found.extend(event["registrations"]))
+        cdp.send("ServiceWorker.enable")
+        deadline = self._timeout_ms
+        while deadline > 0:
+            live = [r for r in found if r["scopeURL"].startswith(origin) and not r.get("isDeleted")]
+            if live:
+                return live[-1]["registrationId"]
+            self.page.wait_for_timeout(50)
+            deadline -= 50
+        raise DemoAppError(f"no service worker registered for {origin} (was enable_push() called?)")
+
+    def _wait_push(self, outcome: str) -> None:
+        status = self._tid("status-push")
+        expect(status).not_to_have_text("pending", timeout=self._timeout_ms)
+        shown = self._status("status-push")
+        if shown != outcome:
+            raise DemoAppError(f"push: expected {outcome!r}, the page says {shown!r}")
+
     # ---- messaging (the demo's Content Cards feed, banner placements, flag gate) ----
 
     @property
@@ -214,6 +296,43 @@ class WebDemoAdapter(AppAdapter):
         shown = self._status("status-last-result")
         self.last_result = None if shown == "undefined" else json.loads(shown)
         return self.last_result
+
+
+# Runs in the service worker: wait for the notification the push showed, then click it the way the browser
+# does (a `notificationclick` on the worker). A script-made event cannot `waitUntil`, so the handler's
+# waitUntil may throw after it has already started logging the click; that error is ignored. The handler logs
+# `pc`, then stores the click in its IndexedDB (`pushClicks`), where the SDK's next openSession() finds it and
+# fires the `push_click` triggers: wait for that record before the page opens.
+_CLICK_NOTIFICATION = """async (timeoutMs) => {
+  const until = Date.now() + timeoutMs;
+  const sleep = () => new Promise((r) => setTimeout(r, 50));
+  const storedClicks = () => new Promise((resolve) => {
+    const open = indexedDB.open("AppboyServiceWorkerAsyncStorage");
+    open.onerror = () => resolve(0);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains("pushClicks")) { db.close(); resolve(0); return; }
+      const count = db.transaction(["pushClicks"], "readonly").objectStore("pushClicks").count();
+      count.onsuccess = () => { db.close(); resolve(count.result); };
+      count.onerror = () => { db.close(); resolve(0); };
+    };
+  });
+  while (Date.now() < until) {
+    const shown = await self.registration.getNotifications();
+    if (shown.length) {
+      const n = shown[shown.length - 1];
+      const seen = {title: n.title, body: n.body, data: n.data, click_stored: false};
+      try { self.dispatchEvent(new NotificationEvent("notificationclick", {notification: n})); } catch (e) {}
+      while (n.data && n.data.ab_ids && Date.now() < until && !seen.click_stored) {
+        seen.click_stored = (await storedClicks()) > 0;
+        if (!seen.click_stored) await sleep();
+      }
+      return seen;
+    }
+    await sleep();
+  }
+  return null;
+}"""
 
 
 def _to_json(value: Any) -> str:

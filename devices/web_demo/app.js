@@ -15,6 +15,7 @@
     error: "",
     cards: 0,
     authFailures: [],
+    push: "",          // outcome of the last push action: granted | denied | temporarily-denied | unregistered | ...
     log: [],
   };
   const demo = { state, isReady: false, initError: null };
@@ -100,6 +101,7 @@
     set("status-last-action", state.lastAction);
     set("status-last-result", show(state.lastResult));
     set("status-error", state.error);
+    set("status-push", state.push);
     const list = byTestId("log");
     list.replaceChildren(...state.log.slice(-50).reverse().map((line) => {
       const li = document.createElement("li");
@@ -417,6 +419,38 @@
   ], purchase));
 
   byTestId("flush").addEventListener("click", () => flush());
+
+  // ---------- web push (the SDK's service worker is served at /service-worker.js) ----------
+
+  function notePush(outcome) {
+    state.push = outcome;
+    state.log.push(`push: ${outcome}`);
+    render();
+  }
+
+  // The permission prompt and subscription are asynchronous: the action returns at once and the outcome
+  // lands in status-push (granted / denied / temporarily-denied).
+  function requestPushPermission() {
+    return run("requestPushPermission()", () => {
+      state.push = "pending";
+      braze.requestPushPermission(
+        () => notePush("granted"),
+        (temporary) => notePush(temporary ? "temporarily-denied" : "denied"),
+      );
+      return true;
+    });
+  }
+
+  function unregisterPush() {
+    return run("unregisterPush()", () => {
+      state.push = "pending";
+      braze.unregisterPush(() => notePush("unregistered"), () => notePush("unregister-failed"));
+      return true;
+    });
+  }
+
+  byTestId("request-push").addEventListener("click", () => requestPushPermission());
+  byTestId("unregister-push").addEventListener("click", () => unregisterPush());
 
   // ---------- SDK initialisation ----------
 

@@ -113,6 +113,26 @@ class AppAdapter(ABC):
     def device_id(self) -> str | None:
         """The SDK's device id, or ``None`` if the app cannot tell yet."""
 
+    # ---- push (optional: suites that need these skip on an adapter that raises NotImplementedError) ----
+
+    def enable_push(self) -> str | None:
+        """The user allows notifications and the app registers for push: the token reaches the SDK.
+        Returns the token when the app can tell."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement enable_push()")
+
+    def disable_push_in_os(self) -> None:
+        """The user turns notifications off in the OS/browser settings (the SDK reports it at the next session)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement disable_push_in_os()")
+
+    def unregister_push(self) -> None:
+        """The app calls the SDK's ``unregisterPush()`` (``push/unregister``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement unregister_push()")
+
+    def open_push(self, delivery: Mapping[str, Any] | None = None) -> Any:
+        """Receive the pushes sent to this device and tap one (default: the latest): the SDK logs the open (``pc``).
+        ``delivery``: one of ``braze.push.outbox(app)`` / a send result's ``deliveries``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement open_push()")
+
     def __enter__(self) -> Self:
         self.launch()
         return self

@@ -14,13 +14,17 @@ import orjson
 
 from harness.emulator.control import control_app
 from harness.emulator.core import Answer, Emulator
+from harness.emulator.push.routes import REST_PATHS
 
 CONTROL_PREFIX = "/_emulator"
 
 
 def is_control_path(path: str) -> bool:
     # a custom SDK baseUrl path may merely start like the prefix (`/_emulator-sdk/data/`)
-    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+    # the REST subset (`/messages/send`) is answered by the control app too: it is not SDK traffic
+    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/") or path in REST_PATHS
+
+
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 
 
@@ -64,12 +68,17 @@ class EmulatorASGI:
         method = scope["method"]
         if method == "OPTIONS":
             self.emulator.preflights += 1
-            await _send(send, 204, b"", [
-                *cors_headers(headers),
-                (b"access-control-allow-methods", b"POST, OPTIONS"),
-                (b"access-control-allow-headers", headers.get("access-control-request-headers", "*").encode()),
-                (b"access-control-max-age", b"600"),
-            ])
+            await _send(
+                send,
+                204,
+                b"",
+                [
+                    *cors_headers(headers),
+                    (b"access-control-allow-methods", b"POST, OPTIONS"),
+                    (b"access-control-allow-headers", headers.get("access-control-request-headers", "*").encode()),
+                    (b"access-control-max-age", b"600"),
+                ],
+            )
             return
         url = _url(scope)
         limit = self.emulator.settings.max_body_bytes
@@ -93,9 +102,7 @@ class EmulatorASGI:
             return
         await _send(send, answer.status, answer.encoded(), [*response_headers(headers), *answer_headers(answer)])
 
-    async def _too_large(
-        self, send: Any, method: str, url: str, headers: dict[str, str], body: bytes | None, limit: int
-    ) -> None:
+    async def _too_large(self, send: Any, method: str, url: str, headers: dict[str, str], body: bytes | None, limit: int) -> None:
         message = f"body exceeds the emulator's limit of {limit} bytes (--max-body-bytes)"
         answer = Answer(413, {"error": "payload_too_large", "message": message})
         self.emulator.record_rejected(method, url, headers, body, answer, answer.body["message"])

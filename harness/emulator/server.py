@@ -21,10 +21,12 @@ from uvicorn.protocols.http.httptools_impl import HEADER_VALUE_RE, STATUS_LINE, 
 
 from harness.emulator.asgi import CONTROL_PREFIX, EmulatorASGI, answer_headers, response_headers, sdk_headers, sdk_url
 from harness.emulator.core import Emulator
+from harness.emulator.push.routes import REST_PATHS
 from harness.emulator.settings import EmulatorSettings
 from harness.errors import HarnessConfigError
 
 _CONTROL_PREFIX = CONTROL_PREFIX.encode()
+_REST_PATHS = frozenset(p.encode() for p in REST_PATHS)  # the REST subset goes to the control app
 # request headers after which the ASGI path must decide (proxy scheme, streaming, upgrades)
 _ASGI_ONLY_HEADERS = frozenset({b"transfer-encoding", b"x-forwarded-proto", b"expect", b"upgrade"})
 _INTERNAL_ERROR = b"Internal Server Error"
@@ -128,7 +130,7 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             return None
         parsed = httptools.parse_url(self.url)
         raw_path = parsed.path
-        if b"%" in raw_path or raw_path.startswith(_CONTROL_PREFIX):
+        if b"%" in raw_path or raw_path.startswith(_CONTROL_PREFIX) or raw_path in _REST_PATHS:
             return None
         try:
             path = raw_path.decode("ascii")

@@ -11,6 +11,7 @@ from harness.expect import Expect
 from harness.expect.waiting import DEFAULT_TIMEOUT
 from harness.journal import JournalEntry
 from harness.plugin.messaging import MessagingHandle
+from harness.plugin.push import PushHandle
 
 
 class BrazeHandle:
@@ -79,8 +80,15 @@ class BrazeHandle:
         `braze.fault("data", status=503, times=2)`, `braze.fault(kind="drop", times=1)`,
         `braze.fault(status=429, retry_after=1, times=1)`, `braze.fault(kind="auth_error", error_code=22)`."""
         spec = {
-            "endpoint": endpoint, "status": status, "kind": kind, "times": times, "probability": probability,
-            "retry_after": retry_after, "delay_ms": delay_ms, "error_code": error_code, **extra,
+            "endpoint": endpoint,
+            "status": status,
+            "kind": kind,
+            "times": times,
+            "probability": probability,
+            "retry_after": retry_after,
+            "delay_ms": delay_ms,
+            "error_code": error_code,
+            **extra,
         }
         return self.client.add_fault(self.scope, **{k: v for k, v in spec.items() if v is not None})
 
@@ -104,6 +112,13 @@ class BrazeHandle:
         if getattr(self, "_messaging", None) is None:
             self._messaging = MessagingHandle(self)
         return self._messaging
+
+    @property
+    def push(self) -> PushHandle:
+        """Push sends to this test's users, device outboxes, push tokens (`harness.plugin.push`)."""
+        if getattr(self, "_push", None) is None:
+            self._push = PushHandle(self)
+        return self._push
 
     # -- reading -----------------------------------------------------------------------------------
 

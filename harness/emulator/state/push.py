@@ -49,6 +49,26 @@ def remove_device(ws: Workspace, app: str, device_id: str) -> bool:
     return True
 
 
+def note_device(ws: Workspace, app: str, device_id: str, device: dict[str, Any] | None) -> bool:
+    """The device object reported its push permission (`remote_notification_enabled`, iOS `ios_push_auth`):
+    the (app, device) token's foreground flag follows (braze-behaviour.md §6.2: OS opt-out marks the device
+    foreground-push-disabled at the next session; the token itself stays). True if a flag changed."""
+    if not device or ("remote_notification_enabled" not in device and "ios_push_auth" not in device):
+        return False
+    profile = holder(ws, app, device_id)
+    token = profile.push_tokens.get((app, device_id)) if profile is not None else None
+    if token is None:
+        return False
+    enabled = device.get("remote_notification_enabled", token.notifications_enabled)
+    if device.get("ios_push_auth") == "denied":
+        enabled = False
+    elif device.get("ios_push_auth") in ("authorized", "provisional") and "remote_notification_enabled" not in device:
+        enabled = True
+    changed = token.notifications_enabled != bool(enabled)
+    token.notifications_enabled = bool(enabled)
+    return changed
+
+
 def remove_value(ws: Workspace, token: str) -> int:
     removed = 0
     for profile in ws.profiles.values():
