@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from devices.virtual.device import VirtualDevice
+from devices.virtual.push import Fetch, PushReceiver, ReceivedPush
+from devices.virtual.screen import VirtualScreen
 from harness.adapters.base import ATTRIBUTE_KINDS, STANDARD_PROFILE_FIELDS, AppAdapter, AttributeKind
 from harness.errors import HarnessConfigError, HarnessError
 
@@ -37,7 +39,9 @@ class VirtualAppError(HarnessError):
 
 
 class VirtualDeviceAdapter(AppAdapter):
-    def __init__(self, device: VirtualDevice, *, idle: Idle = "background", auto_session: bool = True) -> None:
+    def __init__(
+        self, device: VirtualDevice, *, idle: Idle = "background", auto_session: bool = True, push_source: Fetch | None = None
+    ) -> None:
         if idle not in ("background", "foreground"):
             raise ValueError(f"idle must be 'background' or 'foreground', not {idle!r}")
         self.device = device
@@ -45,6 +49,8 @@ class VirtualDeviceAdapter(AppAdapter):
         self.auto_session = auto_session
         self.app_user: str | None = None  # who the *app* thinks is logged in (not the SDK's user)
         self.running = False
+        self.screen = VirtualScreen(device)  # what the app shows: IAMs, the card feed, banners, the flag gate
+        self.notifications = PushReceiver(device, push_source)  # the tray, fed from the emulator's outbox
 
     # ---- lifecycle ----
 
@@ -57,6 +63,7 @@ class VirtualDeviceAdapter(AppAdapter):
         # a restart within the timeout: the session closes and reopens at once, so it continues
         self.device.close_session()
         self.device.close()  # the process dies with its connections
+        self.screen.restart()  # ...and with its UI (the SDK's stores persist)
         self.device.open_session()
         self.running = True
 
@@ -93,8 +100,11 @@ class VirtualDeviceAdapter(AppAdapter):
         return True
 
     def set_sdk_auth_signature(self, signature: str) -> bool | None:
-        """`setSdkAuthenticationSignature(jwt)`: later requests and retries carry it (no request by itself)."""
+        """`setSdkAuthenticationSignature(jwt)`: later requests and retries carry it. The SDK resends the refused
+        data on its retry timer; a virtual device has no timers, so that retry happens here, at once."""
         self.device.set_sdk_authentication_signature(signature)
+        if not self.device.queue.empty:
+            self.device.request_immediate_data_flush()
         return True
 
     def sdk_auth_failures(self) -> list[dict[str, Any]]:
@@ -106,6 +116,15 @@ class VirtualDeviceAdapter(AppAdapter):
     def refresh_content_cards(self) -> None:
         """`requestContentCardsRefresh()`: a `content_cards/sync` now (the device keeps the cards it got)."""
         self.device.request_content_cards_refresh()
+        self.device.messaging.process()  # the feed re-renders (impressions of new cards)
+
+    def show_content_cards(self) -> None:
+        """Open the app's Content Cards feed (`screen.open_cards()`): the cached cards, impressions logged."""
+        self.screen.open_cards()
+
+    def refresh_banners(self) -> None:
+        """`requestBannersRefresh(placements)` for the app's placements (`screen.placements`): `banners/sync`."""
+        self.screen.refresh_banners()
 
     def logout(self) -> bool | None:
         # Braze: do not call changeUser on logout; the device keeps the last identified user
@@ -186,6 +205,36 @@ class VirtualDeviceAdapter(AppAdapter):
     def flush(self) -> None:
         self.device.request_immediate_data_flush()
 
+    # ---- push (devices/virtual/push.py) ----
+
+    def enable_push(self) -> str | None:
+        """Permission granted (Android 13+ POST_NOTIFICATIONS / iOS authorization), then the OS token is registered."""
+        self.device.set_push_permission(True)
+        return self.device.register_push_token(self.device.push_token)
+
+    def disable_push_in_os(self) -> None:
+        """Notifications turned off in the OS settings; the SDK reports it with its next request (at the latest the
+        next session: Android `remote_notification_enabled:false` with the token, iOS `ios_push_auth:denied`)."""
+        self.device.set_push_permission(False)
+
+    def unregister_push(self) -> None:
+        self.device.unregister_push()
+
+    def receive_pushes(self) -> list[ReceivedPush]:
+        """What FCM/APNs would hand the device now (the emulator outbox, drained)."""
+        return self.notifications.poll()
+
+    def open_push(self, delivery: Mapping[str, Any] | None = None) -> ReceivedPush:
+        if delivery is not None:
+            push = self.notifications.receive(dict(delivery))
+            if push is None:
+                raise VirtualAppError(f"the device did not take delivery {delivery.get('id')}: {self.notifications.ignored[-1]}")
+        else:
+            self.notifications.poll()
+            push = None
+        self.running = True
+        return self.notifications.open(push)
+
 
 def _number(value: Any, what: str) -> float | int:
     if isinstance(value, str) and value.strip():
@@ -225,7 +274,9 @@ _DEVICE_OPTIONS = (
     "check_wire",
     "optin_when_push_authorized",
 )
-_WEB_ONLY_OPTIONS = ("logging", "init_options")  # the web demo's: meaningless on a phone, accepted and ignored
+# the web demo's: meaningless on a phone, accepted and ignored (but for init_options'
+# minimumIntervalBetweenTriggerActionsInSeconds, the mobile SDKs' trigger interval setting too)
+_WEB_ONLY_OPTIONS = ("logging", "init_options")
 
 
 def android_app(*, request: Any, braze: Any, api_key: str, **options: Any) -> VirtualDeviceAdapter:
@@ -257,8 +308,15 @@ def make_app(platform: str, *, request: Any, braze: Any, api_key: str, **options
         verify=verify,
         **device_options,
     )
+    interval = (options.get("init_options") or {}).get("minimumIntervalBetweenTriggerActionsInSeconds")
+    if interval is not None:  # the Web SDK's name for the setting both mobile SDKs have (messaging.py)
+        device.messaging.min_trigger_interval = float(interval)
     adapter_options = {k: v for k, v in options.items() if k in _ADAPTER_OPTIONS}
-    return VirtualDeviceAdapter(device, **adapter_options)
+
+    def push_source(device_id: str) -> list[dict[str, Any]]:
+        return braze.push.outbox(device_id, drain=True)  # the outbox stands in for FCM/APNs
+
+    return VirtualDeviceAdapter(device, push_source=push_source, **adapter_options)
 
 
 def _endpoint(request: Any) -> tuple[str, str | None, Any]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from devices.virtual.clock import DeviceClock
+from devices.virtual.messaging import MessagingEngine
 from devices.virtual.outbound import Batch, OutboundQueue
 from devices.virtual.profiles import PlatformProfile, profile_for
 from devices.virtual.session import Session, SessionManager
@@ -135,6 +136,7 @@ class VirtualDevice:
         self.last_full_sync_at = 0
         self.last_card_updated_at = 0
         self.feature_flags: list[dict[str, Any]] = []
+        self.messaging = MessagingEngine(self)  # triggers, IAM display, cards, flags, banners (messaging.py)
         # what happened, for tests and debugging
         self.deliveries: deque[Delivery] = deque(maxlen=1000)
         self.dropped: list[Delivery] = []  # not retriable (4xx): the data in them is gone, as on a phone
@@ -170,6 +172,11 @@ class VirtualDevice:
         return self._push_token
 
     @property
+    def push_permission(self) -> bool | None:
+        """The OS notification permission: True granted, False revoked, None never asked."""
+        return self._push_enabled
+
+    @property
     def in_foreground(self) -> bool:
         return self.sessions.in_foreground
 
@@ -192,6 +199,7 @@ class VirtualDevice:
         with self._lock:
             self.clock.advance(seconds)
             self._maybe_flush()
+            self.messaging.process()  # delayed / auto-dismissed in-app messages that became due
 
     def close(self) -> None:
         """Release the HTTP connection (the device can still be used: it reconnects)."""
@@ -274,6 +282,7 @@ class VirtualDevice:
         if session.user_id is not None:
             event["user_id"] = session.user_id
         self.queue.add_event(event)
+        self.messaging.session_started(session.start)  # the `open` trigger, evaluated after the `ss` answer
 
     def _queue_session_end(self, session: Session) -> None:
         # generated late (at the next open / user change), so its time is now; `d` is open -> close
@@ -312,9 +321,12 @@ class VirtualDevice:
         with self._lock:
             if self.disabled:
                 return False
-            self.queue.add_event(self._event(name, data))
+            event = self._event(name, data)
+            self.queue.add_event(event)
+            self.messaging.event_logged(event)  # custom events, purchases, push clicks may trigger an IAM
             if auto_flush:
                 self._maybe_flush()
+            self.messaging.process()
             return True
 
     def log_custom_event(self, name: str, properties: Mapping[str, Any] | None = None) -> bool:
@@ -681,6 +693,7 @@ class VirtualDevice:
         self._last_flush = self.clock.now()
         if started and session_start and self.auto_sync and results and results[-1].ok:
             self._sync_at_session_start()
+        self.messaging.process()  # after the answers (triggers, cards, flags): what they make due happens now
         return results
 
     def _note_auth_errors(self, delivery: Delivery) -> None:
@@ -759,6 +772,7 @@ class VirtualDevice:
             self.content_cards = {}
             self.feature_flags = []
             self.last_full_sync_at = self.last_card_updated_at = 0
+            self.messaging.reset()
 
     def enable_sdk(self) -> None:
         self.disabled = False
