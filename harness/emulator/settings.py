@@ -34,6 +34,10 @@ class EmulatorSettings(BaseModel):
     feature_flags_refresh_rate_limit: int = 0
     banners: bool = True
     banners_max_placements: int = 10
+    # the documented Content Cards refresh limit (messaging/rate_limit.py): a token bucket per device, off by default
+    content_cards_rate_limit: bool = False
+    content_cards_rate_limit_capacity: int = Field(5, ge=1)
+    content_cards_rate_limit_refill_s: float = Field(180, gt=0)
     # the SDK's default client rate limiter silently drops data under bursts (§12.2): off by default
     client_rate_limit: bool = False
     request_backoff: Backoff | None = Field(default_factory=Backoff)

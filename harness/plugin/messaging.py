@@ -8,6 +8,13 @@
     m.content_card("news", card={"title": "News", "description": "...", "url": "https://example.com", "pinned": True})
     m.feature_flag("new_checkout", segment="pros", properties={"color": "blue"})
     m.banner("hero", placement="home", html="<p>Sale</p>")
+    m.canvas("onboarding", entry={"type": "custom_event", "event": "signed_up"}, steps=[
+        {"id": "hello", "type": "message", "channel": "in_app_message", "message": {"type": "MODAL", "message": "Hi"}},
+        {"id": "wait", "type": "delay", "seconds": 86400},
+        {"id": "tips", "type": "message", "channel": "content_card", "card": {"title": "Tips"}}])
+    m.advance(86400)                           # this test's emulator clock: the delay is over, no waiting
+    m.canvas_progress("onboarding", user)      # {"status", "step", "path", "history", "sent"}
+    m.metrics("onboarding")["steps"]["hello"]  # si/sc/... of one canvas step
     m.metrics("welcome")                       # {"totals": {"si": 1}, "uniques": {"si": 1}, "by_user": {...}}
     m.wait_metrics("welcome", totals={"si": 1}) # waits (journal long-poll) until the totals hold
 
@@ -24,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from harness.emulator.messaging.canvas_models import parse_canvas
+from harness.emulator.messaging.canvases import step_message_id
 from harness.emulator.messaging.models import DefinitionError, parse_campaign, parse_segment
 from harness.emulator.messaging.service import trigger_id
 from harness.errors import HarnessError
@@ -45,20 +54,24 @@ class MessagingHandle:
 
     # -- seeding ----------------------------------------------------------------------------------
 
-    def seed(self, *, segments: list[Any] = (), campaigns: list[Any] = ()) -> dict[str, list[str]]:
+    def seed(self, *, segments: list[Any] = (), campaigns: list[Any] = (), canvases: list[Any] = ()) -> dict[str, list[str]]:
         """Seed raw definitions (dicts, e.g. loaded from a YAML/JSON file, or models)."""
         segs = [parse_segment(s, f"segments[{i}]").model_dump(mode="json") for i, s in enumerate(segments)]
         camps = [parse_campaign(c, f"campaigns[{i}]").model_dump(mode="json") for i, c in enumerate(campaigns)]
-        return self.client._call("POST", self._path("messaging"), json={"segments": segs, "campaigns": camps})
+        canvs = [parse_canvas(c, f"canvases[{i}]").model_dump(mode="json") for i, c in enumerate(canvases)]
+        body = {"segments": segs, "campaigns": camps, "canvases": canvs}
+        return self.client._call("POST", self._path("messaging"), json=body)
 
     def seed_file(self, path: str | Path) -> dict[str, list[str]]:
-        """Seed from a YAML or JSON file with top-level `segments` and/or `campaigns` lists."""
+        """Seed from a YAML or JSON file with top-level `segments`, `campaigns` and/or `canvases` lists."""
         path = Path(path)
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        if not isinstance(data, dict) or set(data) - {"segments", "campaigns"}:
-            raise DefinitionError(f"{path}: expected a mapping with `segments` and/or `campaigns`")
-        return self.seed(segments=data.get("segments") or [], campaigns=data.get("campaigns") or [])
+        if not isinstance(data, dict) or set(data) - {"segments", "campaigns", "canvases"}:
+            raise DefinitionError(f"{path}: expected a mapping with `segments`, `campaigns` and/or `canvases`")
+        return self.seed(
+            segments=data.get("segments") or [], campaigns=data.get("campaigns") or [], canvases=data.get("canvases") or []
+        )
 
     def segment(
         self, id: str, *filters: dict[str, Any], any_of: list[list[dict[str, Any]]] | None = None, name: str | None = None
@@ -99,7 +112,60 @@ class MessagingHandle:
     def banner(self, id: str, *, placement: str, html: str, segment: str | None = None, **options: Any) -> str:
         return self._campaign({"kind": "banner", "id": id, "placement": placement, "html": html, "segment": segment, **options})
 
+    def canvas(
+        self,
+        id: str,
+        *,
+        entry: dict[str, Any],
+        steps: list[dict[str, Any]],
+        segment: str | None = None,
+        **options: Any,
+    ) -> str:
+        """A Canvas (canvas_models.py): `entry` {"type": "custom_event", "event", "property_filters"} or
+        {"type": "segment", "segment"}; `steps` of type message (in_app_message / content_card / push), delay, split, exit;
+        options: name, re_entry. What a message step sends has the id `step_id(canvas, step)`."""
+        data = {"id": id, "entry": entry, "steps": steps, "segment": segment, **options}
+        self.seed(canvases=[{k: v for k, v in data.items() if v is not None}])
+        return id
+
+    @staticmethod
+    def step_id(canvas_id: str, step_id: str) -> str:
+        """The id of what a canvas message step sends: pass it to OnScreen (`iam_shown`, `cards_shown`)."""
+        return step_message_id(canvas_id, step_id)
+
+    def advance(self, seconds: float) -> float:
+        """Move this test's emulator clock on (canvas delays, the card rate limit's refill); the total offset."""
+        return self.client._call("POST", self._path("clock"), json={"advance": seconds})["clock_offset"]
+
+    def canvas_progress(self, canvas_id: str, user: str | None = None) -> dict[str, Any]:
+        """Progress through a canvas, walked on to now: every user's (`{user key: ...}`), or one external id's
+        (`{"status", "step", "path", "history", "sent"}`; {} when that user never entered)."""
+        users = self.client._call("GET", self._path(f"canvases/{canvas_id}/progress"))["users"]
+        return users if user is None else users.get(f"user:{user}", {})
+
+    def card_rate_limit(self, limit: bool | dict[str, float] | None = True) -> dict[str, Any] | None:
+        """This test's Content Cards refresh rate limit: True (documented 5 per device, +1 per 180 s), a
+        {"capacity", "refill_seconds"} dict, False (off) or None (the emulator's setting). The active limit."""
+        answer = self.client._call("PUT", self._path("messaging/options"), json={"content_cards_rate_limit": limit})
+        return answer["content_cards_rate_limit"]
+
+    def wait_rate_limited(self, count: int, *, within: float = 5.0) -> int:
+        """Wait (on journal changes) until `count` Content Cards syncs of this test were refused by the rate limit."""
+        source = self.braze._source
+        deadline = time.monotonic() + within
+        while True:
+            seen = source.latest_seq()
+            source.entries()
+            got = self.seeded()["content_card_syncs_rate_limited"]
+            remaining = deadline - time.monotonic()
+            if got >= count:
+                return got
+            if remaining <= 0:
+                raise HarnessError(f"{got} Content Cards sync(s) rate limited after {within:g} s; expected {count}")
+            source.wait(max(seen, source.latest_seq()), remaining)
+
     def remove(self, campaign_id: str) -> None:
+        """Remove a campaign or a canvas."""
         self.client._call("DELETE", self._path(f"campaigns/{campaign_id}"))
 
     # -- reading ----------------------------------------------------------------------------------

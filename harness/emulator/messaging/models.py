@@ -102,11 +102,12 @@ class PropertyFilter(Strict):
 
 class Trigger(Strict):
     """`open` (session start), `custom_event` (`event`, optional `property_filters`: all must hold),
-    `purchase` (optional `product_id`, `property_filters`)."""
+    `purchase` (optional `product_id`, `property_filters`), `push_click` (`campaign_id`: opening that push campaign)."""
 
-    type: Literal["open", "custom_event", "purchase"]
+    type: Literal["open", "custom_event", "purchase", "push_click"]
     event: str | None = None
     product_id: str | None = None
+    campaign_id: str | None = None
     property_filters: list[PropertyFilter] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -115,6 +116,10 @@ class Trigger(Strict):
             raise ValueError("a custom_event trigger needs `event`")
         if self.type == "open" and (self.event or self.product_id or self.property_filters):
             raise ValueError("an open trigger takes no event, product_id or property_filters")
+        if self.type == "push_click" and (not self.campaign_id or self.event or self.product_id or self.property_filters):
+            raise ValueError("a push_click trigger needs `campaign_id` (and takes no event, product_id or property_filters)")
+        if self.type != "push_click" and self.campaign_id is not None:
+            raise ValueError("`campaign_id` belongs to push_click triggers")
         return self
 
     def wire(self) -> dict[str, Any]:
@@ -122,6 +127,8 @@ class Trigger(Strict):
         match self.type:
             case "open":
                 return {"type": "open", "data": None}
+            case "push_click":  # web-sdk-protocol.md §7: `push_click` `{campaign_id}`
+                return {"type": "push_click", "data": {"campaign_id": self.campaign_id}}
             case "custom_event":
                 if filters:
                     data = {"event_name": self.event, "property_filters": filters}

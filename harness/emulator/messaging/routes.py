@@ -2,9 +2,12 @@
 
 | route | |
 |---|---|
-| `POST   .../messaging` `{"segments": [...], "campaigns": [...]}` | seed (all validated first; 400 names the field) |
-| `GET    .../messaging` | what is seeded (+ each IAM's `trigger_id`, the `/template/` renders) |
-| `DELETE .../campaigns/{id}` | remove a campaign (its card is removed from inboxes on the next sync) |
+| `POST   .../messaging` `{"segments", "campaigns", "canvases"}` (lists) | seed (all validated first; 400 names the field) |
+| `GET    .../messaging` | what is seeded (+ each IAM's `trigger_id`, the `/template/` renders and aborts) |
+| `DELETE .../campaigns/{id}` | remove a campaign or canvas (its card is removed from inboxes on the next sync) |
+| `GET    .../canvases/{id}/progress` | every user's progress through the canvas, walked on to now |
+| `POST   .../clock` `{"advance": s}` / `GET .../clock` | move this scope's clock on (canvas delays, card rate limit) |
+| `PUT    .../messaging/options` `{"content_cards_rate_limit": true/false/null/{"capacity", "refill_seconds"}}` | options |
 | `GET    .../segments/{id}/members` | `{"members": [{"braze_id", "external_id"}]}` |
 | `GET    .../metrics[?campaign=id]` | totals / uniques / by_user per campaign by engagement code |
 """
@@ -14,11 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from harness.emulator.messaging.models import DefinitionError
+from harness.emulator.messaging.rate_limit import CardRateLimit
 
 
 class _JSON(Response):
@@ -36,13 +41,15 @@ def messaging_routes(emu: Any) -> list[Route]:
             body = orjson.loads(await request.body() or b"{}")
         except orjson.JSONDecodeError as exc:
             return _JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
-        if not isinstance(body, dict) or set(body) - {"segments", "campaigns"}:
-            return _JSON({"error": "body must be an object with `segments` and/or `campaigns` (lists)"}, status_code=400)
-        segments, campaigns = body.get("segments", []), body.get("campaigns", [])
-        if not isinstance(segments, list) or not isinstance(campaigns, list):
-            return _JSON({"error": "`segments` and `campaigns` must be lists"}, status_code=400)
+        if not isinstance(body, dict) or set(body) - {"segments", "campaigns", "canvases"}:
+            return _JSON(
+                {"error": "body must be an object with `segments`, `campaigns` and/or `canvases` (lists)"}, status_code=400
+            )
+        segments, campaigns, canvases = body.get("segments", []), body.get("campaigns", []), body.get("canvases", [])
+        if not all(isinstance(x, list) for x in (segments, campaigns, canvases)):
+            return _JSON({"error": "`segments`, `campaigns` and `canvases` must be lists"}, status_code=400)
         try:
-            seeded = messaging.seed(request.path_params["scope"], segments=segments, campaigns=campaigns)
+            seeded = messaging.seed(request.path_params["scope"], segments=segments, campaigns=campaigns, canvases=canvases)
         except DefinitionError as exc:
             return _JSON({"error": str(exc)}, status_code=400)
         return _JSON(seeded, status_code=201)
@@ -69,6 +76,45 @@ def messaging_routes(emu: Any) -> list[Route]:
         except DefinitionError as exc:
             return _JSON({"error": str(exc)}, status_code=404)
 
+    async def progress(request: Request) -> _JSON:
+        try:
+            return _JSON(messaging.canvas_progress(request.path_params["scope"], request.path_params["canvas"]))
+        except DefinitionError as exc:
+            return _JSON({"error": str(exc)}, status_code=404)
+
+    async def clock(request: Request) -> _JSON:
+        scope = request.path_params["scope"]
+        advance = 0.0
+        if request.method == "POST":
+            try:
+                body = orjson.loads(await request.body() or b"{}")
+            except orjson.JSONDecodeError as exc:
+                return _JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
+            value = body.get("advance") if isinstance(body, dict) else None
+            if not isinstance(body, dict) or set(body) != {"advance"} or isinstance(value, bool):
+                return _JSON({"error": 'body must be {"advance": seconds}'}, status_code=400)
+            if not isinstance(value, (int, float)) or value < 0:
+                return _JSON({"error": "advance: must be a number of seconds >= 0"}, status_code=400)
+            advance = float(value)
+        offset = messaging.advance(scope, advance)
+        return _JSON({"clock_offset": offset, "now": messaging.of(scope).now()})
+
+    async def options(request: Request) -> _JSON:
+        try:
+            body = orjson.loads(await request.body() or b"{}")
+        except orjson.JSONDecodeError as exc:
+            return _JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
+        if not isinstance(body, dict) or set(body) - {"content_cards_rate_limit"}:
+            return _JSON({"error": "options: the only option is `content_cards_rate_limit`"}, status_code=400)
+        raw = body.get("content_cards_rate_limit")
+        try:
+            limit = raw if raw is None or isinstance(raw, bool) else CardRateLimit.model_validate(raw)
+        except ValidationError as exc:
+            errors = "; ".join(f"content_cards_rate_limit.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            return _JSON({"error": errors}, status_code=400)
+        active = messaging.set_card_rate_limit(request.path_params["scope"], limit)
+        return _JSON({"content_cards_rate_limit": active.model_dump() if active else None})
+
     base = "/_emulator/scopes/{scope}"
     return [
         Route(f"{base}/messaging", seed, methods=["POST"]),
@@ -76,4 +122,7 @@ def messaging_routes(emu: Any) -> list[Route]:
         Route(f"{base}/campaigns/{{campaign}}", remove, methods=["DELETE"]),
         Route(f"{base}/segments/{{segment}}/members", members, methods=["GET"]),
         Route(f"{base}/metrics", metrics, methods=["GET"]),
+        Route(f"{base}/canvases/{{canvas}}/progress", progress, methods=["GET"]),
+        Route(f"{base}/clock", clock, methods=["GET", "POST"]),
+        Route(f"{base}/messaging/options", options, methods=["PUT", "POST"]),
     ]

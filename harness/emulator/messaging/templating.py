@@ -4,6 +4,7 @@ Supported: `{{${first_name}}}` (standard attributes), `{{custom_attribute.${plan
 `{{event_properties.${item}}}`, `{{connected.<path>}}` (the campaign's Connected Content JSON),
 each with an optional `| default: 'text'`. Unknown or missing values render as the default or ''.
 Connected Content that cannot be fetched renders as '' (Braze renders nothing in its place).
+Block tags (`{% if %}`, `{% abort_message('why') %}`) are evaluated first (liquid_blocks.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import re
 from typing import Any
 
 import httpx
+
+from harness.emulator.messaging.liquid_blocks import Aborted, run_blocks
+
+__all__ = ["Aborted", "fetch_connected", "render"]
 
 _TAG = re.compile(r"\{\{\s*((?:\$\{[^}]*\}|[^}])+?)\s*\}\}")
 _DEFAULT = re.compile(r"""^(.*?)\s*\|\s*default:\s*(?:'([^']*)'|"([^"]*)")\s*$""")
@@ -32,8 +37,10 @@ def fetch_connected(url: str) -> tuple[dict[str, Any], str | None]:
 
 
 def render(text: str | None, context: dict[str, Any]) -> str | None:
+    """The text personalised; raises Aborted when it reaches `{% abort_message(...) %}` (liquid_blocks.py)."""
     if text is None:
         return None
+    text = run_blocks(text, lambda expr: _lookup(expr.strip(), context))
 
     def one(m: re.Match[str]) -> str:
         expr, default = m.group(1), ""

@@ -1,0 +1,145 @@
+"""The Liquid block tags of templated messages: `{% if %}` / `{% elsif %}` / `{% else %}` / `{% endif %}` and
+`{% abort_message('reason') %}` (Braze: the message is not sent; the reason goes to the Message Activity Log).
+
+Conditions: `a == b`, `!=`, `>`, `>=`, `<`, `<=`, `contains`, a bare value (Liquid truthiness: only nil and
+false are false), joined by `and` / `or`; operands are the `{{ }}` lookups (`connected.x.y`, `${first_name}`,
+`custom_attribute.${k}`, `event_properties.${k}`, with `.size`), quoted strings, numbers, true/false, nil, blank.
+Other tags (e.g. `{% connected_content ... %}`: the campaign's URL is fetched instead) render nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+_BLOCK = re.compile(r"\{%-?\s*(.*?)\s*-?%\}", re.S)
+_ABORT = re.compile(r"""^abort_message\s*(?:\(\s*(?:'([^']*)'|"([^"]*)")?\s*\))?$""")
+_COMPARE = re.compile(r"^(.+?)\s*(==|!=|>=|<=|>|<|\bcontains\b)\s*(.+)$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+class Aborted(Exception):
+    """`{% abort_message(reason) %}` was reached: the message must not be sent."""
+
+    def __init__(self, reason: str | None) -> None:
+        super().__init__(reason or "abort_message() without a reason")
+        self.reason = reason
+
+
+Lookup = Callable[[str], Any]
+
+
+def run_blocks(text: str, lookup: Lookup) -> str:
+    """`text` with its block tags evaluated (raises Aborted when an `abort_message` is reached)."""
+    if "{%" not in text:
+        return text
+    parts = _BLOCK.split(text)  # text, tag, text, tag, ...
+    nodes, _, _ = _parse(parts, 0)
+    out: list[str] = []
+    _emit(nodes, lookup, out)
+    return "".join(out)
+
+
+def _parse(parts: list[str], i: int) -> tuple[list[Any], int, str | None]:
+    """Nodes up to an `elsif`/`else`/`endif` at this level (returned as the stopper)."""
+    nodes: list[Any] = []
+    while i < len(parts):
+        if i % 2 == 0:
+            if parts[i]:
+                nodes.append(("text", parts[i]))
+            i += 1
+            continue
+        tag = parts[i].strip()
+        i += 1
+        word = tag.split(None, 1)[0] if tag else ""
+        if word in ("elsif", "else", "endif"):
+            return nodes, i, tag
+        if word == "if":
+            branches: list[tuple[str | None, list[Any]]] = []
+            cond: str | None = tag[2:].strip()
+            while True:
+                body, i, stop = _parse(parts, i)
+                branches.append((cond, body))
+                if stop is None or stop == "endif":
+                    break
+                cond = stop[5:].strip() if stop.startswith("elsif") else None
+            nodes.append(("if", branches))
+        elif m := _ABORT.match(tag):
+            reason = m.group(1) if m.group(1) is not None else m.group(2)
+            nodes.append(("abort", reason))
+        # any other tag renders nothing
+    return nodes, i, None
+
+
+def _emit(nodes: list[Any], lookup: Lookup, out: list[str]) -> None:
+    for node in nodes:
+        match node:
+            case ("text", text):
+                out.append(text)
+            case ("abort", reason):
+                raise Aborted(reason)
+            case ("if", branches):
+                for cond, body in branches:
+                    if cond is None or truthy(cond, lookup):
+                        _emit(body, lookup, out)
+                        break
+
+
+def truthy(cond: str, lookup: Lookup) -> bool:
+    # Liquid evaluates `and`/`or` right to left without precedence; for the conditions of a message
+    # template, "any `or` group whose `and`s all hold" gives the same answers
+    return any(all(_holds(c.strip(), lookup) for c in re.split(r"\s+and\s+", group)) for group in re.split(r"\s+or\s+", cond))
+
+
+_BLANK = object()
+
+
+def _holds(cond: str, lookup: Lookup) -> bool:
+    m = _COMPARE.match(cond)
+    if not m:
+        value = _operand(cond, lookup)
+        return value is not None and value is not False and value is not _BLANK
+    left, op, right = _operand(m.group(1).strip(), lookup), m.group(2), _operand(m.group(3).strip(), lookup)
+    if right is _BLANK or left is _BLANK:
+        other = left if right is _BLANK else right
+        empty = other in (None, "", [], {}) or other is _BLANK
+        return empty if op == "==" else (not empty if op == "!=" else False)
+    try:
+        match op:
+            case "==":
+                return left == right
+            case "!=":
+                return left != right
+            case ">":
+                return left > right
+            case ">=":
+                return left >= right
+            case "<":
+                return left < right
+            case "<=":
+                return left <= right
+            case _:
+                return right in left if left is not None else False
+    except TypeError:
+        return False
+
+
+def _operand(expr: str, lookup: Lookup) -> Any:
+    if len(expr) >= 2 and expr[0] == expr[-1] and expr[0] in "'\"":
+        return expr[1:-1]
+    if _NUMBER.match(expr):
+        return float(expr) if "." in expr else int(expr)
+    match expr:
+        case "true":
+            return True
+        case "false":
+            return False
+        case "nil" | "null":
+            return None
+        case "blank" | "empty":
+            return _BLANK
+    if expr.endswith(".size"):
+        value = lookup(expr[:-5])
+        return len(value) if isinstance(value, (str, list, dict)) else None
+    return lookup(expr)
