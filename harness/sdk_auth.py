@@ -1,9 +1,9 @@
 """Mint SDK-auth JWTs for tests (braze-behaviour.md §9): valid ones and every kind of invalid one.
 
-    keys = KeyPair.generate()                       # a fresh RSA-2048 pair per test
-    braze.sdk_auth(mode="required", public_keys=[keys.public_pem])
-    braze_app.login(user, signature=keys.mint(user))
-    keys.expired(user); keys.mint("someone-else"); KeyPair.generate().mint(user)  # wrong key; malformed()
+keys = KeyPair.generate()                       # a fresh RSA-2048 pair per test
+braze.sdk_auth(mode="required", public_keys=[keys.public_pem])
+braze_app.login(user, signature=keys.mint(user))
+keys.expired(user); keys.mint("someone-else"); KeyPair.generate().mint(user)  # wrong key; malformed()
 """
 
 from __future__ import annotations
@@ -34,9 +34,11 @@ class KeyPair:
 
     @property
     def public_pem(self) -> str:
-        return self.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
+        return (
+            self.private_key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
 
     def mint(
         self,

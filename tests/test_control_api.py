@@ -171,6 +171,15 @@ def test_device_claimed_scopes_share_one_api_key(http: httpx.Client) -> None:
     assert [p["external_id"] for p in profiles(http, scope=b)] == ["claim-user-b"]
     assert http.get(f"/_emulator/scopes/{a}").json() == {"api_keys": [], "device_ids": [dev_a]}
 
+    # resetting one test's scope forgets its users in the shared workspace, and only them
+    assert http.post("/_emulator/reset", params={"scope": a}).status_code == 200
+    assert profiles(http, scope=a) == []
+    assert [p["external_id"] for p in profiles(http, scope=b)] == ["claim-user-b"]
+    assert [p["external_id"] for p in profiles(http, device_id=stranger)] == ["claim-user-x"]
+    post(http, shared, dev_a, ce("again", user="claim-user-a"))
+    [again] = profiles(http, scope=a)
+    assert again["external_id"] == "claim-user-a" and again["custom_events"] == {"again": 1}
+
 
 # --- journal filters ----------------------------------------------------------------------------------
 

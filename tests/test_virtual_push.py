@@ -13,7 +13,6 @@ FCM = re.compile(r"^[A-Za-z0-9_-]{22}:APA91b[A-Za-z0-9_-]{134}$")
 APNS = re.compile(r"^[0-9a-f]{64}$")
 
 
-
 def test_android_token_travels_with_remote_notification_enabled(lab):
     device = lab.device("android")
     device.open_session()

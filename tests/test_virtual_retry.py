@@ -82,7 +82,6 @@ class FlakyFront:
         self.httpd.server_close()
 
 
-
 @pytest.fixture
 def front(server):
     fronts: list[FlakyFront] = []

@@ -11,7 +11,6 @@ T0 = 1_800_000_000.0
 PLATFORMS = ["android", "ios"]
 
 
-
 def events(device, *, since: int = 0) -> list[tuple[str, str | None, str | None]]:
     """(code, session_id, user_id) of every event sent, in send order."""
     return [(e["name"], e.get("session_id"), e.get("user_id")) for b in device.bodies()[since:] for e in b.get("events", [])]

@@ -1,11 +1,11 @@
 """In-process helpers for tests and scripts: an embedded emulator scope with virtual devices on it.
 
-    with EmulatorServer() as server:
-        lab = VirtualLab(server, "my-test")
-        phone = lab.device("android")
-        phone.open_session()
-        lab.expect.session_start(device=phone.device_id).within()
-        assert lab.wire_problems() == []
+with EmulatorServer() as server:
+    lab = VirtualLab(server, "my-test")
+    phone = lab.device("android")
+    phone.open_session()
+    lab.expect.session_start(device=phone.device_id).within()
+    assert lab.wire_problems() == []
 """
 
 from __future__ import annotations

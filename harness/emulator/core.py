@@ -17,6 +17,7 @@ import orjson
 
 from harness.emulator.faults import NOT_APPLIED, Fault, FaultTable
 from harness.emulator.messaging import Messaging
+from harness.emulator.push import PushService
 from harness.emulator.sdk_auth import SdkAuthTable
 from harness.emulator.server_config import ServerConfig
 from harness.emulator.settings import EmulatorSettings
@@ -49,6 +50,7 @@ class Emulator:
         self.journal = Journal(cap=self.settings.journal_cap, sqlite_path=self.settings.journal_db)
         self.config = ServerConfig(self.settings)
         self.messaging = Messaging(self)  # seeded segments and campaigns, served below
+        self.push = PushService(self)  # push sends and per-device outboxes (harness/emulator/push)
         self._lock = threading.RLock()  # state and journal are touched by the server loop and by in-process tests
         self.preflights = 0
         self.faults = FaultTable()  # per scope, set by tests (faults.py)
@@ -145,6 +147,7 @@ class Emulator:
         match decoded.endpoint:
             case Endpoint.DATA:
                 assert isinstance(body, DataRequest)
+                self.messaging.observe(decoded)  # custom events entering canvases; users moving on through them
                 out: dict[str, Any] = {}
                 rw = body.respond_with
                 config = self.config.for_request(rw.config.config_time if rw and rw.config else 0)
@@ -181,7 +184,10 @@ class Emulator:
         unless `release`: an app still running with them after a reset must stay visible to its test."""
         with self._lock:
             removed = self.journal.reset(scope)
+            if scope is not None:  # its users in workspaces shared with other tests (one `--braze-api-key`)
+                self.state.forget_devices(self.journal.scopes.owned(scope)["device_ids"])
             self.state.reset(scope)
+            self.push.drop(scope)  # outboxes go with the profiles whose tokens they were sent to
             if scope is not None and release:
                 self.faults.clear(scope)
                 self.sdk_auth.forget(self.journal.scopes.owned(scope)["api_keys"])
@@ -204,7 +210,8 @@ class Emulator:
                         found.setdefault(p.braze_id, p)
             if scope is None and not selector:
                 found = {p.braze_id: p for p in self.state.profiles()}
-            return [self.state.profile_json(p) for p in found.values()]
+            # + each user's canvas progress (messaging/canvases.py), walked on to now
+            return self.messaging.annotate(scope, [self.state.profile_json(p) for p in found.values()])
 
     def entries(self, query: Any) -> list[JournalEntry]:
         return self.journal.query(query)

@@ -136,9 +136,7 @@ class NothingLostExpectation:
                 found = by_identity.get(key)
                 if found is None:
                     props = dict(event.data.p or {})
-                    found = by_identity[key] = DeliveredEvent(
-                        event.data.n, props, event.time, event.session_id, event.user_id
-                    )
+                    found = by_identity[key] = DeliveredEvent(event.data.n, props, event.time, event.session_id, event.user_id)
                 attempt = entry.request.braze.req_attempt
                 if not any(d.seq == entry.seq for d in found.deliveries):
                     found.deliveries.append(Delivery(entry.seq, attempt, entry.exchange.status, ok, "" if ok else _why(entry)))
@@ -161,14 +159,10 @@ class NothingLostExpectation:
     def _verdict(self, delivered: list[DeliveredEvent]) -> tuple[list[str], list[str]]:
         """(missing, duplicated) descriptions."""
         missing: list[str] = []
-        duplicated = [
-            f"applied twice: {d}" for d in delivered if d.applied > 1 or d.on_profile > 1
-        ]
+        duplicated = [f"applied twice: {d}" for d in delivered if d.applied > 1 or d.on_profile > 1]
         pool = list(delivered)
         for name, props in self.logged:
-            match = next(
-                (d for d in pool if d.name == name and (props is None or _subset(props, d.props))), None
-            )
+            match = next((d for d in pool if d.name == name and (props is None or _subset(props, d.props))), None)
             want = f"ce {name!r}" + (f" {orjson.dumps(props).decode()}" if props is not None else "")
             if match is None:
                 missing.append(f"never sent: {want}")

@@ -70,9 +70,7 @@ RESPONSE_MODELS: dict[Endpoint, type[Wire]] = {
 }
 
 # A custom baseUrl path is used verbatim (web-sdk-protocol.md §1), so match on the tail only.
-_ENDPOINT_RE = re.compile(
-    r"/(data|content_cards/sync|feature_flags/sync|template|banners/sync|push/unregister)/?$"
-)
+_ENDPOINT_RE = re.compile(r"/(data|content_cards/sync|feature_flags/sync|template|banners/sync|push/unregister)/?$")
 _API_V3_RE = re.compile(r"/api/v3/")
 MAX_RAW_KEPT = 64 * 1024
 

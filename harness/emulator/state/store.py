@@ -126,6 +126,13 @@ class EmulatorState:
             self._registry.reset(scope)
             self._version += 1
 
+    def forget_devices(self, device_ids: list[str] | set[str]) -> int:
+        """Drop the profiles seen only on these devices (in any workspace); how many were dropped."""
+        with self._lock:
+            removed = self._registry.forget_devices(set(device_ids))
+            self._version += 1
+            return removed
+
     # --- reading ----------------------------------------------------------------------------------
 
     def profiles(
@@ -193,6 +200,7 @@ class EmulatorState:
                     app.api_key, body.device_id, body.device, body.sdk_version, body.app_version, received_at
                 )
                 req.device = record.device
+                push.note_device(ws, app.api_key, body.device_id, body.device)  # OS push permission reported
             if isinstance(body, DataRequest):
                 # attributes before events, the order /users/track documents (braze-behaviour.md §3.1)
                 for index, attrs in enumerate(body.attributes):

@@ -170,6 +170,27 @@ class Registry:
     def workspace_of(self, app: App) -> Workspace:
         return self.workspaces[app.workspace]
 
+    def forget_devices(self, device_ids: set[str]) -> int:
+        """Drop every profile seen only on these devices, and what the workspaces remember of the devices.
+
+        For a test sharing an api key with others: its users are the ones on its claimed devices."""
+        removed = 0
+        for ws in self.workspaces.values():
+            for braze_id, profile in list(ws.profiles.items()):
+                seen = {device for _app, device in profile.devices}
+                if not seen or not seen <= device_ids:
+                    continue
+                del ws.profiles[braze_id]
+                removed += 1
+                for index in (ws.by_external_id, ws.by_alias, ws.session_owner, ws.token_holder):
+                    for key in [k for k, v in index.items() if v == braze_id]:
+                        del index[key]
+            for device in device_ids:
+                ws.device_states.pop(device, None)
+            for key in [k for k in ws.device_records if k[1] in device_ids]:
+                del ws.device_records[key]
+        return removed
+
     def reset(self, scope: str | None) -> None:
         if scope is None:
             self.workspaces.clear()
