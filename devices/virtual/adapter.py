@@ -28,7 +28,7 @@ from typing import Any, Literal
 from devices.virtual.device import VirtualDevice
 from devices.virtual.push import Fetch, PushReceiver, ReceivedPush
 from devices.virtual.screen import VirtualScreen
-from harness.adapters.base import ATTRIBUTE_KINDS, STANDARD_PROFILE_FIELDS, AppAdapter, AttributeKind
+from harness.adapters.base import ATTRIBUTE_KINDS, AppAdapter, AttributeKind, check_profile_fields
 from harness.errors import HarnessConfigError, HarnessError
 
 Idle = Literal["background", "foreground"]
@@ -132,9 +132,7 @@ class VirtualDeviceAdapter(AppAdapter):
         return True
 
     def set_profile(self, **standard_fields: Any) -> Mapping[str, bool] | None:
-        unknown = set(standard_fields) - set(STANDARD_PROFILE_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown profile fields {sorted(unknown)}; known: {', '.join(STANDARD_PROFILE_FIELDS)}")
+        check_profile_fields(standard_fields)
         if not standard_fields:
             raise VirtualAppError("no profile field filled in")
         return {name: self.device.set_attribute(name, value) for name, value in standard_fields.items()}

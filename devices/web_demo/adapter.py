@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +20,7 @@ from harness.adapters.base import (
     STANDARD_PROFILE_FIELDS,
     AppAdapter,
     AttributeKind,
+    check_profile_fields,
 )
 from harness.errors import HarnessError
 from harness.screens.web import WebScreen
@@ -65,8 +66,10 @@ class WebDemoAdapter(AppAdapter):
         auto_session: bool = True,
         init_options: Mapping[str, Any] | None = None,
         timeout_s: float = 10.0,
+        push_source: Callable[[], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.page = page
+        self.push_source = push_source  # what the browser's push service would hand this device (the emulator outbox)
         query: dict[str, str] = {"apiKey": api_key, "baseUrl": base_url}
         if device_id is not None:
             query["deviceId"] = device_id
@@ -139,9 +142,7 @@ class WebDemoAdapter(AppAdapter):
         return self._submit("logout")
 
     def set_profile(self, **standard_fields: str) -> Mapping[str, bool] | None:
-        unknown = set(standard_fields) - set(STANDARD_PROFILE_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown profile fields {sorted(unknown)}; known: {', '.join(STANDARD_PROFILE_FIELDS)}")
+        check_profile_fields(standard_fields)
         for name in STANDARD_PROFILE_FIELDS:  # every input, so stale text is not saved again
             value = standard_fields.get(name)
             if isinstance(value, dt.date):
@@ -207,7 +208,10 @@ class WebDemoAdapter(AppAdapter):
         and the site opens (a page reload: the SDK's openSession() then fires the `push_click` IAM triggers).
         Returns the notification as the worker showed it (`title`, `body`, `data`, `click_stored`)."""
         if delivery is None:
-            raise DemoAppError("open_push on the web demo needs the delivery (braze.push.outbox(app) or the send result)")
+            waiting = [d for d in (self.push_source() if self.push_source else []) if d.get("platform") == "web"]
+            if not waiting:
+                raise DemoAppError("open_push: no web push is waiting for this device (give the delivery, or send one first)")
+            delivery = waiting[-1]  # the newest, as a user taps the top notification
         if delivery.get("platform") != "web":
             raise DemoAppError(f"delivery {delivery.get('id')} is a {delivery.get('platform')} push, not a web push")
         origin = self.url.split("/index.html", 1)[0]

@@ -51,6 +51,13 @@ STANDARD_PROFILE_FIELDS: tuple[str, ...] = tuple(
 """Keyword names accepted by ``set_profile`` (wire names of Braze's standard attributes)."""
 
 
+def check_profile_fields(fields: Mapping[str, Any]) -> None:
+    """``set_profile``'s keywords must be ``STANDARD_PROFILE_FIELDS``: a typo is a ValueError naming them all."""
+    unknown = set(fields) - set(STANDARD_PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown profile fields {sorted(unknown)}; known: {', '.join(STANDARD_PROFILE_FIELDS)}")
+
+
 class AppAdapter(ABC):
     """One running instance of the app under test, with the Braze SDK inside it."""
 
