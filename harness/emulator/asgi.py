@@ -14,7 +14,7 @@ import orjson
 
 from harness.emulator.control import control_app
 from harness.emulator.core import Answer, Emulator
-from harness.emulator.push.routes import REST_PATHS
+from harness.emulator.rest import REST_PATHS
 
 CONTROL_PREFIX = "/_emulator"
 

@@ -21,6 +21,7 @@ from harness.emulator.drift import ProblemTally
 from harness.emulator.faults import parse_fault
 from harness.emulator.messaging.routes import messaging_routes
 from harness.emulator.push.routes import push_routes
+from harness.emulator.rest import users_routes
 from harness.emulator.sdk_auth import parse_sdk_auth
 from harness.errors import HarnessConfigError
 from harness.journal import Query
@@ -246,6 +247,7 @@ def control_app(emu: Emulator) -> Starlette:
         Route("/_emulator/ingest/batch", ingest_batch, methods=["POST"]),
         *messaging_routes(emu),
         *push_routes(emu),
+        *users_routes(emu),
         Route("/_emulator/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
     return Starlette(routes=routes, exception_handlers={HarnessConfigError: on_user_error})

@@ -21,7 +21,7 @@ from uvicorn.protocols.http.httptools_impl import HEADER_VALUE_RE, STATUS_LINE, 
 
 from harness.emulator.asgi import CONTROL_PREFIX, EmulatorASGI, answer_headers, response_headers, sdk_headers, sdk_url
 from harness.emulator.core import Emulator
-from harness.emulator.push.routes import REST_PATHS
+from harness.emulator.rest import REST_PATHS
 from harness.emulator.settings import EmulatorSettings
 from harness.errors import HarnessConfigError
 

@@ -141,6 +141,13 @@ class BrazeHandle:
         )
         return "\n".join([head, *(e.summary() for e in entries)])
 
+    def rest(self, path: str, body: dict[str, Any], *, api_key: str | None = None) -> Any:
+        """A REST call as a backend makes it (`/users/track`, `/users/export/ids`, `/messages/send`; Bearer = an app
+        api key of the workspace, default `braze.api_key`) -> the JSON answer; a refusal raises HarnessError with
+        Braze's message and errors. To check a refusal itself, use httpx on `braze.emulator_url`."""
+        headers = {"Authorization": f"Bearer {api_key or self.api_key}"}
+        return self.client._call("POST", path, json=body, headers=headers)
+
     def reset(self) -> None:
         """Forget this scope's traffic and profiles (nothing else is touched)."""
         self.client.reset(self.scope)

@@ -10,8 +10,8 @@ Control API (per scope, like the messaging routes):
 
 (`...` = `/_emulator/scopes/{scope}`.)
 
-REST subset (Braze shape): `POST /messages/send` with `Authorization: Bearer <key>`. The emulator has no separate REST keys:
-the key is the api key of any app of the workspace to send in (`braze.api_key`); the send targets that workspace.
+REST subset (Braze shape): `POST /messages/send` with `Authorization: Bearer <key>` (harness/emulator/rest.py: the key
+is the api key of any app of the workspace to send in, `braze.api_key`; the send targets that workspace).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from starlette.routing import Route
 
 from harness.emulator.push.payloads import PushMessage
 from harness.emulator.push.service import PLATFORMS, PushSendError, PushService, parse_messages
+from harness.emulator.rest import rest_app
+from harness.emulator.state.workspaces import App
 
-REST_PATHS = ("/messages/send",)
 _MESSAGE_FIELDS = ("title", "body", "campaign_id", "uri", "use_webview", "extra", "image_url", "custom_id", "sound", "badge")
 _SEND_FIELDS = {
     "external_ids",
@@ -144,13 +145,9 @@ def push_routes(emu: Any) -> list[Route]:
         return _JSON(found.to_json())
 
     async def rest_send(request: Request) -> _JSON:
-        auth = request.headers.get("authorization", "")
-        key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        app = next((a for a in emu.state.apps() if a.api_key == key), None) if key else None
-        if app is None:
-            why = "unknown key (use an app api key of the workspace)" if key else "Authorization: Bearer <key> is missing"
-            errors = [why]
-            return _JSON({"message": "Unauthorized", "errors": errors}, status_code=401)
+        app = rest_app(emu, request)
+        if not isinstance(app, App):
+            return app
         try:
             body = await _body(request)
             unknown = set(body) - _REST_FIELDS

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.emulator.state import events, identity, push, sessions
+from harness.emulator.state import events, identity, push, rest_users, sessions
 from harness.emulator.state.attributes import AttributeWriter
 from harness.emulator.state.profiles import DeviceUse, Profile, profile_view
 from harness.emulator.state.workspaces import App, Registry, Workspace
@@ -125,6 +125,18 @@ class EmulatorState:
         with self._lock:
             self._registry.reset(scope)
             self._version += 1
+
+    def rest_track(self, app: App, body: Any) -> dict[str, Any]:
+        """`POST /users/track` in `app`'s workspace (state/rest_users.py); RestInputError on a fatal mistake."""
+        with self._lock:
+            out = rest_users.track(self._registry.workspace_of(app), body, array_cap=self.array_cap)
+            self._version += 1
+            return out
+
+    def rest_export_ids(self, app: App, body: Any) -> dict[str, Any]:
+        """`POST /users/export/ids` in `app`'s workspace."""
+        with self._lock:
+            return rest_users.export_ids(self._registry.workspace_of(app), body)
 
     def forget_devices(self, device_ids: list[str] | set[str]) -> int:
         """Drop the profiles seen only on these devices (in any workspace); how many were dropped."""

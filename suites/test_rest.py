@@ -1,0 +1,46 @@
+"""A backend writes to Braze through the REST API while the app's SDK writes through its own endpoints: both land
+on one profile, and REST-written attributes decide segment membership for what the app is shown."""
+
+from harness.screens import MessagingScreen, OnScreen
+
+
+def test_backend_attribute_puts_the_user_in_the_segment_the_app_is_shown(braze, braze_app):
+    member, other = braze.uid("gold"), braze.uid("plain")
+    answer = braze.rest("/users/track", {"attributes": [{"external_id": member, "tier": "gold", "first_name": "Ada"}]})
+    assert answer == {"message": "success", "attributes_processed": 1}
+    braze.messaging.segment("gold", {"type": "attribute", "name": "tier", "value": "gold"})
+    braze.messaging.in_app("gold_offer", segment="gold", trigger="open", message={"type": "MODAL", "message": "Gold offer"})
+
+    braze_app.launch()
+    braze_app.login(other)  # changeUser starts a session: the SDK asks for triggers for `other`
+    braze.expect.session_start(user=other).within()
+    braze_app.login(member)
+    braze.expect.session_start(user=member).within()
+    screen = getattr(braze_app, "screen", None)
+    if isinstance(screen, MessagingScreen):
+        OnScreen(braze, screen).iam_shown("gold_offer")
+    braze.messaging.wait_metrics("gold_offer", uniques={"si": 1})
+    assert list(braze.messaging.metrics("gold_offer")["by_user"]) == [f"user:{member}"]
+
+
+def test_app_events_and_backend_data_meet_on_one_profile_and_export(braze, braze_app):
+    user = braze.uid("ada")
+    braze_app.launch()
+    braze_app.login(user)
+    braze_app.log_event("song_played", {"genre": "jazz"})
+    braze_app.flush()
+    braze.expect.profile(user).has(custom_events={"song_played": 1}).within()
+
+    braze.rest(
+        "/users/track",
+        {
+            "attributes": [{"external_id": user, "plan": "pro", "visits": {"inc": 3}}],
+            "purchases": [
+                {"external_id": user, "product_id": "sub", "currency": "USD", "price": 4.5, "time": "2026-11-01T00:00:00Z"}
+            ],
+        },
+    )
+    braze.expect.profile(user).has(custom={"plan": "pro", "visits": 3}, purchases={"sub": 1}).within()
+    [exported] = braze.rest("/users/export/ids", {"external_ids": [user]})["users"]
+    assert [e["name"] for e in exported["custom_events"]] == ["song_played"] and exported["purchases"][0]["name"] == "sub"
+    assert braze_app.device_id in [d["device_id"] for d in exported["devices"]]
