@@ -350,20 +350,35 @@ def run(args: argparse.Namespace, warmup: float, flows: int) -> int:
     print()
     if args.rounds > 1:
         print(f"medians over {args.rounds} rounds")
-    header = f"{'proxy':<8} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'proxy CPU':>10}"
+    for row in rows.values():  # the proxy process's own cost, whatever else the machine's cores were busy with
+        row["cpu_ms_per_request"] = row["server_cpu_share"] * 1000 / row["rps"] if row["rps"] else None
+    cpu_ratio = (
+        rows["addon"]["cpu_ms_per_request"] / rows["plain"]["cpu_ms_per_request"]
+        if rows["addon"]["cpu_ms_per_request"] and rows["plain"]["cpu_ms_per_request"]
+        else None
+    )
+    header = (
+        f"{'proxy':<8} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'proxy CPU':>10}"
+        f" {'CPU ms/req':>11}"
+    )
     print(header)
     print("-" * len(header))
     for name, row in rows.items():
         lat = row["latency_ms"]
         print(
             f"{name:<8} {row['rps']:>8.0f} {lat['p50']:>8.2f} {lat['p90']:>8.2f} {lat['p99']:>8.2f} {lat['max']:>8.1f} "
-            f"{row['errors']:>7d} {row['server_cpu_share']:>9.0%}"
+            f"{row['errors']:>7d} {row['server_cpu_share']:>9.0%} {row['cpu_ms_per_request'] or 0:>11.2f}"
         )
     if ratio is not None:
         verdict = "meets" if ratio <= TARGET_RATIO else "ABOVE"
         print(
             f"\noverhead of the addon ({args.addon_mode} mode): time per request addon/plain = {ratio:.2f}×  "
             f"({verdict} the target of ≤ {TARGET_RATIO:.1f}×)"
+        )
+    if cpu_ratio is not None:
+        print(
+            f"proxy CPU per request addon/plain = {cpu_ratio:.2f}× (what the addon itself costs; the req/s ratio also "
+            "counts the other processes on these cores, e.g. observe mode's ingest sink)"
         )
     if memory is not None:
         r = memory["rss_kib"]
@@ -426,6 +441,7 @@ def run(args: argparse.Namespace, warmup: float, flows: int) -> int:
             for r in results
         ],
         "ratio_time_per_request_addon_over_plain": round(ratio, 3) if ratio is not None else None,
+        "ratio_proxy_cpu_per_request_addon_over_plain": round(cpu_ratio, 3) if cpu_ratio is not None else None,
         "target_ratio": TARGET_RATIO,
         "memory": memory,
         "wrk_completed_requests_all_runs": sent,
