@@ -18,7 +18,8 @@ from appium.webdriver.common.appiumby import AppiumBy
 from selenium.common.exceptions import WebDriverException
 
 from devices.appium.adapter import FAKE_APP_XML, AppiumAdapter, AppiumAppError, first_device_id
-from devices.appium.locators import DIALECTS, Locator, Locators, ScreenLocators
+from devices.appium.fake_os import FakeOsError
+from devices.appium.locators import DIALECTS, Locator, Locators, PushReceiver, ScreenLocators
 from devices.appium.screen import AppiumScreen, source_path
 from devices.appium.server import (
     AppiumEndpoint,
@@ -30,6 +31,7 @@ from devices.appium.server import (
     free_port,
     status,
 )
+from harness.emulator.push.payloads import PushMessage, apns_payload, fcm_data
 from harness.errors import HarnessConfigError
 from harness.screens.base import IamView, ScreenTimeout
 
@@ -550,3 +552,286 @@ def test_the_documented_example_locators_load() -> None:
     assert locators.flush_button is None and locators.flush_deep_link == "shop-qa://debug/braze/flush"
     assert locators.purchase_button is not None and locators.purchase_button.by == "-android uiautomator"
     assert locators.screen.card_by_id.format(card_id="c-1") == Locator(by="accessibility id", value="c-1")
+
+
+# ---------------------------------------------------------------------- push: the mobile: commands per platform
+
+ANDROID_CAPS = {"platformName": "Android", "appium:automationName": "UiAutomator2"}
+IOS_CAPS = {"platformName": "iOS", "appium:automationName": "XCUITest"}
+SHOP = "com.example.shop"
+RECEIVER = "com.example.shop/.debug.PushInjectReceiver"
+RESTOCK = PushMessage(
+    title="Back in stock", body="Your sneakers", campaign_id="restock", uri="myapp://deal/7", extra={"sku": "7"}
+)
+
+
+def _on_phone(fake: AppiumAdapter, caps: dict, **kwargs) -> AppiumAdapter:
+    """An adapter built for a real Android/iOS driver, driven through the fake app's session and its FakeOs: the
+    `mobile:` commands it builds are what UiAutomator2/XCUITest would get."""
+    adapter = AppiumAdapter(fake.endpoint, caps, app_id=SHOP, **kwargs)
+    adapter.driver, adapter.fake_os = fake.driver, fake.fake_os
+    return adapter
+
+
+def _delivery(platform: str, payload: dict, delivery_id: str = "d-1") -> dict:
+    return {"id": delivery_id, "platform": platform, "campaign_id": "restock", "device_id": "dev-1", "payload": payload}
+
+
+def _after_launch(app: AppiumAdapter) -> list:
+    assert app.fake_os is not None
+    return app.fake_os.log[1:]  # after launch()'s activateApp
+
+
+def test_fake_app_enable_push_accepts_the_prompt_and_unregister_taps(app: AppiumAdapter) -> None:
+    assert app.enable_push() is None  # the app does not show the token
+    assert _clicks(app, "push-enable") == 1
+    app.unregister_push()  # a click fails while an alert is open: the prompt was accepted
+    assert _clicks(app, "push-unregister") == 1
+    assert _after_launch(app) == []  # the fake device has no OS permission to set
+    with pytest.raises(AppiumAppError, match=r"cannot be turned off by a command on this fake device"):
+        app.disable_push_in_os()
+
+
+def test_push_controls_missing_from_the_locators(appium_server: AppiumServer) -> None:
+    locators = Locators(push_enable=None, push_unregister=None)
+    with AppiumAdapter(appium_server, FAKE_CAPS, locators=locators) as adapter:
+        with pytest.raises(HarnessConfigError, match=r"^locators.push_unregister is not set: the app has no control calling"):
+            adapter.unregister_push()
+        with pytest.raises(HarnessConfigError, match=r"^locators.push_enable is not set: on this fake device the app's"):
+            adapter.enable_push()
+
+
+def test_android_enable_and_disable_push_change_post_notifications(app: AppiumAdapter) -> None:
+    android = _on_phone(app, ANDROID_CAPS)
+    android.enable_push()
+    grant = {"permissions": ["android.permission.POST_NOTIFICATIONS"], "appPackage": SHOP, "action": "grant"}
+    assert _after_launch(app) == [("mobile: changePermissions", grant)]
+    assert _clicks(app, "push-enable") == 1
+    android.unregister_push()  # the app's prompt (W3C accept alert on UiAutomator2) did not block the next tap
+    assert app.fake_os is not None and app.fake_os.permissions == {SHOP: {"android.permission.POST_NOTIFICATIONS": "granted"}}
+    android.disable_push_in_os()
+    assert app.fake_os.log[-1] == ("mobile: changePermissions", {**grant, "action": "revoke"})
+    assert app.fake_os.permissions[SHOP]["android.permission.POST_NOTIFICATIONS"] == "revoked"
+    assert app.execute("mobile: queryAppState") == 1  # Android kills the app when a runtime permission is revoked
+    no_package = AppiumAdapter(app.endpoint, ANDROID_CAPS)
+    no_package.driver, no_package.fake_os = app.driver, app.fake_os
+    with pytest.raises(HarnessConfigError, match=r"^push needs the app's id: the target's app_package is not set$"):
+        no_package.enable_push()
+
+
+def test_android_open_push_broadcasts_the_fcm_data_and_taps_the_notification(app: AppiumAdapter) -> None:
+    android = _on_phone(app, ANDROID_CAPS, locators=Locators(push_receiver=PushReceiver(component=RECEIVER)))
+    data = fcm_data(RESTOCK)
+    opened = android.open_push(_delivery("android", data))
+    assert opened == {
+        "id": "d-1",
+        "platform": "android",
+        "title": "Back in stock",
+        "body": "Your sneakers",
+        "campaign_id": "restock",
+    }
+    assert _after_launch(app) == [
+        (
+            "mobile: broadcast",
+            {
+                "action": "firebase_messaging_service_routing_action",
+                "component": RECEIVER,
+                "extras": [
+                    ["s", "_ab", "true"],
+                    ["s", "t", "'Back in stock'"],  # adb shell re-parses the line on the device: quoted
+                    ["s", "a", "'Your sneakers'"],
+                    ["s", "cid", "restock"],
+                    ["s", "uri", "myapp://deal/7"],
+                    ["s", "ab_use_webview", "false"],
+                    ["s", "extra", """'{"sku":"7"}'"""],
+                ],
+            },
+        ),
+        ("mobile: openNotifications", {}),
+    ]
+    assert app.fake_os is not None
+    [received] = app.fake_os.notifications
+    assert received.data == data and received.opened  # what the app's receiver got is the FCM data, intact
+    assert _clicks(app, "notification") == 1
+    assert app.execute("mobile: queryAppState") == 4  # the tap brought the app to the foreground
+
+
+def test_android_open_push_without_a_component_names_the_package_and_errors(app: AppiumAdapter) -> None:
+    android = _on_phone(app, ANDROID_CAPS, locators=Locators(push_receiver=PushReceiver(action="com.example.shop.DEBUG_PUSH")))
+    android.notification_timeout = 0.3
+    android.open_push(_delivery("android", fcm_data(RESTOCK)))
+    assert app.fake_os is not None
+    name, args = app.fake_os.log[-2]
+    assert (name, args["action"], args["package"], "component" in args) == (
+        "mobile: broadcast",
+        "com.example.shop.DEBUG_PUSH",
+        SHOP,
+        False,
+    )
+    flash = fcm_data(PushMessage(title="Flash sale", body="Today only"))
+    with pytest.raises(
+        AppiumAppError, match=r"no notification titled 'Flash sale' within 0.3 s \(locators.push_notification: xpath="
+    ):
+        android.open_push(_delivery("android", flash))  # delivered, but the fake app only shows "Back in stock"
+    with pytest.raises(AppiumAppError, match=r"^delivery d-9 is a ios push: this app runs on android$"):
+        android.open_push(_delivery("ios", apns_payload(RESTOCK), "d-9"))
+    with pytest.raises(HarnessConfigError, match=r"^locators.push_receiver is not set: an Android push reaches the app"):
+        _on_phone(app, ANDROID_CAPS).open_push(_delivery("android", fcm_data(RESTOCK)))
+    sent = len(app.fake_os.log)
+    with pytest.raises(HarnessConfigError, match=r"cannot put .* into the xpath locator .* holds a quote"):
+        android.open_push(_delivery("android", fcm_data(PushMessage(title="It's back"))))
+    assert len(app.fake_os.log) == sent  # refused before anything reached the phone
+
+
+def test_the_fake_device_shell_splits_unquoted_broadcast_extras(app: AppiumAdapter) -> None:
+    with pytest.raises(FakeOsError, match=r"extra 't' = 'Back in stock' would reach the app as 3 shell words"):
+        app.execute("mobile: broadcast", {"action": "a.b", "extras": [["s", "_ab", "true"], ["s", "t", "Back in stock"]]})
+    with pytest.raises(FakeOsError, match=r"type of"):
+        app.execute("mobile: broadcast", {"action": "a.b", "extras": [["x", "k", "v"]]})
+    assert app.fake_os is not None and app.fake_os.notifications == []
+
+
+def test_ios_simulator_enable_disable_and_open_push(app: AppiumAdapter) -> None:
+    ios = _on_phone(app, IOS_CAPS, ios_simulator=True)
+    ios.enable_push()
+    assert _after_launch(app) == [
+        ("mobile: setPermission", {"bundleId": SHOP, "access": {"notifications": "yes"}}),
+        ("mobile: alert", {"action": "accept"}),  # the prompt the fake app always shows; a simulator shows none
+    ]
+    ios.disable_push_in_os()
+    assert app.fake_os is not None
+    assert app.fake_os.log[-1] == ("mobile: setPermission", {"bundleId": SHOP, "access": {"notifications": "no"}})
+    assert app.fake_os.permissions == {SHOP: {"notifications": "no"}}
+    payload = apns_payload(RESTOCK, bundle_id="com.other.app")
+    opened = ios.open_push(_delivery("ios", payload))
+    assert opened["title"] == "Back in stock" and opened["campaign_id"] == "restock"
+    apns = {k: v for k, v in payload.items() if k != "Simulator Target Bundle"}  # the driver adds the app's own
+    assert app.fake_os.log[-2:] == [
+        ("mobile: backgroundApp", {"seconds": -1}),  # no banner for an app in the foreground: on the home screen
+        ("mobile: pushNotification", {"bundleId": SHOP, "payload": apns}),
+    ]
+    assert app.execute("mobile: queryAppState") == 4  # the tap on the banner opened the app
+    assert app.fake_os.notifications[0].data["Simulator Target Bundle"] == SHOP
+    assert _clicks(app, "notification") == 1
+    # the banner was looked up in the springboard, then the app is the active application again
+    assert app.driver.get_settings()["defaultActiveApplication"] == "auto"
+    with pytest.raises(AppiumAppError, match=r"is a android push: this app runs on ios"):
+        ios.open_push(_delivery("android", fcm_data(RESTOCK)))
+
+
+def test_a_real_iphone_has_no_simulated_push_and_accepts_the_prompt(app: AppiumAdapter) -> None:
+    iphone = _on_phone(app, IOS_CAPS, ios_simulator=False)
+    iphone.enable_push()  # no setPermission on a device: the app's prompt is accepted
+    assert _after_launch(app) == [("mobile: alert", {"action": "accept"})]
+    with pytest.raises(AppiumAppError, match=r"^a real iOS device cannot receive a simulated push \(mobile: pushNotification is"):
+        iphone.open_push(_delivery("ios", apns_payload(RESTOCK)))
+    with pytest.raises(
+        AppiumAppError, match=r"cannot be turned off by a command on this iOS device: only by hand in its Settings"
+    ):
+        iphone.disable_push_in_os()
+    assert _after_launch(app) == [("mobile: alert", {"action": "accept"})]  # nothing more was sent
+    # no prompt at all (already authorized): enable_push waits prompt_timeout for one, then carries on
+    iphone.locators = Locators(push_enable=Locator(by="id", value="push-unregister"))
+    iphone.prompt_timeout = 0.5
+    started = time.monotonic()
+    iphone.enable_push()
+    assert 0.4 < time.monotonic() - started < 3
+    assert _clicks(app, "push-unregister") == 1
+
+
+def test_ios_of_unknown_kind_takes_the_drivers_simulator_only_answer(app: AppiumAdapter, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A farm/grid iOS target (ios_simulator None): XCUITest's answer on a real device says what it is."""
+    farm = _on_phone(app, IOS_CAPS)
+    sent: list[str] = []
+
+    def real_device(script: str, args: dict | None = None):
+        sent.append(script)
+        if script in ("mobile: setPermission", "mobile: pushNotification"):
+            what = "Setting permissions" if script.endswith("setPermission") else "Push notification"
+            raise WebDriverException(f"An unknown server-side error occurred: {what} can only be performed on Simulator")
+        return app.fake_os.execute(script, args)  # type: ignore[union-attr]
+
+    monkeypatch.setattr(farm, "execute", real_device)
+    farm.enable_push()
+    assert sent == ["mobile: setPermission", "mobile: alert"]
+    with pytest.raises(AppiumAppError, match=r"^a real iOS device cannot receive a simulated push"):
+        farm.open_push(_delivery("ios", apns_payload(RESTOCK)))
+    with pytest.raises(AppiumAppError, match=r"cannot be turned off by a command on this iOS target"):
+        farm.disable_push_in_os()
+
+
+def test_open_push_without_a_delivery_takes_the_latest_waiting(app: AppiumAdapter) -> None:
+    receiver = Locators(push_receiver=PushReceiver(component=RECEIVER))
+    with pytest.raises(AppiumAppError, match=r"^open_push\(\) needs the delivery here"):
+        _on_phone(app, ANDROID_CAPS, locators=receiver).open_push()
+    outbox: dict[str, list] = {"dev-1": []}
+    android = _on_phone(
+        app, ANDROID_CAPS, locators=receiver, push_source=lambda device_id: outbox[device_id], device_id_source=lambda: None
+    )
+    with pytest.raises(AppiumAppError, match=r"the emulator has not seen this app yet"):
+        android.open_push()
+    android.device_id_source = lambda: "dev-1"
+    with pytest.raises(AppiumAppError, match=r"no push is waiting for device dev-1"):
+        android.open_push()
+    outbox["dev-1"] = [
+        _delivery("android", fcm_data(PushMessage(title="Old", body="x")), "d-0"),
+        _delivery("android", fcm_data(RESTOCK)),
+    ]
+    assert android.open_push()["id"] == "d-1"
+
+
+def test_real_drivers_get_the_push_commands_themselves(app: AppiumAdapter) -> None:
+    android = _on_phone(app, ANDROID_CAPS, locators=Locators(push_receiver=PushReceiver(component=RECEIVER)))
+    android.fake_os = None
+    with pytest.raises(WebDriverException, match="Unsupported execute method 'mobile: changePermissions'"):
+        android.enable_push()
+    with pytest.raises(WebDriverException, match="Unsupported execute method 'mobile: broadcast'"):
+        android.open_push(_delivery("android", fcm_data(RESTOCK)))
+    ios = _on_phone(app, IOS_CAPS, ios_simulator=True)
+    ios.fake_os = None
+    with pytest.raises(WebDriverException, match="Unsupported execute method 'mobile: setPermission'"):
+        ios.disable_push_in_os()
+    with pytest.raises(WebDriverException, match="Unsupported execute method 'mobile: backgroundApp'"):
+        ios.open_push(_delivery("ios", apns_payload(RESTOCK)))  # the first of backgroundApp, pushNotification
+
+
+def test_push_locators_load_and_name_a_bad_receiver(tmp_path: Path) -> None:
+    locators = Locators.load(Path(__file__).resolve().parents[1] / "devices" / "appium" / "example-locators.yaml")
+    assert locators.push_receiver == PushReceiver(action="com.example.shop.DEBUG_PUSH", component=RECEIVER)
+    assert locators.push_notification is None and locators.push_enable is not None
+    base = {"login_field": {"by": "id", "value": "a"}, "login_button": {"by": "id", "value": "b"}}
+    bare = Locators.load(base)
+    assert (bare.push_enable, bare.push_unregister, bare.push_receiver) == (None, None, None)
+    assert PushReceiver().action == "firebase_messaging_service_routing_action"
+    with pytest.raises(HarnessConfigError, match=r"^locators: push_receiver.component: String should match pattern"):
+        Locators.load({**base, "push_receiver": {"component": "not a component"}})
+    predicate = Locator(by="-ios predicate string", value="label CONTAINS '{title}'")
+    assert predicate.format(title="Back in stock").value == "label CONTAINS 'Back in stock'"
+    with pytest.raises(HarnessConfigError, match="holds a quote"):
+        predicate.format(title="It's back")
+
+
+def test_permission_answers_of_older_androids_and_a_simulator_without_applesimutils(
+    app: AppiumAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    android = _on_phone(app, ANDROID_CAPS)
+
+    def old_android(script: str, args: dict | None = None):
+        if script == "mobile: changePermissions":  # what `pm grant` answers on Android 12 (no such runtime permission)
+            raise WebDriverException(f"Unknown permission: android.permission.POST_NOTIFICATIONS ({args})")
+        return app.fake_os.execute(script, args)  # type: ignore[union-attr]
+
+    monkeypatch.setattr(android, "execute", old_android)
+    android.enable_push()  # notifications are on by default there: the app's control is still tapped
+    assert _clicks(app, "push-enable") == 1
+    with pytest.raises(AppiumAppError, match=r"^POST_NOTIFICATIONS cannot be revoked here \(Android < 13 or targetSdk < 33\)"):
+        android.disable_push_in_os()
+
+    simulator = _on_phone(app, IOS_CAPS, ios_simulator=True)
+
+    def no_applesimutils(script: str, args: dict | None = None):
+        raise WebDriverException("'applesimutils' binary has not been found in your PATH")
+
+    monkeypatch.setattr(simulator, "execute", no_applesimutils)
+    with pytest.raises(AppiumSetupError, match=r"needs applesimutils on the Appium host: brew tap wix/brew && brew install"):
+        simulator.enable_push()

@@ -2,7 +2,7 @@
 and the fake driver's app (`fake_app.xml`) that exercises the plumbing where no phone is available."""
 
 from devices.appium.adapter import FAKE_APP_XML, AppiumAdapter, AppiumAppError, appium_app
-from devices.appium.locators import Locator, Locators, ScreenLocators
+from devices.appium.locators import Locator, Locators, PushReceiver, ScreenLocators
 from devices.appium.screen import AppiumScreen
 from devices.appium.server import AppiumEndpoint, AppiumServer, AppiumServerError, AppiumSetupError
 
@@ -17,6 +17,7 @@ __all__ = [
     "AppiumSetupError",
     "Locator",
     "Locators",
+    "PushReceiver",
     "ScreenLocators",
     "appium_app",
 ]

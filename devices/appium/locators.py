@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.adapters.base import STANDARD_PROFILE_FIELDS
+from harness.emulator.push.service import FCM_ROUTING_ACTION
 from harness.errors import HarnessConfigError
 
 Strategy = Literal[
@@ -44,6 +45,8 @@ Strategy = Literal[
 Defaults = Literal["none", "fake"]
 # the strategies the page-source reader understands (the others only find elements through the driver)
 SOURCE_STRATEGIES = ("id", "accessibility id", "xpath", "class name")
+# strategies whose value holds string literals: a filled-in placeholder must not carry a quote
+_QUOTED_STRATEGIES = ("xpath", "-ios predicate string", "-ios class chain", "-android uiautomator")
 
 
 class Locator(BaseModel):
@@ -55,9 +58,10 @@ class Locator(BaseModel):
     value: str = Field(min_length=1)
 
     def format(self, **fields: str) -> Locator:
-        """The locator with `{placeholders}` filled in (a value with a quote cannot go into an xpath literal)."""
-        if self.by == "xpath" and any("'" in v or '"' in v for v in fields.values()):
-            raise HarnessConfigError(f"cannot put {fields} into the xpath locator {self.value!r}: a value holds a quote")
+        """The locator with `{placeholders}` filled in (a value with a quote cannot go into an xpath, predicate or
+        UiSelector string literal)."""
+        if self.by in _QUOTED_STRATEGIES and any("'" in v or '"' in v for v in fields.values()):
+            raise HarnessConfigError(f"cannot put {fields} into the {self.by} locator {self.value!r}: a value holds a quote")
         try:
             value = self.value.format(**fields)
         except (KeyError, IndexError) as exc:
@@ -108,6 +112,19 @@ class ScreenLocators(BaseModel):
         return locator
 
 
+class PushReceiver(BaseModel):
+    """The Android QA build's debug push-injection receiver (mobile.md C.1 option 2): an exported receiver that turns
+    the broadcast's string extras into the FCM data `Bundle` and hands it to `BrazePushReceiver.handleReceivedIntent`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: str = Field(default=FCM_ROUTING_ACTION, pattern=r"^[A-Za-z0-9_.]+$")
+    """the intent action the receiver listens to"""
+    component: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.]+/[A-Za-z0-9_.$]+$")
+    """`<package>/<receiver class>`, e.g. `com.example.shop/.debug.PushInjectReceiver`; None: any receiver of the
+    app's package for `action` (the broadcast names the package: Android 8+ drops implicit broadcasts)"""
+
+
 class Locators(BaseModel):
     """Per abstract action of `AppAdapter`, where the app's control is. Optional ones may be left out (None) when
     the app has no such control; an action that needs one then fails naming the field."""
@@ -143,6 +160,15 @@ class Locators(BaseModel):
     """a debug-build button calling requestImmediateDataFlush()"""
     flush_deep_link: str | None = None
     """or a debug deep link doing the same (used when flush_button is None), e.g. `myapp://debug/braze-flush`"""
+    push_enable: Locator | None = _loc("id", "push-enable")
+    """the app's "enable push" control: it asks for the notification permission and registers for push"""
+    push_unregister: Locator | None = _loc("id", "push-unregister")
+    """a control calling `Braze.unregisterPush()` (Android 43+, Swift 18+)"""
+    push_notification: Locator | None = _loc("xpath", "//MockNotification[@title='{title}']")
+    """a delivered notification (Android shade / iOS banner) by its `{title}`; None: the platform's default
+    (UiAutomator2 `//*[@text='{title}']`, XCUITest `label CONTAINS '{title}'` in the springboard)"""
+    push_receiver: PushReceiver | None = None
+    """Android: the QA build's debug push-injection receiver that `open_push` broadcasts the FCM data to"""
     screen: ScreenLocators = Field(default_factory=ScreenLocators)
 
     @field_validator("profile_fields")
