@@ -272,6 +272,9 @@ def test_a_push_step_is_sent_to_the_users_tokens_and_its_opens_count_for_the_ste
     sdk.send(sdk.event("pc", {"cid": "onb.nudge"}))
     metrics = emu.messaging.metrics(scope)
     assert metrics["canvases"]["onb"]["steps"]["nudge"]["totals"] == {"pc": 1}
+    # the step's push is also the push campaign `onb.nudge` (braze.push.wait_opens): its opens count there too
+    assert emu.messaging.metrics(scope, "onb.nudge")["totals"] == {"pc": 1}
+    assert metrics["campaigns"]["onb.nudge"]["sent"] == 1 and metrics["campaigns"]["onb.nudge"]["uniques"] == {"pc": 1}
 
 
 def test_a_push_step_for_an_anonymous_user_is_skipped(emu, scoped):
@@ -328,6 +331,19 @@ def test_liquid_blocks_and_abort():
         run_blocks("{% abort_message() %}", look)
     assert err.value.reason is None
     assert run_blocks("{% if connected.city == 'Rome' %}{% abort_message('no') %}{% endif %}ok", look) == "ok"
+
+
+def test_liquid_and_or_evaluate_right_to_left_and_quotes_are_operands():
+    look = {"a": False, "b": True, "c": True, "name": "black or white"}.get
+    # Liquid has no and/or precedence: `a and b or c` is `a and (b or c)`, false here
+    assert run_blocks("{% if a and b or c %}yes{% else %}no{% endif %}", look) == "no"
+    assert run_blocks("{% if c or a and b %}yes{% else %}no{% endif %}", look) == "yes"  # c or (a and b)
+    assert run_blocks("{% if name == 'black or white' %}yes{% else %}no{% endif %}", look) == "yes"
+    assert run_blocks('{% if name contains " or " and b %}yes{% endif %}', look) == "yes"
+
+
+def test_a_stray_block_tag_renders_nothing_and_keeps_the_rest():
+    assert run_blocks("Hi {% endif %}there{% else %}, see you", {}.get) == "Hi there, see you"
 
 
 def test_aborted_template_answers_an_error_and_is_logged(emu, scoped):

@@ -162,6 +162,12 @@ def test_adb_broadcast_sends_the_data_as_string_extras():
         adb_broadcast(_delivery("ios", apns_payload(MESSAGE)), package="com.example.app")
     with pytest.raises(PayloadError, match="component"):
         adb_broadcast(_delivery("android", data))
+    # `adb shell` re-parses the line on the device: a package name is checked, never passed through as shell text
+    with pytest.raises(ValueError, match="not an Android package name"):
+        adb_broadcast(_delivery("android", data), package="com.example.app;reboot")
+    # an action word that also appears earlier in the argv still gets `-p` right after `-a ACTION`
+    shell_action = adb_broadcast(_delivery("android", data), package="com.example.app", action="shell")["argv"]
+    assert shell_action[:8] == ["adb", "shell", "am", "broadcast", "-a", "shell", "-p", "com.example.app"]
 
 
 def test_the_virtual_devices_read_the_payloads_like_the_sdks():

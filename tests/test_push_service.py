@@ -107,6 +107,9 @@ def test_who_is_skipped(lab, http):
     }
     opted = send(http, lab, external_ids=["subscribed-only"], recipient_subscription_state="opted_in", message={"title": "t"})
     assert opted.json()["deliveries"] == []
+    # "all" is Braze's "including unsubscribed users" (transactional sends); a disabled token still gets nothing
+    everyone = send(http, lab, external_ids=["unsub", "blocked"], recipient_subscription_state="all", message={"title": "t"})
+    assert [d["external_id"] for d in everyone.json()["deliveries"]] == ["unsub"]
 
 
 @pytest.mark.parametrize(
@@ -121,6 +124,7 @@ def test_who_is_skipped(lab, http):
         ({"broadcast": True, "external_ids": ["a"], "message": {"title": "t"}}, "broadcast"),
         ({"segment_id": "missing", "message": {"title": "t"}}, "segment_id"),
         ({"external_ids": ["a"], "message": {"title": "t"}, "platforms": ["kindle"]}, "platforms"),
+        ({"external_ids": ["a"], "message": {"title": "t"}, "platforms": [["android"]]}, "platforms"),
     ],
 )
 def test_control_send_rejects_bad_input_naming_the_field(lab, http, body, field):
@@ -172,12 +176,23 @@ def test_rest_messages_send(lab, http):
             "messages.android_push.title",
         ),
         ({"external_user_ids": ["ada"], "messages": {"email": {}}}, 400, "Bad Request", "messages.email"),
-        ({"external_user_ids": ["a"] * 51, "messages": {"apple_push": {"alert": "a"}}}, 400, "Bad Request", "external_user_ids"),
         (
+            {"external_user_ids": [f"u{i}" for i in range(51)], "messages": {"apple_push": {"alert": "a"}}},
+            400,
+            "The max number of external_ids and aliases per request was exceeded",  # braze-behaviour.md §5.2
+            "external_user_ids",
+        ),
+        (  # a whole segment is a broadcast, which Braze wants said (`broadcast` defaults to false): §5.6
+            {"segment_id": "gold", "messages": {"apple_push": {"alert": "a"}}},
+            400,
+            "Bad Request",
+            "broadcast",
+        ),
+        (  # named by the REST key the caller wrote, not the emulator's platform name
             {"external_user_ids": ["ada"], "messages": {"apple_push": {"alert": "a", "extra": {"aps": 1}}}},
             400,
             "Bad Request",
-            "messages.ios",
+            "messages.apple_push",
         ),
     ],
 )

@@ -524,6 +524,7 @@ BAD_PROFILES = [
     ({"kind": "remote", "platform": "android", "app_package": "com.a.b"}, "pixel7.url: required"),
     ({"kind": "fake", "app": "/nope.xml"}, "pixel7.app: the file /nope.xml does not exist"),
     ({"kind": "teleport"}, "pixel7.kind: 'teleport' is not a target kind; one of web, android-virtual"),
+    ({"kind": ["fake"]}, "pixel7.kind: ['fake'] is not a target kind; one of web, android-virtual"),
     ({"avd": "A"}, "pixel7.kind: required; one of web, android-virtual"),
     ({"kind": "web", "name": "other"}, "pixel7.name: the profile's name is its key"),
     ("just a string", "pixel7: expected a mapping of fields (kind: …), got str"),
@@ -589,6 +590,12 @@ def test_missing_targets_file_and_empty_file(tmp_path: Path) -> None:
         load_targets_file(tmp_path / "nope.yaml")
     (tmp_path / "empty.yaml").write_text("")
     assert load_targets_file(tmp_path / "empty.yaml") == {}
+    # a directory or a file that is not text: one line naming the option, not an OSError/UnicodeDecodeError
+    with pytest.raises(TargetError, match=r"--braze-targets-file: .* cannot be read: "):
+        load_targets_file(tmp_path)
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00targets")
+    with pytest.raises(TargetError, match=r"--braze-targets-file: .*binary.yaml cannot be read: "):
+        load_targets_file(tmp_path / "binary.yaml")
 
 
 def test_resolve_names_and_farm_credentials(example: dict, apps: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -82,6 +82,13 @@ def test_factories_refuse_unknown_options_and_ignore_web_only_ones(lab):
     with pytest.raises(HarnessConfigError, match=r"unknown option.*colour"):
         adapter(lab, colour="blue")
     assert adapter(lab, logging=True, idle="foreground").idle == "foreground"
+    quick = adapter(lab, init_options={"minimumIntervalBetweenTriggerActionsInSeconds": 5})
+    assert quick.device.messaging.min_trigger_interval == 5
+    # a wrong value is one clear error naming the option, not a ValueError/AttributeError from deep inside
+    with pytest.raises(HarnessConfigError, match=r"init_options\.minimumIntervalBetweenTriggerActionsInSeconds"):
+        adapter(lab, init_options={"minimumIntervalBetweenTriggerActionsInSeconds": "soon"})
+    with pytest.raises(HarnessConfigError, match=r"init_options: must be a mapping"):
+        adapter(lab, init_options="fast")
 
 
 @pytest.mark.parametrize("platform", ["android", "ios"])

@@ -283,8 +283,11 @@ def test_nothing_shows_in_the_background_push_click_trigger_waits_for_the_app(la
     device.open_session()
     device.close_session()
     device.log_push_open("cmp-1")  # another campaign: nothing
-    device.log_push_open("cmp-7", open_app=True)  # performed in the background, shown once the app is open
-    assert device.in_foreground
+    assert device.messaging.stack == [] and device.messaging.displayed is None
+    device.log_push_open("cmp-7")  # performed in the background: it waits, nothing is on screen
+    assert not device.in_foreground and device.messaging.displayed is None
+    assert [m.trigger for m in device.messaging.stack] == ["after-push"]
+    device.open_session()  # the app comes to the foreground: the waiting message shows
     assert device.messaging.displayed is not None and device.messaging.displayed.trigger == "after-push"
 
 

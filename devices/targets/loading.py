@@ -39,7 +39,7 @@ def parse_target(name: str, data: Any, *, source: str = "targets", base_dir: Pat
         raise TargetError(f"{source}: {name}: expected a mapping of fields (kind: …), got {type(data).__name__}")
     if "kind" not in data:
         raise TargetError(f"{source}: {name}.kind: required; one of {', '.join(KINDS)}")
-    if data["kind"] not in KINDS:
+    if not isinstance(data["kind"], str) or data["kind"] not in KINDS:
         raise TargetError(f"{source}: {name}.kind: {data['kind']!r} is not a target kind; one of {', '.join(KINDS)}")
     if "name" in data and data["name"] != name:
         raise TargetError(f"{source}: {name}.name: the profile's name is its key; remove the name field")
@@ -80,6 +80,8 @@ def read_targets_file(path: str | Path) -> tuple[dict[str, Any], str | None]:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise TargetError(f"--braze-targets-file: {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:  # a directory, no permission, not text
+        raise TargetError(f"--braze-targets-file: {path} cannot be read: {exc}") from None
     except yaml.YAMLError as exc:
         raise TargetError(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
     if raw is None:

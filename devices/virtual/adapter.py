@@ -295,6 +295,17 @@ def make_app(platform: str, *, request: Any, braze: Any, api_key: str, **options
     if unknown:
         known = ", ".join((*_ADAPTER_OPTIONS, *_DEVICE_OPTIONS))
         raise HarnessConfigError(f"virtual {platform} app: unknown option(s) {', '.join(sorted(unknown))}; known: {known}")
+    init_options = options.get("init_options") or {}
+    if not isinstance(init_options, Mapping):
+        raise HarnessConfigError(f"virtual {platform} app: init_options: must be a mapping, got {init_options!r}")
+    # the Web SDK's name for the trigger interval setting both mobile SDKs have (messaging.py); checked before
+    # the device is made, so a wrong value is one error and leaves nothing behind
+    interval = init_options.get("minimumIntervalBetweenTriggerActionsInSeconds")
+    if interval is not None:
+        try:
+            interval = _number(interval, "init_options.minimumIntervalBetweenTriggerActionsInSeconds")
+        except VirtualAppError as exc:
+            raise HarnessConfigError(f"virtual {platform} app: {exc}") from None
     base_url, proxy, verify = _endpoint(request)
     device_options = {k: v for k, v in options.items() if k in _DEVICE_OPTIONS and v is not None}
     device = VirtualDevice(
@@ -306,8 +317,7 @@ def make_app(platform: str, *, request: Any, braze: Any, api_key: str, **options
         verify=verify,
         **device_options,
     )
-    interval = (options.get("init_options") or {}).get("minimumIntervalBetweenTriggerActionsInSeconds")
-    if interval is not None:  # the Web SDK's name for the setting both mobile SDKs have (messaging.py)
+    if interval is not None:
         device.messaging.min_trigger_interval = float(interval)
     adapter_options = {k: v for k, v in options.items() if k in _ADAPTER_OPTIONS}
 

@@ -218,6 +218,7 @@ class VirtualDevice:
                 self._queue_session_end(step.ended)
             if step.started is None:
                 self._maybe_flush()
+                self.messaging.process()  # back in the foreground: an in-app message waiting on the stack shows
                 return False
             self._queue_session_start(step.started)
             if self.flush_policy.on_session_start:

@@ -70,6 +70,7 @@ class WebDemoAdapter(AppAdapter):
     ) -> None:
         self.page = page
         self.push_source = push_source  # what the browser's push service would hand this device (the emulator outbox)
+        self._opened_pushes: set[Any] = set()
         query: dict[str, str] = {"apiKey": api_key, "baseUrl": base_url}
         if device_id is not None:
             query["deviceId"] = device_id
@@ -208,10 +209,15 @@ class WebDemoAdapter(AppAdapter):
         and the site opens (a page reload: the SDK's openSession() then fires the `push_click` IAM triggers).
         Returns the notification as the worker showed it (`title`, `body`, `data`, `click_stored`)."""
         if delivery is None:
-            waiting = [d for d in (self.push_source() if self.push_source else []) if d.get("platform") == "web"]
+            waiting = [
+                d
+                for d in (self.push_source() if self.push_source else [])
+                if d.get("platform") == "web" and d.get("id") not in self._opened_pushes
+            ]
             if not waiting:
-                raise DemoAppError("open_push: no web push is waiting for this device (give the delivery, or send one first)")
-            delivery = waiting[-1]  # the newest, as a user taps the top notification
+                raise DemoAppError("open_push: no unopened web push is waiting for this device (give the delivery, or send one)")
+            delivery = waiting[-1]  # the newest, as a user taps the top notification; the others stay
+        self._opened_pushes.add(delivery.get("id"))
         if delivery.get("platform") != "web":
             raise DemoAppError(f"delivery {delivery.get('id')} is a {delivery.get('platform')} push, not a web push")
         origin = self.url.split("/index.html", 1)[0]

@@ -35,7 +35,10 @@ def run_blocks(text: str, lookup: Lookup) -> str:
     if "{%" not in text:
         return text
     parts = _BLOCK.split(text)  # text, tag, text, tag, ...
-    nodes, _, _ = _parse(parts, 0)
+    nodes, i, stop = _parse(parts, 0)
+    while stop is not None:  # a stray elsif/else/endif outside any if renders nothing, like other unknown tags
+        more, i, stop = _parse(parts, i)
+        nodes.extend(more)
     out: list[str] = []
     _emit(nodes, lookup, out)
     return "".join(out)
@@ -86,10 +89,24 @@ def _emit(nodes: list[Any], lookup: Lookup, out: list[str]) -> None:
                         break
 
 
+_LOGIC = re.compile(r"""'[^']*'|"[^"]*"|\s+(and|or)\s+""")
+
+
 def truthy(cond: str, lookup: Lookup) -> bool:
-    # Liquid evaluates `and`/`or` right to left without precedence; for the conditions of a message
-    # template, "any `or` group whose `and`s all hold" gives the same answers
-    return any(all(_holds(c.strip(), lookup) for c in re.split(r"\s+and\s+", group)) for group in re.split(r"\s+or\s+", cond))
+    """Liquid's `and`/`or`: no precedence, evaluated right to left (`a and b or c` is `a and (b or c)`);
+    an `and`/`or` inside a quoted string is part of the operand."""
+    operands, ops, start = [], [], 0
+    for m in _LOGIC.finditer(cond):
+        if m.group(1):  # not a quoted string
+            operands.append(cond[start : m.start()])
+            ops.append(m.group(1))
+            start = m.end()
+    operands.append(cond[start:])
+    result = _holds(operands[-1].strip(), lookup)
+    for operand, op in zip(reversed(operands[:-1]), reversed(ops), strict=True):
+        left = _holds(operand.strip(), lookup)
+        result = (left and result) if op == "and" else (left or result)
+    return result
 
 
 _BLANK = object()

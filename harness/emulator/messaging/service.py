@@ -645,15 +645,14 @@ class Messaging:
                             _tally(canvas, code, user, canvas_users.setdefault((step[0], "", code), set()))
                             per_step = canvas["steps"].setdefault(step[1], {"totals": {}, "uniques": {}, "by_user": {}})
                             _tally(per_step, code, user, canvas_users.setdefault((step[0], step[1], code), set()))
-                            continue
+                            if cid is None:
+                                continue
+                            # else also the push campaign `<canvas>.<step>` it was sent as (its `sent` is counted
+                            # there: `braze.push.wait_opens(step id)` must see the opens too)
                         if cid is None:
                             unattributed[code] = unattributed.get(code, 0) + 1
                             continue
-                        m = result[cid]
-                        m["totals"][code] = m["totals"].get(code, 0) + 1
-                        users.setdefault((cid, code), set()).add(user)
-                        per_user = m["by_user"].setdefault(user, {})
-                        per_user[code] = per_user.get(code, 0) + 1
+                        _tally(result[cid], code, user, users.setdefault((cid, code), set()))
             for (cid, code), who in users.items():
                 result[cid]["uniques"][code] = len(who)
             for (cid, step_id, code), who in canvas_users.items():

@@ -94,7 +94,7 @@ def push_routes(emu: Any) -> list[Route]:
         elif "message" in body:
             message = message_from(body["message"])
             platforms = body.get("platforms", list(PLATFORMS))
-            if not isinstance(platforms, list) or not set(platforms) <= set(PLATFORMS) or not platforms:
+            if not isinstance(platforms, list) or not platforms or not all(p in PLATFORMS for p in platforms):
                 raise PushSendError(f"platforms must be a non-empty list of {', '.join(PLATFORMS)}", "platforms")
             messages = dict.fromkeys(platforms, message)
         else:
@@ -156,6 +156,9 @@ def push_routes(emu: Any) -> list[Route]:
             for unsupported in ("user_aliases", "audience"):
                 if body.get(unsupported):
                     raise PushSendError(f"{unsupported} is not supported by this emulator", unsupported)
+            # braze-behaviour.md §5.6: `broadcast` defaults to false and must be true for a whole segment
+            if body.get("segment_id") is not None and not body.get("external_user_ids") and body.get("broadcast") is not True:
+                raise PushSendError("a segment_id without external_user_ids is a broadcast: give broadcast: true", "broadcast")
             result = run_send(app.scope, body, workspace=app.workspace, ids_key="external_user_ids")
         except PushSendError as exc:
             return _JSON({"message": _fatal_message(exc), "errors": [f"{exc.field}: {exc}"], "field": exc.field}, status_code=400)
@@ -173,7 +176,12 @@ def push_routes(emu: Any) -> list[Route]:
 def _fatal_message(exc: PushSendError) -> str:
     """Braze's fatal message for the error (braze-behaviour.md §5.2)."""
     text = str(exc)
-    for known in ("No Recipients", "No message to send", "Invalid Extra Push Payload"):
+    for known in (
+        "No Recipients",
+        "No message to send",
+        "Invalid Extra Push Payload",
+        "The max number of external_ids and aliases per request was exceeded",
+    ):
         if known in text:
             return known
     if exc.field.endswith(".extra"):

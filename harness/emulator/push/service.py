@@ -163,6 +163,8 @@ def _rest_message(obj: Any, where: str, platform: str) -> PushMessage:
     )
     try:
         message.check(where)
+        if platform == "ios":
+            apns_payload(message)  # `extra` keys APNs forbids, named here by the REST key (`apple_push`)
     except PayloadError as exc:
         raise PushSendError(str(exc), where) from None
     return message
@@ -236,7 +238,9 @@ class PushService:
             now = time.time()
             for profile in chosen:
                 state = profile["attributes"].get("push_subscribe") or "subscribed"
-                if state == "unsubscribed" or (recipient_subscription_state == "opted_in" and state != "opted_in"):
+                # "all" sends to unsubscribed users too (Braze: for transactional messages); "opted_in" only to them
+                unsubscribed = state == "unsubscribed" and recipient_subscription_state != "all"
+                if unsubscribed or (recipient_subscription_state == "opted_in" and state != "opted_in"):
                     result.skipped.append(_skip(profile, f"push subscription state is {state}"))
                     continue
                 if not profile["push_tokens"]:
@@ -401,7 +405,7 @@ def adb_broadcast(
     to the QA build's exported debug receiver (`component`, e.g. `com.example.app/.debug.PushReceiver`, or just the
     app `package`), which hands the intent to `BrazePushReceiver.handleReceivedIntent` (mobile.md C.1 option 2).
     The argv comes from `devices.tools.adb.push_broadcast`. Returns `{"action", "component", "package", "extras", "argv"}`."""
-    from devices.tools.adb import push_broadcast
+    from devices.tools.adb import _package, push_broadcast
 
     d = delivery.to_json() if isinstance(delivery, PushDelivery) else delivery
     if d["platform"] != "android":
@@ -411,6 +415,6 @@ def adb_broadcast(
     extras = {str(k): str(v) for k, v in d["payload"].items()}
     argv = push_broadcast(extras, action=action, component=component, serial=serial)
     if package and not component:
-        at = argv.index(action) + 1
-        argv[at:at] = ["-p", package]  # delivered to that app's receivers for the action
+        at = argv.index("-a") + 2  # after `-a ACTION` (the action word may also be an earlier argv item)
+        argv[at:at] = ["-p", _package(package)]  # delivered to that app's receivers; `adb shell` re-parses it: checked
     return {"action": action, "component": component, "package": package, "extras": extras, "argv": argv}
