@@ -68,6 +68,7 @@ def workload(run: Run, events: int, purchases: int) -> None:
         d.log_custom_event("bench_event", {"seq": seq, "device": run.index})
     for n in range(purchases):
         d.log_purchase(f"sku-{n}", 1.5, "USD", 1, None)
+    d.register_push_token()  # sent at once: the push phase sends to it
     d.request_immediate_data_flush()
     d.close_session()
     run.seconds = time.perf_counter() - started
@@ -109,6 +110,54 @@ def drive(runs: list[Run], events: int, purchases: int) -> float:
     for t in threads:
         t.join()
     return time.perf_counter() - started
+
+
+def push_round(client: EmulatorClient, runs: list[Run]) -> tuple[float, float, list[str]]:
+    """One push per scope to its user, every device takes its deliveries (the outbox stands in for FCM/APNs)
+    and opens them in parallel: (send seconds, receive+open seconds, problems). Proves each device got
+    exactly its own push and each scope's campaign counted exactly one open."""
+    problems: list[str] = []
+    started = time.perf_counter()
+    for run in runs:
+        sent = client._call(
+            "POST",
+            f"/_emulator/scopes/{run.scope}/push/send",
+            json={"external_ids": [run.user], "campaign_id": f"bench-{run.index}", "message": {"title": "Hi", "body": "x"}},
+        )
+        if [d["device_id"] for d in sent["deliveries"]] != [run.device.device_id]:
+            problems.append(f"device {run.index}: push went to {[d['device_id'] for d in sent['deliveries']]}")
+    send_s = time.perf_counter() - started
+    barrier = threading.Barrier(len(runs) + 1)
+
+    def receive(run: Run) -> None:
+        barrier.wait()
+        try:
+            d = run.device
+            path = f"/_emulator/scopes/{run.scope}/push/outbox/{d.device_id}"
+            deliveries = client._call("GET", path, params={"drain": "1"})["deliveries"]
+            if [x["campaign_id"] for x in deliveries] != [f"bench-{run.index}"]:
+                run.failures.append(f"outbox held {[x['campaign_id'] for x in deliveries]}")
+                return
+            d.open_session()
+            d.log_push_open(deliveries[0]["campaign_id"])
+            d.request_immediate_data_flush()
+        except Exception as exc:
+            run.failures.append(f"push: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=receive, args=(r,), daemon=True) for r in runs]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    open_s = time.perf_counter() - started
+    for run in runs:
+        metrics = client._call("GET", f"/_emulator/scopes/{run.scope}/metrics", params={"campaign": f"bench-{run.index}"})
+        totals = metrics["totals"]
+        if totals.get("pc") != 1:
+            problems.append(f"device {run.index}: campaign bench-{run.index} counted pc={totals.get('pc')}, expected 1")
+    return send_s, open_s, problems
 
 
 def verify(client: EmulatorClient, runs: list[Run], events: int, purchases: int) -> list[str]:
@@ -182,8 +231,10 @@ def main(argv: list[str] | None = None) -> int:
             wall = drive(runs, args.events, args.purchases)
             total = sum(r.events_sent for r in runs)
             sent_requests = sum(len(r.device.deliveries) for r in runs if r.device)
+            print("push: one send per scope, every device opens its own...", file=sys.stderr)
+            push_send_s, push_open_s, push_problems = push_round(client, runs)
             print("verifying every scope...", file=sys.stderr)
-            problems = verify(client, base + runs, args.events, args.purchases)
+            problems = push_problems + verify(client, base + runs, args.events, args.purchases)
             journal = client.stats()["journal"]
             if journal["dropped"]:
                 dropped = f"the journal dropped {journal['dropped']} entries (cap {journal['cap']})"
@@ -205,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         "events_per_s": round(total / wall, 1),
         "baseline_single_device_events_per_s": round(base_rate, 1),
         "ratio_vs_single_device": round(total / wall / base_rate, 2),
+        "push_sends_s": round(push_send_s, 3),
+        "push_receive_and_open_s": round(push_open_s, 3),
         "device_seconds_p50": round(statistics.median(per_device), 3),
         "device_seconds_max": round(max(per_device), 3),
         "journal_entries": journal["entries"],
@@ -218,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"per device: p50 {result['device_seconds_p50']} s, max {result['device_seconds_max']} s")
     print(f"journal: {journal['entries']} entries, {journal['bad']} bad")
+    print(
+        f"push: {args.devices} sends (one per scope) in {push_send_s:.2f} s; "
+        f"the devices took and opened theirs in {push_open_s:.2f} s"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({**result, "problem_list": problems[:200]}, indent=1))
     if problems:
