@@ -414,6 +414,8 @@ def test_canvas_over_the_control_api_and_helpers(braze, tmp_path):
     assert httpx.get(f"{url}/canvases/nope/progress", trust_env=False).status_code == 404
     r = httpx.put(f"{url}/messaging/options", json={"content_cards_rate_limit": {"capacity": 0}}, trust_env=False)
     assert r.status_code == 400 and "content_cards_rate_limit.capacity" in r.json()["error"]
+    empty = httpx.put(f"{url}/messaging/options", json={}, trust_env=False)  # a mistake, not a silent reset
+    assert empty.status_code == 400 and "give `content_cards_rate_limit`" in empty.json()["error"]
     assert m.card_rate_limit({"capacity": 3, "refill_seconds": 10}) == {"capacity": 3, "refill_seconds": 10.0}
     m.remove("onb")
     assert m.seeded()["canvases"] == []

@@ -161,6 +161,14 @@ def test_bad_definitions_name_the_field_and_store_nothing(emu, scoped):
                 {"kind": "in_app", "id": "x", "trigger": {"type": "custom_event"}, "message": {"type": "MODAL", "message": "m"}}
             ],
         )
+    bad_regex = {"type": "custom_event", "event": "e", "property_filters": [{"key": "k", "op": "regex", "value": "("}]}
+    with pytest.raises(DefinitionError, match=r"property_filters\.0: .*not a valid regex"):
+        emu.messaging.seed(
+            scope, campaigns=[{"kind": "in_app", "id": "x", "trigger": bad_regex, "message": {"type": "MODAL", "message": "m"}}]
+        )
+    with pytest.raises(DefinitionError, match=r"segments\[0\].*not a valid regex"):
+        bad_filter = {"type": "attribute", "name": "a", "op": "regex", "value": "[a"}
+        emu.messaging.seed(scope, segments=[{"id": "s", "filters": [bad_filter]}])
     assert emu.messaging.describe(scope)["campaigns"] == []
 
 

@@ -289,3 +289,14 @@ def test_a_push_arriving_while_notifications_are_off_cannot_be_opened(lab, http)
     with pytest.raises(ValueError, match="notifications were off"):
         tray.open(push)
     assert tray.receive(delivery) is push  # the same delivery twice is one notification
+
+
+def test_a_push_already_in_the_tray_is_not_new_when_the_outbox_is_drained(lab, http):
+    phone = registered(lab, "android", "ada")
+    send(http, lab, external_ids=["ada"], campaign_id="once", message={"title": "t", "body": "b"})
+    path = f"/_emulator/scopes/{lab.scope}/push/outbox/{phone.device_id}"
+    [delivery] = http.get(path).json()["deliveries"]
+    tray = PushReceiver(phone, lambda device_id: http.get(path, params={"drain": "1"}).json()["deliveries"])
+    assert tray.receive(delivery) is not None  # handed over by the test first ...
+    assert tray.poll() == []  # ... then the outbox drained: the same notification, nothing new
+    assert len(tray.tray) == 1

@@ -148,3 +148,22 @@ def test_fatal_mistakes_are_400_with_braze_messages(rest, path, body, message, d
 def test_a_body_that_is_not_json_is_a_bad_request(server, rest):
     answer = httpx.post(server.url + "/users/track", content=b"{nope", headers={"Authorization": f"Bearer {rest.key}"})
     assert answer.status_code == 400 and answer.json()["message"] == "Bad Request"
+
+
+def test_api_events_enter_event_triggered_canvases(server, rest, lab):
+    canvas = {
+        "id": "welcome_flow",
+        "entry": {"type": "custom_event", "event": "rest_signup"},
+        "steps": [{"id": "card", "type": "message", "channel": "content_card", "card": {"title": "Hi", "description": "d"}}],
+    }
+    server.emulator.messaging.seed(lab.scope, canvases=[canvas])
+    body = {
+        "events": [
+            {"external_id": "ann", "name": "rest_signup", "time": "2026-11-01T00:00:00Z"},
+            {"external_id": "bob", "name": "rest_signup"},  # refused (no time): enters nothing
+            {"external_id": "cy", "name": "other_event", "time": "2026-11-01T00:00:00Z"},
+        ]
+    }
+    assert rest("/users/track", body).json()["events_processed"] == 2
+    users = server.emulator.messaging.canvas_progress(lab.scope, "welcome_flow")["users"]
+    assert list(users) == ["user:ann"] and users["user:ann"]["path"][-2:] == ["card", "exit"]  # walked to the end

@@ -90,8 +90,10 @@ class PushReceiver:
         """Take what the outbox holds for this device into the tray; returns the new pushes shown."""
         if self.fetch is None:
             raise RuntimeError("this device has no push source (make it with a test's `braze`, or pass fetch=)")
+        before = {id(p) for p in self.tray}
         got = [self.receive(d) for d in self.fetch(self.device.device_id)]
-        return [p for p in got if p is not None and p.shown]
+        # a delivery already in the tray (handed over explicitly, then drained too) is not new
+        return [p for p in got if p is not None and p.shown and id(p) not in before]
 
     def receive(self, delivery: dict[str, Any]) -> ReceivedPush | None:
         """One delivery (as the emulator's outbox lists it) arriving from FCM/APNs."""

@@ -55,8 +55,15 @@ def users_routes(emu: Any) -> list[Route]:
         except RestInputError as exc:
             return RestJSON({"message": exc.braze_message, "errors": [str(exc)]}, status_code=400)
 
+    def track_and_enter(app: App, body: Any) -> dict[str, Any]:
+        out = emu.state.rest_track(app, body)
+        refused = {e["index"] for e in out.get("errors", []) if e["input_array"] == "events"}
+        applied = [e for i, e in enumerate(body.get("events") or []) if i not in refused]
+        emu.messaging.observe_rest_events(app.scope, app.api_key, applied)  # canvases entered by API events
+        return out
+
     async def track(request: Request) -> RestJSON:
-        return await call(request, emu.state.rest_track, 201)  # 201: received (braze-behaviour.md §5.4)
+        return await call(request, track_and_enter, 201)  # 201: received (braze-behaviour.md §5.4)
 
     async def export_ids(request: Request) -> RestJSON:
         return await call(request, emu.state.rest_export_ids, 200)

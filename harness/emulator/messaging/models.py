@@ -6,7 +6,8 @@ Every model forbids unknown fields, so a wrong definition fails with a message n
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import re
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -15,10 +16,23 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Compared(Strict):
+    """A filter with `op`/`value`: a `regex` value must compile, here, not later on a device or a request."""
+
+    @model_validator(mode="after")
+    def _regex_compiles(self) -> Self:
+        if getattr(self, "op", None) == "regex":
+            try:
+                re.compile(str(self.value))  # type: ignore[attr-defined]
+            except re.error as exc:
+                raise ValueError(f"value: not a valid regex ({exc})") from None
+        return self
+
+
 Op = Literal["eq", "ne", "gt", "gte", "lt", "lte", "exists", "not_exists", "in", "not_in", "contains", "regex"]
 
 
-class AttributeFilter(Strict):
+class AttributeFilter(Compared):
     """A standard (`first_name`, `country`, ...) or custom (`custom.plan` or just `plan`) attribute."""
 
     type: Literal["attribute"]
@@ -27,7 +41,7 @@ class AttributeFilter(Strict):
     value: Any = None
 
 
-class ExternalIdFilter(Strict):
+class ExternalIdFilter(Compared):
     type: Literal["external_id"]
     op: Op = "in"
     value: Any = None
@@ -82,7 +96,7 @@ PropertyType = Literal["string", "number", "boolean", "date"]
 COMPARATORS = {"eq": 1, "ne": 2, "gt": 3, "gte": 4, "lt": 5, "lte": 6, "regex": 10, "exists": 11, "not_exists": 12}
 
 
-class PropertyFilter(Strict):
+class PropertyFilter(Compared):
     key: str
     op: Literal["eq", "ne", "gt", "gte", "lt", "lte", "regex", "exists", "not_exists"] = "eq"
     value: Any = None

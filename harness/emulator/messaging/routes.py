@@ -104,8 +104,10 @@ def messaging_routes(emu: Any) -> list[Route]:
             body = orjson.loads(await request.body() or b"{}")
         except orjson.JSONDecodeError as exc:
             return _JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
-        if not isinstance(body, dict) or set(body) - {"content_cards_rate_limit"}:
-            return _JSON({"error": "options: the only option is `content_cards_rate_limit`"}, status_code=400)
+        if not isinstance(body, dict) or set(body) != {"content_cards_rate_limit"}:
+            # `{}` is a mistake, not a reset: null resets to the emulator's setting
+            message = "options: give `content_cards_rate_limit` (true, false, {capacity, refill_seconds}, or null: the default)"
+            return _JSON({"error": message}, status_code=400)
         raw = body.get("content_cards_rate_limit")
         try:
             limit = raw if raw is None or isinstance(raw, bool) else CardRateLimit.model_validate(raw)

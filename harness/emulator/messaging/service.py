@@ -242,6 +242,21 @@ class Messaging:
             key = f"user:{user_id}" if user_id else f"device:{body.device_id}"
             self._walk_user(sm, key, profile, events, enter_segments=True)
 
+    def observe_rest_events(self, scope: str | None, api_key: str, events: Any) -> None:
+        """`/users/track` events (already applied): they enter event-entry canvases like the SDK's custom events
+        (Braze's action-based delivery takes API events; in-app message triggers do not, braze-behaviour.md §4.4)."""
+        with self.emu._lock:
+            sm = self._scopes.get(scope or "")
+            if sm is None or not sm.canvases or not isinstance(events, list):
+                return
+            for event in events:
+                user_id = event.get("external_id") if isinstance(event, dict) else None
+                if not isinstance(user_id, str) or not isinstance(event.get("name"), str):
+                    continue  # refused by /users/track already (or identified otherwise: no user key to walk)
+                props = event.get("properties") if isinstance(event.get("properties"), dict) else {}
+                profile = self._profile(api_key, None, user_id)
+                self._walk_user(sm, f"user:{user_id}", profile, [(event["name"], props)])
+
     def _profile(self, api_key: str | None, device_id: str | None, user_id: str | None) -> dict[str, Any] | None:
         state = self.emu.state
         if user_id:
