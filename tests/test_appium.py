@@ -122,12 +122,22 @@ def test_a_bad_port_number_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_a_startup_timeout_names_the_log_and_kills_the_server(tmp_path: Path) -> None:
-    server = AppiumServer(log_path=tmp_path / "slow.log", startup_timeout=0.05)
-    with pytest.raises(AppiumServerError, match=r"was not ready within 0.05 s .*slow\.log") as info:
+    started: list[int] = []
+
+    class Watched(AppiumServer):  # the pid of the node it started (`pid` is None once stopped)
+        def _wait_ready(self) -> None:
+            assert self.process is not None
+            started.append(self.process.pid)
+            super()._wait_ready()
+
+    server = Watched(log_path=tmp_path / "slow.log", startup_timeout=0.05)
+    with pytest.raises(AppiumServerError, match=r"was not ready within 0.05 s .*slow\.log"):
         server.start()
-    pid_text = str(info.value)
-    assert "log" in pid_text
     assert server.pid is None
+    [pid] = started
+    assert _gone(pid), f"appium (pid {pid}) still running after a startup timeout"
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)  # nor anything it spawned
 
 
 def test_missing_node_or_appium_says_run_qa_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -167,6 +177,21 @@ def test_remote_endpoint_only_checks_status(appium_server: AppiumServer) -> None
         AppiumEndpoint.remote(dead, timeout=2)
     with pytest.raises(HarnessConfigError, match="must start with http"):
         AppiumEndpoint.remote("127.0.0.1:4723")
+
+
+@pytest.mark.filterwarnings("ignore:Embedding username and password in URL:UserWarning")  # what this test is about
+def test_url_credentials_of_a_grid_never_show_in_errors_or_reprs(appium_server: AppiumServer) -> None:
+    dead = f"http://qa-user:s3cret-key@127.0.0.1:{free_port()}/wd/hub"
+    with pytest.raises(AppiumServerError) as info:
+        AppiumEndpoint.remote(dead, timeout=2)
+    assert "s3cret" not in str(info.value) and "//***@127.0.0.1:" in str(info.value)
+    live = AppiumEndpoint.remote(f"http://qa-user:s3cret-key@127.0.0.1:{appium_server.port}")
+    assert "s3cret" not in repr(live)
+    adapter = AppiumAdapter(live, {**FAKE_CAPS, "appium:app": "/nowhere/app.xml"})
+    with pytest.raises(AppiumAppError, match=r"could not create a session at http://\*\*\*@127\.0\.0\.1") as failed:
+        adapter.launch()  # the session request did carry the credentials: the server answered
+    assert "s3cret" not in str(failed.value)
+    adapter.close()
 
 
 # ---------------------------------------------------------------------- the adapter on the fake app

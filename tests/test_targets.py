@@ -379,11 +379,19 @@ def test_remote_grid_capabilities(example: dict) -> None:
     }
 
 
-def test_remote_url_credentials_are_never_shown() -> None:
+def test_remote_url_credentials_are_never_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from devices.targets.__main__ import main
+
     target = parse_target(
         "g", {"kind": "remote", "url": "https://user:secret@grid.example/wd/hub", "platform": "ios", "bundle_id": "com.a.b"}
     )
     assert "secret" not in target.describe()
+    path = tmp_path / "grid.yaml"
+    grid = "{kind: remote, url: 'https://user:secret@grid.example/wd/hub', platform: ios, bundle_id: com.a.b}"
+    path.write_text(f"targets:\n  g: {grid}\n")
+    assert main(["--file", str(path)]) == 0 and main(["g", "--file", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "secret" not in out and "https://***@grid.example/wd/hub" in out
 
 
 def test_local_appium_kinds_can_use_another_appium_server() -> None:

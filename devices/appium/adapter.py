@@ -51,7 +51,7 @@ from typing import Any
 from devices.appium.fake_os import FakeOs
 from devices.appium.locators import Locator, Locators
 from devices.appium.screen import AppiumScreen
-from devices.appium.server import AppiumEndpoint, AppiumSetupError, install_command
+from devices.appium.server import AppiumEndpoint, AppiumSetupError, install_command, shown_url
 from devices.targets.profiles import POST_NOTIFICATIONS
 from harness.adapters.base import ATTRIBUTE_KINDS, AppAdapter, AttributeKind, check_profile_fields
 from harness.emulator.push.payloads import SIMULATOR_TARGET_KEY, campaign_of
@@ -141,7 +141,7 @@ class AppiumAdapter(AppAdapter):
                 raise AppiumSetupError(
                     f"{message} Install it from the repository root with: {install_command(self.automation_name or '?')}"
                 ) from None
-            raise AppiumAppError(f"Appium could not create a session at {self.endpoint.url}: {message}") from None
+            raise AppiumAppError(shown_url(f"Appium could not create a session at {self.endpoint.url}: {message}")) from None
         if self.automation_name.lower() == "fake":
             self.fake_os = FakeOs(self.driver)
         return self.driver

@@ -29,6 +29,7 @@ from typing import Self
 
 import httpx
 
+from devices.targets.profiles import shown_url
 from harness.errors import HarnessConfigError, HarnessError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -148,7 +149,9 @@ class AppiumEndpoint:
         try:
             status(endpoint.url, timeout=timeout)
         except (httpx.HTTPError, AppiumServerError) as exc:
-            raise AppiumServerError(f"the Appium server at {endpoint.url} does not answer GET /status: {exc}") from None
+            # the answer (an httpx error names the URL) must not show the URL's credentials either
+            message = f"the Appium server at {endpoint.url} does not answer GET /status: {exc}"
+            raise AppiumServerError(shown_url(message)) from None
         return endpoint
 
     def require_driver(self, automation_name: str) -> None:
@@ -158,7 +161,7 @@ class AppiumEndpoint:
         """A remote server is not ours to stop."""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.url!r})"
+        return f"{type(self).__name__}({shown_url(self.url)!r})"
 
 
 class AppiumServer(AppiumEndpoint):

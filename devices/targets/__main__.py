@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from devices.targets import DEFAULT_TARGETS_FILE, TargetError, known_targets, redact_capabilities, resolve_target
+from devices.targets.profiles import shown_url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,11 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.name is None:
             for name, target in known_targets(path).items():
-                server = target.appium_url or ("local Appium" if target.uses_appium else "-")
+                server = shown_url(target.appium_url) if target.appium_url else ("local Appium" if target.uses_appium else "-")
                 print(f"{name:24} {target.kind:18} {target.platform:8} {server}")
             return 0
         target = resolve_target(args.name, path)
-        shown: dict[str, object] = {"target": target.describe(), "adapter": target.adapter, "appium_url": target.appium_url}
+        url = shown_url(target.appium_url) if target.appium_url else None
+        shown: dict[str, object] = {"target": target.describe(), "adapter": target.adapter, "appium_url": url}
         if target.uses_appium:
             caps = target.capabilities(
                 api_key=args.api_key, endpoint=args.endpoint, ca_pem=Path(args.ca_pem) if args.ca_pem else None

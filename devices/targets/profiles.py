@@ -719,7 +719,12 @@ class RemoteTarget(_EitherPlatform):
 
     def describe(self) -> str:
         # a grid URL may carry user:key@: never shown
-        return f"{self.name} ({self.kind} at {re.sub(r'//[^/@]+@', '//***@', self.url)})"
+        return f"{self.name} ({self.kind} at {shown_url(self.url)})"
+
+
+def shown_url(url: str) -> str:
+    """`url` as it may be printed: a grid/farm URL's `user:key@` credentials masked."""
+    return re.sub(r"//[^/@\s]+@", "//***@", url)
 
 
 FAKE_APP_XML = Path(__file__).resolve().parent.parent / "appium" / "fake_app.xml"
