@@ -194,6 +194,18 @@ def test_rest_messages_send(lab, http):
             "Bad Request",
             "messages.apple_push",
         ),
+        (  # payload size limits, §5.2: 1,912 bytes for iOS, 4,000 for Android
+            {"external_user_ids": ["ada"], "messages": {"apple_push": {"alert": "x" * 1900}}},
+            400,
+            "Apple Push Length Exceeded",
+            "messages.apple_push",
+        ),
+        (
+            {"external_user_ids": ["ada"], "messages": {"android_push": {"title": "t", "alert": "x" * 4000}}},
+            400,
+            "Android Push Length Exceeded",
+            "messages.android_push",
+        ),
     ],
 )
 def test_rest_messages_send_errors_are_braze_shaped(lab, http, body, status, message, field):
@@ -201,6 +213,13 @@ def test_rest_messages_send_errors_are_braze_shaped(lab, http, body, status, mes
     assert answer.status_code == status
     reply = answer.json()
     assert reply["message"] == message and reply["field"] == field and reply["errors"], reply
+
+
+def test_rest_messages_within_the_size_limits_are_sent(lab, http):
+    registered(lab, "android", "ada")
+    body = {"external_user_ids": ["ada"], "messages": {"android_push": {"title": "t", "alert": "x" * 3000}}}
+    answer = http.post("/messages/send", json=body, headers={"Authorization": f"Bearer {lab.api_key('android')}"})
+    assert answer.status_code == 201, answer.text
 
 
 def test_rest_messages_send_needs_a_known_bearer_key(lab, http):

@@ -181,6 +181,8 @@ def _fatal_message(exc: PushSendError) -> str:
         "No message to send",
         "Invalid Extra Push Payload",
         "The max number of external_ids and aliases per request was exceeded",
+        "Apple Push Length Exceeded",
+        "Android Push Length Exceeded",
     ):
         if known in text:
             return known

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from harness.emulator.push.payloads import (
     PayloadError,
     PushMessage,
@@ -115,6 +117,10 @@ class _ScopePush:
     dispatches: dict[str, SendResult] = field(default_factory=dict)
 
 
+REST_APPLE_MAX_BYTES = 1912
+REST_ANDROID_MAX_BYTES = 4000
+
+
 def parse_messages(raw: Any, where: str = "messages") -> dict[str, PushMessage]:
     """`{"android_push": {...}, "apple_push": {...}, "web_push": {...}}` (Braze REST objects) -> PushMessage per platform."""
     if not isinstance(raw, dict) or not raw:
@@ -167,6 +173,14 @@ def _rest_message(obj: Any, where: str, platform: str) -> PushMessage:
             apns_payload(message)  # `extra` keys APNs forbids, named here by the REST key (`apple_push`)
     except PayloadError as exc:
         raise PushSendError(str(exc), where) from None
+    # Braze refuses a push whose JSON is over 1,912 (iOS) / 4,000 (Android) bytes (braze-behaviour.md §5.2);
+    # measured here on the payload the emulator builds, an approximation of Braze's own count
+    limit = {"ios": (REST_APPLE_MAX_BYTES, "Apple"), "android": (REST_ANDROID_MAX_BYTES, "Android")}.get(platform)
+    if limit is not None:
+        built = apns_payload(message) if platform == "ios" else fcm_data(message)
+        size = len(orjson.dumps(built))
+        if size > limit[0]:
+            raise PushSendError(f"{limit[1]} Push Length Exceeded: {size} bytes, at most {limit[0]}", where)
     return message
 
 
