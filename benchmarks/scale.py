@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,15 +93,17 @@ def prepare(client: EmulatorClient, url: str, n: int, shared_key: str | None, ta
     return runs
 
 
-def drive(runs: list[Run], events: int, purchases: int) -> float:
+def in_parallel(runs: list[Run], work: Callable[[Run], None], what: str = "") -> float:
+    """`work(run)` for every run, each in its own thread, released together by a barrier: the wall seconds.
+    An exception is recorded on its run (`failures`), the others go on."""
     barrier = threading.Barrier(len(runs) + 1)
 
     def one(run: Run) -> None:
         barrier.wait()
         try:
-            workload(run, events, purchases)
-        except Exception as exc:  # reported per device, the others go on
-            run.failures.append(f"{type(exc).__name__}: {exc}")
+            work(run)
+        except Exception as exc:
+            run.failures.append(f"{what}{type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=one, args=(r,), daemon=True) for r in runs]
     for t in threads:
@@ -110,6 +113,10 @@ def drive(runs: list[Run], events: int, purchases: int) -> float:
     for t in threads:
         t.join()
     return time.perf_counter() - started
+
+
+def drive(runs: list[Run], events: int, purchases: int) -> float:
+    return in_parallel(runs, lambda run: workload(run, events, purchases))
 
 
 def push_round(client: EmulatorClient, runs: list[Run]) -> tuple[float, float, list[str]]:
@@ -127,31 +134,19 @@ def push_round(client: EmulatorClient, runs: list[Run]) -> tuple[float, float, l
         if [d["device_id"] for d in sent["deliveries"]] != [run.device.device_id]:
             problems.append(f"device {run.index}: push went to {[d['device_id'] for d in sent['deliveries']]}")
     send_s = time.perf_counter() - started
-    barrier = threading.Barrier(len(runs) + 1)
 
     def receive(run: Run) -> None:
-        barrier.wait()
-        try:
-            d = run.device
-            path = f"/_emulator/scopes/{run.scope}/push/outbox/{d.device_id}"
-            deliveries = client._call("GET", path, params={"drain": "1"})["deliveries"]
-            if [x["campaign_id"] for x in deliveries] != [f"bench-{run.index}"]:
-                run.failures.append(f"outbox held {[x['campaign_id'] for x in deliveries]}")
-                return
-            d.open_session()
-            d.log_push_open(deliveries[0]["campaign_id"])
-            d.request_immediate_data_flush()
-        except Exception as exc:
-            run.failures.append(f"push: {type(exc).__name__}: {exc}")
+        d = run.device
+        path = f"/_emulator/scopes/{run.scope}/push/outbox/{d.device_id}"
+        deliveries = client._call("GET", path, params={"drain": "1"})["deliveries"]
+        if [x["campaign_id"] for x in deliveries] != [f"bench-{run.index}"]:
+            run.failures.append(f"outbox held {[x['campaign_id'] for x in deliveries]}")
+            return
+        d.open_session()
+        d.log_push_open(deliveries[0]["campaign_id"])
+        d.request_immediate_data_flush()
 
-    threads = [threading.Thread(target=receive, args=(r,), daemon=True) for r in runs]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for t in threads:
-        t.join()
-    open_s = time.perf_counter() - started
+    open_s = in_parallel(runs, receive, "push: ")
     for run in runs:
         metrics = client._call("GET", f"/_emulator/scopes/{run.scope}/metrics", params={"campaign": f"bench-{run.index}"})
         totals = metrics["totals"]
