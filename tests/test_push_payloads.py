@@ -8,9 +8,9 @@ import shlex
 import orjson
 import pytest
 
+from devices.tools.simctl import APNS_MAX_BYTES
 from devices.virtual.push import parse_payload
 from harness.emulator.push.payloads import (
-    APNS_MAX_BYTES,
     PayloadError,
     PushMessage,
     apns_payload,
@@ -133,13 +133,13 @@ def test_simctl_push_argv_names_the_written_file(tmp_path):
 
 def test_apns_file_over_4096_bytes_is_refused(tmp_path):
     big = apns_payload(PushMessage(title="t", body="x" * APNS_MAX_BYTES))
-    with pytest.raises(PayloadError, match="at most 4096"):
+    with pytest.raises(PayloadError, match="the limit is 4096"):
         write_apns_file(_delivery("ios", big), tmp_path, bundle_id="com.example.app")
     assert list(tmp_path.iterdir()) == []
     exact = apns_payload(PushMessage(title="t", body=""))
-    room = APNS_MAX_BYTES - len(orjson.dumps({"Simulator Target Bundle": "b", **exact}))
+    room = APNS_MAX_BYTES - len(orjson.dumps({"Simulator Target Bundle": "com.example.b", **exact}))
     fits = apns_payload(PushMessage(title="t", body="x" * room))
-    assert write_apns_file(_delivery("ios", fits), tmp_path, bundle_id="b").stat().st_size == APNS_MAX_BYTES
+    assert write_apns_file(_delivery("ios", fits), tmp_path, bundle_id="com.example.b").stat().st_size == APNS_MAX_BYTES
 
 
 def test_apns_file_refuses_other_platforms(tmp_path):

@@ -13,13 +13,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 # the emulator's VAPID public key (base64url, uncompressed P-256 point), sent in the SDK config as `vapid_public_key`:
 # the Web SDK waits for it before subscribing (web-sdk-protocol.md §9). Its private half was thrown away: no real
 # push service ever receives a message signed by the emulator.
 VAPID_PUBLIC_KEY = "BPjU5BgMXqG98iJfsY1DdotO6nGQcuHjCS5_t3i3eQdzV814eOKE3TIE68O0H9wdQ0Und0hHX4l3387wo75rERU"
-APNS_MAX_BYTES = 4096  # `xcrun simctl push` and APNs: a payload over 4 KB is refused (mobile.md C.2)
 SIMULATOR_TARGET_KEY = "Simulator Target Bundle"
 
 # keys whose name or place is from memory of older Braze docs, not from a source read here (mobile.md C.2 [I])
@@ -159,14 +156,6 @@ def web_push_payload(m: PushMessage) -> dict[str, Any]:
     if m.extra:
         data["e"] = dict(m.extra)
     return data
-
-
-def apns_file_bytes(payload: dict[str, Any]) -> bytes:
-    """The `.apns` file's bytes; PayloadError when over the 4096-byte limit."""
-    raw = orjson.dumps(payload)
-    if len(raw) > APNS_MAX_BYTES:
-        raise PayloadError(f"APNs payload is {len(raw)} bytes; xcrun simctl push and APNs accept at most {APNS_MAX_BYTES}")
-    return raw
 
 
 def is_braze_push(payload: dict[str, Any]) -> bool:

@@ -23,7 +23,6 @@ import orjson
 from harness.emulator.push.payloads import (
     PayloadError,
     PushMessage,
-    apns_file_bytes,
     apns_payload,
     fcm_data,
     web_push_payload,
@@ -388,12 +387,15 @@ def write_apns_file(delivery: PushDelivery | dict[str, Any], directory: str | Pa
         raise PayloadError(f"delivery {d['id']} is a {d['platform']} push, not an APNs one")
     if not bundle_id:
         raise PayloadError("bundle_id is required (the app's bundle identifier, e.g. com.example.app)")
-    payload = {"Simulator Target Bundle": bundle_id, **{k: v for k, v in d["payload"].items() if k != "Simulator Target Bundle"}}
-    raw = apns_file_bytes(payload)
+    from devices.tools import simctl  # one .apns writer: the device tool's (aps check, bundle id, 4096-byte limit)
+
+    payload = {k: v for k, v in d["payload"].items() if k != "Simulator Target Bundle"}
     path = Path(directory) / f"{d['id']}.apns"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(raw)
-    return path
+    try:
+        return simctl.write_apns(payload, path, bundle_id=bundle_id)
+    except ValueError as exc:
+        raise PayloadError(str(exc)) from None
 
 
 def simctl_push(
