@@ -17,7 +17,6 @@ import base64
 import binascii
 import datetime as dt
 import gzip
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,14 +212,10 @@ def _response_body(resp: Mapping[str, Any], notes: list[str]) -> Any:
          and str(h.get("name", "")).lower() == "content-encoding"),
         "",
     )  # fmt: skip
-    try:
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        elif encoding == "deflate" and raw[:1] not in (b"{", b"["):
-            raw = zlib.decompress(raw)
-    except (OSError, EOFError, zlib.error):
+    plain = ingesting.decompress(raw, encoding)
+    if plain is None:
         notes.append(f"response content could not be decompressed ({encoding or 'gzip'})")
-    return ingesting.response_value(raw)
+    return ingesting.response_value(raw if plain is None else plain)
 
 
 def _timestamp(value: Any) -> float | None:

@@ -49,15 +49,23 @@ def plain_body(headers: dict[str, str], body: bytes | str | None) -> tuple[dict[
     encoding = headers.get("content-encoding", "").strip().lower()
     if body is None or not encoding or encoding == "identity":
         return headers, body
-    raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
-    try:
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        elif encoding == "deflate" and raw[:1] not in (b"{", b"["):
-            raw = zlib.decompress(raw)
-    except (OSError, EOFError, zlib.error):
+    raw = decompress(body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body, encoding)
+    if raw is None:
         return headers, body  # leave it: the decoder reports what it cannot read
     return {k: v for k, v in headers.items() if k != "content-encoding"}, raw
+
+
+def decompress(raw: bytes, encoding: str) -> bytes | None:
+    """`raw` as sent before compression: gzip by its magic bytes, deflate when labelled and not already JSON;
+    other bodies unchanged. None when it looks compressed but cannot be read."""
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            return gzip.decompress(raw)
+        if encoding == "deflate" and raw[:1] not in (b"{", b"["):
+            return zlib.decompress(raw)
+    except (OSError, EOFError, zlib.error):
+        return None
+    return raw
 
 
 def body_text(body: bytes | str | None) -> tuple[str | None, bool]:

@@ -768,8 +768,6 @@ def _message_json(c: InAppCampaign, tid: str) -> dict[str, Any]:
         "animate_out": False,
         "is_control": c.control,
     }
-    if m.type == "FULL":
-        data["image_url"] = m.image_url
     return data
 
 
