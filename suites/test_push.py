@@ -9,7 +9,7 @@ Adapters without the push actions (`enable_push`, ...) skip these tests.
 import pytest
 
 from harness.adapters.base import AppAdapter
-from harness.emulator.push.payloads import VAPID_PUBLIC_KEY, campaign_of
+from harness.protocol.push import VAPID_PUBLIC_KEY, campaign_of
 from harness.screens import MessagingScreen, OnScreen
 
 

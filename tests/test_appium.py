@@ -31,8 +31,8 @@ from devices.appium.server import (
     free_port,
     status,
 )
-from harness.emulator.push.payloads import PushMessage, apns_payload, fcm_data
 from harness.errors import HarnessConfigError
+from harness.protocol.push import PushMessage, apns_payload, fcm_data
 from harness.screens.base import IamView, ScreenTimeout
 
 pytest_plugins = ["pytester"]

@@ -15,8 +15,8 @@ from harness.emulator.messaging import DefinitionError
 from harness.emulator.messaging.canvas_models import parse_canvas
 from harness.emulator.messaging.canvases import bucket
 from harness.emulator.messaging.liquid_blocks import Aborted, run_blocks
-from harness.emulator.messaging.service import trigger_id
 from harness.emulator.settings import EmulatorSettings
+from harness.protocol.ids import trigger_id
 from tests.test_messaging_emulator import Sdk
 
 DAY = 86400

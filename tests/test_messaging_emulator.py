@@ -13,7 +13,7 @@ import pytest
 
 from harness.emulator.core import Emulator
 from harness.emulator.messaging import DefinitionError
-from harness.emulator.messaging.service import trigger_id
+from harness.protocol.ids import trigger_id
 
 BASE = "http://127.0.0.1/api/v3/"
 

@@ -8,9 +8,11 @@ import shlex
 import orjson
 import pytest
 
+from devices.tools.push_delivery import adb_broadcast, simctl_push, write_apns_file
 from devices.tools.simctl import APNS_MAX_BYTES
 from devices.virtual.push import parse_payload
-from harness.emulator.push.payloads import (
+from harness.emulator.push.service import token_platform
+from harness.protocol.push import (
     PayloadError,
     PushMessage,
     apns_payload,
@@ -22,7 +24,6 @@ from harness.emulator.push.payloads import (
     web_push_payload,
     web_tracking_id,
 )
-from harness.emulator.push.service import adb_broadcast, simctl_push, token_platform, write_apns_file
 
 MESSAGE = PushMessage(
     title="Back in stock",

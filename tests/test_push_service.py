@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from devices.virtual.push import PushReceiver
-from harness.emulator.push.payloads import web_tracking_id
+from harness.protocol.push import web_tracking_id
 from tests.helpers import data_body, ss
 
 

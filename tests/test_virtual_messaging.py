@@ -12,7 +12,7 @@ import pytest
 from devices.virtual import DeviceClock, VirtualDevice
 from devices.virtual.screen import NotOnScreen, VirtualScreen
 from harness.emulator.faults import parse_fault
-from harness.emulator.messaging.service import trigger_id
+from harness.protocol.ids import trigger_id
 from harness.screens.base import ScreenTimeout
 
 QUIET = {"ss", "se"}  # session events: not what these tests count

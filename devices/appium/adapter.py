@@ -54,8 +54,8 @@ from devices.appium.screen import AppiumScreen
 from devices.appium.server import AppiumEndpoint, AppiumSetupError, install_command, shown_url
 from devices.targets.profiles import POST_NOTIFICATIONS
 from harness.adapters.base import ATTRIBUTE_KINDS, AppAdapter, AttributeKind, check_profile_fields
-from harness.emulator.push.payloads import SIMULATOR_TARGET_KEY, campaign_of
 from harness.errors import HarnessConfigError, HarnessError
+from harness.protocol.push import SIMULATOR_TARGET_KEY, campaign_of
 
 FAKE_APP_XML = Path(__file__).with_name("fake_app.xml")
 

@@ -26,8 +26,8 @@ from typing import Any, Literal, Self, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from devices.tools.push_delivery import FCM_ROUTING_ACTION
 from harness.adapters.base import STANDARD_PROFILE_FIELDS
-from harness.emulator.push.service import FCM_ROUTING_ACTION
 from harness.errors import HarnessConfigError
 
 Strategy = Literal[

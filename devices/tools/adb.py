@@ -47,7 +47,7 @@ def _port(port: int) -> int:
     return int(port)
 
 
-def _package(package: str) -> str:
+def package_name(package: str) -> str:
     if not _PACKAGE_RE.match(package):
         raise ValueError(f"{package!r} is not an Android package name like com.example.app")
     return package
@@ -72,12 +72,12 @@ def get_global_proxy(*, serial: str | None = None) -> list[str]:
 
 def pm_clear(package: str, *, serial: str | None = None) -> list[str]:
     """`pm clear PKG`: wipes the app's data (Braze's device_id with it) and its runtime permissions."""
-    return shell("pm", "clear", _package(package), serial=serial)
+    return shell("pm", "clear", package_name(package), serial=serial)
 
 
 def grant(package: str, permission: str = "android.permission.POST_NOTIFICATIONS", *, serial: str | None = None) -> list[str]:
     """`pm grant PKG PERMISSION` (push on Android 13+ after a `pm clear`)."""
-    return shell("pm", "grant", _package(package), permission, serial=serial)
+    return shell("pm", "grant", package_name(package), permission, serial=serial)
 
 
 def reverse(device_port: int, host_port: int | None = None, *, serial: str | None = None) -> list[str]:

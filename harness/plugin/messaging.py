@@ -32,10 +32,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from harness.emulator.messaging.canvas_models import parse_canvas
-from harness.emulator.messaging.canvases import step_message_id
 from harness.emulator.messaging.models import DefinitionError, parse_campaign, parse_segment
-from harness.emulator.messaging.service import trigger_id
 from harness.errors import HarnessError
+from harness.protocol.ids import step_message_id, trigger_id
 
 if TYPE_CHECKING:
     from harness.plugin.handle import BrazeHandle

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from harness.emulator.push.service import adb_broadcast, simctl_push, write_apns_file
+from devices.tools.push_delivery import adb_broadcast, simctl_push, write_apns_file
 from harness.expect.profile import ProfileExpectation
 
 if TYPE_CHECKING:

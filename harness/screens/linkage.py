@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from harness.emulator.messaging.service import trigger_id
 from harness.expect import ExpectationFailed
+from harness.protocol.ids import trigger_id
 from harness.screens.base import IamView, MessagingScreen
 
 FLUSH_EVERY = 0.4

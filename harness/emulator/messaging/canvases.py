@@ -18,13 +18,10 @@ from typing import Any
 from harness.emulator.messaging.canvas_models import Canvas, DelayStep, ExitStep, MessageStep, SplitStep
 from harness.emulator.messaging.models import InAppCampaign, PropertyFilter, Segment
 from harness.emulator.messaging.segments import _MISSING, compare, evaluate
+from harness.protocol.ids import step_message_id
 
 MAX_MOVES = 1000  # a canvas looping through steps without a delay stops here
 
-
-def step_message_id(canvas_id: str, step_id: str) -> str:
-    """The id of what a message step sends: the IAM's campaign id (its trigger id derives from it) or the card id."""
-    return f"{canvas_id}.{step_id}"
 
 
 def bucket(canvas_id: str, user_key: str) -> float:

@@ -8,7 +8,6 @@ is read from the scope's journal: one source of truth, and a dismissal is honour
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,10 +30,11 @@ from harness.emulator.messaging.models import (
 from harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
 from harness.emulator.messaging.segments import evaluate
 from harness.emulator.messaging.templating import Aborted, fetch_connected, render
-from harness.emulator.push.payloads import campaign_from_tracking
 from harness.emulator.push.service import PushSendError, parse_messages
 from harness.journal import Query
 from harness.protocol.decode import DecodedRequest, Endpoint
+from harness.protocol.ids import tracking_string, trigger_id
+from harness.protocol.push import campaign_from_tracking
 from harness.protocol.requests import (
     BannersSyncRequest,
     ContentCardsSyncRequest,
@@ -49,14 +49,6 @@ AnyCampaign = InAppCampaign | ContentCardCampaign | FeatureFlag | Banner
 ENGAGEMENT_CODES = ("si", "sc", "sbc", "iec", "cci", "ccc", "ccd", "ccic", "ffi", "bi", "bc", "bd", "pc")
 
 
-def trigger_id(campaign_id: str) -> str:
-    """Braze's shape: base64 id, then `_$_` and the campaign/variant tracking (echoed in si/sc/sbc/iec)."""
-    encoded = base64.b64encode(campaign_id.encode()).decode()
-    return f"{encoded}_$_cc={campaign_id}&mv={campaign_id}-v1&pi=cmp"
-
-
-def tracking_string(campaign_id: str) -> str:
-    return base64.b64encode(f"ff:{campaign_id}".encode()).decode()
 
 
 @dataclass

@@ -23,10 +23,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from harness.emulator.push.payloads import PushMessage
 from harness.emulator.push.service import PLATFORMS, PushSendError, PushService, parse_messages
 from harness.emulator.rest import rest_app
 from harness.emulator.state.workspaces import App
+from harness.protocol.push import PushMessage
 
 _MESSAGE_FIELDS = ("title", "body", "campaign_id", "uri", "use_webview", "extra", "image_url", "custom_id", "sound", "badge")
 _SEND_FIELDS = {

@@ -15,12 +15,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from harness.emulator.push.payloads import (
+from harness.protocol.push import (
     PayloadError,
     PushMessage,
     apns_payload,
@@ -34,8 +33,6 @@ if TYPE_CHECKING:
 PLATFORMS = ("android", "ios", "web")
 SUBSCRIPTION_STATES = ("opted_in", "subscribed", "all")
 OUTBOX_CAP = 1000  # deliveries kept per device (oldest dropped first)
-# a debug-only exported receiver in the app re-routes this to BrazePushReceiver (mobile.md C.1, option 2)
-FCM_ROUTING_ACTION = "firebase_messaging_service_routing_action"
 _APNS_TOKEN = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -375,62 +372,3 @@ def _skip(profile: dict[str, Any], reason: str, token: dict[str, Any] | None = N
     if token is not None:
         out["device_id"] = token["device_id"]
     return out
-
-
-# -- taking a delivery to a real simulator / emulator -------------------------------------------------
-
-
-def write_apns_file(delivery: PushDelivery | dict[str, Any], directory: str | Path, *, bundle_id: str) -> Path:
-    """An `.apns` file for `xcrun simctl push <udid|booted> <file>` (the bundle is in `"Simulator Target Bundle"`)."""
-    d = delivery.to_json() if isinstance(delivery, PushDelivery) else delivery
-    if d["platform"] != "ios":
-        raise PayloadError(f"delivery {d['id']} is a {d['platform']} push, not an APNs one")
-    if not bundle_id:
-        raise PayloadError("bundle_id is required (the app's bundle identifier, e.g. com.example.app)")
-    from devices.tools import simctl  # one .apns writer: the device tool's (aps check, bundle id, 4096-byte limit)
-
-    payload = {k: v for k, v in d["payload"].items() if k != "Simulator Target Bundle"}
-    path = Path(directory) / f"{d['id']}.apns"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return simctl.write_apns(payload, path, bundle_id=bundle_id)
-    except ValueError as exc:
-        raise PayloadError(str(exc)) from None
-
-
-def simctl_push(
-    delivery: PushDelivery | dict[str, Any], directory: str | Path, *, bundle_id: str, udid: str = "booted"
-) -> dict[str, Any]:
-    """The delivery as an `.apns` file plus the `xcrun simctl push UDID BUNDLE FILE` argv that hands it to the app on
-    an iOS simulator (`devices.tools.simctl.push`). Returns `{"file", "argv"}`."""
-    from devices.tools import simctl
-
-    path = write_apns_file(delivery, directory, bundle_id=bundle_id)
-    return {"file": path, "argv": simctl.push(udid, bundle_id, path)}
-
-
-def adb_broadcast(
-    delivery: PushDelivery | dict[str, Any],
-    *,
-    component: str | None = None,
-    package: str | None = None,
-    serial: str | None = None,
-    action: str = FCM_ROUTING_ACTION,
-) -> dict[str, Any]:
-    """How an Android emulator gets this FCM data message without FCM: an `am broadcast` of the data as string extras
-    to the QA build's exported debug receiver (`component`, e.g. `com.example.app/.debug.PushReceiver`, or just the
-    app `package`), which hands the intent to `BrazePushReceiver.handleReceivedIntent` (mobile.md C.1 option 2).
-    The argv comes from `devices.tools.adb.push_broadcast`. Returns `{"action", "component", "package", "extras", "argv"}`."""
-    from devices.tools.adb import _package, push_broadcast
-
-    d = delivery.to_json() if isinstance(delivery, PushDelivery) else delivery
-    if d["platform"] != "android":
-        raise PayloadError(f"delivery {d['id']} is a {d['platform']} push, not an FCM one")
-    if not component and not package:
-        raise PayloadError("give the receiver `component` (com.example.app/.debug.PushReceiver) or the app `package`")
-    extras = {str(k): str(v) for k, v in d["payload"].items()}
-    argv = push_broadcast(extras, action=action, component=component, serial=serial)
-    if package and not component:
-        at = argv.index("-a") + 2  # after `-a ACTION` (the action word may also be an earlier argv item)
-        argv[at:at] = ["-p", _package(package)]  # delivered to that app's receivers; `adb shell` re-parses it: checked
-    return {"action": action, "component": component, "package": package, "extras": extras, "argv": argv}
