@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from devices.web_demo.adapter import WebDemoAdapter, demo_site
     from harness.chromium import CHROMIUM_ARGS
     from harness.client import EmulatorClient, RemoteSource
-    from harness.emulator.server import EmulatorServer
+    from harness.emulator.http.server import EmulatorServer
     from harness.emulator.settings import EmulatorSettings
     from harness.expect import Expect
     from harness.plugin.messaging import MessagingHandle

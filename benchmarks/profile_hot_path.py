@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-"""Profile the emulator's ingestion hot path in-process: `Emulator.handle_sdk` on throughput.py's bodies.
+"""Profile the emulator's ingestion hot path in-process: `Emulator.handle` on throughput.py's bodies.
 
 No HTTP and no other process: the same 10-event bodies as the throughput benchmark (a new device id
-per request, users from a pool) go straight into `Emulator.handle_sdk`, so what is left is decode ->
+per request, users from a pool) go straight into `Emulator.handle`, so what is left is decode ->
 state -> journal. Prints the rate per slice of requests (it drifts down as the state grows), the share
 of time spent in Python's cyclic garbage collector, and cProfile's top functions.
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--requests, --users and --bodies must be ≥ 1")
 
     try:
-        from harness.emulator.core import Emulator
+        from harness.emulator.app import Emulator
         from harness.emulator.settings import EmulatorSettings
     except ImportError as exc:
         print(f"profile_hot_path: error: cannot import the emulator ({exc})", file=sys.stderr)
@@ -95,14 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     profiler = None if args.no_cprofile else cProfile.Profile()
     slice_size = max(1, args.requests // 10)
     slices = []
-    print(f"feeding {args.requests} requests of 10 events into Emulator.handle_sdk (gc {args.gc})…", flush=True)
+    print(f"feeding {args.requests} requests of 10 events into Emulator.handle (gc {args.gc})…", flush=True)
     started = slice_start = time.perf_counter()
     gc_at_slice = 0.0
     bad = 0
     for i, payload in enumerate(payloads, 1):
         if profiler is not None:
             profiler.enable()
-        answer = emulator.handle_sdk("POST", url, headers, payload)
+        answer = emulator.handle("POST", url, headers, payload)
         if profiler is not None:
             profiler.disable()
         bad += answer.status != 200 or "error" in answer.body

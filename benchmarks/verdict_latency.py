@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         from devices.web_demo.adapter import WebDemoAdapter, demo_site
         from harness.chromium import CHROMIUM_ARGS
         from harness.client import EmulatorClient, RemoteSource
-        from harness.emulator.server import EmulatorServer
+        from harness.emulator.http.server import EmulatorServer
         from harness.emulator.settings import EmulatorSettings
         from harness.errors import HarnessError
         from harness.expect import Expect

@@ -7,6 +7,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -15,7 +16,7 @@ from harness.errors import HarnessConfigError, HarnessError
 
 
 def _emulator(args: argparse.Namespace) -> int:
-    from harness.emulator.server import check_loopback, serve_forever
+    from harness.emulator.http.server import check_loopback, serve_forever
     from harness.emulator.settings import EmulatorSettings
 
     try:
@@ -42,19 +43,24 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _journal(args: argparse.Namespace) -> int:
-    from harness.journal import Query, read_sqlite
+    from harness.journal import Query, list_runs, read_sqlite
 
     if not Path(args.db).is_file():
         raise HarnessConfigError(
             f"no journal database at {args.db} "
             "(write one with `braze-harness emulator --journal-db FILE` or pytest --braze-journal-db FILE)"
         )
+    if args.action == "runs":
+        for run in list_runs(args.db):
+            started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started_at)) if run.started_at else "-"
+            print(f"{run.run}  {started}  {run.entries} entries" + (f"  ({run.label})" if run.label else ""))
+        return 0
     filters = {
         k: v
         for k, v in {"scope": args.scope, "device_id": args.device_id, "user_id": args.user_id, "event_code": args.event}.items()
         if v
     }
-    entries = read_sqlite(args.db, Query(**filters))
+    entries = read_sqlite(args.db, Query(**filters), run=args.run)
     if args.action == "export":
         lines = b"".join(e.to_jsonl() + b"\n" for e in entries)
         if args.out == "-":
@@ -78,7 +84,7 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _proxy(args: argparse.Namespace) -> int:
-    from harness.emulator.server import check_loopback
+    from harness.emulator.http.server import check_loopback
     from harness.proxy import ca
 
     if args.mode not in ("emulate", "observe"):
@@ -113,8 +119,8 @@ def _proxy(args: argparse.Namespace) -> int:
             host=args.host, port=args.port, proxy_mode=args.proxy_mode, confdir=confdir,
         )  # fmt: skip
     else:
-        from harness.emulator.core import Emulator
-        from harness.emulator.server import EmulatorServer
+        from harness.emulator.app import Emulator
+        from harness.emulator.http.server import EmulatorServer
         from harness.emulator.settings import EmulatorSettings
 
         emulator = Emulator(EmulatorSettings(port=args.emulator_port, journal_db=args.journal_db))
@@ -175,7 +181,7 @@ def _proxy_banner(args: argparse.Namespace, proxy: object, control_url: str, *, 
 
 
 def _import_har(args: argparse.Namespace) -> int:
-    from harness.emulator.core import Emulator
+    from harness.emulator.app import Emulator
     from harness.har import import_har, load_har, summary_counts
 
     emulator = Emulator()
@@ -193,7 +199,7 @@ def _import_har(args: argparse.Namespace) -> int:
         print(f"exported {written} entries to {args.jsonl}", file=sys.stderr)
     if args.into:
         from harness.client import EmulatorClient
-        from harness.proxy.ingest import payload
+        from harness.protocol.ingest_payload import payload
 
         client = EmulatorClient(args.into)
         items: list[dict] = []
@@ -247,8 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     emu.set_defaults(func=_emulator)
 
     jr = sub.add_parser("journal", help="inspect or export a journal saved with --journal-db")
-    jr.add_argument("action", choices=["show", "export"])
+    jr.add_argument("action", choices=["show", "export", "runs"], help="runs: the runs the file holds (one per emulator)")
     jr.add_argument("db")
+    jr.add_argument("--run", help="which run of the file (default: the newest; see `runs`)")
     jr.add_argument("--out", default="-", help="JSONL output file for export (default stdout)")
     jr.add_argument("--scope")
     jr.add_argument("--device-id")

@@ -1,4 +1,4 @@
-"""HAR import: device-farm and browser captures through the one decoder into a journal.
+"""HAR import: device-farm and browser captures through the emulator's one pipeline (decoder, state, journal).
 
 Reads the HAR 1.2 shapes that Chromium DevTools, Playwright (`record_har_path`), BrowserStack
 (`networkLogs`) and Sauce Labs (`networkCapture`) write, tolerating what differs between them:
@@ -6,9 +6,9 @@ Reads the HAR 1.2 shapes that Chromium DevTools, Playwright (`record_har_path`),
 `postData.params` or base64-encoded, response bodies base64 and/or gzip, HTTP/2 pseudo-headers,
 status 0 for requests that got no answer.
 
-    journal = Journal()
-    import_har("session.har", journal)                    # Braze entries only, source "har"
-    Expect(JournalSource(journal)).custom_event("song_played").within(0)
+    emulator = Emulator()
+    import_har("session.har", emulator)                   # Braze entries only, source "har", through the pipeline
+    Expect(JournalSource(emulator.journal, state=emulator.state)).custom_event("song_played").within(0)
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from urllib.parse import urlencode
 import orjson
 
 from harness.errors import HarnessConfigError
-from harness.journal import Journal, JournalEntry
+from harness.journal import JournalEntry
 from harness.protocol.decode import Problem, is_braze_request
-from harness.proxy import ingest as ingesting
+from harness.protocol.wire import body_text, response_value
 
 if TYPE_CHECKING:
-    from harness.emulator.core import Emulator
+    from harness.emulator.app import Emulator
 
 
 @dataclass(slots=True)
@@ -70,28 +70,22 @@ def load_har(source: str | Path | Mapping[str, Any] | bytes) -> list[HarExchange
 
 def import_har(
     path: str | Path | Mapping[str, Any] | bytes,
-    journal: Journal | Emulator,
+    emulator: Emulator,
     *,
     scope: str | None = None,
     source: str = "har",
 ) -> list[JournalEntry]:
-    """Journal every Braze SDK entry of a HAR, decoded, in capture order. `journal` is a Journal, or an
-    Emulator (then accepted requests also build its profiles, so profile expectations work too)."""
+    """Every Braze SDK entry of a HAR through the emulator's one pipeline, in capture order: decoded, journaled,
+    and applied to its profiles when the capture's server accepted it (so profile expectations work too)."""
     entries = []
     for ex in load_har(path):
         if not ex.is_braze:
             continue
         problems = [Problem(where="har", message=note) for note in ex.notes if note.startswith("no request body")]
-        if isinstance(journal, Journal):
-            entry = ingesting.record(
-                journal, ex.method, ex.url, ex.headers, ex.body, ex.status, ex.response,
-                source=source, received_at=ex.started, scope=scope, problems=problems,
-            )  # fmt: skip
-        else:
-            entry = ingesting.ingest(
-                journal, ex.method, ex.url, ex.headers, ex.body, ex.status, ex.response,
-                source=source, received_at=ex.started, scope=scope, problems=problems,
-            )  # fmt: skip
+        entry = emulator.observe(
+            ex.method, ex.url, ex.headers, ex.body, ex.status, ex.response,
+            source=source, received_at=ex.started, scope=scope, problems=problems,
+        )  # fmt: skip
         entries.append(entry)
     return entries
 
@@ -212,10 +206,11 @@ def _response_body(resp: Mapping[str, Any], notes: list[str]) -> Any:
          and str(h.get("name", "")).lower() == "content-encoding"),
         "",
     )  # fmt: skip
-    plain = ingesting.decompress(raw, encoding)
-    if plain is None:
+    text, _ = body_text(raw, encoding)
+    if text is None:
         notes.append(f"response content could not be decompressed ({encoding or 'gzip'})")
-    return ingesting.response_value(raw if plain is None else plain)
+        return response_value(raw.decode("utf-8", "replace"))
+    return response_value(text)
 
 
 def _timestamp(value: Any) -> float | None:

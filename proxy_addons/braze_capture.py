@@ -6,8 +6,9 @@ A Braze SDK request is recognised by its path (`…/api/v3/…`) or its `X-Braze
 any host (`sdk.iad-01.braze.com`, `sdk-tracking.…`, `*.braze.eu`, custom endpoints).
 
 * `braze_mode=emulate` (default): Braze SDK requests are answered by the emulator — the one given
-  to the constructor (in process), or the one at `braze_emulator` (the request is forwarded there,
-  keeping its Host, and the emulator journals it). Every other request, and every CONNECT to a host
+  to the constructor (in process: its ASGI app is served on the flow, so the answer, headers and journal
+  entry are exactly what the emulator's own socket gives), or the one at `braze_emulator` (the request is
+  forwarded there, keeping its Host, and the emulator journals it). Every other request, and every CONNECT to a host
   that is not a Braze host, loopback or in `braze_allow_hosts`, is refused with a 403 made by the
   proxy; mitmproxy never opens a connection anywhere else (`server_connect` guard, lazy connection
   strategy). A build wired to `https://sdk.iad-01.braze.com` so runs without internet.
@@ -42,7 +43,8 @@ except ImportError:  # `mitmdump -s proxy_addons/braze_capture.py` from a checko
 from mitmproxy import ctx, exceptions, http
 
 from harness.protocol.decode import endpoint_of, is_braze_request
-from harness.proxy import ingest as ingesting
+from harness.protocol.ingest_payload import payload
+from harness.protocol.wire import response_value
 
 logger = logging.getLogger("braze_capture")
 
@@ -211,11 +213,12 @@ class _Ingestor:
 
 
 class BrazeCapture:
-    """One addon, two modes (see the module doc). `emulator`: an in-process `harness.emulator.core.Emulator`;
+    """One addon, two modes (see the module doc). `emulator`: an in-process `harness.emulator.app.Emulator`;
     `client`: what posts observed exchanges to a remote emulator (default: `EmulatorClient(braze_emulator)`)."""
 
     def __init__(self, emulator: Any = None, *, client: Any = None) -> None:
         self.emulator = emulator
+        self._asgi: Any = None  # the emulator's ASGI app, served on emulated flows
         self._client = client
         self.mode = "emulate"
         self.target: EmulatorTarget | None = None
@@ -309,7 +312,7 @@ class BrazeCapture:
             self.counts["blocked_connections"] += 1
             data.server.error = f"braze_capture (emulate): no connection to {host} (not loopback or braze_allow_hosts)"
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    async def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:
             return
         req = flow.request
@@ -326,8 +329,8 @@ class BrazeCapture:
                 self._forward(flow, self.target)
                 meta["action"] = "forwarded"
             else:
-                self._answer(flow)
                 meta["action"] = "emulated"
+                await self._answer(flow)
         elif self._upstream_allowed(req.host):
             meta["action"] = "passthrough"
         else:
@@ -348,7 +351,7 @@ class BrazeCapture:
         if meta.get("action") == "observed" and not meta.get("journaled"):
             resp = flow.response
             body = None if resp is None or meta.get("streamed") else resp.get_content(strict=False)
-            self._record(flow, resp.status_code if resp else None, ingesting.response_value(body))
+            self._record(flow, resp.status_code if resp else None, response_value(body))
 
     def error(self, flow: http.HTTPFlow) -> None:
         meta = flow.metadata.get("braze") or {}
@@ -358,52 +361,21 @@ class BrazeCapture:
 
     # -- emulate ---------------------------------------------------------------------------------
 
-    def _answer(self, flow: http.HTTPFlow) -> None:
-        """Answer a Braze SDK request from the in-process emulator, as its HTTP face would."""
-        from harness.emulator.asgi import cors_headers, response_headers
-        from harness.emulator.core import Answer
-
+    async def _answer(self, flow: http.HTTPFlow) -> None:
+        """Answer a Braze SDK request from the in-process emulator: its ASGI app served on this flow."""
         emu = self._emulator()
-        req = flow.request
-        headers, body = ingesting.plain_body(ingesting.lower_headers(_header_pairs(req.headers)), req.get_content(strict=False))
         try:
-            if req.method == "OPTIONS":
-                emu.preflights += 1
-                allow = headers.get("access-control-request-headers", "*").encode()
-                extra = [(b"access-control-allow-methods", b"POST, OPTIONS"), (b"access-control-allow-headers", allow)]
-                flow.response = http.Response.make(
-                    204, b"", [*cors_headers(headers), *extra, (b"access-control-max-age", b"600")]
-                )
-                return
-            limit = emu.settings.max_body_bytes
-            if req.method != "POST":
-                answer = Answer(405, {"error": "method_not_allowed", "message": f"the SDK endpoints take POST, not {req.method}"})
-            elif body is not None and len(body) > limit:
-                message = f"body exceeds the emulator's limit of {limit} bytes (max_body_bytes)"
-                answer = Answer(413, {"error": "payload_too_large", "message": message})
-                emu.record_rejected(req.method, req.pretty_url, headers, body, answer, message)
-            else:
-                answer = emu.handle_sdk(
-                    req.method, req.pretty_url, headers, body, source="proxy", received_at=req.timestamp_start
-                )
+            await serve_asgi(self._app(), flow, source="proxy")
         except Exception as exc:  # never let one request take the proxy down
-            logger.exception("braze_capture: the emulator failed on %s %s", req.method, req.pretty_url)
+            logger.exception("braze_capture: the emulator failed on %s %s", flow.request.method, flow.request.pretty_url)
             flow.response = http.Response.make(
                 502, f"braze_capture: emulator error: {exc}\n".encode(), {"content-type": "text/plain"}
             )
             return
-        flow.metadata["braze"]["journal_seq"] = emu.journal.latest_seq
-        if answer.drop:  # a dropped-connection fault: the client's connection is closed without an answer
-            flow.metadata["braze"]["fault"] = "drop"
-            if answer.delay_s:
-                _hold(flow, answer.delay_s, flow.kill)
-            else:
-                flow.kill()
-            return
-        extra_headers = [(k.encode(), v.encode()) for k, v in answer.headers.items()]
-        flow.response = http.Response.make(answer.status, answer.encoded(), [*response_headers(headers), *extra_headers])
-        if answer.delay_s:  # a delay fault: the answer is held without blocking mitmproxy's loop
-            _hold(flow, answer.delay_s, None)
+        meta = flow.metadata["braze"]
+        meta["journal_seq"] = emu.journal.latest_seq
+        if flow.response is None and flow.error is not None:
+            meta["fault"] = "drop"
 
     def _forward(self, flow: http.HTTPFlow, target: EmulatorTarget) -> None:
         """Send a Braze SDK request to the remote emulator, keeping its Host so the journal shows the SDK's URL."""
@@ -431,9 +403,9 @@ class BrazeCapture:
         args = (req.method, req.pretty_url, _header_pairs(req.headers), req.get_content(strict=False), status, response)
         try:
             if self.target is not None:
-                self._ingest_remote().put(ingesting.payload(*args, source="proxy", received_at=req.timestamp_start))
+                self._ingest_remote().put(payload(*args, source="proxy", received_at=req.timestamp_start))
             else:
-                entry = ingesting.ingest(self._emulator(), *args, source="proxy", received_at=req.timestamp_start)
+                entry = self._emulator().observe(*args, source="proxy", received_at=req.timestamp_start)
                 meta["journal_seq"] = entry.seq
         except Exception:
             logger.exception("braze_capture: could not journal %s %s", req.method, req.pretty_url)
@@ -448,9 +420,16 @@ class BrazeCapture:
             return True
         return any(host.endswith(s) for s in self._allow_suffixes)
 
+    def _app(self) -> Any:
+        if self._asgi is None:
+            from harness.emulator.http.asgi import EmulatorASGI
+
+            self._asgi = EmulatorASGI(self._emulator())
+        return self._asgi
+
     def _emulator(self) -> Any:
         if self.emulator is None:
-            from harness.emulator.core import Emulator
+            from harness.emulator.app import Emulator
 
             logger.warning(
                 "braze_capture: no braze_emulator set: using a private in-process emulator "
@@ -484,15 +463,55 @@ class BrazeCapture:
 addons = [BrazeCapture()]
 
 
-def _hold(flow: http.HTTPFlow, delay_s: float, then: Any) -> None:
-    """Hold an answered flow `delay_s` (a delay fault) on mitmproxy's loop, then resume it (and run `then`)."""
+async def serve_asgi(app: Any, flow: http.HTTPFlow, *, source: str) -> None:
+    """Serve an ASGI app on a flow (mitmproxy's `asgiapp.serve`, with what the emulator needs): the scheme as sent,
+    a Host header for HTTP/2 requests (`:authority`), the raw body, the capture time, and a way to drop the
+    client's connection (a fault)."""
     import asyncio
+    import urllib.parse
 
-    flow.intercept()
+    req = flow.request
+    raw_path, _, query = req.path.partition("?")
+    headers = [(k.lower(), v) for k, v in req.headers.fields]
+    if not any(k == b"host" for k, _ in headers):
+        host = req.host_header or req.pretty_host
+        headers.append((b"host", host.encode("latin-1", "replace")))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.1"},
+        "http_version": {"HTTP/1.0": "1.0", "HTTP/2.0": "2"}.get(req.http_version, "1.1"),
+        "method": req.method,
+        "scheme": req.scheme,
+        "path": urllib.parse.unquote(raw_path),
+        "raw_path": raw_path.encode(),
+        "query_string": query.encode(),
+        "headers": headers,
+        "client": flow.client_conn.peername,
+        "extensions": {"braze.source": source, "braze.received_at": req.timestamp_start, "braze.drop": flow.kill},
+    }
+    done = asyncio.Event()
+    sent_body = False
 
-    def release() -> None:
-        flow.resume()
-        if then is not None and flow.killable:
-            then()
+    async def receive() -> dict[str, Any]:
+        nonlocal sent_body
+        if not sent_body:
+            sent_body = True
+            return {"type": "http.request", "body": req.raw_content or b"", "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
 
-    asyncio.get_running_loop().call_later(delay_s, release)
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def send(event: dict[str, Any]) -> None:
+        if event["type"] == "http.response.start":
+            start.update(event)
+        elif event["type"] == "http.response.body":
+            chunks.append(event.get("body", b""))
+            if not event.get("more_body", False):
+                flow.response = http.Response.make(start["status"], b"".join(chunks), start.get("headers", []))
+
+    try:
+        await app(scope, receive, send)
+    finally:
+        done.set()

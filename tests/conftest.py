@@ -3,7 +3,7 @@
 import pytest
 
 from devices.virtual.testing import VirtualLab
-from harness.emulator.server import EmulatorServer
+from harness.emulator.http.server import EmulatorServer
 
 
 @pytest.fixture(scope="module")

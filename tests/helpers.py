@@ -32,9 +32,12 @@ def ss(user=None, t=None, session="s1"):
     return event
 
 
-def append(journal: Journal, body: str, *, api_key="k", status=200):
+def append(journal: Journal, body: str, *, api_key="k", status=200, scope=None):
+    """Journal one /data/ exchange in `scope` (the journal stores the scope its caller gives)."""
     return journal.append(
-        Exchange("POST", "http://127.0.0.1/api/v3/data/", {"x-braze-api-key": api_key}, body, status, {}), source="test"
+        Exchange("POST", "http://127.0.0.1/api/v3/data/", {"x-braze-api-key": api_key}, body, status, {}),
+        source="test",
+        scope=scope,
     )
 
 

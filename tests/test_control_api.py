@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from harness.client import EmulatorClient, RemoteSource
-from harness.emulator.server import EmulatorServer
+from harness.emulator.http.server import EmulatorServer
 from harness.expect import Expect, ExpectationFailed
 from harness.journal import Journal
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from harness.client import EmulatorClient
-from harness.emulator.server import EmulatorServer
+from harness.emulator.http.server import EmulatorServer
 from harness.emulator.settings import EmulatorSettings
 
 CAPTURES = Path(__file__).parent / "data" / "captures"

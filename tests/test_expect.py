@@ -4,17 +4,21 @@ import time
 
 import pytest
 
-from harness.emulator.core import Emulator
+from harness.emulator.app import Emulator
 from harness.expect import ANONYMOUS, Expect, ExpectationFailed, JournalSource
 from harness.journal import Journal
-from tests.helpers import append, ce, data_body, later, ss
+from tests.helpers import append as _append
+from tests.helpers import ce, data_body, later, ss
+
+
+def append(journal, body, *, api_key="k", **kw):
+    """Key "k" is scope "t"'s (as the emulator's tenancy would say); other keys belong to no scope."""
+    return _append(journal, body, api_key=api_key, scope="t" if api_key == "k" else None, **kw)
 
 
 @pytest.fixture
 def journal():
-    journal = Journal()
-    journal.scopes.claim("t", api_keys=["k"])
-    return journal
+    return Journal()
 
 
 @pytest.fixture
@@ -139,7 +143,7 @@ def emulator():
 
 
 def _post(emu, body):
-    emu.handle_sdk("POST", "http://127.0.0.1/api/v3/data/", {"x-braze-api-key": "k"}, body.encode())
+    emu.handle("POST", "http://127.0.0.1/api/v3/data/", {"x-braze-api-key": "k"}, body.encode())
 
 
 def test_profile_expectation_waits_for_state(emulator):

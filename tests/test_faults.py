@@ -5,6 +5,7 @@ recorded retries (j_retry, j3_network_error)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -14,9 +15,9 @@ import httpx
 import pytest
 
 from harness.client import EmulatorClient
-from harness.emulator.core import Emulator
+from harness.emulator.app import Emulator
 from harness.emulator.faults import FaultSpec, FaultTable, parse_fault
-from harness.emulator.server import EmulatorServer
+from harness.emulator.http.server import EmulatorServer
 from harness.emulator.settings import EmulatorSettings
 from harness.errors import HarnessError
 from harness.expect import Expect, ExpectationFailed, JournalSource
@@ -37,7 +38,7 @@ def _post(emu: Emulator, key: str, *events: dict, attempt: int | None = None, de
     headers = {"x-braze-api-key": key}
     if attempt is not None:
         headers["x-braze-req-attempt"] = str(attempt)
-    return emu.handle_sdk("POST", DATA_URL, headers, data_body(api_key=key, device_id=device, events=events).encode())
+    return emu.handle("POST", DATA_URL, headers, data_body(api_key=key, device_id=device, events=events).encode())
 
 
 # -- the spec -----------------------------------------------------------------------------------
@@ -246,7 +247,7 @@ def test_addon_applies_the_emulators_faults() -> None:
             flow.request.path = "/api/v3/data/"
             flow.request.headers["x-braze-api-key"] = key
             flow.request.content = data_body(api_key=key, device_id="d1", events=[ce("e", user="u1")]).encode()
-            addon.request(flow)
+            asyncio.run(addon.request(flow))
             flows.append(flow)
     assert flows[0].response.status_code == 503 and flows[0].response.headers["retry-after"] == "1"
     assert flows[1].response is None and flows[1].error is not None  # killed: the client's connection drops
@@ -315,13 +316,13 @@ def _replay(capture: str, fail: dict[int, dict]) -> tuple[Emulator, str, list]:
             continue
         body = ex["body"] if isinstance(ex["body"], str) else json.dumps(ex["body"])
         key = json.loads(body).get("api_key") or ex["headers"].get("X-Braze-Api-Key")
-        if key not in emu.journal.scopes.owned(scope)["api_keys"]:
+        if key not in emu.tenancy.owned(scope)["api_keys"]:
             emu.create_app(scope, api_key=key)
         if ex["path"].endswith("/data/"):
             n += 1
             if n in fail:
                 emu.faults.add(scope, FaultSpec(endpoint="data", times=1, **fail[n]))
-        answers.append(emu.handle_sdk("POST", f"http://sdk{ex['path']}", ex["headers"], body.encode()))
+        answers.append(emu.handle("POST", f"http://sdk{ex['path']}", ex["headers"], body.encode()))
     return emu, scope, answers
 
 
@@ -352,7 +353,7 @@ def test_addon_holds_a_delayed_answer_without_blocking() -> None:
     emu.faults.add(scope, FaultSpec(endpoint="data", kind="delay", delay_ms=200, times=1))
     addon = BrazeCapture(emu)
 
-    async def run() -> tuple[float, int]:
+    async def scenario() -> tuple[float, int, bool]:
         with taddons.context(addon) as tctx:
             tctx.configure(addon, braze_mode="emulate")
             flow = tflow.tflow()
@@ -362,13 +363,14 @@ def test_addon_holds_a_delayed_answer_without_blocking() -> None:
             flow.request.headers["x-braze-api-key"] = key
             flow.request.content = data_body(api_key=key, device_id="d1", events=[ce("e", user="u1")]).encode()
             started = time.monotonic()
-            addon.request(flow)
-            assert flow.intercepted  # held, not answered yet; mitmproxy's loop is free meanwhile
-            await flow.wait_for_resume()
-            return time.monotonic() - started, flow.response.status_code
+            hook = asyncio.ensure_future(addon.request(flow))
+            await asyncio.sleep(0.05)  # mitmproxy's loop is free meanwhile: this coroutine runs
+            held = not hook.done() and flow.response is None
+            await hook
+            return time.monotonic() - started, flow.response.status_code, held
 
-    waited, status = asyncio.run(run())
-    assert waited >= 0.19 and status == 200
+    waited, status, held = asyncio.run(scenario())
+    assert held and waited >= 0.19 and status == 200
 
 
 @pytest.mark.parametrize(

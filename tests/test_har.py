@@ -21,12 +21,11 @@ from playwright.sync_api import sync_playwright
 
 from devices.web_demo.adapter import WebDemoAdapter, demo_site
 from harness.chromium import CHROMIUM_ARGS, find_chromium
-from harness.emulator.core import Emulator
-from harness.emulator.server import EmulatorServer
+from harness.emulator.app import Emulator
+from harness.emulator.http.server import EmulatorServer
 from harness.errors import HarnessConfigError
 from harness.expect import Expect, ExpectationFailed, JournalSource
 from harness.har import import_har, load_har, summary_counts
-from harness.journal import Journal
 from harness.proxy.runner import InProcessProxy
 from harness.web_sdk import ensure_bundle
 
@@ -101,14 +100,15 @@ def test_a_har_recorded_from_the_real_sdk_runs_the_same_expectations(recorded: t
 
 
 def test_the_committed_sample_decodes_into_a_journal() -> None:
-    journal = Journal()
-    entries = import_har(SAMPLE, journal, scope="farm")
+    emulator = Emulator()
+    entries = import_har(SAMPLE, emulator, scope="farm")
     assert summary_counts(entries) == {"requests": len(entries), "events": 5, "bad": 0, "drift": 0}
     assert {e.scope for e in entries} == {"farm"} and {e.endpoint for e in entries} >= {"data", "content_cards/sync"}
-    expect = Expect(JournalSource(journal, scope="farm"))
+    assert emulator.profiles(external_id="ada-sample")  # accepted requests went on through the pipeline to the state
+    expect = Expect(JournalSource(emulator.journal, scope="farm"))
     expect.custom_event("song_played", props={"genre": "jazz"}, user="ada-sample").within(0)
     with pytest.raises(RuntimeError, match="no emulator state"):
-        expect.profile("ada-sample").has(first_name="Ada").within(0)  # a bare journal has no profiles
+        expect.profile("ada-sample").has(first_name="Ada").within(0)  # a source without the state has no profiles
     with pytest.raises(ExpectationFailed, match="song_skipped"):
         expect.custom_event("song_skipped").within(0)
 
@@ -149,8 +149,8 @@ def farm_shaped(har: dict[str, Any]) -> dict[str, Any]:
 
 def test_farm_shaped_hars_decode_like_the_original() -> None:
     original = json.loads(SAMPLE.read_bytes())
-    reference = [(e.exchange.url, e.request.body, e.exchange.response) for e in import_har(original, Journal())]
-    shaped = import_har(farm_shaped(original), Journal())
+    reference = [(e.exchange.url, e.request.body, e.exchange.response) for e in import_har(original, Emulator())]
+    shaped = import_har(farm_shaped(original), Emulator())
     assert [(e.exchange.url, e.request.body, e.exchange.response) for e in shaped] == reference
     assert all(e.good for e in shaped)
 

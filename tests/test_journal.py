@@ -10,12 +10,10 @@ from harness.journal import Journal, Query, read_sqlite
 from tests.helpers import append, ce, data_body, later, ss
 
 
-def test_entries_are_scoped_by_api_key_and_device():
+def test_entries_keep_the_scope_their_caller_gives():
     journal = Journal()
-    journal.scopes.claim("A", api_keys=["key-a"])
-    journal.scopes.claim("B", device_ids=["dev-b"])
-    append(journal, data_body(api_key="key-a", device_id="dev-1"), api_key="key-a")
-    append(journal, data_body(api_key="shared", device_id="dev-b"), api_key="shared")
+    append(journal, data_body(api_key="key-a", device_id="dev-1"), api_key="key-a", scope="A")
+    append(journal, data_body(api_key="shared", device_id="dev-b"), api_key="shared", scope="B")
     append(journal, data_body(api_key="shared", device_id="dev-x"), api_key="shared")
     assert [e.device_id for e in journal.query(Query(scope="A"))] == ["dev-1"]
     assert [e.device_id for e in journal.query(Query(scope="B"))] == ["dev-b"]
@@ -24,10 +22,8 @@ def test_entries_are_scoped_by_api_key_and_device():
 
 def test_reset_of_a_scope_touches_nothing_else():
     journal = Journal()
-    journal.scopes.claim("A", api_keys=["a"])
-    journal.scopes.claim("B", api_keys=["b"])
-    append(journal, data_body(api_key="a"), api_key="a")
-    append(journal, data_body(api_key="b"), api_key="b")
+    append(journal, data_body(api_key="a"), api_key="a", scope="A")
+    append(journal, data_body(api_key="b"), api_key="b", scope="B")
     assert journal.reset("A") == 1
     assert [e.scope for e in journal.query()] == ["B"]
 
@@ -56,9 +52,8 @@ def test_bad_entries_are_kept_with_their_reasons():
 
 def test_the_cap_drops_the_oldest_and_counts_drops_per_scope():
     journal = Journal(cap=3)
-    journal.scopes.claim("A", api_keys=["a"])
     for i in range(5):
-        append(journal, data_body(api_key="a", device_id=f"d{i}"), api_key="a")
+        append(journal, data_body(api_key="a", device_id=f"d{i}"), api_key="a", scope="A")
     assert [e.device_id for e in journal.query()] == ["d2", "d3", "d4"]
     assert journal.stats("A")["dropped"] == 2
     assert journal.stats()["dropped"] == 2
@@ -66,8 +61,7 @@ def test_the_cap_drops_the_oldest_and_counts_drops_per_scope():
 
 def test_wait_wakes_on_append_not_on_timeout():
     journal = Journal()
-    journal.scopes.claim("A", api_keys=["a"])
-    later(0.05, append, journal, data_body(api_key="a"), api_key="a")
+    later(0.05, append, journal, data_body(api_key="a"), api_key="a", scope="A")
     started = time.monotonic()
     assert journal.wait(0, timeout=5, scope="A")
     assert time.monotonic() - started < 2
@@ -75,7 +69,6 @@ def test_wait_wakes_on_append_not_on_timeout():
 
 def test_wait_ignores_other_scopes():
     journal = Journal()
-    journal.scopes.claim("A", api_keys=["a"])
     append(journal, data_body(api_key="other"), api_key="other")
     assert not journal.wait(0, timeout=0.1, scope="A")
 
@@ -92,8 +85,7 @@ def test_listeners_see_every_entry():
 def test_sqlite_copy_and_jsonl_export(tmp_path):
     db = tmp_path / "journal.db"
     journal = Journal(sqlite_path=db)
-    journal.scopes.claim("A", api_keys=["a"])
-    append(journal, data_body(api_key="a", events=[ce("saved", user="u1")]), api_key="a")
+    append(journal, data_body(api_key="a", events=[ce("saved", user="u1")]), api_key="a", scope="A")
     append(journal, "{bad")
     journal.close()
     loaded = read_sqlite(db)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.emulator.core import Emulator
+from harness.emulator.app import Emulator
 from harness.emulator.messaging import DefinitionError
 from harness.emulator.messaging.canvas_models import parse_canvas
 from harness.emulator.messaging.canvases import bucket

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.emulator.core import Emulator
+from harness.emulator.app import Emulator
 from harness.emulator.messaging import DefinitionError
 from harness.protocol.ids import trigger_id
 
@@ -30,7 +30,7 @@ class Sdk:
         if self.user:
             body["user_id"] = self.user
         body.update(fields)
-        answer = self.emu.handle_sdk("POST", BASE + endpoint, {"x-braze-api-key": self.api_key}, json.dumps(body).encode())
+        answer = self.emu.handle("POST", BASE + endpoint, {"x-braze-api-key": self.api_key}, json.dumps(body).encode())
         assert answer.status == 200, answer.body
         return answer.body
 

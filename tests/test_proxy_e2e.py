@@ -25,8 +25,8 @@ from playwright.sync_api import sync_playwright
 
 from devices.web_demo.adapter import WebDemoAdapter, demo_site
 from harness.chromium import CHROMIUM_ARGS, find_chromium
-from harness.emulator.core import Emulator
-from harness.emulator.server import EmulatorServer
+from harness.emulator.app import Emulator
+from harness.emulator.http.server import EmulatorServer
 from harness.emulator.settings import EmulatorSettings
 from harness.errors import HarnessConfigError
 from harness.expect import Expect, JournalSource

@@ -15,9 +15,9 @@ import orjson
 import pytest
 
 from harness.client import EmulatorClient
-from harness.emulator.core import Emulator
+from harness.emulator.app import Emulator
+from harness.emulator.http.server import EmulatorServer
 from harness.emulator.sdk_auth import SdkAuthSpec, parse_sdk_auth, verify
-from harness.emulator.server import EmulatorServer
 from harness.emulator.settings import EmulatorSettings
 from harness.errors import HarnessError
 from harness.expect import Expect, JournalSource
@@ -127,7 +127,7 @@ def _post(emu: Emulator, key: str, *events, signature: str | None = None):
     headers = {"x-braze-api-key": key}
     if signature:
         headers["x-braze-auth-signature"] = signature
-    return emu.handle_sdk("POST", DATA_URL, headers, data_body(api_key=key, events=events).encode())
+    return emu.handle("POST", DATA_URL, headers, data_body(api_key=key, events=events).encode())
 
 
 def test_required_rejects_and_stores_nothing_then_accepts_a_fresh_signature(keys: KeyPair) -> None:
@@ -182,7 +182,7 @@ def test_replayed_sdk_auth_capture(keys: KeyPair) -> None:
         body = ex["body"] if isinstance(ex["body"], str) else json.dumps(ex["body"])
         key = json.loads(body)["api_key"]
         emu.sdk_auth.set(key, SdkAuthSpec(mode="required", public_keys=[keys.public_pem]))
-        answers.append(emu.handle_sdk("POST", f"http://sdk{ex['path']}", ex["headers"], body.encode()))
+        answers.append(emu.handle("POST", f"http://sdk{ex['path']}", ex["headers"], body.encode()))
     codes = [a.body.get("auth_error", {}).get("error_code") for a in answers]
     assert 20 in codes
     assert all(a.status == 200 for a in answers)

@@ -10,10 +10,10 @@ import pytest
 
 from harness.emulator.state import EmulatorState
 from harness.emulator.state.attributes import AttributeWriter
-from harness.emulator.state.fake_sdk import FakeSdk
 from harness.emulator.state.profiles import Profile
 from harness.protocol import decode
 from harness.protocol.decode import Problem
+from tests.support.fake_sdk import FakeSdk
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
 

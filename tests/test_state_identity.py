@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from harness.emulator.state import EmulatorState
-from harness.emulator.state.fake_sdk import FakeSdk
 from harness.protocol import decode
+from tests.support.fake_sdk import FakeSdk
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
 

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from harness.emulator.state import EmulatorState, UnknownApiKey
-from harness.emulator.state.fake_sdk import FakeSdk
 from harness.protocol import decode
+from tests.support.fake_sdk import FakeSdk
 
 
 def test_same_external_id_under_test_and_prod_keys_is_two_profiles() -> None:

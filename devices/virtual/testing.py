@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from devices.virtual.device import VirtualDevice
-from harness.emulator.server import EmulatorServer
+from harness.emulator.http.server import EmulatorServer
 from harness.expect import Expect, JournalSource
 from harness.journal import JournalEntry, Query
 from harness.protocol import Problem

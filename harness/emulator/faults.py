@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from harness.emulator.answer import Answer
+
 FaultKind = Literal["status", "drop", "delay", "auth_error", "malformed", "empty"]
 FaultEndpoint = Literal[
     "any", "data", "content_cards/sync", "feature_flags/sync", "template", "banners/sync", "push/unregister", "other"
@@ -120,10 +122,8 @@ class Fault:
             what = f"delay {s.delay_ms} ms"
         return what
 
-    def answer(self) -> Any:
+    def answer(self) -> Answer:
         """The answer of a fault whose request is not processed (status, drop, auth_error)."""
-        from harness.emulator.core import Answer
-
         s = self.spec
         delay = (s.delay_ms or 0) / 1000
         if s.kind == "drop":
@@ -135,7 +135,7 @@ class Fault:
         body = {"error": "fault_injected", "message": s.reason or f"emulator fault: HTTP {s.status}"}
         return Answer(s.status or 500, body, headers, delay_s=delay)
 
-    def alter(self, answer: Any) -> Any:
+    def alter(self, answer: Answer) -> Answer:
         """A processed request's answer under this fault (malformed, empty, delay)."""
         s = self.spec
         if s.kind == "malformed":

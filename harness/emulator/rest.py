@@ -1,74 +1,100 @@
-"""The REST API subset (Braze's shapes, `Authorization: Bearer <key>`), answered by the control app.
+"""The REST API subset as a backend calls it (Braze's shapes, `Authorization: Bearer <key>`): `POST /users/track`,
+`POST /users/export/ids`, `POST /messages/send`. REST calls enter the same pipeline as SDK traffic and are
+journaled; this module is their answer stage.
 
 The emulator has no separate REST keys: the key is the api key of any app of the workspace to act on
-(`braze.api_key` in a test), and the call acts on that workspace. Routes: `POST /users/track`,
-`POST /users/export/ids` (here) and `POST /messages/send` (harness/emulator/push/routes.py).
+(`braze.api_key` in a test), and the call acts on that workspace (and counts in that app's scope).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
+from harness.emulator.answer import Answer
+from harness.emulator.messaging.service import Messaging
+from harness.emulator.push.send_body import REST_FIELDS, fatal_message, send_request
+from harness.emulator.push.service import PushSendError
+from harness.emulator.state import EmulatorState
 from harness.emulator.state.rest_users import RestInputError
 from harness.emulator.state.workspaces import App
-
-REST_PATHS = ("/messages/send", "/users/track", "/users/export/ids")
-
-
-class RestJSON(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=str)
+from harness.protocol.decode import DecodedRequest
 
 
-def rest_app(emu: Any, request: Request) -> App | RestJSON:
-    """The app whose api key is the bearer token, or the 401 answer Braze gives."""
-    auth = request.headers.get("authorization", "")
-    key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-    app = next((a for a in emu.state.apps() if a.api_key == key), None) if key else None
-    if app is not None:
-        return app
-    why = "unknown key (use an app api key of the workspace)" if key else "Authorization: Bearer <key> is missing"
-    return RestJSON({"message": "Unauthorized", "errors": [why]}, status_code=401)
+class RestApi:
+    def __init__(self, state: EmulatorState, messaging: Messaging, lock: threading.RLock) -> None:
+        self.state = state
+        self.messaging = messaging
+        self.lock = lock
+
+    def app_of(self, headers: dict[str, str]) -> App | None:
+        """The app whose api key is the bearer token (None: no such key)."""
+        auth = headers.get("authorization", "")
+        key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        return next((a for a in self.state.apps() if a.api_key == key), None) if key else None
+
+    def answer(self, decoded: DecodedRequest, text: str | None) -> tuple[Answer, App | None]:
+        """The answer to one REST call, and the app its key names. Called under the emulator's lock."""
+        if decoded.method != "POST":
+            message = f"{decoded.path} takes POST, not {decoded.method}"
+            return Answer(405, {"message": "Method Not Allowed", "errors": [message]}), None
+        app = self.app_of(decoded.headers)
+        if app is None:
+            has_key = decoded.headers.get("authorization", "").lower().startswith("bearer ")
+            why = "unknown key (use an app api key of the workspace)" if has_key else "Authorization: Bearer <key> is missing"
+            return Answer(401, {"message": "Unauthorized", "errors": [why]}), None
+        path = decoded.path.rstrip("/")
+        if path == "/messages/send":
+            return self._messages_send(app, text), app
+        try:
+            body = _json(text)
+            if path == "/users/track":
+                out = self.state.rest_track(app, body)
+                refused = {e["index"] for e in out.get("errors", []) if e["input_array"] == "events"}
+                applied = [e for i, e in enumerate(body.get("events") or []) if i not in refused]
+                self.messaging.observe_rest_events(app.scope, app.api_key, applied)  # canvases entered by API events
+                return Answer(201, out), app  # 201: received, as Braze answers
+            return Answer(200, self.state.rest_export_ids(app, body)), app
+        except RestInputError as exc:
+            return Answer(400, {"message": exc.braze_message, "errors": [str(exc)]}), app
+
+    def _messages_send(self, app: App, text: str | None) -> Answer:
+        try:
+            try:
+                body = orjson.loads(text or "{}")
+            except orjson.JSONDecodeError as exc:
+                raise PushSendError(f"request body is not JSON: {exc}", "body") from None
+            if not isinstance(body, dict):
+                raise PushSendError("request body must be a JSON object", "body")
+            unknown = set(body) - REST_FIELDS
+            if unknown:
+                raise PushSendError(f"unknown field(s) {sorted(unknown)}", sorted(unknown)[0])
+            for unsupported in ("user_aliases", "audience"):
+                if body.get(unsupported):
+                    raise PushSendError(f"{unsupported} is not supported by this emulator", unsupported)
+            # `broadcast` defaults to false and must be true for a whole segment (Braze's /messages/send)
+            if body.get("segment_id") is not None and not body.get("external_user_ids") and body.get("broadcast") is not True:
+                raise PushSendError("a segment_id without external_user_ids is a broadcast: give broadcast: true", "broadcast")
+            send = send_request(body, ids_key="external_user_ids")
+            result = self.messaging.send_push(
+                app.scope,
+                send.messages,
+                external_ids=send.external_ids,
+                segment_id=send.segment_id,
+                broadcast=send.broadcast,
+                campaign_id=send.campaign_id,
+                workspace=app.workspace,
+                recipient_subscription_state=send.recipient_subscription_state,
+            )
+        except PushSendError as exc:
+            return Answer(400, {"message": fatal_message(exc), "errors": [f"{exc.field}: {exc}"], "field": exc.field})
+        return Answer(201, {"dispatch_id": result.dispatch_id, "message": "success"})
 
 
-async def rest_body(request: Request) -> Any:
+def _json(text: str | None) -> Any:
     try:
-        return orjson.loads(await request.body())
+        return orjson.loads(text or "")
     except orjson.JSONDecodeError as exc:
         raise RestInputError("Bad Request", f"the body is not JSON: {exc}") from None
-
-
-def users_routes(emu: Any) -> list[Route]:
-    async def call(request: Request, action: Any, status: int) -> RestJSON:
-        app = rest_app(emu, request)
-        if isinstance(app, RestJSON):
-            return app
-        try:
-            return RestJSON(action(app, await rest_body(request)), status_code=status)
-        except RestInputError as exc:
-            return RestJSON({"message": exc.braze_message, "errors": [str(exc)]}, status_code=400)
-
-    def track_and_enter(app: App, body: Any) -> dict[str, Any]:
-        out = emu.state.rest_track(app, body)
-        refused = {e["index"] for e in out.get("errors", []) if e["input_array"] == "events"}
-        applied = [e for i, e in enumerate(body.get("events") or []) if i not in refused]
-        emu.messaging.observe_rest_events(app.scope, app.api_key, applied)  # canvases entered by API events
-        return out
-
-    async def track(request: Request) -> RestJSON:
-        return await call(request, track_and_enter, 201)  # 201: received (braze-behaviour.md §5.4)
-
-    async def export_ids(request: Request) -> RestJSON:
-        return await call(request, emu.state.rest_export_ids, 200)
-
-    return [
-        Route("/users/track", track, methods=["POST"]),
-        Route("/users/export/ids", export_ids, methods=["POST"]),
-    ]

@@ -2,6 +2,7 @@
 
 from harness.journal.entry import Exchange, JournalEntry, describe_event
 from harness.journal.query import Query
-from harness.journal.store import DEFAULT_CAP, Journal, ScopeRegistry, read_sqlite
+from harness.journal.sqlite import RunInfo, list_runs, read_sqlite
+from harness.journal.store import DEFAULT_CAP, Journal
 
-__all__ = ["DEFAULT_CAP", "Exchange", "Journal", "JournalEntry", "Query", "ScopeRegistry", "describe_event", "read_sqlite"]
+__all__ = ["DEFAULT_CAP", "Exchange", "Journal", "JournalEntry", "Query", "RunInfo", "describe_event", "list_runs", "read_sqlite"]

@@ -9,13 +9,14 @@ from typing import Any
 
 import orjson
 
-from harness.protocol.decode import DecodedRequest, Problem, decode
+from harness.protocol.decode import DecodedRequest, Problem, decode_text
 from harness.protocol.events import CustomEvent, Event, Purchase
 
 
 @dataclass(slots=True)
 class Exchange:
-    """What went over the wire, kept verbatim so any reader can re-run the one decoder on it."""
+    """What went over the wire, as the decoder read it: lower-cased headers and the canonical body text
+    (`harness.protocol.wire`), so any reader can re-run the one decoder on it and get the same result."""
 
     method: str
     url: str
@@ -63,6 +64,7 @@ class JournalEntry:
     duration_ms: float | None = None
     problems: list[Problem] = field(default_factory=list)  # decoder problems + processing problems
     _decoded: DecodedRequest | None = None
+    _wire_problems: tuple[Problem, ...] = ()  # what normalizing the request found (re-applied when decoding again)
     # the index queries read, taken from the decoded request once (see _index)
     _indexed: bool = field(default=False, init=False, repr=False)
     _endpoint: str | None = field(default=None, init=False, repr=False)
@@ -79,16 +81,13 @@ class JournalEntry:
         decoded = self._decoded
         if decoded is None:
             ex = self.exchange
-            decoded = self._decoded = decode(ex.method, ex.url, ex.headers, ex.body)
+            decoded = self._decoded = decode_text(ex.method, ex.url, ex.headers, ex.body, self._wire_problems)
             if self._bounded:
                 RECENTLY_DECODED.hold(self)
         return decoded
 
     def release_decoded(self) -> None:
-        """Index now, then let the decoded request go: later reads re-decode the exchange (bounded cache).
-
-        Only for an entry whose exchange decodes to exactly its decoded request (the journal's own
-        decoding, or an emulator request kept verbatim)."""
+        """Index now, then let the decoded request go: later reads decode the canonical text again (bounded cache)."""
         self._index()
         self._bounded = True
         self._decoded = None
@@ -195,7 +194,13 @@ class JournalEntry:
             "user_ids": sorted(self.user_ids),
             "events": [e.model_dump(mode="json", exclude_none=True) for e in self.events],
             "problems": [p.model_dump() for p in self.problems],
-            "request": {"method": ex.method, "url": ex.url, "headers": ex.headers, "body": ex.body},
+            "request": {
+                "method": ex.method,
+                "url": ex.url,
+                "headers": ex.headers,
+                "body": ex.body,
+                **({"wire_problems": [p.model_dump() for p in self._wire_problems]} if self._wire_problems else {}),
+            },
             "response": {"status": ex.status, "body": ex.response},
         }
 
@@ -210,6 +215,7 @@ class JournalEntry:
             duration_ms=data.get("duration_ms"),
             exchange=Exchange(req["method"], req["url"], req["headers"], req.get("body"), resp.get("status"), resp.get("body")),
             problems=[Problem(**p) for p in data.get("problems", [])],
+            _wire_problems=tuple(Problem(**p) for p in req.get("wire_problems", ())),
         )
 
     def to_jsonl(self) -> bytes:

@@ -1,62 +1,27 @@
-"""The journal: every decoded exchange, bounded, scoped, queryable, and observable without polling.
+"""The journal: every decoded exchange, bounded, queryable, and observable without polling. Storage only.
 
-Scopes isolate parallel tests: a scope owns api keys and device ids, every entry is tagged with
-the scope that owns its key or device at append time, and resetting a scope removes only its
-entries. Waiters (sync via a Condition, async via listeners) wake on every append.
+Each entry carries the scope its caller gives (the emulator's tenancy decides which scope owns a request);
+queries, resets and stats can be limited to one scope. Waiters (sync via a Condition, async via listeners)
+wake on every append. An entry keeps the canonical body text (`harness.protocol.wire`), so reading it decodes
+it again exactly as it was decoded when it arrived.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from harness.journal.entry import Exchange, JournalEntry
 from harness.journal.query import Query
-from harness.protocol.decode import DecodedRequest, Problem
+from harness.journal.sqlite import SqliteSink
+from harness.protocol.decode import DecodedRequest, Problem, decode_wire
+from harness.protocol.wire import normalize
 
 DEFAULT_CAP = 20_000
-
-
-class ScopeRegistry:
-    """Which scope owns which api key and device id."""
-
-    def __init__(self) -> None:
-        self._by_key: dict[str, str] = {}
-        self._by_device: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def claim(self, scope: str, *, api_keys: Iterable[str] = (), device_ids: Iterable[str] = ()) -> None:
-        with self._lock:
-            for key in api_keys:
-                self._by_key[key] = scope
-            for dev in device_ids:
-                self._by_device[dev] = scope
-
-    def release(self, scope: str) -> None:
-        with self._lock:
-            self._by_key = {k: s for k, s in self._by_key.items() if s != scope}
-            self._by_device = {d: s for d, s in self._by_device.items() if s != scope}
-
-    def scope_for(self, api_key: str | None, device_id: str | None) -> str | None:
-        # a device claim is more specific than a key: tests sharing one key still stay apart
-        if device_id and device_id in self._by_device:
-            return self._by_device[device_id]
-        if api_key:
-            return self._by_key.get(api_key)
-        return None
-
-    def owned(self, scope: str) -> dict[str, list[str]]:
-        return {
-            "api_keys": sorted(k for k, s in self._by_key.items() if s == scope),
-            "device_ids": sorted(d for d, s in self._by_device.items() if s == scope),
-        }
 
 
 class Journal:
@@ -64,7 +29,6 @@ class Journal:
         if cap < 1:
             raise ValueError("journal cap must be >= 1")
         self.cap = cap
-        self.scopes = ScopeRegistry()
         self._entries: deque[JournalEntry] = deque()
         self._seq = 0
         self._dropped = 0
@@ -72,9 +36,14 @@ class Journal:
         self._last_seq_by_scope: dict[str | None, int] = {}
         self._cond = threading.Condition()
         self._listeners: list[Callable[[JournalEntry], None]] = []
-        self._sqlite = _SqliteSink(Path(sqlite_path), cap) if sqlite_path else None
+        self._sqlite = SqliteSink(Path(sqlite_path), cap) if sqlite_path else None
 
     # -- writing -------------------------------------------------------------------------------
+
+    @property
+    def run(self) -> str | None:
+        """The run id of this journal's SQLite copy (None without one)."""
+        return self._sqlite.run if self._sqlite else None
 
     def append(
         self,
@@ -82,30 +51,35 @@ class Journal:
         *,
         source: str,
         decoded: DecodedRequest | None = None,
-        problems: list[Problem] | None = None,
+        problems: Sequence[Problem] = (),
+        wire_problems: Sequence[Problem] = (),
         received_at: float | None = None,
         duration_ms: float | None = None,
         scope: str | None = None,
-        redecodable: bool = False,
     ) -> JournalEntry:
-        """Journal one exchange. `decoded` is what the caller decoded (default: the exchange, decoded here).
+        """Journal one exchange in `scope` (None: no scope's).
 
-        `redecodable` tells that decoding the exchange gives exactly `decoded` (the emulator kept the
-        body verbatim): the entry then keeps only its exchange and index, and re-decodes when read.
-        Without a `decoded`, the exchange is decoded here, so it is always the case."""
+        `exchange.body` is the canonical body text and `exchange.headers` the lower-cased headers
+        (`harness.protocol.wire.normalize`), `decoded` what the caller decoded from them, `wire_problems` what
+        normalizing found. Without `decoded`, the exchange is normalized and decoded here. `problems`: what
+        the caller found besides the decoder (faults, state)."""
+        if decoded is None:
+            wire = normalize(exchange.method, exchange.url, exchange.headers, exchange.body)
+            exchange = Exchange(wire.method, wire.url, wire.headers, wire.text, exchange.status, exchange.response)
+            wire_problems = wire.problems
+            decoded = decode_wire(wire)
         entry = JournalEntry(
             seq=0,
             received_at=received_at if received_at is not None else time.time(),
             source=source,
             exchange=exchange,
             duration_ms=duration_ms,
+            scope=scope,
             _decoded=decoded,
+            _wire_problems=tuple(wire_problems),
         )
-        entry.problems = list(entry.request.problems) + list(problems or [])
-        if scope is None:
-            entry._index()
-            scope = self.scopes.scope_for(entry._api_key, entry._device_id)
-        entry.scope = scope
+        entry.problems = [*decoded.problems, *problems]
+        entry.release_decoded()  # indexed now; later reads decode the canonical text again (bounded cache)
         with self._cond:
             self._seq += 1
             entry.seq = self._seq
@@ -121,8 +95,6 @@ class Journal:
             self._sqlite.write(entry)
         for listener in listeners:
             listener(entry)
-        if redecodable or decoded is None:
-            entry.release_decoded()
         return entry
 
     def reset(self, scope: str | None = None) -> int:
@@ -193,50 +165,3 @@ class Journal:
     def close(self) -> None:
         if self._sqlite:
             self._sqlite.close()
-
-
-class _SqliteSink:
-    """Write-through copy of the journal so a run can be inspected and exported afterwards."""
-
-    SCHEMA = """
-    CREATE TABLE IF NOT EXISTS entries (
-        seq INTEGER PRIMARY KEY, received_at REAL, source TEXT, scope TEXT, endpoint TEXT,
-        api_key TEXT, device_id TEXT, good INTEGER, json BLOB NOT NULL);
-    CREATE INDEX IF NOT EXISTS entries_scope ON entries(scope);
-    CREATE INDEX IF NOT EXISTS entries_device ON entries(device_id);
-    """
-
-    def __init__(self, path: Path, cap: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.cap = cap
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.executescript(self.SCHEMA)
-
-    def write(self, e: JournalEntry) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?)",
-                (e.seq, e.received_at, e.source, e.scope, e.endpoint, e.api_key, e.device_id, int(e.good), e.to_jsonl()),
-            )
-            if e.seq % 1000 == 0:
-                self._db.execute("DELETE FROM entries WHERE seq <= ?", (e.seq - self.cap,))
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
-def read_sqlite(path: str | Path, q: Query | None = None) -> list[JournalEntry]:
-    """Load a journal written by a run (`--braze-journal-db`) for inspection or export."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = db.execute("SELECT json FROM entries ORDER BY seq").fetchall()
-    finally:
-        db.close()
-    entries = [JournalEntry.from_json(orjson.loads(r[0])) for r in rows]
-    q = q or Query()
-    found = [e for e in entries if q.matches(e)]
-    return found[-q.limit :] if q.limit else found

@@ -72,7 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def start_embedded(config: pytest.Config) -> str:
-    from harness.emulator.server import EmulatorServer
+    from harness.emulator.http.server import EmulatorServer
     from harness.emulator.settings import EmulatorSettings
 
     server = getattr(config, _EMBEDDED, None)

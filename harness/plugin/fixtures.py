@@ -124,7 +124,7 @@ def braze_har(pytestconfig: pytest.Config) -> Any:
     fresh in-memory journal and profiles, so the same expectations run on a capture after the fact.
 
     Expectations do not wait on a capture (default timeout 0): what is not in the file fails at once."""
-    from harness.emulator.core import Emulator
+    from harness.emulator.app import Emulator
     from harness.expect import Expect, JournalSource
     from harness.har import import_har
 

@@ -7,12 +7,10 @@ Unknown event codes and unknown fields are kept and reported as `drift`.
 
 from __future__ import annotations
 
-import gzip
 import re
 import types
 import typing
-import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, Literal, Union
@@ -23,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from harness.protocol.attributes import Attributes
 from harness.protocol.events import EVENT_ADAPTER, KNOWN_EVENTS_ADAPTER, Event, UnknownEvent, Wire
+from harness.protocol.problems import Problem
 from harness.protocol.requests import (
     BannersSyncRequest,
     ContentCardsSyncRequest,
@@ -40,6 +39,8 @@ from harness.protocol.responses import (
     FeatureFlagsSyncResponse,
     TemplateResponse,
 )
+from harness.protocol.rest import is_rest_path
+from harness.protocol.wire import RawHeaders, WireRequest, body_text, normalize
 
 
 class Endpoint(StrEnum):
@@ -50,6 +51,7 @@ class Endpoint(StrEnum):
     BANNERS = "banners/sync"
     PUSH_UNREGISTER = "push/unregister"
     OTHER = "other"  # an /api/v3/ path we do not model (geofences, dust, debugger, ...)
+    REST = "rest"  # a REST API call (harness.protocol.rest), not SDK traffic: its body is kept, not decoded
 
 
 REQUEST_MODELS: dict[Endpoint, type[Envelope]] = {
@@ -73,15 +75,6 @@ RESPONSE_MODELS: dict[Endpoint, type[Wire]] = {
 _ENDPOINT_RE = re.compile(r"/(data|content_cards/sync|feature_flags/sync|template|banners/sync|push/unregister)/?$")
 _API_V3_RE = re.compile(r"/api/v3/")
 MAX_RAW_KEPT = 64 * 1024
-
-
-class Problem(BaseModel):
-    where: str
-    message: str
-    severity: Literal["error", "drift", "info"] = "error"
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
 
 
 class BrazeHeaders(BaseModel):
@@ -167,6 +160,8 @@ class DecodedResponse(BaseModel):
 
 
 def endpoint_of(path: str) -> Endpoint | None:
+    if is_rest_path(path):
+        return Endpoint.REST
     m = _ENDPOINT_RE.search(path)
     if m:
         return Endpoint(m.group(1))
@@ -186,16 +181,30 @@ def is_braze_request(url: str, headers: Mapping[str, str]) -> bool:
 def decode(
     method: str,
     url: str,
-    headers: Mapping[str, str] | list[tuple[str, str]] | None,
+    headers: RawHeaders,
     body: bytes | str | Mapping[str, Any] | None,
 ) -> DecodedRequest:
     """Decode one SDK request. Header names are case-insensitive; body may be bytes, text or parsed JSON."""
-    lowered = _lower_headers(headers)
-    path, endpoint = _path_and_endpoint(url)
-    problems: list[Problem] = []
-    braze = _braze_headers(lowered, problems)
+    return decode_wire(normalize(method, url, headers, body))
+
+
+def decode_wire(wire: WireRequest) -> DecodedRequest:
+    """Decode a normalized request (`harness.protocol.wire.normalize`): what the pipeline and the journal call."""
+    return decode_text(wire.method, wire.url, wire.headers, wire.text, wire.problems)
+
+
+def decode_text(
+    method: str, url: str, headers: dict[str, str], text: str | None, wire_problems: Sequence[Problem] = ()
+) -> DecodedRequest:
+    """Decode a request from lower-cased headers and its canonical body text (`WireRequest.text`), after
+    what normalizing found (`WireRequest.problems`).
+
+    The journal re-decodes its entries with this: the same text always gives the same result."""
+    path, endpoint = path_and_endpoint(url)
+    problems: list[Problem] = list(wire_problems)
+    braze = _braze_headers(headers, problems)
     decoded: DecodedRequest = _DECODED_REQUEST.validate_python(
-        {"method": method.upper(), "url": url, "path": path, "endpoint": endpoint, "headers": lowered, "braze": braze}
+        {"method": method.upper(), "url": url, "path": path, "endpoint": endpoint, "headers": headers, "braze": braze}
     )
     if decoded.method == "OPTIONS":
         return decoded
@@ -203,8 +212,12 @@ def decode(
         problems.append(Problem(where="path", message=f"not a Braze SDK endpoint: {path}"))
         decoded.problems = problems
         return decoded
+    if endpoint is Endpoint.REST:  # answered and checked by the REST handlers: kept as text
+        decoded.raw_body = text[:MAX_RAW_KEPT] if text else None
+        decoded.problems = problems
+        return decoded
 
-    payload = _parse_body(body, lowered, problems, decoded)
+    payload = _parse_text(text, problems, decoded)
     if payload is not None:
         decoded.body = _validate(endpoint, payload, problems, decoded)
     if decoded.body is not None or payload is not None:
@@ -226,7 +239,9 @@ def decode_response(endpoint: Endpoint | None, status: int, body: bytes | str | 
         return result
     problems: list[Problem] = []
     holder = DecodedRequest(method="POST", url="", path="", endpoint=endpoint, headers={}, braze=BrazeHeaders())
-    payload = _parse_body(body, {}, problems, holder)
+    text, wire_problems = body_text(body)
+    problems.extend(wire_problems)
+    payload = _parse_text(text, problems, holder)
     result.raw_body = holder.raw_body
     model = RESPONSE_MODELS.get(endpoint)
     if isinstance(payload, dict) and model is not None:
@@ -246,17 +261,10 @@ def decode_response(endpoint: Endpoint | None, status: int, body: bytes | str | 
 
 
 @lru_cache(maxsize=512)
-def _path_and_endpoint(url: str) -> tuple[str, Endpoint | None]:
+def path_and_endpoint(url: str) -> tuple[str, Endpoint | None]:
     # SDK traffic repeats a handful of URLs: split each once
     path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
     return path, endpoint_of(path)
-
-
-def _lower_headers(headers: Mapping[str, str] | list[tuple[str, str]] | None) -> dict[str, str]:
-    if not headers:
-        return {}
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    return {str(k).lower(): str(v) for k, v in items}
 
 
 _HEADER_INTS = {
@@ -307,34 +315,20 @@ def _text(body: bytes | str | Mapping[str, Any] | None) -> str | None:
     return body[:MAX_RAW_KEPT]
 
 
-def _parse_body(
-    body: bytes | str | Mapping[str, Any] | None, h: dict[str, str], problems: list[Problem], decoded: DecodedRequest
-) -> Any:
-    if body is None or body == b"" or body == "":
-        problems.append(Problem(where="body", message="empty body (expected a JSON object)"))
-        return None
-    if isinstance(body, Mapping):
-        return dict(body)
-    raw = body.encode() if isinstance(body, str) else body
-    encoding = h.get("content-encoding", "").lower()
-    try:
-        if encoding == "gzip" or raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        elif encoding == "deflate":
-            raw = zlib.decompress(raw)
-    except (OSError, zlib.error, EOFError) as exc:
-        problems.append(Problem(where="body", message=f"cannot decompress ({encoding or 'gzip'}): {exc}"))
-        decoded.raw_body = _text(body)
+def _parse_text(text: str | None, problems: list[Problem], decoded: DecodedRequest) -> Any:
+    if not text:
+        if not any(p.where == "body" for p in problems):
+            problems.append(Problem(where="body", message="empty body (expected a JSON object)"))
         return None
     try:
-        payload = orjson.loads(raw)
+        payload = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         problems.append(Problem(where="body", message=f"malformed JSON: {exc}"))
-        decoded.raw_body = _text(raw)
+        decoded.raw_body = text[:MAX_RAW_KEPT]
         return None
     if not isinstance(payload, dict):
         problems.append(Problem(where="body", message=f"expected a JSON object, got {type(payload).__name__}"))
-        decoded.raw_body = _text(raw)
+        decoded.raw_body = text[:MAX_RAW_KEPT]
         return None
     return payload
 

@@ -23,7 +23,6 @@ from harness.protocol.ids import step_message_id
 MAX_MOVES = 1000  # a canvas looping through steps without a delay stops here
 
 
-
 def bucket(canvas_id: str, user_key: str) -> float:
     """The user's percentage bucket in [0, 100) for this canvas: the same user always lands in the same one."""
     digest = hashlib.sha256(f"{canvas_id}:{user_key}".encode()).digest()

@@ -15,10 +15,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
+from harness.emulator.state import EmulatorState
 from harness.protocol.push import (
     PayloadError,
     PushMessage,
@@ -26,9 +27,6 @@ from harness.protocol.push import (
     fcm_data,
     web_push_payload,
 )
-
-if TYPE_CHECKING:
-    from harness.emulator.core import Emulator
 
 PLATFORMS = ("android", "ios", "web")
 SUBSCRIPTION_STATES = ("opted_in", "subscribed", "all")
@@ -181,8 +179,11 @@ def _rest_message(obj: Any, where: str, platform: str) -> PushMessage:
 
 
 class PushService:
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
+    """Deliveries and outboxes. Who is a candidate (a scope's profiles, a segment's members) is decided by the
+    caller (messaging) and handed in: push never looks up messaging."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
         self._scopes: dict[str, _ScopePush] = {}
         self._lock = threading.RLock()
 
@@ -191,20 +192,16 @@ class PushService:
 
     # -- sending ----------------------------------------------------------------------------------
 
-    def send(
-        self,
-        scope: str | None,
+    @staticmethod
+    def check(
         messages: dict[str, PushMessage],
         *,
         external_ids: list[str] | None = None,
         segment_id: str | None = None,
         broadcast: bool = False,
-        campaign_id: str | None = None,
-        workspace: str | None = None,
         recipient_subscription_state: str = "subscribed",
-    ) -> SendResult:
-        """Send `messages` (per platform) to `external_ids`, a segment's members, or everyone (`broadcast`).
-        Users and a segment together: the listed users who are in the segment (REST semantics)."""
+    ) -> None:
+        """Refuse a send that is wrong whoever receives it (PushSendError naming the field)."""
         if recipient_subscription_state not in SUBSCRIPTION_STATES:
             raise PushSendError(
                 f"recipient_subscription_state must be one of {', '.join(SUBSCRIPTION_STATES)}", "recipient_subscription_state"
@@ -230,20 +227,24 @@ class PushService:
                     apns_payload(message)  # `extra` keys that APNs forbids
             except PayloadError as exc:
                 raise PushSendError(str(exc), f"messages.{platform}") from None
-        with self.emu._lock, self._lock:
-            profiles = self.emu.profiles(scope=scope, workspace=workspace)
-            if workspace is not None:
-                profiles = [p for p in profiles if p["workspace"] == workspace]
-            members: set[str] | None = None
-            if segment_id is not None:
-                if scope is None:
-                    raise PushSendError("segments are seeded per scope: this key's app belongs to no scope", "segment_id")
-                try:
-                    members = {m["braze_id"] for m in self.emu.messaging.members(scope, segment_id)}
-                except ValueError as exc:
-                    raise PushSendError(str(exc), "segment_id") from None
+
+    def send(
+        self,
+        scope: str | None,
+        messages: dict[str, PushMessage],
+        candidates: list[dict[str, Any]],
+        *,
+        external_ids: list[str] | None = None,
+        members: set[str] | None = None,
+        campaign_id: str | None = None,
+        recipient_subscription_state: str = "subscribed",
+    ) -> SendResult:
+        """Send `messages` (per platform) to the `candidates` (profile views) named by `external_ids`, or who are
+        `members` (braze ids of a segment), or all of them. Users and a segment together: the listed users who
+        are in the segment (REST semantics). Call `check` first."""
+        with self._lock:
             result = SendResult(dispatch_id=secrets.token_hex(12), campaign_id=campaign_id)
-            chosen = self._recipients(profiles, external_ids, members, result)
+            chosen = self._recipients(candidates, external_ids, members, result)
             sp = self._of(scope or "")
             now = time.time()
             for profile in chosen:
@@ -289,7 +290,7 @@ class PushService:
     def _web_keys(self, braze_id: str, token: dict[str, Any]) -> dict[str, Any]:
         """`custom_push_public_key` (p256dh), `custom_push_user_auth` (auth), `custom_push_vapid_public_key`, as stored
         with the token (the profile view does not show them; Braze's export does not either)."""
-        found = self.emu.state.profiles(braze_id=braze_id)
+        found = self.state.profiles(braze_id=braze_id)
         stored = found[0].push_tokens.get((token["app"], token["device_id"])) if found else None
         keys = stored.keys if stored is not None else {}
         return {

@@ -5,7 +5,7 @@
 | `POST   .../messaging` `{"segments", "campaigns", "canvases"}` (lists) | seed (all validated first; 400 names the field) |
 | `GET    .../messaging` | what is seeded (+ each IAM's `trigger_id`, the `/template/` renders and aborts) |
 | `DELETE .../campaigns/{id}` | remove a campaign or canvas (its card is removed from inboxes on the next sync) |
-| `GET    .../canvases/{id}/progress` | every user's progress through the canvas, walked on to now |
+| `GET    .../canvases/{id}/progress` | every user's progress through the canvas |
 | `POST   .../clock` `{"advance": s}` / `GET .../clock` | move this scope's clock on (canvas delays, card rate limit) |
 | `PUT    .../messaging/options` `{"content_cards_rate_limit": true/false/null/{"capacity", "refill_seconds"}}` | options |
 | `GET    .../segments/{id}/members` | `{"members": [{"braze_id", "external_id"}]}` |
@@ -14,108 +14,100 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
+from harness.emulator.app import Emulator
+from harness.emulator.http.common import JSON
 from harness.emulator.messaging.models import DefinitionError
 from harness.emulator.messaging.rate_limit import CardRateLimit
 
 
-class _JSON(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=str)
-
-
-def messaging_routes(emu: Any) -> list[Route]:
+def messaging_routes(emu: Emulator) -> list[Route]:
     messaging = emu.messaging
 
-    async def seed(request: Request) -> _JSON:
+    async def seed(request: Request) -> JSON:
         try:
             body = orjson.loads(await request.body() or b"{}")
         except orjson.JSONDecodeError as exc:
-            return _JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
+            return JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
         if not isinstance(body, dict) or set(body) - {"segments", "campaigns", "canvases"}:
-            return _JSON(
+            return JSON(
                 {"error": "body must be an object with `segments`, `campaigns` and/or `canvases` (lists)"}, status_code=400
             )
         segments, campaigns, canvases = body.get("segments", []), body.get("campaigns", []), body.get("canvases", [])
         if not all(isinstance(x, list) for x in (segments, campaigns, canvases)):
-            return _JSON({"error": "`segments`, `campaigns` and `canvases` must be lists"}, status_code=400)
+            return JSON({"error": "`segments`, `campaigns` and `canvases` must be lists"}, status_code=400)
         try:
             seeded = messaging.seed(request.path_params["scope"], segments=segments, campaigns=campaigns, canvases=canvases)
         except DefinitionError as exc:
-            return _JSON({"error": str(exc)}, status_code=400)
-        return _JSON(seeded, status_code=201)
+            return JSON({"error": str(exc)}, status_code=400)
+        return JSON(seeded, status_code=201)
 
-    async def describe(request: Request) -> _JSON:
-        return _JSON(messaging.describe(request.path_params["scope"]))
+    async def describe(request: Request) -> JSON:
+        return JSON(messaging.describe(request.path_params["scope"]))
 
-    async def remove(request: Request) -> _JSON:
+    async def remove(request: Request) -> JSON:
         removed = messaging.remove(request.path_params["scope"], request.path_params["campaign"])
         if not removed:
-            return _JSON({"error": f"no campaign {request.path_params['campaign']!r}"}, status_code=404)
-        return _JSON({"removed": request.path_params["campaign"]})
+            return JSON({"error": f"no campaign {request.path_params['campaign']!r}"}, status_code=404)
+        return JSON({"removed": request.path_params["campaign"]})
 
-    async def members(request: Request) -> _JSON:
+    async def members(request: Request) -> JSON:
         try:
             found = messaging.members(request.path_params["scope"], request.path_params["segment"])
         except DefinitionError as exc:
-            return _JSON({"error": str(exc)}, status_code=404)
-        return _JSON({"members": found})
+            return JSON({"error": str(exc)}, status_code=404)
+        return JSON({"members": found})
 
-    async def metrics(request: Request) -> _JSON:
+    async def metrics(request: Request) -> JSON:
         try:
-            return _JSON(messaging.metrics(request.path_params["scope"], request.query_params.get("campaign")))
+            return JSON(messaging.metrics(request.path_params["scope"], request.query_params.get("campaign")))
         except DefinitionError as exc:
-            return _JSON({"error": str(exc)}, status_code=404)
+            return JSON({"error": str(exc)}, status_code=404)
 
-    async def progress(request: Request) -> _JSON:
+    async def progress(request: Request) -> JSON:
         try:
-            return _JSON(messaging.canvas_progress(request.path_params["scope"], request.path_params["canvas"]))
+            return JSON(messaging.canvas_progress(request.path_params["scope"], request.path_params["canvas"]))
         except DefinitionError as exc:
-            return _JSON({"error": str(exc)}, status_code=404)
+            return JSON({"error": str(exc)}, status_code=404)
 
-    async def clock(request: Request) -> _JSON:
+    async def clock(request: Request) -> JSON:
         scope = request.path_params["scope"]
         advance = 0.0
         if request.method == "POST":
             try:
                 body = orjson.loads(await request.body() or b"{}")
             except orjson.JSONDecodeError as exc:
-                return _JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
+                return JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
             value = body.get("advance") if isinstance(body, dict) else None
             if not isinstance(body, dict) or set(body) != {"advance"} or isinstance(value, bool):
-                return _JSON({"error": 'body must be {"advance": seconds}'}, status_code=400)
+                return JSON({"error": 'body must be {"advance": seconds}'}, status_code=400)
             if not isinstance(value, (int, float)) or value < 0:
-                return _JSON({"error": "advance: must be a number of seconds >= 0"}, status_code=400)
+                return JSON({"error": "advance: must be a number of seconds >= 0"}, status_code=400)
             advance = float(value)
         offset = messaging.advance(scope, advance)
-        return _JSON({"clock_offset": offset, "now": messaging.of(scope).now()})
+        return JSON({"clock_offset": offset, "now": messaging.now(scope)})
 
-    async def options(request: Request) -> _JSON:
+    async def options(request: Request) -> JSON:
         try:
             body = orjson.loads(await request.body() or b"{}")
         except orjson.JSONDecodeError as exc:
-            return _JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
+            return JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
         if not isinstance(body, dict) or set(body) != {"content_cards_rate_limit"}:
             # `{}` is a mistake, not a reset: null resets to the emulator's setting
             message = "options: give `content_cards_rate_limit` (true, false, {capacity, refill_seconds}, or null: the default)"
-            return _JSON({"error": message}, status_code=400)
+            return JSON({"error": message}, status_code=400)
         raw = body.get("content_cards_rate_limit")
         try:
             limit = raw if raw is None or isinstance(raw, bool) else CardRateLimit.model_validate(raw)
         except ValidationError as exc:
             errors = "; ".join(f"content_cards_rate_limit.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            return _JSON({"error": errors}, status_code=400)
+            return JSON({"error": errors}, status_code=400)
         active = messaging.set_card_rate_limit(request.path_params["scope"], limit)
-        return _JSON({"content_cards_rate_limit": active.model_dump() if active else None})
+        return JSON({"content_cards_rate_limit": active.model_dump() if active else None})
 
     base = "/_emulator/scopes/{scope}"
     return [

@@ -1,0 +1,99 @@
+"""The emulator's ASGI app: the SDK endpoints and the REST subset served from `sdk.py` (one definition, here as a
+thin raw-ASGI transport: it is the hot path's slow lane), the control API (`/_emulator/...`) from Starlette.
+
+The same app is what the mitmproxy addon serves for Braze hosts in emulate mode (it passes `braze.source` and
+`braze.received_at` in the scope's extensions, and `braze.drop` to close the client's connection)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from harness.emulator.app import Emulator
+from harness.emulator.http.control import control_app
+from harness.emulator.http.sdk import Reply, SdkHttp, off_loop
+from harness.protocol.wire import normalize_headers
+
+CONTROL_PREFIX = "/_emulator"
+
+
+def is_control_path(path: str) -> bool:
+    # a custom SDK baseUrl path may merely start like the prefix (`/_emulator-sdk/data/`)
+    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+
+
+def request_url(scheme: str, raw_headers: list[tuple[bytes, bytes]], path: str, query_string: bytes) -> str:
+    """The URL journaled for a request: scheme, the (first) Host header, path and query string."""
+    host = next((v.decode("latin-1") for k, v in raw_headers if k.lower() == b"host"), "localhost")
+    return f"{scheme}://{host}{path}" + (f"?{query_string.decode('latin-1')}" if query_string else "")
+
+
+class EmulatorASGI:
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.sdk = SdkHttp(emulator)
+        self.control = control_app(emulator)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or is_control_path(scope["path"]):
+            await self.control(scope, receive, send)
+            return
+        extensions = scope.get("extensions") or {}
+        source = extensions.get("braze.source", "emulator")
+        headers = normalize_headers(scope["headers"])
+        method = scope["method"]
+        url = request_url(scope.get("scheme", "http"), scope["headers"], scope["path"], scope.get("query_string", b""))
+        reply = self.sdk.on_headers(method, url, headers, source=source)
+        if reply is None:
+            body, truncated = await _read_body(receive, self.sdk.limit)
+            kwargs = {"truncated": truncated, "source": source, "received_at": extensions.get("braze.received_at")}
+            # an error raised here is answered 500 by the server; the pipeline kept it for the scope's test
+            if off_loop(scope["path"]):  # may wait seconds on Connected Content: never on the event loop
+                reply = await asyncio.to_thread(self.sdk.on_body, method, url, headers, body, **kwargs)
+            else:
+                reply = self.sdk.on_body(method, url, headers, body, **kwargs)
+        if reply.delay_s:
+            await asyncio.sleep(reply.delay_s)
+        if reply.drop:
+            await _drop(scope, receive, send)
+            return
+        await _send(send, reply)
+
+
+async def _drop(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A dropped-connection fault: close the socket without an answer. The proxy passes its own way to do it; under
+    uvicorn the cycle holds the transport (`receive` is its bound method); else a response cut short does."""
+    drop = (scope.get("extensions") or {}).get("braze.drop")
+    if drop is not None:
+        drop()
+        return
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    if transport is None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
+        return
+    transport.close()
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _read_body(receive: Any, limit: int) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return b"", True
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks), False
+
+
+async def _send(send: Any, reply: Reply) -> None:
+    headers = [*reply.headers, (b"content-length", str(len(reply.body)).encode())]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body})

@@ -1,0 +1,196 @@
+"""The fast path: uvicorn's httptools protocol answering plain SDK POSTs straight from the HTTP parser.
+
+SDK ingestion is the hot path. A plain `POST` (Content-Length within the limit, nothing that needs the ASGI
+machinery, not a `/template/` request that may wait on Connected Content) is answered by `EmulatorHttpProtocol`
+through the same definition as the ASGI app (`sdk.SdkHttp`): this file is transport only. Everything else
+(control API, preflights, chunked or oversized bodies, pipelined requests, Expect: 100-continue, proxy
+headers) goes through uvicorn's ASGI cycle and `EmulatorASGI`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from typing import Any
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import HEADER_VALUE_RE, STATUS_LINE, HttpToolsProtocol
+
+from harness.emulator.http.asgi import CONTROL_PREFIX, request_url
+from harness.emulator.http.sdk import SdkHttp, off_loop
+from harness.protocol.wire import normalize_headers
+
+_CONTROL_PREFIX = CONTROL_PREFIX.encode()
+# request headers after which the ASGI path must decide (proxy scheme, streaming, upgrades)
+_ASGI_ONLY_HEADERS = frozenset({b"transfer-encoding", b"x-forwarded-proto", b"expect", b"upgrade"})
+_INTERNAL_ERROR = b"Internal Server Error"
+_INTERNAL_ERROR_HEADERS = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"content-length", b"21"),
+    (b"connection", b"close"),
+]
+
+
+class _SdkRequest:
+    __slots__ = ("chunks", "headers", "keep_alive", "url")
+
+    def __init__(self, url: str, headers: dict[str, str], keep_alive: bool) -> None:
+        self.url = url
+        self.headers = headers
+        self.keep_alive = keep_alive
+        self.chunks: list[bytes] = []
+
+
+class FreezePolicy:
+    """Keeps the emulator's ever-growing state out of the cyclic GC's full collections (CLI server only).
+
+    The journal, profiles and logs only grow, and ingestion creates no reference cycles, yet every
+    full collection walks all of it (0.7 s pauses at a full journal). Every `every` answered SDK
+    requests, `gc.freeze()` moves what survived so far to the permanent generation: collections
+    then only see what came after. Cyclic garbage among frozen objects would never be collected;
+    the server's traffic (measured: SDK and control requests, connections) makes none."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self._count = 0
+
+    def answered(self) -> None:
+        self._count += 1
+        if self._count >= self.every:
+            self._count = 0
+            gc.freeze()
+
+
+class EmulatorHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, answering plain SDK POSTs without an ASGI task (see module doc)."""
+
+    sdk: SdkHttp  # set on the per-server subclass (`protocol_class`)
+    gc_policy: FreezePolicy | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sdk: _SdkRequest | None = None
+        self._reading_paused_for_writes = False
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._reading_paused_for_writes:
+            self._reading_paused_for_writes = False
+            self.flow.resume_reading()
+
+    def on_headers_complete(self) -> None:
+        sdk = self._plain_sdk_post()
+        if sdk is None:
+            super().on_headers_complete()
+        else:
+            self._sdk = sdk
+
+    def on_body(self, body: bytes) -> None:
+        if self._sdk is not None:
+            self._sdk.chunks.append(body)
+        else:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        sdk = self._sdk
+        if sdk is None:
+            super().on_message_complete()
+            return
+        self._sdk = None
+        self._answer(sdk)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        sdk, self._sdk = self._sdk, None
+        if sdk is not None:
+            # the client went away mid-body: the ASGI path journals what it read, so does this one
+            try:
+                self.sdk.on_body("POST", sdk.url, sdk.headers, b"".join(sdk.chunks))
+            except Exception as error:
+                self.logger.error("Exception in ASGI application\n", exc_info=error)
+        super().connection_lost(exc)
+
+    def _plain_sdk_post(self) -> _SdkRequest | None:
+        """The request, when it is one this protocol answers itself; None: uvicorn's ASGI cycle takes it."""
+        parser = self.parser
+        if (
+            parser.get_method() != b"POST"
+            or self.expect_100_continue
+            or parser.should_upgrade()
+            or self.pipeline
+            or (self.cycle is not None and not self.cycle.response_complete)
+            or self.limit_concurrency is not None
+            or self.root_path
+        ):
+            return None
+        parsed = httptools.parse_url(self.url)
+        raw_path = parsed.path
+        if b"%" in raw_path or raw_path.startswith(_CONTROL_PREFIX):
+            return None
+        try:
+            path = raw_path.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+        if off_loop(path):
+            return None  # may wait on Connected Content: the ASGI path runs it in a worker thread
+        raw_headers = self.headers
+        for name, _ in raw_headers:
+            if name in _ASGI_ONLY_HEADERS:
+                return None
+        headers = normalize_headers(raw_headers)
+        declared = headers.get("content-length")
+        if not declared or not declared.isascii() or not declared.isdigit():
+            return None
+        if int(declared) > self.sdk.limit:
+            return None  # answered 413 by the ASGI path, before the body is read
+        if HEADER_VALUE_RE.search(headers.get("origin", "*").encode()):
+            return None  # echoed in a response header: let the ASGI path fail on it as it always did
+        url = request_url(self.scheme or "http", raw_headers, path, parsed.query or b"")
+        keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
+        return _SdkRequest(url, headers, keep_alive)
+
+    def _answer(self, sdk: _SdkRequest) -> None:
+        try:
+            reply = self.sdk.on_body("POST", sdk.url, sdk.headers, b"".join(sdk.chunks))
+            status, body = reply.status, reply.body
+            headers = [*reply.headers, (b"content-length", str(len(body)).encode())]
+            keep_alive = sdk.keep_alive
+            if not keep_alive:
+                headers.append((b"connection", b"close"))
+            if reply.drop or reply.delay_s:  # faults: answer (or drop) later, reading nothing meanwhile
+                self.flow.pause_reading()
+                action = self.transport.close if reply.drop else lambda: self._write(status, body, headers, keep_alive)
+                asyncio.get_running_loop().call_later(reply.delay_s, self._after_delay, action)
+                return
+        except Exception as error:
+            self.logger.error("Exception in ASGI application\n", exc_info=error)
+            status, body, keep_alive, headers = 500, _INTERNAL_ERROR, False, _INTERNAL_ERROR_HEADERS
+        self._write(status, body, headers, keep_alive)
+
+    def _after_delay(self, action: Any) -> None:
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        action()
+
+    def _write(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None:
+        # what uvicorn's RequestResponseCycle.send writes for the same status, headers and body
+        out = [STATUS_LINE[status]]
+        for name, value in (*self.server_state.default_headers, *headers):
+            out += (name, b": ", value, b"\r\n")
+        out += (b"\r\n", body)
+        transport = self.transport
+        transport.write(b"".join(out))
+        if not keep_alive:
+            transport.close()
+        self.on_response_complete()
+        if self.flow.write_paused and not transport.is_closing():
+            # the client is not reading its answers: read no more requests until it does (the ASGI
+            # path waits for the drain before answering, which has the same effect)
+            self._reading_paused_for_writes = True
+            self.flow.pause_reading()
+        if self.gc_policy is not None:
+            self.gc_policy.answered()
+
+
+def protocol_class(sdk: SdkHttp, gc_policy: FreezePolicy | None) -> type[EmulatorHttpProtocol]:
+    return type("EmulatorHttpProtocol", (EmulatorHttpProtocol,), {"sdk": sdk, "gc_policy": gc_policy})

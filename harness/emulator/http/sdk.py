@@ -1,0 +1,121 @@
+"""The one HTTP definition of the SDK endpoints (and the REST subset): preflights, 405, 413, faults' drops and
+delays, answers and their headers. Every transport serves exactly this — the ASGI app, the fast path that answers
+plain POSTs straight from the HTTP parser, and the mitmproxy addon's emulate mode — so a request gets the same
+status, headers, body and journal entry whichever way it came.
+
+A transport calls `on_headers` once the headers are in (a preflight or a declared oversized body is answered
+there, before reading the body), then `on_body`, and turns the `Reply` into bytes: waiting `delay_s` without
+blocking its loop, or closing the connection for `drop`. `/template/` requests are processed off the event loop
+(`off_loop`): their Connected Content may take seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import orjson
+
+from harness.emulator.answer import Answer
+from harness.emulator.app import Emulator
+from harness.protocol.decode import Endpoint, endpoint_of, path_and_endpoint
+from harness.protocol.wire import normalize
+
+JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+PREFLIGHT_MAX_AGE = b"600"
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    headers: list[tuple[bytes, bytes]]  # without content-length (the transport adds it)
+    body: bytes
+    drop: bool = False  # close the connection without answering (a fault)
+    delay_s: float = 0.0  # answer (or drop) after this long (a fault)
+    journal_seq: int | None = field(default=None)  # the entry the request became (None: a preflight)
+
+
+def cors_headers(request_headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    origin = request_headers.get("origin", "*")
+    return [
+        (b"access-control-allow-origin", origin.encode("latin-1", "replace")),
+        # the SDK reads Retry-After through getAllResponseHeaders(): it must be exposed cross-origin
+        (b"access-control-expose-headers", b"Retry-After"),
+        (b"vary", b"Origin"),
+    ]
+
+
+def off_loop(path: str) -> bool:
+    """Whether a request to `path` must be processed off the event loop (it may wait on Connected Content)."""
+    return endpoint_of(path) is Endpoint.TEMPLATE
+
+
+class SdkHttp:
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.limit = emulator.settings.max_body_bytes
+
+    def on_headers(self, method: str, url: str, headers: dict[str, str], *, source: str = "emulator") -> Reply | None:
+        """The reply when the headers decide it (a preflight; a declared body over the limit), else None."""
+        if method == "OPTIONS":
+            self.emulator.preflights += 1
+            allow = headers.get("access-control-request-headers", "*").encode("latin-1", "replace")
+            return Reply(
+                204,
+                [
+                    *cors_headers(headers),
+                    (b"access-control-allow-methods", b"POST, OPTIONS"),
+                    (b"access-control-allow-headers", allow),
+                    (b"access-control-max-age", PREFLIGHT_MAX_AGE),
+                ],
+                b"",
+            )
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.limit:
+            return self._too_large(method, url, headers, source)
+        return None
+
+    def on_body(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        *,
+        truncated: bool = False,
+        source: str = "emulator",
+        received_at: float | None = None,
+    ) -> Reply:
+        """The reply to a whole request (`truncated`: the body went over the limit and was not all read)."""
+        if truncated:
+            return self._too_large(method, url, headers, source)
+        wire = normalize(method, url, headers, body)
+        if method != "POST" and path_and_endpoint(url)[1] is not Endpoint.REST:
+            message = f"the SDK endpoints take POST, not {method}"
+            answer = Answer(405, {"error": "method_not_allowed", "message": message})
+            entry = self.emulator.pipeline.refuse(wire, answer, message, source=source)
+            return self._reply(headers, answer, entry.seq)
+        ingested = self.emulator.ingest(wire, source=source, received_at=received_at)
+        assert ingested.answer is not None
+        return self._reply(headers, ingested.answer, ingested.entry.seq)
+
+    def _too_large(self, method: str, url: str, headers: dict[str, str], source: str) -> Reply:
+        message = f"body exceeds the emulator's limit of {self.limit} bytes (--max-body-bytes)"
+        answer = Answer(413, {"error": "payload_too_large", "message": message})
+        entry = self.emulator.pipeline.refuse(normalize(method, url, headers, None), answer, message, source=source)
+        return self._reply(headers, answer, entry.seq)
+
+    @staticmethod
+    def _reply(headers: dict[str, str], answer: Answer, seq: int) -> Reply:
+        own = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
+        return Reply(
+            answer.status,
+            [*cors_headers(headers), JSON_CONTENT_TYPE, *own],
+            b"" if answer.drop else answer.encoded(),
+            drop=answer.drop,
+            delay_s=answer.delay_s,
+            journal_seq=seq,
+        )
+
+
+def json_bytes(value: object) -> bytes:
+    return orjson.dumps(value)

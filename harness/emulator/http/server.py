@@ -1,0 +1,126 @@
+"""Run the emulator with uvicorn: in a background thread (pytest plugin, tests) or in the foreground (CLI).
+
+uvicorn (with uvloop and httptools) is maintained, fast, and embeds in a background thread of the pytest
+process; the fast path (`fastpath.py`) answers plain SDK POSTs from its HTTP parser, everything else goes
+through the ASGI app (`asgi.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import socket
+import threading
+
+import uvicorn
+
+from harness.emulator.app import Emulator
+from harness.emulator.http.asgi import EmulatorASGI
+from harness.emulator.http.fastpath import FreezePolicy, protocol_class
+from harness.emulator.settings import EmulatorSettings
+from harness.errors import HarnessConfigError
+
+
+def _config(emulator: Emulator, sock_port: int, gc_policy: FreezePolicy | None = None) -> uvicorn.Config:
+    app = EmulatorASGI(emulator)
+    return uvicorn.Config(
+        app,
+        host=emulator.settings.host,
+        port=sock_port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        loop="uvloop",
+        http=protocol_class(app.sdk, gc_policy),
+        timeout_keep_alive=30,
+    )
+
+
+def check_loopback(host: str, allow_remote: bool = False) -> None:
+    if allow_remote:
+        return
+    if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
+        raise HarnessConfigError(
+            f"refusing to listen on {host}: the emulator binds loopback only (pass --allow-remote to override)"
+        )
+
+
+class EmulatorServer:
+    """`with EmulatorServer() as server: server.url` — an emulator on an ephemeral loopback port."""
+
+    def __init__(self, settings: EmulatorSettings | None = None, emulator: Emulator | None = None) -> None:
+        self.emulator = emulator or Emulator(settings or EmulatorSettings(port=0))
+        check_loopback(self.emulator.settings.host)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        host = self.emulator.settings.host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> EmulatorServer:
+        settings = self.emulator.settings
+        # IPPROTO_TCP explicitly: uvicorn only sets TCP_NODELAY on TCP sockets it recognises as such,
+        # and without it every keep-alive request waits ~40 ms on Nagle + delayed ACK
+        family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((settings.host, settings.port))
+        except OSError as exc:
+            sock.close()
+            raise HarnessConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+        self.port = sock.getsockname()[1]
+        self._server = uvicorn.Server(_config(self.emulator, self.port))
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+
+        def run() -> None:
+            asyncio.run(self._server.serve(sockets=[sock]))  # type: ignore[union-attr]
+
+        self._thread = threading.Thread(target=run, name="braze-emulator", daemon=True)
+        self._thread.start()
+        ready = threading.Event()
+        while not ready.wait(0.01):
+            if self._server.started:
+                break
+            if not self._thread.is_alive():
+                raise RuntimeError("the emulator server thread died during start-up")
+            timeout -= 0.01
+            if timeout <= 0:
+                raise RuntimeError("the emulator did not start within its timeout")
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        self.emulator.close()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_forever(settings: EmulatorSettings, allow_remote: bool = False) -> None:
+    """Foreground server for the CLI (Ctrl-C stops it)."""
+    check_loopback(settings.host, allow_remote)
+    emulator = Emulator(settings)
+    # this process is the emulator's alone: start-up objects (modules, schemas) and then, as it grows,
+    # the state are frozen out of the collector's full passes (an in-process EmulatorServer leaves the
+    # host process's GC alone)
+    config = _config(emulator, settings.port, FreezePolicy(FREEZE_EVERY))
+    config.load()
+    gc.collect()
+    gc.freeze()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        emulator.close()
+
+
+FREEZE_EVERY = 500  # SDK requests between two gc.freeze() calls in the CLI server

@@ -1,0 +1,312 @@
+"""Serving messaging to the SDK's requests: in-app message triggers (in the /data/ answer), Content Cards, feature
+flags, banners and templated in-app messages (`/template/`, with Connected Content fetched beforehand).
+
+Called by the pipeline under the emulator's lock, after the request was applied to the profiles (so segments
+see what the same request changed), except `prefetch`, which runs before, outside the lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from harness.emulator.clock import ScopeClocks
+from harness.emulator.messaging import canvases as cv
+from harness.emulator.messaging.audience import Audience
+from harness.emulator.messaging.canvas_runner import CanvasRunner
+from harness.emulator.messaging.models import Banner, ContentCardCampaign, FeatureFlag, InAppCampaign
+from harness.emulator.messaging.payloads import card_json, message_json, trigger_json
+from harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
+from harness.emulator.messaging.segments import evaluate
+from harness.emulator.messaging.store import MessagingStore, ScopeMessaging
+from harness.emulator.messaging.templating import Aborted, fetch_connected, render
+from harness.emulator.settings import EmulatorSettings
+from harness.emulator.state.engagement import Engagement, user_key
+from harness.protocol.decode import DecodedRequest, Endpoint
+from harness.protocol.ids import step_message_id, tracking_string, trigger_id
+from harness.protocol.requests import BannersSyncRequest, ContentCardsSyncRequest, DataRequest, TemplateRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Prefetched:
+    """Connected Content fetched for a `/template/` request before it is answered."""
+
+    connected: dict[str, Any]
+    failure: str | None
+
+
+class Serving:
+    def __init__(
+        self,
+        store: MessagingStore,
+        audience: Audience,
+        engagement: Engagement,
+        clock: ScopeClocks,
+        runner: CanvasRunner,
+        settings: EmulatorSettings,
+        lock: threading.RLock,
+    ) -> None:
+        self.store = store
+        self.audience = audience
+        self.engagement = engagement
+        self.clock = clock
+        self.runner = runner
+        self.settings = settings
+        self.lock = lock
+
+    def answer(self, decoded: DecodedRequest, scope: str | None, prefetched: Prefetched | None = None) -> dict[str, Any] | None:
+        """The body for a messaging endpoint (None: not one)."""
+        match decoded.endpoint:
+            case Endpoint.CONTENT_CARDS:
+                return self.content_cards(decoded, scope)
+            case Endpoint.FEATURE_FLAGS:
+                return self.feature_flags(decoded, scope)
+            case Endpoint.BANNERS:
+                return self.banners(decoded, scope)
+            case Endpoint.TEMPLATE:
+                return self.template(decoded, scope, prefetched)
+        return None
+
+    def _context(self, decoded: DecodedRequest, scope: str | None) -> tuple[ScopeMessaging | None, dict[str, Any] | None, str]:
+        body = decoded.body
+        device_id = body.device_id if body else None
+        user_id = body.user_id if body else None
+        if isinstance(body, DataRequest | TemplateRequest) and body.respond_with and body.respond_with.user_id:
+            user_id = body.respond_with.user_id
+        who = user_key(user_id, device_id)
+        sm = self.store.get(scope)
+        if sm is None:
+            return None, None, who
+        return sm, self.audience.profile(decoded.api_key, device_id, user_id), who
+
+    @staticmethod
+    def _live(c: Any, now: float) -> bool:
+        start, end = getattr(c, "start_time", None), getattr(c, "end_time", None)
+        # start/end are sent to the SDK for IAMs (it enforces them); other channels are filtered here
+        return (start is None or start <= now) and (end is None or end > now)
+
+    # -- in-app messages ---------------------------------------------------------------------------
+
+    def triggers(self, decoded: DecodedRequest, scope: str | None) -> list[dict[str, Any]]:
+        sm, profile, who = self._context(decoded, scope)
+        if sm is None:
+            return []
+        out = []
+        for cid, c in sm.campaigns.items():
+            if not isinstance(c, InAppCampaign) or not evaluate(sm.segments.get(c.segment or ""), profile, sm.lookup):
+                continue
+            out.append(trigger_json(cid, c))
+        # in-app messages of the canvas steps this user reached (and only this user)
+        self.runner.walk_user(sm, who, profile, (), enter_segments=True)
+        now = self.clock.now(sm.name)
+        for canvas, step, at in self.runner.reached(sm, who, "in_app_message"):
+            if now < at + step.available_for:
+                campaign = cv.iam_campaign(canvas, step)
+                out.append(trigger_json(campaign.id, campaign))
+        return out
+
+    def _templated(self, sm: ScopeMessaging, wanted: str) -> InAppCampaign | None:
+        for cid, c in sm.campaigns.items():
+            if isinstance(c, InAppCampaign) and trigger_id(cid) == wanted:
+                return c
+        return None
+
+    def prefetch(self, decoded: DecodedRequest, scope: str | None) -> Prefetched | None:
+        """Fetch the Connected Content a `/template/` request needs. Runs outside the emulator's lock (a slow
+        endpoint must not hold up other requests); the transports also run it off the event loop."""
+        body = decoded.body
+        if decoded.endpoint is not Endpoint.TEMPLATE or not isinstance(body, TemplateRequest):
+            return None
+        with self.lock:
+            sm = self.store.get(scope)
+            campaign = self._templated(sm, body.template.trigger_id) if sm is not None else None
+            url = campaign.connected_content_url if campaign is not None else None
+        if not url:
+            return None
+        connected, failure = fetch_connected(url)
+        return Prefetched(connected, failure)
+
+    def template(self, decoded: DecodedRequest, scope: str | None, prefetched: Prefetched | None) -> dict[str, Any]:
+        body = decoded.body
+        assert isinstance(body, TemplateRequest)
+        sm, profile, who = self._context(decoded, scope)
+        if sm is None:
+            return {}
+        campaign = self._templated(sm, body.template.trigger_id)
+        if campaign is None:
+            return {}
+        event = body.template.data or {}
+        event_data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        props = event_data.get("p") or event_data.get("pr") or {}
+        connected, failure = ({}, None)
+        if campaign.connected_content_url:
+            if prefetched is None:  # re-seeded between the prefetch and now: reported, never fetched under the lock
+                failure = "Connected Content was not fetched before the answer (the campaign changed meanwhile)"
+            else:
+                connected, failure = prefetched.connected, prefetched.failure
+        context = {"profile": profile, "event_properties": props, "connected": connected}
+        message = message_json(campaign, trigger_id(campaign.id))
+        try:
+            for key in ("message", "header"):
+                message[key] = render(message.get(key), context)
+            for b in message.get("btns", []):
+                b["text"] = render(b.get("text"), context)
+        except Aborted as exc:
+            sm.template_log.append(
+                {
+                    "campaign": campaign.id,
+                    "user": who,
+                    "aborted": True,
+                    "abort_reason": exc.reason,
+                    "connected_content_error": failure,
+                }
+            )
+            # Braze documents no wire answer for an aborted message; a 2xx `error` is what the Web SDK treats as
+            # "Server aborted in-app message display": nothing shown, it falls back to a lower-priority trigger
+            return {"error": "message aborted"}
+        sm.template_log.append(
+            {
+                "campaign": campaign.id,
+                "user": who,
+                "message": message.get("message"),
+                "header": message.get("header"),
+                "connected_content_error": failure,
+                "aborted": False,
+            }
+        )
+        return {"templated_message": {"type": "inapp", "data": message}}
+
+    # -- Content Cards -----------------------------------------------------------------------------
+
+    def content_cards(self, decoded: DecodedRequest, scope: str | None) -> dict[str, Any]:
+        body = decoded.body
+        assert isinstance(body, ContentCardsSyncRequest)
+        now = time.time()
+        if self._card_sync_limited(decoded, scope):
+            return {}  # no `cards`: the SDK keeps (and shows) what it has cached (rate_limit.py)
+        sm, profile, who = self._context(decoded, scope)
+        if sm is None:
+            return {"cards": [], "full_sync": True, "last_full_sync_at": int(now), "last_card_updated_at": int(now)}
+        dismissed = self.engagement.ids(scope, "ccd", who)
+        eligible: dict[str, dict[str, Any]] = {}
+        for cid, c in sm.campaigns.items():
+            if not isinstance(c, ContentCardCampaign) or not self._live(c, now) or cid in dismissed:
+                continue
+            if c.card.expires_at is not None and c.card.expires_at <= now:
+                continue
+            if evaluate(sm.segments.get(c.segment or ""), profile, sm.lookup):
+                eligible[cid] = card_json(c, sm.updated_at[cid])
+        # the cards of the canvas steps this user reached
+        self.runner.walk_user(sm, who, profile, (), enter_segments=True)
+        for canvas, step, at in self.runner.reached(sm, who, "content_card"):
+            mid = step_message_id(canvas.id, step.id)
+            assert step.card is not None
+            if mid in dismissed or (step.card.expires_at is not None and step.card.expires_at <= now):
+                continue
+            eligible[mid] = card_json(ContentCardCampaign(id=mid, card=step.card), at)
+        previous = sm.inboxes.get(who)
+        sm.inboxes[who] = {cid: card["ca"] for cid, card in eligible.items()}
+        latest = max((card["ca"] for card in eligible.values()), default=int(now))
+        if not body.last_full_sync_at or previous is None:
+            return {
+                "cards": list(eligible.values()),
+                "full_sync": True,
+                "last_full_sync_at": int(now),
+                "last_card_updated_at": latest,
+            }
+        changed = [card for cid, card in eligible.items() if previous.get(cid, -1) < card["ca"]]
+        removed = [{"id": cid, "r": True} for cid in previous if cid not in eligible]
+        return {
+            "cards": changed + removed,
+            "full_sync": False,
+            "last_full_sync_at": int(body.last_full_sync_at),
+            "last_card_updated_at": latest,
+        }
+
+    def card_limit(self, sm: ScopeMessaging | None) -> CardRateLimit | None:
+        """The Content Cards refresh limit in force for a scope: its own, else the emulator's setting."""
+        if sm is not None and sm.card_rate_limit is not None:
+            return sm.card_rate_limit or None
+        settings = self.settings
+        if settings.content_cards_rate_limit:
+            return CardRateLimit(
+                capacity=settings.content_cards_rate_limit_capacity, refill_seconds=settings.content_cards_rate_limit_refill_s
+            )
+        return None
+
+    def _card_sync_limited(self, decoded: DecodedRequest, scope: str | None) -> bool:
+        """Whether this device's token bucket is empty (only when the rate limit is on)."""
+        if scope is None:
+            return False
+        limit = self.card_limit(self.store.get(scope))
+        if limit is None:
+            return False
+        sm = self.store.of(scope)
+        now = self.clock.now(scope)
+        device_id = decoded.body.device_id if decoded.body else None
+        bucket = sm.card_buckets.setdefault(device_id or "", TokenBucket.full(limit, now))
+        if bucket.take(now):
+            return False
+        sm.card_syncs_limited += 1
+        return True
+
+    # -- feature flags and banners -----------------------------------------------------------------
+
+    def feature_flags(self, decoded: DecodedRequest, scope: str | None) -> dict[str, Any]:
+        sm, profile, _ = self._context(decoded, scope)
+        if sm is None:
+            return {"feature_flags": []}
+        flags = []
+        for cid, c in sm.campaigns.items():
+            if isinstance(c, FeatureFlag):
+                on = c.enabled and evaluate(sm.segments.get(c.segment or ""), profile, sm.lookup)
+                flag: dict[str, Any] = {
+                    "id": cid,
+                    "enabled": on,
+                    "properties": {k: v.model_dump() for k, v in c.properties.items()},
+                }
+                if on:
+                    flag["fts"] = tracking_string(cid)
+                flags.append(flag)
+        return {"feature_flags": flags}
+
+    def banners(self, decoded: DecodedRequest, scope: str | None) -> dict[str, Any]:
+        body = decoded.body
+        assert isinstance(body, BannersSyncRequest)
+        now = time.time()
+        out: dict[str, Any] = {}
+        sm, profile, who = self._context(decoded, scope)
+        if sm is not None:
+            dismissed = self.engagement.ids(scope, "bd", who) | {d.banner_id for d in body.pending_dismissals if d.banner_id}
+            wanted = {p.id for p in body.placements}
+            best: dict[str, Banner] = {}
+            for cid, c in sm.campaigns.items():
+                if not isinstance(c, Banner) or c.placement not in wanted or cid in dismissed:
+                    continue
+                if c.expires_at is not None and c.expires_at <= now:
+                    continue
+                if not evaluate(sm.segments.get(c.segment or ""), profile, sm.lookup):
+                    continue
+                if c.placement not in best or c.priority > best[c.placement].priority:
+                    best[c.placement] = c
+            for placement, c in best.items():
+                out[placement] = {
+                    "banner": {
+                        "id": c.id,
+                        "placement_id": placement,
+                        "html": "" if c.control else c.html,
+                        "is_test_send": False,
+                        "is_control": c.control,
+                        "expires_at": -1 if c.expires_at is None else int(c.expires_at),
+                        "properties": {k: v.model_dump() for k, v in c.properties.items()},
+                        "stable_key": f"sk-{c.id}",
+                    }
+                }
+        answer: dict[str, Any] = {"banners": out}
+        if body.time_ms is not None:
+            answer["request_time"] = body.time_ms  # an older one makes the SDK discard the answer
+        if body.pending_dismissals:
+            answer["dismissals"] = {"acknowledged": [d.model_dump(exclude_none=True) for d in body.pending_dismissals]}
+        return answer
