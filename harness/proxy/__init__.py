@@ -1,6 +1,6 @@
-"""mitmproxy with the Braze addon (`proxy_addons/braze_capture.py`): runners, the per-run CA, ingestion.
+"""mitmproxy with the Braze addon (`proxy_addons/braze_capture.py`): the runners and the per-run CA.
 
-`harness.proxy.ingest` (no mitmproxy import) is shared with the emulator's `POST /_emulator/ingest`;
+What the addon captures enters the emulator's one pipeline (in process, or through `POST /_emulator/ingest`);
 the runners import mitmproxy only when used.
 """
 
