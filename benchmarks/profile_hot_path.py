@@ -30,7 +30,7 @@ for path in (str(REPO), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from throughput import API_KEY, UID, make_bodies  # noqa: E402
+from bench_bodies import API_KEY, UID, make_bodies  # noqa: E402
 
 RESULTS = HERE / "results"
 

@@ -41,22 +41,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from throughput import (  # noqa: E402
-    API_KEY,
-    DATA_PATH,
-    LUA_SCRIPT,
-    BenchError,
-    Server,
-    WrkResult,
-    cpu_seconds,
-    free_port,
-    http,
-    make_bodies,
-    run_wrk,
-    start_emulator,
-    summarize,
-    tail,
-)
+from bench_bodies import API_KEY, make_bodies  # noqa: E402
+from bench_servers import DATA_PATH, BenchError, Server, cpu_seconds, free_port, http, start_emulator, tail  # noqa: E402
+from bench_wrk import LUA_SCRIPT, WrkResult, run_wrk  # noqa: E402
+from throughput import summarize  # noqa: E402
 
 ADDON = REPO / "proxy_addons" / "braze_capture.py"
 RESULTS = HERE / "results"

@@ -65,8 +65,9 @@ class JournalEntry:
     problems: list[Problem] = field(default_factory=list)  # decoder problems + processing problems
     _decoded: DecodedRequest | None = None
     _wire_problems: tuple[Problem, ...] = ()  # what normalizing the request found (re-applied when decoding again)
-    # the index queries read, taken from the decoded request once (see _index)
+    # the index queries read: keys when journaled (_index), event sets when first asked for (_index_events)
     _indexed: bool = field(default=False, init=False, repr=False)
+    _events_indexed: bool = field(default=False, init=False, repr=False)
     _endpoint: str | None = field(default=None, init=False, repr=False)
     _api_key: str | None = field(default=None, init=False, repr=False)
     _device_id: str | None = field(default=None, init=False, repr=False)
@@ -75,6 +76,7 @@ class JournalEntry:
     _event_codes: frozenset[str] = field(default=_EMPTY, init=False, repr=False)
     _event_names: frozenset[str] = field(default=_EMPTY, init=False, repr=False)
     _bounded: bool = field(default=False, init=False, repr=False)  # re-decoded requests go to RECENTLY_DECODED
+    _jsonl: bytes | None = field(default=None, init=False, repr=False)  # serialised once, at the first read
 
     @property
     def request(self) -> DecodedRequest:
@@ -87,12 +89,14 @@ class JournalEntry:
         return decoded
 
     def release_decoded(self) -> None:
-        """Index now, then let the decoded request go: later reads decode the canonical text again (bounded cache)."""
+        """Index now, then let the decoded request go (decoded objects kept alive cost the garbage collector more
+        than decoding again): later reads decode the canonical text again, into a bounded cache."""
         self._index()
         self._bounded = True
         self._decoded = None
 
     def _index(self) -> None:
+        """The keys every query and the journal's own bookkeeping read: cheap, taken when journaled."""
         if self._indexed:
             return
         req = self.request
@@ -100,6 +104,14 @@ class JournalEntry:
         self._endpoint = ep.value if ep else None
         self._api_key = req.api_key
         self._device_id = req.device_id
+        self._indexed = True
+
+    def _index_events(self) -> None:
+        """Who and what the request's events are about: only queries by user, session, code or name read them,
+        so they are collected the first time one asks (not on the ingest hot path)."""
+        if self._events_indexed:
+            return
+        req = self.request
         events = req.events
         if events:
             # one pass for what DecodedRequest.user_ids and the event sets below would collect
@@ -123,14 +135,16 @@ class JournalEntry:
             respond_with = getattr(body, "respond_with", None)
             if respond_with is not None and respond_with.user_id:
                 users.add(respond_with.user_id)
-            users.update(a.user_id for a in req.attributes if a.user_id)
+            for a in req.attributes:
+                if a.user_id:
+                    users.add(a.user_id)
             self._user_ids = _frozen(users)
             self._session_ids = _frozen(sessions)
             self._event_codes = _frozen(codes)
             self._event_names = _frozen(names)
         else:
             self._user_ids = _frozen(req.user_ids)
-        self._indexed = True
+        self._events_indexed = True
 
     # -- indexes used by queries ---------------------------------------------------------------
 
@@ -159,22 +173,22 @@ class JournalEntry:
 
     @property
     def user_ids(self) -> frozenset[str]:
-        self._index()
+        self._index_events()
         return self._user_ids
 
     @property
     def session_ids(self) -> frozenset[str]:
-        self._index()
+        self._index_events()
         return self._session_ids
 
     @property
     def event_codes(self) -> frozenset[str]:
-        self._index()
+        self._index_events()
         return self._event_codes
 
     @property
     def event_names(self) -> frozenset[str]:
-        self._index()
+        self._index_events()
         return self._event_names
 
     # -- transport -----------------------------------------------------------------------------
@@ -219,7 +233,11 @@ class JournalEntry:
         )
 
     def to_jsonl(self) -> bytes:
-        return orjson.dumps(self.to_json())
+        """The entry as JSON, serialised at the first read and kept (bytes: no garbage-collector cost), so reading
+        it again (another wait, the drift report, an artifact) neither parses nor serialises it again."""
+        if self._jsonl is None:
+            self._jsonl = orjson.dumps(self.to_json())
+        return self._jsonl
 
     def summary(self) -> str:
         """One line, decoded: used in failure messages and the plain-text artifacts."""

@@ -79,7 +79,7 @@ class Journal:
             _wire_problems=tuple(wire_problems),
         )
         entry.problems = [*decoded.problems, *problems]
-        entry.release_decoded()  # indexed now; later reads decode the canonical text again (bounded cache)
+        entry._index()
         with self._cond:
             self._seq += 1
             entry.seq = self._seq
@@ -95,6 +95,7 @@ class Journal:
             self._sqlite.write(entry)
         for listener in listeners:
             listener(entry)
+        entry.release_decoded()  # later reads decode the canonical text again (bounded cache)
         return entry
 
     def reset(self, scope: str | None = None) -> int:

@@ -119,7 +119,18 @@ def normalize(
     max_expanded: int = MAX_EXPANDED_BYTES,
 ) -> WireRequest:
     """Any source's request -> a `WireRequest` (the one way headers and bodies are read)."""
-    lowered = normalize_headers(headers)
+    return request_of(method, url, normalize_headers(headers), body, max_expanded=max_expanded)
+
+
+def request_of(
+    method: str,
+    url: str,
+    lowered: dict[str, str],
+    body: bytes | str | Mapping[str, Any] | None,
+    *,
+    max_expanded: int = MAX_EXPANDED_BYTES,
+) -> WireRequest:
+    """`normalize` for headers that already went through `normalize_headers` (a transport that read them so)."""
     text, problems = body_text(body, lowered.get("content-encoding", ""), max_expanded=max_expanded)
     size = len(body) if isinstance(body, bytes | bytearray | str) else 0
     return WireRequest(method.upper(), url, lowered, text, tuple(problems), size)

@@ -7,7 +7,9 @@ import asyncio
 import math
 from typing import Any
 
+import orjson
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from harness.emulator.app import Emulator
@@ -36,7 +38,10 @@ def inspect_routes(emu: Emulator) -> list[Route]:
     async def requests(request: Request) -> JSON:
         query = Query.from_params(dict(request.query_params))
         entries = emu.journal.query(query)
-        return JSON({"entries": [e.to_json() for e in entries], "stats": emu.journal.stats(query.scope)})
+        # each entry is serialised once, at its first read, and kept as bytes (JournalEntry.to_jsonl)
+        stats = orjson.dumps(emu.journal.stats(query.scope))
+        body = b'{"entries":[' + b",".join(e.to_jsonl() for e in entries) + b'],"stats":' + stats + b"}"
+        return Response(body, media_type="application/json")
 
     async def wait(request: Request) -> JSON:
         params = dict(request.query_params)

@@ -18,7 +18,7 @@ import orjson
 from harness.emulator.answer import Answer
 from harness.emulator.app import Emulator
 from harness.protocol.decode import Endpoint, endpoint_of, path_and_endpoint
-from harness.protocol.wire import normalize
+from harness.protocol.wire import normalize, request_of
 
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 PREFLIGHT_MAX_AGE = b"600"
@@ -78,7 +78,7 @@ class SdkHttp:
         self,
         method: str,
         url: str,
-        headers: dict[str, str],
+        headers: dict[str, str],  # from `normalize_headers`
         body: bytes,
         *,
         truncated: bool = False,
@@ -88,7 +88,7 @@ class SdkHttp:
         """The reply to a whole request (`truncated`: the body went over the limit and was not all read)."""
         if truncated:
             return self._too_large(method, url, headers, source)
-        wire = normalize(method, url, headers, body)
+        wire = request_of(method, url, headers, body)  # `headers` came through normalize_headers
         if method != "POST" and path_and_endpoint(url)[1] is not Endpoint.REST:
             message = f"the SDK endpoints take POST, not {method}"
             answer = Answer(405, {"error": "method_not_allowed", "message": message})
