@@ -1,7 +1,9 @@
 """Waiting assertions on the wire: `expect.custom_event("x").within(5)`, counts, `never`, order.
 
 Every wait re-evaluates only when the journal changes (Source.wait blocks on a condition or a
-long-poll), so a satisfied expectation returns as soon as the request is journaled.
+long-poll), so a satisfied expectation returns as soon as the request is journaled. `wait_until` is the one
+wait of the harness (what is outside the journal, like a phone's screen, is looked at on an interval through
+it too), and `wait_for` the one way a wait on a value fails: `ExpectationFailed` with the journal diagnosis.
 """
 
 from __future__ import annotations
@@ -78,9 +80,9 @@ def wait_until[T](
         remaining = deadline - now
         if remaining <= 0:
             return None, entries, now - start, None
-        pause = remaining
-        if every is not None:
-            pause = min(pause, every, max(next_nudge - now, 0.0) if nudge is not None else every)
+        pause = remaining if every is None else min(remaining, every)
+        if nudge is not None:
+            pause = min(pause, max(next_nudge - now, 0.0))
         if source is not None:
             source.wait(seq, pause)
         else:
