@@ -51,12 +51,16 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_the_plugins_handles_import_one_way() -> None:
-    """handle -> sub-handles (messaging, push) -> context: a sub-handle never imports the handle."""
+    """handle -> sub-handles (messaging, push) -> context: a sub-handle never imports the handle; the entry point
+    (`harness/plugin/__init__.py`) -> fixtures -> handle, embedded: nothing imports the entry point back."""
     plugin = ROOT / "harness" / "plugin"
     assert {"harness.plugin.messaging", "harness.plugin.push", "harness.plugin.context"} <= _imports(plugin / "handle.py")
     for sub in ("messaging.py", "push.py", "context.py"):
         assert "harness.plugin.handle" not in _imports(plugin / sub), sub
     assert not {m for m in _imports(plugin / "context.py") if m.startswith("harness.plugin")}
+    for module in plugin.glob("*.py"):  # and nothing reaches back into the plugin's entry point
+        if module.name != "__init__.py":
+            assert "harness.plugin" not in _imports(module), module.name
     assert not {m for m in _imports(ROOT / "harness" / "screens" / "linkage.py") if m.startswith("harness.plugin")}
 
 
