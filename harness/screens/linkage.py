@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.expect import Expect
 from harness.expect.report import with_traffic
-from harness.expect.waiting import EventExpectation
+from harness.expect.waiting import EventExpectation, EventMatch
 from harness.protocol.ids import trigger_id
 from harness.screens.base import IamView, MessagingScreen, ScreenTimeout
 
@@ -42,7 +42,7 @@ class OnScreen:
     def _t(self, within: float | None) -> float:
         return self.timeout if within is None else within
 
-    def _logged(self, expectation: EventExpectation, within: float | None) -> Any:
+    def _logged(self, expectation: EventExpectation, within: float | None) -> list[EventMatch]:
         """Wait for `expectation` on journal changes, asking the app to flush at once and every `FLUSH_EVERY` s:
         the SDK queues an impression a moment after the element appears, and a flush before that sends nothing."""
         return expectation.nudge(self.screen.flush, every=FLUSH_EVERY).within(self._t(within))
