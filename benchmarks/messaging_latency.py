@@ -19,7 +19,6 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -44,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from harness.emulator.http.server import EmulatorServer
     from harness.emulator.settings import EmulatorSettings
     from harness.expect import Expect
+    from harness.plugin.context import ScopeContext
     from harness.plugin.messaging import MessagingHandle
     from harness.screens import OnScreen
     from harness.web_sdk import ensure_bundle
@@ -59,14 +59,14 @@ def main(argv: list[str] | None = None) -> int:
         device_id = str(uuid.uuid4())
         client.claim_devices(scope, [device_id])
         source = RemoteSource(client, scope)
-        braze = SimpleNamespace(client=client, scope=scope, _source=source, expect=Expect(source, default_timeout=5.0))
-        messaging = MessagingHandle(braze)  # type: ignore[arg-type]
+        expect = Expect(source, default_timeout=5.0, metrics=lambda campaign: client.metrics(scope, campaign))
+        messaging = MessagingHandle(ScopeContext(scope=scope, client=client, expect=expect, api_key=lambda: api_key))
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_context().new_page()
             app = WebDemoAdapter(page, site_url, api_key=api_key, base_url=server.url, device_id=device_id)
             app.launch()
-            on = OnScreen(braze, app.screen)
+            on = OnScreen(expect, app.screen)
             for i in range(args.iterations + 2):  # 2 warm-up iterations
                 campaign, user = f"welcome-{i}", f"user-{i}-{uuid.uuid4().hex[:6]}"
                 messaging.segment(f"only-{i}", {"type": "external_id", "op": "in", "value": [user]})

@@ -126,19 +126,15 @@ def push_round(client: EmulatorClient, runs: list[Run]) -> tuple[float, float, l
     problems: list[str] = []
     started = time.perf_counter()
     for run in runs:
-        sent = client._call(
-            "POST",
-            f"/_emulator/scopes/{run.scope}/push/send",
-            json={"external_ids": [run.user], "campaign_id": f"bench-{run.index}", "message": {"title": "Hi", "body": "x"}},
-        )
+        request = {"external_ids": [run.user], "campaign_id": f"bench-{run.index}", "message": {"title": "Hi", "body": "x"}}
+        sent = client.send_push(run.scope, request)
         if [d["device_id"] for d in sent["deliveries"]] != [run.device.device_id]:
             problems.append(f"device {run.index}: push went to {[d['device_id'] for d in sent['deliveries']]}")
     send_s = time.perf_counter() - started
 
     def receive(run: Run) -> None:
         d = run.device
-        path = f"/_emulator/scopes/{run.scope}/push/outbox/{d.device_id}"
-        deliveries = client._call("GET", path, params={"drain": "1"})["deliveries"]
+        deliveries = client.push_outbox(run.scope, d.device_id, drain=True)
         if [x["campaign_id"] for x in deliveries] != [f"bench-{run.index}"]:
             run.failures.append(f"outbox held {[x['campaign_id'] for x in deliveries]}")
             return
@@ -148,7 +144,7 @@ def push_round(client: EmulatorClient, runs: list[Run]) -> tuple[float, float, l
 
     open_s = in_parallel(runs, receive, "push: ")
     for run in runs:
-        metrics = client._call("GET", f"/_emulator/scopes/{run.scope}/metrics", params={"campaign": f"bench-{run.index}"})
+        metrics = client.metrics(run.scope, f"bench-{run.index}")
         totals = metrics["totals"]
         if totals.get("pc") != 1:
             problems.append(f"device {run.index}: campaign bench-{run.index} counted pc={totals.get('pc')}, expected 1")

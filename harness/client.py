@@ -7,6 +7,7 @@ The plugin always goes through this client, even for the in-process emulator, so
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -16,6 +17,10 @@ from harness.errors import HarnessConfigError, HarnessError
 from harness.journal import JournalEntry, Query
 
 _JSON_HEADERS = {"content-type": "application/json"}
+
+
+def _bearer(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}
 
 
 class EmulatorClient:
@@ -85,7 +90,7 @@ class EmulatorClient:
 
     def ingest(self, exchange: dict[str, Any]) -> dict[str, Any]:
         """Journal an exchange the emulator did not answer (`POST /_emulator/ingest`): `{"method", "url",
-        "headers", "body", "status", "response", "source"}` (see `harness.proxy.ingest.payload`)."""
+        "headers", "body", "status", "response", "source"}` (see `harness.protocol.ingest_payload.payload`)."""
         return self._call("POST", "/_emulator/ingest", json=exchange)
 
     def ingest_many(self, exchanges: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -112,6 +117,84 @@ class EmulatorClient:
     def sdk_auth(self, api_key: str) -> dict[str, Any]:
         return self._call("GET", f"/_emulator/apps/{api_key}/sdk_auth")
 
+    # -- messaging (harness/emulator/messaging/routes.py) -------------------------------------------
+
+    def seed_messaging(
+        self,
+        scope: str,
+        *,
+        segments: Sequence[dict[str, Any]] = (),
+        campaigns: Sequence[dict[str, Any]] = (),
+        canvases: Sequence[dict[str, Any]] = (),
+    ) -> dict[str, list[str]]:
+        """`POST .../messaging`: seed definitions (all validated first; a mistake raises HarnessError naming the field)."""
+        body = {"segments": list(segments), "campaigns": list(campaigns), "canvases": list(canvases)}
+        return self._call("POST", f"/_emulator/scopes/{scope}/messaging", json=body)
+
+    def describe_messaging(self, scope: str) -> dict[str, Any]:
+        """`GET .../messaging`: what is seeded (+ trigger ids, template renders, rate-limited syncs)."""
+        return self._call("GET", f"/_emulator/scopes/{scope}/messaging")
+
+    def remove_campaign(self, scope: str, campaign_id: str) -> dict[str, Any]:
+        """`DELETE .../campaigns/{id}`: a campaign or a canvas."""
+        return self._call("DELETE", f"/_emulator/scopes/{scope}/campaigns/{campaign_id}")
+
+    def segment_members(self, scope: str, segment_id: str) -> list[dict[str, Any]]:
+        """`GET .../segments/{id}/members`: `[{"braze_id", "external_id"}]`."""
+        return self._call("GET", f"/_emulator/scopes/{scope}/segments/{segment_id}/members")["members"]
+
+    def metrics(self, scope: str, campaign_id: str | None = None) -> dict[str, Any]:
+        """`GET .../metrics[?campaign=id]`: one campaign's (or canvas's) totals/uniques/by_user, or all of them."""
+        params = {"campaign": campaign_id} if campaign_id else None
+        return self._call("GET", f"/_emulator/scopes/{scope}/metrics", params=params)
+
+    def canvas_progress(self, scope: str, canvas_id: str) -> dict[str, Any]:
+        """`GET .../canvases/{id}/progress`: `{"canvas", "now", "clock_offset", "users": {user key: progress}}`."""
+        return self._call("GET", f"/_emulator/scopes/{scope}/canvases/{canvas_id}/progress")
+
+    def clock(self, scope: str) -> dict[str, float]:
+        """`GET .../clock`: `{"clock_offset", "now"}` of the scope's messaging clock."""
+        return self._call("GET", f"/_emulator/scopes/{scope}/clock")
+
+    def advance_clock(self, scope: str, seconds: float) -> dict[str, float]:
+        """`POST .../clock {"advance": s}`: move the scope's clock on; `{"clock_offset", "now"}`."""
+        return self._call("POST", f"/_emulator/scopes/{scope}/clock", json={"advance": seconds})
+
+    def set_messaging_options(self, scope: str, *, content_cards_rate_limit: bool | dict[str, float] | None) -> dict[str, Any]:
+        """`PUT .../messaging/options`: the Content Cards rate limit (True, False, {capacity, refill_seconds}, None:
+        the emulator's setting); `{"content_cards_rate_limit": active limit or None}`."""
+        body = {"content_cards_rate_limit": content_cards_rate_limit}
+        return self._call("PUT", f"/_emulator/scopes/{scope}/messaging/options", json=body)
+
+    # -- push (harness/emulator/push/routes.py) -------------------------------------------------------
+
+    def send_push(self, scope: str, request: dict[str, Any]) -> dict[str, Any]:
+        """`POST .../push/send` (`external_ids` | `segment_id` | `broadcast`, `message` or `messages`, ...):
+        `{"dispatch_id", "campaign_id", "deliveries", "skipped"}`."""
+        return self._call("POST", f"/_emulator/scopes/{scope}/push/send", json=request)
+
+    def push_outbox(self, scope: str, device_id: str, *, drain: bool = False) -> list[dict[str, Any]]:
+        """`GET .../push/outbox/{device_id}[?drain=1]`: the deliveries waiting for the device."""
+        params = {"drain": "1"} if drain else None
+        return self._call("GET", f"/_emulator/scopes/{scope}/push/outbox/{device_id}", params=params)["deliveries"]
+
+    def push_dispatch(self, scope: str, dispatch_id: str) -> dict[str, Any]:
+        """`GET .../push/dispatches/{id}`: one send's result."""
+        return self._call("GET", f"/_emulator/scopes/{scope}/push/dispatches/{dispatch_id}")
+
+    # -- REST subset (harness/emulator/rest.py, /messages/send) ---------------------------------------
+
+    def rest(self, path: str, body: dict[str, Any], api_key: str) -> Any:
+        """A REST call as a backend makes it (`POST path`, `Authorization: Bearer api_key`) -> the JSON answer;
+        a refusal raises HarnessError with Braze's message."""
+        return self._call("POST", path, json=body, headers=_bearer(api_key))
+
+    def rest_response(self, path: str, body: dict[str, Any], api_key: str) -> httpx.Response:
+        """The same call, answered raw (status and Braze's JSON for the caller to check; nothing raised)."""
+        return self._http.post(path, json=body, headers=_bearer(api_key))
+
+    # -- the journal -----------------------------------------------------------------------------------
+
     def wait(self, after_seq: int, timeout: float, scope: str | None = None) -> tuple[bool, int]:
         params: dict[str, Any] = {"after_seq": after_seq, "timeout": timeout}
         if scope:
@@ -136,9 +219,6 @@ class RemoteSource:
 
     def latest_seq(self) -> int:
         return self._cache[-1].seq if self._cache else 0
-
-    def drift(self, scope: str | None = None) -> dict[str, Any]:
-        return self._call("GET", "/_emulator/drift", params={"scope": scope} if scope else None)
 
     def wait(self, after_seq: int, timeout: float) -> bool:
         remaining = timeout

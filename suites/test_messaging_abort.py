@@ -31,7 +31,7 @@ def test_an_aborted_message_is_never_shown_and_logs_no_impression(braze, braze_a
     braze.expect.profile(user).has(custom={"plan": "free"}).within()
 
     braze_app.log_event("opened")
-    OnScreen(braze, braze_app.screen).no_iam("pro-tips", within=1.5)
+    OnScreen(braze.expect, braze_app.screen).no_iam("pro-tips", within=1.5)
     braze.expect.event("si").never(within=0.5)
     asked = [e for e in braze.entries() if e.endpoint == "template"]
     assert [e.exchange.response for e in asked] == [{"error": "message aborted"}]  # the SDK asked once, was told no
@@ -54,7 +54,7 @@ def test_an_aborted_message_falls_back_to_the_next_priority(braze, braze_app):
     braze.expect.session_start(user=user).within()
 
     braze_app.log_event("opened")
-    on = OnScreen(braze, braze_app.screen)
+    on = OnScreen(braze.expect, braze_app.screen)
     on.iam_shown("fallback", header="Hello")
     braze.expect.event("si", data={"trigger_ids": [m.trigger_id("pro-tips")]}).never(within=0.5)
     assert m.seeded()["templates"][-1]["abort_reason"] == "not a pro"

@@ -53,7 +53,7 @@ def test_enter_on_event_iam_step_then_a_day_later_the_card_step(braze, braze_app
     braze.expect.profile(user).has(canvases={"onb": {"step": "wait", "status": "active"}}).within()
 
     _new_session(braze_app)
-    on = OnScreen(braze, braze_app.screen)
+    on = OnScreen(braze.expect, braze_app.screen)
     on.iam_shown(m.step_id("onb", "hello"), kind="modal", header="Welcome")
     braze_app.screen.close_iam()
 
@@ -101,7 +101,7 @@ def test_audience_split_by_segment_sends_users_down_different_paths(braze, braze
         braze.expect.profile(user).has(canvases={"split": {"status": "exited"}}).within()
         app.show_content_cards()
         app.refresh_content_cards()
-        OnScreen(braze, app.screen).cards_shown([m.step_id("split", card)])
+        OnScreen(braze.expect, app.screen).cards_shown([m.step_id("split", card)])
 
     assert m.canvas_progress("split", pro)["history"][1]["path"] == "pros"
     assert m.canvas_progress("split", free)["history"][1]["path"] == "others"
@@ -121,7 +121,7 @@ def test_a_user_not_matching_the_entry_never_enters(braze, braze_app):
 
     _new_session(braze_app)
     braze.expect.session_start(user=user).exactly(2).within()
-    OnScreen(braze, braze_app.screen).no_iam(m.step_id("onb", "hello"), within=1.5)
+    OnScreen(braze.expect, braze_app.screen).no_iam(m.step_id("onb", "hello"), within=1.5)
     braze.expect.event("si").never(within=0.5)
     assert m.canvas_progress("onb") == {}
     assert braze.profile(user)["canvases"] == {}

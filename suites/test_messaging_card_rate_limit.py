@@ -20,7 +20,7 @@ def test_an_empty_bucket_keeps_the_cached_cards_until_a_token_comes_back(braze, 
     m.content_card("first", card={"title": "First"})
     braze_app.launch()
     braze_app.show_content_cards()
-    OnScreen(braze, braze_app.screen).cards_shown(["first"])
+    OnScreen(braze.expect, braze_app.screen).cards_shown(["first"])
 
     m.card_rate_limit({"capacity": 1, "refill_seconds": 180})  # from now on: one sync, then one per 180 s
     m.content_card("second", card={"title": "Second"})

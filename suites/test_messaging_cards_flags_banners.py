@@ -22,7 +22,7 @@ def test_content_cards_sync_impressions_click_and_dismissal_honoured(braze, braz
     braze_app.login(user)
     braze.expect.session_start(user=user).within()
     braze_app.show_content_cards()
-    on = OnScreen(braze, braze_app.screen)
+    on = OnScreen(braze.expect, braze_app.screen)
 
     # pinned first, then newest first; the control card is not displayed but its impression is logged
     on.cards_shown(["pinned", "promo", "older"], controls=["holdout"])
@@ -65,7 +65,7 @@ def test_expired_card_is_not_shown(braze, braze_app):
     braze.messaging.content_card("gone", card={"title": "Gone", "expires_at": time.time() - 60})
     braze_app.launch()
     braze_app.show_content_cards()
-    OnScreen(braze, braze_app.screen).cards_shown(["live"])
+    OnScreen(braze.expect, braze_app.screen).cards_shown(["live"])
 
 
 def test_feature_flag_on_for_the_segment_with_ffi_and_off_outside_it(braze, braze_app_factory):
@@ -77,7 +77,7 @@ def test_feature_flag_on_for_the_segment_with_ffi_and_off_outside_it(braze, braz
     app = braze_app_factory()
     app.launch()
     app.login(beta)
-    on = OnScreen(braze, app.screen)
+    on = OnScreen(braze.expect, app.screen)
     on.flag_shown("new_checkout")
     assert flag_gate_text(app) == "Try the new checkout"
 
@@ -85,7 +85,7 @@ def test_feature_flag_on_for_the_segment_with_ffi_and_off_outside_it(braze, braz
     outsider.launch()
     outsider.login(other)
     braze.expect.session_start(user=other).within()
-    OnScreen(braze, outsider.screen).flag_hidden("new_checkout", within=1.0)
+    OnScreen(braze.expect, outsider.screen).flag_hidden("new_checkout", within=1.0)
     metrics = m.wait_metrics("new_checkout", totals={"ffi": 1}, uniques={"ffi": 1})
     assert list(metrics["by_user"]) == [f"user:{beta}"]
 
@@ -100,7 +100,7 @@ def test_banner_per_placement_with_impression_and_click(braze, braze_app):
     braze_app.launch()
     braze.expect.session_start().within()
     braze_app.refresh_banners()
-    on = OnScreen(braze, braze_app.screen)
+    on = OnScreen(braze.expect, braze_app.screen)
 
     assert "Summer sale" in on.banner_shown("home", "home-sale")
     assert "News" in on.banner_shown("sidebar", "side-news")

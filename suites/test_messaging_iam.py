@@ -22,7 +22,7 @@ MODAL = {
 def test_iam_on_session_start_is_shown_and_its_button_logged(braze, braze_app):
     braze.messaging.in_app("welcome", trigger="open", message=MODAL)
     braze_app.launch()
-    on = OnScreen(braze, braze_app.screen)
+    on = OnScreen(braze.expect, braze_app.screen)
 
     on.iam_shown("welcome", kind="modal", header="Welcome", buttons=["Accept", "Later"])
     on.iam_button_clicked("welcome", 0, bid=0)
@@ -40,7 +40,7 @@ def test_iam_on_custom_event_with_a_property_filter(braze, braze_app):
     braze_app.launch()
     braze_app.login(user)
     braze.expect.session_start(user=user).within()
-    on = OnScreen(braze, braze_app.screen)
+    on = OnScreen(braze.expect, braze_app.screen)
 
     braze_app.log_event("song_played", {"genre": "rock"})  # does not match the filter
     on.no_iam("jazz", within=1.0)
@@ -61,7 +61,7 @@ def test_priority_picks_one(braze, braze_app):
     braze_app.launch()
     braze.expect.session_start().within()
     braze_app.log_event("checkout")
-    on = OnScreen(braze, braze_app.screen)
+    on = OnScreen(braze.expect, braze_app.screen)
 
     on.iam_shown("high", header="high")
     assert braze_app.screen.iam_count() == 1
@@ -71,7 +71,7 @@ def test_priority_picks_one(braze, braze_app):
 def test_control_group_logs_iec_and_shows_nothing(braze, braze_app):
     braze.messaging.in_app("holdout", trigger="open", control=True, message={"type": "MODAL", "message": "never shown"})
     braze_app.launch()
-    OnScreen(braze, braze_app.screen).iam_control("holdout")
+    OnScreen(braze.expect, braze_app.screen).iam_control("holdout")
     braze.expect.event("si").never(within=0.5)
     braze.messaging.wait_metrics("holdout", totals={"iec": 1})
 
@@ -89,7 +89,7 @@ def test_a_user_outside_the_segment_never_sees_the_campaign(braze, braze_app):
     braze_app.login(other)
     braze.expect.session_start(user=other).within()
     braze_app.log_event("opened_offers")
-    OnScreen(braze, braze_app.screen).no_iam("vip-offer", within=1.5)
+    OnScreen(braze.expect, braze_app.screen).no_iam("vip-offer", within=1.5)
     assert braze.messaging.members("vips") == []
 
 
@@ -99,7 +99,7 @@ def test_html_iam(braze, braze_app):
         "html", trigger="open", message={"type": "HTML", "html": "<html><body><h1>Hello HTML</h1></body></html>"}
     )
     braze_app.launch()
-    on = OnScreen(braze, braze_app.screen)
+    on = OnScreen(braze.expect, braze_app.screen)
     view = on.iam_shown("html")
     assert view.kind in ("html", "unknown")
 
@@ -112,7 +112,7 @@ def test_campaign_seeded_from_a_yaml_file(braze, braze_app):
     braze.expect.session_start().within()
     # the session start is applied before the triggers are answered: the profile is already in the segment
     braze_app.log_event("opened_menu")
-    OnScreen(braze, braze_app.screen).iam_shown("yaml-welcome", kind="slideup", message="Seeded from YAML")
+    OnScreen(braze.expect, braze_app.screen).iam_shown("yaml-welcome", kind="slideup", message="Seeded from YAML")
 
 
 def test_iam_on_purchase_of_one_product(braze, braze_app):
@@ -123,7 +123,7 @@ def test_iam_on_purchase_of_one_product(braze, braze_app):
     )
     braze_app.launch()
     braze.expect.session_start().within()
-    on = OnScreen(braze, braze_app.screen)
+    on = OnScreen(braze.expect, braze_app.screen)
     braze_app.purchase("sku-1", 5)  # another product: nothing
     on.no_iam("thanks", within=1.0)
     braze_app.purchase("sku-42", 9.99)

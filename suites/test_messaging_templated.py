@@ -74,7 +74,7 @@ def test_templated_iam_personalised_with_first_name_and_connected_content(braze,
     braze.expect.profile(user).has(first_name="Ada").within()
 
     braze_app.log_event("opened_app", {"item": "sunglasses"})
-    on = OnScreen(braze, braze_app.screen)
+    on = OnScreen(braze.expect, braze_app.screen)
     on.iam_shown("weather", header="Hi Ada", message="24° in Lyon: sunglasses")
     template = [e for e in braze.entries() if e.endpoint == "template"]
     assert template and template[0].request.body.template.trigger_id == braze.messaging.trigger_id("weather")
@@ -87,5 +87,5 @@ def test_connected_content_failure_renders_the_defaults(braze, braze_app, weathe
     braze_app.launch()
     braze.expect.session_start().within()
     braze_app.log_event("opened_app", {"item": "umbrella"})
-    OnScreen(braze, braze_app.screen).iam_shown("weather", header="Hi there", message="pleasant° in your city: umbrella")
+    OnScreen(braze.expect, braze_app.screen).iam_shown("weather", header="Hi there", message="pleasant° in your city: umbrella")
     assert braze.messaging.seeded()["templates"][-1]["connected_content_error"] == "HTTP 503"

@@ -130,7 +130,7 @@ def test_push_click_triggers_an_in_app_message(braze, braze_app):
     braze.push.wait_opens("restock", 1)
     screen = getattr(braze_app, "screen", None)
     if isinstance(screen, MessagingScreen):  # the message on screen, its impression flushed (web: a fake page clock)
-        OnScreen(braze, screen).iam_shown("after_push", header="Welcome back")
+        OnScreen(braze.expect, screen).iam_shown("after_push", header="Welcome back")
     braze.messaging.wait_metrics("after_push", totals={"si": 1})
 
 

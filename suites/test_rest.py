@@ -18,7 +18,7 @@ def test_backend_attribute_puts_the_user_in_the_segment_the_app_is_shown(braze, 
     braze.expect.session_start(user=member).within()
     screen = getattr(braze_app, "screen", None)
     if isinstance(screen, MessagingScreen):
-        OnScreen(braze, screen).iam_shown("gold_offer")
+        OnScreen(braze.expect, screen).iam_shown("gold_offer")
     braze.messaging.wait_metrics("gold_offer", uniques={"si": 1})
     assert list(braze.messaging.metrics("gold_offer")["by_user"]) == [f"user:{member}"]
 

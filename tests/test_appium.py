@@ -32,6 +32,7 @@ from devices.appium.server import (
     status,
 )
 from harness.errors import HarnessConfigError
+from harness.expect import ExpectationFailed
 from harness.protocol.push import PushMessage, apns_payload, fcm_data
 from harness.screens.base import IamView, ScreenTimeout
 
@@ -366,8 +367,11 @@ def test_screen_reads_the_in_app_message(app: AppiumAdapter) -> None:
         kind="modal", header="Welcome back", message="Your cart is waiting", buttons=["Open cart", "Later"]
     )
     assert screen.iam_count() == 1
-    with pytest.raises(ScreenTimeout, match=r"still displayed .* 1 in-app message"):
+    gone = r"(?s)^Expected within 0.3 s: no in-app message displayed .*Waited 0\.3\d s\."
+    with pytest.raises(ScreenTimeout, match=gone) as failed:
         screen.wait_no_iam(0.3)
+    assert isinstance(failed.value, ExpectationFailed)  # the expect DSL's one failure
+    assert "Last seen:\n  on screen: 1 in-app message(s)" in str(failed.value)
 
 
 def test_screen_taps_the_in_app_message(app: AppiumAdapter) -> None:
@@ -386,7 +390,7 @@ def test_screen_content_cards(app: AppiumAdapter) -> None:
     assert _clicks(app, "show-cards") == 1
     assert screen.card_ids() == ["card-a", "card-b"]
     assert screen.wait_cards(["card-a", "card-b"], 1) == ["card-a", "card-b"]
-    with pytest.raises(ScreenTimeout, match=r"did not show cards \['card-a'\] .*\['card-a', 'card-b'\]"):
+    with pytest.raises(ScreenTimeout, match=r"(?s)the feed showing cards \['card-a'\] .*cards \['card-a', 'card-b'\]"):
         screen.wait_cards(["card-a"], 0.3)
     screen.click_card("card-b")
     screen.dismiss_card("card-a")
@@ -399,14 +403,14 @@ def test_screen_banners_flag_gate_and_flush(app: AppiumAdapter) -> None:
     screen = app.screen
     assert screen.wait_banner("home", "b1", 1) == "Free shipping this week Shop"
     assert screen.wait_banner("sidebar", None, 1) == ""
-    with pytest.raises(ScreenTimeout, match=r"placement 'home' did not show nothing .* shows \['b1'\]"):
+    with pytest.raises(ScreenTimeout, match=r"(?s)placement 'home' showing nothing .* shows \['b1'\]"):
         screen.wait_banner("home", None, 0.3)
-    with pytest.raises(ScreenTimeout, match="did not show banner 'b2'"):
+    with pytest.raises(ScreenTimeout, match="showing banner 'b2'"):
         screen.wait_banner("home", "b2", 0.3)
     screen.click_banner_button("home", "shop")
     assert _clicks(app, "banner-home-shop") == 1
     screen.wait_flag_gate(False, 1)  # visible="false" in the app
-    with pytest.raises(ScreenTimeout, match="flag-gated element is not visible"):
+    with pytest.raises(ScreenTimeout, match="the flag-gated element visible"):
         screen.wait_flag_gate(True, 0.3)
     screen.flush()
     assert _clicks(app, "flush") == 1

@@ -6,6 +6,7 @@ import pytest
 
 from harness.emulator.app import Emulator
 from harness.expect import ANONYMOUS, Expect, ExpectationFailed, JournalSource
+from harness.expect.waiting import wait_for
 from harness.journal import Journal
 from tests.helpers import append as _append
 from tests.helpers import ce, data_body, later, ss
@@ -166,3 +167,114 @@ def test_profile_expectation_failure_shows_the_profile(emulator):
     assert '"first_name":"Ada"' in text
     with pytest.raises(ExpectationFailed, match="no profile with external_id 'nobody'"):
         expect.profile("nobody").within(0.05)
+
+
+# -- the one wait primitive: state outside the journal, nudges, the one failure -------------------------
+
+
+def test_wait_for_outside_the_journal_polls_and_fails_with_the_last_value():
+    looks = []
+
+    def read(entries):
+        assert entries == []  # no journal behind this wait
+        looks.append(len(looks))
+        return len(looks)
+
+    assert wait_for(None, 1, read, expected="three looks", until=lambda n: n >= 3, every=0.01) == 3
+    with pytest.raises(ValueError, match="needs `every`"):
+        wait_for(None, 1, read, expected="x")
+    with pytest.raises(ExpectationFailed) as failed:
+        wait_for(None, 0.1, lambda _: "grey", expected="the light green", until=lambda c: c == "green", every=0.02)
+    text = str(failed.value)
+    assert text.startswith("Expected within 0.1 s: the light green.\nWaited 0.1")
+    assert "Last seen:\n  'grey'" in text
+    assert "traffic" not in text  # a screen is not in the journal: no traffic section
+
+
+def test_wait_for_on_the_journal_wakes_on_an_interval_and_reports_the_traffic(journal, expect):
+    outside = {"ready": False}
+    later(0.1, outside.update, ready=True)  # changes without any journal change
+    started = time.monotonic()
+    assert wait_for(expect.source, 3, lambda _: outside["ready"], expected="ready", until=bool, every=0.05) is True
+    assert time.monotonic() - started < 1.5
+    append(journal, data_body(events=[ce("x")]))
+    with pytest.raises(ExpectationFailed) as failed:
+        wait_for(expect.source, 0.1, lambda _: 0, expected="a count of 2", until=lambda n: n == 2, show=lambda n: f"{n} seen")
+    text = str(failed.value)
+    assert "Waited 0.1" in text and "scope 't' saw 1 request(s), 1 event(s), 0 bad" in text
+    assert "Last seen:\n  0 seen" in text and "Recent traffic (1 of 1):" in text
+    with pytest.raises(ExpectationFailed, match=r"Expected within 5 s: a count of 2 — 3 is over 2\."):
+        wait_for(
+            expect.source, 5, lambda _: 3, expected="a count of 2", until=lambda n: n == 2, fail_fast=lambda n: f"{n} is over 2"
+        )
+
+
+def test_nudge_runs_at_once_and_on_its_interval_while_waiting(journal, expect):
+    nudges = []
+
+    def flush():  # the app's flush: the second one sends what was queued
+        nudges.append(time.monotonic())
+        if len(nudges) == 2:
+            append(journal, data_body(events=[ce("queued")]))
+
+    expect.custom_event("queued").nudge(flush, every=0.05).within(2)
+    assert len(nudges) == 2 and nudges[1] - nudges[0] >= 0.04
+
+
+# -- campaign metrics ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def metrics():
+    return {"welcome": {"campaign": "welcome", "totals": {}, "uniques": {}, "by_user": {}}}
+
+
+@pytest.fixture
+def counted(journal, metrics):
+    """An Expect whose metrics reader reads `metrics` (the emulator counts them from the journal)."""
+    return Expect(JournalSource(journal, "t"), default_timeout=2, metrics=lambda cid: metrics[cid])
+
+
+def _impression(journal, metrics, user="u1"):
+    m = metrics["welcome"]
+    m["totals"]["si"] = m["totals"].get("si", 0) + 1
+    m["by_user"][user] = {"si": m["by_user"].get(user, {}).get("si", 0) + 1}
+    m["uniques"]["si"] = len(m["by_user"])
+    append(journal, data_body(events=[{"name": "si", "time": 1795379909.0, "data": {"trigger_ids": ["x"]}, "user_id": user}]))
+
+
+def test_metrics_wait_on_journal_changes(journal, metrics, counted):
+    later(0.1, _impression, journal, metrics)
+    started = time.monotonic()
+    got = counted.metrics("welcome").totals(si=1).uniques(si=1).within(5)
+    assert time.monotonic() - started < 1.5
+    assert got["by_user"] == {"u1": {"si": 1}}
+    assert counted.metrics("welcome").totals(si=lambda n: n >= 1).get()["totals"] == {"si": 1}
+
+
+def test_metrics_failure_says_what_differs_and_shows_the_traffic(journal, metrics, counted):
+    _impression(journal, metrics)
+    with pytest.raises(ExpectationFailed) as failed:
+        counted.metrics("welcome").totals(si=2, sc=1).uniques(si=1).within(0.2)
+    text = str(failed.value)
+    assert text.startswith("Expected within 0.2 s: campaign 'welcome' metrics with totals si=2, sc=1 and uniques si=1.")
+    assert "Last seen:\n  totals.si: 1 != 2\n  totals.sc: 0 != 1\n  is: " in text
+    assert "Recent traffic (1 of 1):" in text
+
+
+def test_metrics_over_the_count_fail_at_once(journal, metrics, counted):
+    _impression(journal, metrics)
+    _impression(journal, metrics, user="u2")
+    started = time.monotonic()
+    with pytest.raises(ExpectationFailed, match=r"— totals\.si is 2, over 1 \(counts only grow\)\."):
+        counted.metrics("welcome").totals(si=1).within(5)
+    assert time.monotonic() - started < 1
+
+
+def test_metrics_of_a_canvas_step_and_without_a_reader(journal, metrics, counted):
+    metrics["onb"] = {"totals": {"si": 1}, "uniques": {}, "by_user": {}, "steps": {"hello": {"totals": {"si": 1}}}}
+    assert counted.metrics("onb").step("hello").totals(si=1).within(0.1) == {"totals": {"si": 1}}
+    with pytest.raises(ExpectationFailed, match="campaign 'onb' step 'bye' metrics with totals si=1"):
+        counted.metrics("onb").step("bye").totals(si=1).within(0.05)
+    with pytest.raises(RuntimeError, match="no metrics reader"):
+        Expect(JournalSource(journal, "t")).metrics("welcome")

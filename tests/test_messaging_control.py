@@ -95,3 +95,30 @@ def test_campaigns_of_another_scope_are_not_served(braze, braze_client):
         assert answer["triggers"] == []
     finally:
         other.close()
+
+
+def test_timed_out_metric_waits_fail_with_the_expect_diagnosis(braze):
+    from harness.expect import ExpectationFailed
+
+    m = braze.messaging
+    user = braze.uid("ada")
+    m.in_app("hello", trigger="open", message={"type": "SLIDEUP", "message": "hi"})
+    si = {"name": "si", "time": time.time(), "data": {"trigger_ids": [m.trigger_id("hello")]}, "user_id": user}
+    _post_data(braze, {"device_id": braze.new_device_id(), "user_id": user, "events": [si]})
+    assert braze.expect.metrics("hello").totals(si=1).uniques(si=1).within(2)["by_user"] == {f"user:{user}": {"si": 1}}
+
+    with pytest.raises(ExpectationFailed) as failed:
+        m.wait_metrics("hello", totals={"sc": 1}, within=0.3)
+    text = str(failed.value)
+    assert text.startswith("Expected within 0.3 s: campaign 'hello' metrics with totals sc=1.")
+    assert f"scope {braze.scope!r} saw 1 request(s), 1 event(s), 0 bad" in text
+    assert "Last seen:\n  totals.sc: 0 != 1" in text and "Recent traffic (1 of 1):" in text and "si " in text
+
+    with pytest.raises(ExpectationFailed, match=r"totals\.si is 1, over 0"):
+        m.wait_metrics("hello", totals={"si": 0}, within=5)
+
+    with pytest.raises(ExpectationFailed) as failed:
+        m.wait_rate_limited(1, within=0.2)
+    text = str(failed.value)
+    assert "Expected within 0.2 s: at least 1 Content Cards sync(s) refused by the rate limit." in text
+    assert "Last seen:\n  0 refused" in text and "Recent traffic" in text

@@ -1,19 +1,21 @@
 """`AppiumScreen`: what a phone shows (in-app messages, Content Cards, banners, the flag gate), through Appium.
 
 It reads from one page-source snapshot per look (the XML every driver returns, parsed here), so a wait costs one
-round trip per poll whatever the number of elements; it taps through the driver. Where things are is declared in
+round trip per poll whatever the number of elements; it taps through the driver. A phone's screen is not in the
+journal, so its waits poll (every `POLL_S`) through the expect DSL's one wait (`harness.expect.waiting.wait_for`)
+and fail with its ScreenTimeout (an ExpectationFailed). Where things are is declared in
 `ScreenLocators`; how the platform's XML names ids, text and visibility in a `SourceDialect`.
 """
 
 from __future__ import annotations
 
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
 from devices.appium.locators import DIALECTS, Locator, ScreenLocators, SourceDialect
 from harness.errors import HarnessConfigError
+from harness.expect.waiting import wait_for
 from harness.screens.base import IamView, MessagingScreen, ScreenTimeout
 
 POLL_S = 0.2
@@ -71,14 +73,18 @@ class AppiumScreen(MessagingScreen):
         return [n for n in found if self.dialect.is_visible(n)]
 
     def _wait[T](self, what: str, look: Callable[[ET.Element], T | None], timeout: float, seen: Callable[[], str]) -> T:
-        deadline = time.monotonic() + timeout
-        while True:
-            result = look(self.source())
-            if result is not None:
-                return result
-            if time.monotonic() >= deadline:
-                raise ScreenTimeout(f"{what} within {timeout:g} s; on screen: {seen()}")
-            time.sleep(POLL_S)
+        """Until `look` at the page source finds something: `what` (expected) on screen; `seen()`: what is, instead."""
+        found = wait_for(
+            None,
+            timeout,
+            lambda _: look(self.source()),
+            expected=f"{what} (on screen)",
+            show=lambda _: f"on screen: {seen()}",
+            every=POLL_S,
+            error=ScreenTimeout,
+        )
+        assert found is not None
+        return found
 
     def _tap(self, locator: Locator, what: str) -> None:
         found = self.driver.find_elements(locator.by, locator.value)
@@ -103,13 +109,13 @@ class AppiumScreen(MessagingScreen):
         return IamView(kind=kind, header=text(loc.iam_header), message=text(loc.iam_message), buttons=buttons)
 
     def wait_iam(self, timeout: float) -> IamView:
-        return self._wait("no in-app message displayed", self._iam_view, timeout, lambda: "no in-app message")
+        return self._wait("an in-app message displayed", self._iam_view, timeout, lambda: "no in-app message")
 
     def wait_no_iam(self, timeout: float) -> None:
         def gone(root: ET.Element) -> bool | None:
             return True if not self._find(root, self.locators.iam) else None
 
-        self._wait("an in-app message is still displayed", gone, timeout, lambda: f"{self.iam_count()} in-app message(s)")
+        self._wait("no in-app message displayed", gone, timeout, lambda: f"{self.iam_count()} in-app message(s)")
 
     def iam_count(self) -> int:
         return len(self._find(self.source(), self.locators.iam))
@@ -152,7 +158,7 @@ class AppiumScreen(MessagingScreen):
             now = self._card_ids(root)
             return now if now == list(ids) else None
 
-        return self._wait(f"the feed did not show cards {ids}", shows, timeout, lambda: f"cards {self.card_ids()}")
+        return self._wait(f"the feed showing cards {ids}", shows, timeout, lambda: f"cards {self.card_ids()}")
 
     def click_card(self, card_id: str) -> None:
         self._tap(self.locators.card_by_id.format(card_id=card_id), f"click_card({card_id!r})")
@@ -178,7 +184,7 @@ class AppiumScreen(MessagingScreen):
             return f"placement {placement!r} shows {[b.get(attribute) for b in self._banners(self.source(), placement)]}"
 
         want = "nothing" if banner_id is None else f"banner {banner_id!r}"
-        return self._wait(f"placement {placement!r} did not show {want}", shows, timeout, seen)
+        return self._wait(f"placement {placement!r} showing {want}", shows, timeout, seen)
 
     def click_banner_button(self, placement: str, button_id: str) -> None:
         locator = self.locators.banner_button.format(placement=placement, button_id=button_id)
@@ -188,7 +194,7 @@ class AppiumScreen(MessagingScreen):
         def state(root: ET.Element) -> bool | None:
             return True if bool(self._find(root, self.locators.flag_gate)) == visible else None
 
-        what = "the flag-gated element is not visible" if visible else "the flag-gated element is still visible"
+        what = "the flag-gated element visible" if visible else "the flag-gated element hidden"
         self._wait(what, state, timeout, lambda: f"flag gate {self.locators.flag_gate}")
 
     # -- telemetry --

@@ -6,6 +6,7 @@ expect.event("ce", name="oops").never(within=2)
 expect.in_order(expect.session_end(), expect.session_start(user="u1")).within(5)
 expect.profile("u1").has(first_name="Ada", sessions=2, custom_events={"song_played": 3}).within(5)
 expect.nothing_lost("u1", ["song_played", ("skip", {"n": 2})]).within(10)   # once each, after the SDK's retries
+expect.metrics("welcome").totals(si=1).uniques(si=1).within(5)   # campaign metrics (needs a metrics reader)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from harness.expect.delivery import DeliveredEvent, Delivery, NothingLostExpectation
+from harness.expect.metrics import MetricsExpectation, MetricsReader
 from harness.expect.patterns import ANONYMOUS, ANY, AttributesPattern, Diff, EventPattern
 from harness.expect.profile import ProfileExpectation
 from harness.expect.report import ExpectationFailed
@@ -32,9 +34,10 @@ from harness.protocol.events import Event
 class Expect:
     """Entry point bound to one scope's source (the per-test handle exposes one as `braze.expect`)."""
 
-    def __init__(self, source: Source, default_timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, source: Source, default_timeout: float = DEFAULT_TIMEOUT, *, metrics: MetricsReader | None = None) -> None:
         self.source = source
         self.default_timeout = default_timeout
+        self.read_metrics = metrics
 
     def mark(self) -> int:
         """A point in the journal: `expect....after(mark)` ignores what came before it."""
@@ -99,6 +102,14 @@ class Expect:
         `user=None, device=...`: the anonymous events of one device."""
         return NothingLostExpectation(self.source, user, logged, self.default_timeout, device=device)
 
+    def metrics(self, campaign_id: str) -> MetricsExpectation:
+        """A campaign's (or canvas's) engagement counts: `.totals(si=1).uniques(si=1).within()`."""
+        if self.read_metrics is None:
+            raise RuntimeError(
+                "this Expect has no metrics reader (e.g. a HAR import): campaign metrics need the emulator's control API"
+            )
+        return MetricsExpectation(self.source, self.read_metrics, campaign_id, self.default_timeout)
+
     def profile(self, external_id: str | None = None, *, device_id: str | None = None) -> ProfileExpectation:
         return ProfileExpectation(self.source, external_id=external_id, device_id=device_id, default_timeout=self.default_timeout)
 
@@ -122,6 +133,8 @@ __all__ = [
     "Expect",
     "ExpectationFailed",
     "JournalSource",
+    "MetricsExpectation",
+    "MetricsReader",
     "NothingLostExpectation",
     "Source",
 ]

@@ -18,20 +18,45 @@ def failure(
     headline: str,
     *,
     waited: float,
-    entries: Sequence[JournalEntry],
+    entries: Sequence[JournalEntry] | None,
     misses: Sequence[str] = (),
     scope: str | None = None,
     misses_title: str = "Nearest misses:",
     misses_shown: int = MISSES_SHOWN,
+    error: type[ExpectationFailed] = ExpectationFailed,
 ) -> ExpectationFailed:
+    """The one failure of a wait. `entries=None`: the wait was not on the journal (a screen), no traffic shown.
+    `error`: a subclass of ExpectationFailed to raise (e.g. `ScreenTimeout`)."""
     lines = [headline]
-    events = sum(len(e.events) for e in entries)
-    bad = [e for e in entries if not e.good]
-    where = f"scope {scope!r}" if scope else "the journal"
-    lines.append(f"Waited {waited:.2f} s; {where} saw {len(entries)} request(s), {events} event(s), {len(bad)} bad.")
+    if entries is None:
+        lines.append(f"Waited {waited:.2f} s.")
+    else:
+        lines.append(f"Waited {waited:.2f} s; {_seen(entries, scope)}.")
     if misses:
         lines.append(misses_title)
         lines.extend(f"  {m}" for m in misses[:misses_shown])
+    if entries is not None:
+        lines.extend(_traffic(entries))
+    return error("\n".join(lines))
+
+
+def with_traffic(error: ExpectationFailed, *, entries: Sequence[JournalEntry], scope: str | None) -> ExpectationFailed:
+    """The same failure (same type) with the scope's traffic added: for a wait outside the journal, such as a
+    screen's, whose cause is often on the wire (the SDK never got the message, or its sync was refused)."""
+    lines = [str(error), f"Meanwhile {_seen(entries, scope)}.", *_traffic(entries)]
+    return type(error)("\n".join(lines))
+
+
+def _seen(entries: Sequence[JournalEntry], scope: str | None) -> str:
+    events = sum(len(e.events) for e in entries)
+    bad = sum(1 for e in entries if not e.good)
+    where = f"scope {scope!r}" if scope else "the journal"
+    return f"{where} saw {len(entries)} request(s), {events} event(s), {bad} bad"
+
+
+def _traffic(entries: Sequence[JournalEntry]) -> list[str]:
+    lines: list[str] = []
+    bad = [e for e in entries if not e.good]
     if bad:
         lines.append("Bad requests meanwhile:")
         lines.extend(f"  {e.summary()}" for e in bad[-MISSES_SHOWN:])
@@ -40,4 +65,4 @@ def failure(
         lines.extend(f"  {e.summary()}" for e in entries[-RECENT_SHOWN:])
     else:
         lines.append("No traffic at all in this scope: is the app pointed at the emulator, and did it flush?")
-    return ExpectationFailed("\n".join(lines))
+    return lines

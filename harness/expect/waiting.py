@@ -1,14 +1,18 @@
 """Waiting assertions on the wire: `expect.custom_event("x").within(5)`, counts, `never`, order.
 
 Every wait re-evaluates only when the journal changes (Source.wait blocks on a condition or a
-long-poll), so a satisfied expectation returns as soon as the request is journaled.
+long-poll), so a satisfied expectation returns as soon as the request is journaled. `wait_until` is the one
+wait of the harness (what is outside the journal, like a phone's screen, is looked at on an interval through
+it too), and `wait_for` the one way a wait on a value fails: `ExpectationFailed` with the journal diagnosis.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Self
 
 from harness.expect.patterns import AttributesPattern, Diff, EventPattern
 from harness.expect.report import ExpectationFailed, failure
@@ -38,18 +42,33 @@ class AttributesMatch:
 
 
 def wait_until[T](
-    source: Source,
+    source: Source | None,
     timeout: float,
     check: Callable[[list[JournalEntry]], T | None],
     *,
     fail_fast: Callable[[list[JournalEntry]], str | None] | None = None,
+    every: float | None = None,
+    nudge: Callable[[], None] | None = None,
 ) -> tuple[T | None, list[JournalEntry], float, str | None]:
-    """Run `check` on the scope's entries now and after every change until it returns non-None."""
+    """The one wait: run `check` on the scope's entries now and after every journal change until it returns
+    non-None, `fail_fast` gives a reason, or `timeout` passes -> (result, entries, waited, reason).
+
+    `every`: also re-check at least that often, for state outside the journal (a phone's screen); without a
+    `source` it is the only wake-up (a poll). `nudge`: called before the first check and then every `every` s
+    while waiting (e.g. ask the app to flush what its SDK queued)."""
+    if every is not None and every <= 0:
+        raise ValueError("every: must be a number of seconds > 0")
+    if source is None and every is None:
+        raise ValueError("a wait without a journal source needs `every` (how often to look)")
     start = time.monotonic()
     deadline = start + timeout
+    next_nudge = start
     while True:
-        seq = source.latest_seq()
-        entries = source.entries()
+        if nudge is not None and time.monotonic() >= next_nudge:
+            nudge()
+            next_nudge = time.monotonic() + every if every is not None else math.inf
+        seq = source.latest_seq() if source is not None else 0
+        entries = source.entries() if source is not None else []
         if fail_fast is not None:
             reason = fail_fast(entries)
             if reason:
@@ -57,10 +76,62 @@ def wait_until[T](
         result = check(entries)
         if result is not None:
             return result, entries, time.monotonic() - start, None
-        remaining = deadline - time.monotonic()
+        now = time.monotonic()
+        remaining = deadline - now
         if remaining <= 0:
-            return None, entries, time.monotonic() - start, None
-        source.wait(seq, remaining)
+            return None, entries, now - start, None
+        pause = remaining if every is None else min(remaining, every)
+        if nudge is not None:
+            pause = min(pause, max(next_nudge - now, 0.0))
+        if source is not None:
+            source.wait(seq, pause)
+        else:
+            time.sleep(pause)  # nothing to block on: a screen is not in the journal
+
+
+def _present(value: object) -> bool:
+    return value is not None
+
+
+def wait_for[V](
+    source: Source | None,
+    timeout: float,
+    read: Callable[[list[JournalEntry]], V],
+    *,
+    expected: str,
+    until: Callable[[V], bool] = _present,
+    show: Callable[[V], str] = repr,
+    fail_fast: Callable[[V], str | None] | None = None,
+    every: float | None = None,
+    nudge: Callable[[], None] | None = None,
+    error: type[ExpectationFailed] = ExpectationFailed,
+) -> V:
+    """`wait_until` on a value: re-`read` it (from the entries, the control API, a screen) on every wake-up until
+    `until(value)` holds and return it. Otherwise raise the one failure: `expected`, how long it waited, the
+    last value (`show`, one line each) and the scope's recent traffic. `fail_fast(value)` -> a reason stops at once."""
+    last: list[V] = []
+
+    def check(entries: list[JournalEntry]) -> tuple[V, str | None] | None:
+        value = read(entries)
+        last[:] = [value]
+        reason = fail_fast(value) if fail_fast is not None else None
+        return (value, reason) if reason or until(value) else None
+
+    found, entries, waited, _ = wait_until(source, timeout, check, every=every, nudge=nudge)
+    if found is not None and found[1] is None:
+        return found[0]
+    reason = found[1] if found is not None else None
+    misses = show(last[0]).splitlines() if last else []
+    raise failure(
+        f"Expected within {timeout:g} s: {expected}" + (f" — {reason}." if reason else "."),
+        waited=waited,
+        entries=entries if source is not None else None,
+        misses=misses,
+        scope=source.scope if source is not None else None,
+        misses_title="Last seen:",
+        misses_shown=max(len(misses), 1),
+        error=error,
+    )
 
 
 class _Counted:
@@ -70,23 +141,40 @@ class _Counted:
         self._min = 1
         self._max: int | None = None
         self._after = 0
+        self._nudge: Callable[[], None] | None = None
+        self._every: float | None = None
 
-    def exactly(self, n: int):
+    def exactly(self, n: int) -> Self:
         self._min, self._max = n, n
         return self
 
-    def at_least(self, n: int):
+    def at_least(self, n: int) -> Self:
         self._min = n
         return self
 
-    def at_most(self, n: int):
+    def at_most(self, n: int) -> Self:
         self._min, self._max = 0, n
         return self
 
-    def after(self, mark: int):
+    def after(self, mark: int) -> Self:
         """Only consider traffic journaled after `mark` (from `expect.mark()`)."""
         self._after = mark
         return self
+
+    def nudge(self, action: Callable[[], None], *, every: float) -> Self:
+        """While waiting, call `action` at once and then every `every` s (e.g. the app's flush: an SDK queues
+        an impression a moment after showing it, and a flush before that sends nothing)."""
+        self._nudge, self._every = action, every
+        return self
+
+    def _wait[T](
+        self,
+        source: Source,
+        timeout: float,
+        check: Callable[[list[JournalEntry]], T | None],
+        fail_fast: Callable[[list[JournalEntry]], str | None] | None = None,
+    ) -> tuple[T | None, list[JournalEntry], float, str | None]:
+        return wait_until(source, timeout, check, fail_fast=fail_fast, every=self._every, nudge=self._nudge)
 
     def _count_text(self) -> str:
         if self._max is None:
@@ -125,9 +213,9 @@ class EventExpectation(_Counted):
             found = self.matches(entries)
             return found if len(found) >= self._min else None
 
-        found, entries, waited, reason = wait_until(self.source, timeout, enough, fail_fast=self._too_many)
+        found, entries, waited, reason = self._wait(self.source, timeout, enough, self._too_many)
         if found is not None and self._max is not None and settle > 0:
-            _, entries, extra, reason = wait_until(self.source, settle, lambda _: None, fail_fast=self._too_many)
+            _, entries, extra, reason = self._wait(self.source, settle, lambda _: None, self._too_many)
             waited += extra
         if found is None or reason:
             raise self._failure(f"within {timeout:g} s", entries, waited, reason)
@@ -145,7 +233,7 @@ class EventExpectation(_Counted):
         return f"got {n}" if n > self._max else None
 
     def _hold(self, window: float, headline: str | None = None) -> list[EventMatch]:
-        _, entries, waited, reason = wait_until(self.source, window, lambda _: None, fail_fast=self._too_many)
+        _, entries, waited, reason = self._wait(self.source, window, lambda _: None, self._too_many)
         if reason:
             raise self._failure(headline or f"within {window:g} s", entries, waited, reason, show_matches=True)
         return self.matches(entries)
@@ -202,7 +290,7 @@ class AttributesExpectation(_Counted):
             found = self.matches(entries)
             return found if len(found) >= max(self._min, 1) else None
 
-        found, entries, waited, _ = wait_until(self.source, timeout, enough)
+        found, entries, waited, _ = self._wait(self.source, timeout, enough)
         if found is None:
             misses = []
             for e in entries:
@@ -275,5 +363,6 @@ __all__ = [
     "EventExpectation",
     "EventMatch",
     "OrderExpectation",
+    "wait_for",
     "wait_until",
 ]

@@ -15,6 +15,7 @@ import pytest
 from harness.errors import HarnessConfigError
 from harness.plugin import options
 from harness.plugin.appium import braze_appium_server
+from harness.plugin.embedded import TALLY, URL, start_embedded, stop_embedded
 from harness.plugin.fixtures import (
     braze,
     braze_app,
@@ -44,8 +45,6 @@ __all__ = [
     "braze_web_sdk_bundle",
 ]
 
-_EMBEDDED = "_braze_embedded_server"
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
@@ -68,29 +67,12 @@ def pytest_configure(config: pytest.Config) -> None:
     uses_xdist = bool(getattr(config.option, "numprocesses", None)) and is_controller
     if uses_xdist and not config.getoption("--braze-emulator-url"):
         # one emulator for all workers, owned by the controller process
-        config._braze_url = start_embedded(config)  # type: ignore[attr-defined]
-
-
-def start_embedded(config: pytest.Config) -> str:
-    from harness.emulator.http.server import EmulatorServer
-    from harness.emulator.settings import EmulatorSettings
-
-    server = getattr(config, _EMBEDDED, None)
-    if server is None:
-        settings = EmulatorSettings(port=0, journal_db=config.getoption("--braze-journal-db"))
-        server = EmulatorServer(settings).start()
-        setattr(config, _EMBEDDED, server)
-        from harness.emulator.drift import ProblemTally
-
-        tally = ProblemTally()
-        server.emulator.journal.add_listener(tally.add)
-        config._braze_tally = tally  # type: ignore[attr-defined]
-    return server.url
+        config.stash[URL] = start_embedded(config)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     """What the SDK sent that the harness does not model (drift) and what it refused, over the whole run."""
-    tally = getattr(config, "_braze_tally", None)
+    tally = config.stash.get(TALLY, None)
     if tally is None:
         return
     summary = tally.summary()
@@ -103,14 +85,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    server = getattr(config, _EMBEDDED, None)
-    if server is not None:
-        server.stop()
+    stop_embedded(config)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    url = getattr(node.config, "_braze_url", None)
+    url = node.config.stash.get(URL, None)
     if url:
         node.workerinput["braze_emulator_url"] = url
 

@@ -12,6 +12,7 @@ import pytest
 
 from harness.client import EmulatorClient
 from harness.errors import HarnessConfigError
+from harness.plugin.embedded import start_embedded
 from harness.plugin.handle import BrazeHandle
 
 _LOOPBACK_URL = re.compile(r"^(https?|wss?)://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/|$)")
@@ -26,8 +27,6 @@ def braze_emulator_url(pytestconfig: pytest.Config) -> str:
     worker_input = getattr(pytestconfig, "workerinput", None)
     if worker_input and worker_input.get("braze_emulator_url"):
         return worker_input["braze_emulator_url"]
-    from harness.plugin import start_embedded
-
     return start_embedded(pytestconfig)
 
 

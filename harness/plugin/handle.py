@@ -10,6 +10,7 @@ from harness.client import EmulatorClient, RemoteSource
 from harness.expect import Expect
 from harness.expect.waiting import DEFAULT_TIMEOUT
 from harness.journal import JournalEntry
+from harness.plugin.context import ScopeContext
 from harness.plugin.messaging import MessagingHandle
 from harness.plugin.push import PushHandle
 
@@ -28,13 +29,19 @@ class BrazeHandle:
         self.emulator_url = client.base_url
         self.scope = client.create_scope(name)
         self._source = RemoteSource(client, self.scope)
-        self.expect = Expect(self._source, default_timeout=timeout)
+        self.expect = Expect(self._source, default_timeout=timeout, metrics=self._metrics)
         self._shared_key = api_key is not None
         self._apps: dict[tuple[str, str], str] = {}
         if api_key is not None:
             # a shared key (--braze-api-key): isolation comes from the devices this test claims
             self._apps[("test", "web")] = api_key
         self._suffix = secrets.token_hex(3)
+        self.context = ScopeContext(scope=self.scope, client=client, expect=self.expect, api_key=self.app_key)
+        self._messaging: MessagingHandle | None = None
+        self._push: PushHandle | None = None
+
+    def _metrics(self, campaign_id: str) -> dict[str, Any]:
+        return self.client.metrics(self.scope, campaign_id)
 
     # -- what the test owns ----------------------------------------------------------------------
 
@@ -109,15 +116,15 @@ class BrazeHandle:
     @property
     def messaging(self) -> MessagingHandle:
         """Segments and campaigns seeded for this test, their metrics (`harness.plugin.messaging`)."""
-        if getattr(self, "_messaging", None) is None:
-            self._messaging = MessagingHandle(self)
+        if self._messaging is None:
+            self._messaging = MessagingHandle(self.context)
         return self._messaging
 
     @property
     def push(self) -> PushHandle:
         """Push sends to this test's users, device outboxes, push tokens (`harness.plugin.push`)."""
-        if getattr(self, "_push", None) is None:
-            self._push = PushHandle(self)
+        if self._push is None:
+            self._push = PushHandle(self.context)
         return self._push
 
     # -- reading -----------------------------------------------------------------------------------
@@ -145,8 +152,7 @@ class BrazeHandle:
         """A REST call as a backend makes it (`/users/track`, `/users/export/ids`, `/messages/send`; Bearer = an app
         api key of the workspace, default `braze.api_key`) -> the JSON answer; a refusal raises HarnessError with
         Braze's message and errors. To check a refusal itself, use httpx on `braze.emulator_url`."""
-        headers = {"Authorization": f"Bearer {api_key or self.api_key}"}
-        return self.client._call("POST", path, json=body, headers=headers)
+        return self.client.rest(path, body, api_key or self.api_key)
 
     def reset(self) -> None:
         """Forget this scope's traffic and profiles (nothing else is touched)."""

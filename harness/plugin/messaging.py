@@ -16,7 +16,7 @@
     m.canvas_progress("onboarding", user)      # {"status", "step", "path", "history", "sent"}
     m.metrics("onboarding")["steps"]["hello"]  # si/sc/... of one canvas step
     m.metrics("welcome")                       # {"totals": {"si": 1}, "uniques": {"si": 1}, "by_user": {...}}
-    m.wait_metrics("welcome", totals={"si": 1}) # waits (journal long-poll) until the totals hold
+    m.wait_metrics("welcome", totals={"si": 1}) # = braze.expect.metrics("welcome").totals(si=1).within()
 
 Definitions are validated here first (pydantic, same models as the emulator), so a mistake fails in the
 test with the field named: `DefinitionError: campaign.message.type: Input should be 'SLIDEUP', ...`.
@@ -25,31 +25,25 @@ test with the field named: `DefinitionError: campaign.message.type: Input should
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from harness.emulator.messaging.canvas_models import parse_canvas
 from harness.emulator.messaging.models import DefinitionError, parse_campaign, parse_segment
-from harness.errors import HarnessError
+from harness.expect.waiting import wait_for
+from harness.plugin.context import ScopeContext
 from harness.protocol.ids import step_message_id, trigger_id
-
-if TYPE_CHECKING:
-    from harness.plugin.handle import BrazeHandle
 
 __all__ = ["DefinitionError", "MessagingHandle"]
 
 
 class MessagingHandle:
-    def __init__(self, braze: BrazeHandle) -> None:
-        self.braze = braze
-        self.client = braze.client
-        self.scope = braze.scope
-
-    def _path(self, rest: str) -> str:
-        return f"/_emulator/scopes/{self.scope}/{rest}"
+    def __init__(self, context: ScopeContext) -> None:
+        self.context = context
+        self.client = context.client
+        self.scope = context.scope
 
     # -- seeding ----------------------------------------------------------------------------------
 
@@ -58,8 +52,7 @@ class MessagingHandle:
         segs = [parse_segment(s, f"segments[{i}]").model_dump(mode="json") for i, s in enumerate(segments)]
         camps = [parse_campaign(c, f"campaigns[{i}]").model_dump(mode="json") for i, c in enumerate(campaigns)]
         canvs = [parse_canvas(c, f"canvases[{i}]").model_dump(mode="json") for i, c in enumerate(canvases)]
-        body = {"segments": segs, "campaigns": camps, "canvases": canvs}
-        return self.client._call("POST", self._path("messaging"), json=body)
+        return self.client.seed_messaging(self.scope, segments=segs, campaigns=camps, canvases=canvs)
 
     def seed_file(self, path: str | Path) -> dict[str, list[str]]:
         """Seed from a YAML or JSON file with top-level `segments`, `campaigns` and/or `canvases` lists."""
@@ -134,38 +127,35 @@ class MessagingHandle:
 
     def advance(self, seconds: float) -> float:
         """Move this test's emulator clock on (canvas delays, the card rate limit's refill); the total offset."""
-        return self.client._call("POST", self._path("clock"), json={"advance": seconds})["clock_offset"]
+        return self.client.advance_clock(self.scope, seconds)["clock_offset"]
 
     def canvas_progress(self, canvas_id: str, user: str | None = None) -> dict[str, Any]:
         """Progress through a canvas, walked on to now: every user's (`{user key: ...}`), or one external id's
         (`{"status", "step", "path", "history", "sent"}`; {} when that user never entered)."""
-        users = self.client._call("GET", self._path(f"canvases/{canvas_id}/progress"))["users"]
+        users = self.client.canvas_progress(self.scope, canvas_id)["users"]
         return users if user is None else users.get(f"user:{user}", {})
 
     def card_rate_limit(self, limit: bool | dict[str, float] | None = True) -> dict[str, Any] | None:
         """This test's Content Cards refresh rate limit: True (documented 5 per device, +1 per 180 s), a
         {"capacity", "refill_seconds"} dict, False (off) or None (the emulator's setting). The active limit."""
-        answer = self.client._call("PUT", self._path("messaging/options"), json={"content_cards_rate_limit": limit})
-        return answer["content_cards_rate_limit"]
+        return self.client.set_messaging_options(self.scope, content_cards_rate_limit=limit)["content_cards_rate_limit"]
 
-    def wait_rate_limited(self, count: int, *, within: float = 5.0) -> int:
-        """Wait (on journal changes) until `count` Content Cards syncs of this test were refused by the rate limit."""
-        source = self.braze._source
-        deadline = time.monotonic() + within
-        while True:
-            seen = source.latest_seq()
-            source.entries()
-            got = self.seeded()["content_card_syncs_rate_limited"]
-            remaining = deadline - time.monotonic()
-            if got >= count:
-                return got
-            if remaining <= 0:
-                raise HarnessError(f"{got} Content Cards sync(s) rate limited after {within:g} s; expected {count}")
-            source.wait(max(seen, source.latest_seq()), remaining)
+    def wait_rate_limited(self, count: int, *, within: float | None = None) -> int:
+        """Wait (on journal changes) until `count` Content Cards syncs of this test were refused by the rate limit
+        (`within`: default the scope's timeout); how many were. Fails with ExpectationFailed and the traffic."""
+        expect = self.context.expect
+        return wait_for(
+            expect.source,
+            expect.default_timeout if within is None else within,
+            lambda _: self.seeded()["content_card_syncs_rate_limited"],
+            expected=f"at least {count} Content Cards sync(s) refused by the rate limit",
+            until=lambda refused: refused >= count,
+            show=lambda refused: f"{refused} refused",
+        )
 
     def remove(self, campaign_id: str) -> None:
         """Remove a campaign or a canvas."""
-        self.client._call("DELETE", self._path(f"campaigns/{campaign_id}"))
+        self.client.remove_campaign(self.scope, campaign_id)
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -175,15 +165,14 @@ class MessagingHandle:
         return trigger_id(campaign_id)
 
     def seeded(self) -> dict[str, Any]:
-        return self.client._call("GET", self._path("messaging"))
+        return self.client.describe_messaging(self.scope)
 
     def members(self, segment_id: str) -> list[str | None]:
         """External ids (None for anonymous profiles) of the segment's members, now."""
-        return [m["external_id"] for m in self.client._call("GET", self._path(f"segments/{segment_id}/members"))["members"]]
+        return [m["external_id"] for m in self.client.segment_members(self.scope, segment_id)]
 
     def metrics(self, campaign_id: str | None = None) -> dict[str, Any]:
-        params = {"campaign": campaign_id} if campaign_id else None
-        return self.client._call("GET", self._path("metrics"), params=params)
+        return self.client.metrics(self.scope, campaign_id)
 
     def wait_metrics(
         self,
@@ -191,24 +180,9 @@ class MessagingHandle:
         *,
         totals: dict[str, int] | None = None,
         uniques: dict[str, int] | None = None,
-        within: float = 5.0,
+        within: float | None = None,
     ) -> dict[str, Any]:
-        """Wait (on journal changes, no sleep loop) until the campaign's totals/uniques equal these counts."""
-        source = self.braze._source
-        deadline = time.monotonic() + within
-        while True:
-            seen = source.latest_seq()
-            source.entries()  # refresh the cache so latest_seq moves with the journal
-            got = self.metrics(campaign_id)
-            ok = all(got["totals"].get(k, 0) == v for k, v in (totals or {}).items()) and all(
-                got["uniques"].get(k, 0) == v for k, v in (uniques or {}).items()
-            )
-            remaining = deadline - time.monotonic()
-            if ok:
-                return got
-            if remaining <= 0:
-                raise HarnessError(
-                    f"campaign {campaign_id!r} metrics after {within:g} s: totals {got['totals']}, uniques {got['uniques']}; "
-                    f"expected totals {totals or {}} uniques {uniques or {}}"
-                )
-            source.wait(max(seen, source.latest_seq()), remaining)
+        """Wait (on journal changes, no sleep loop) until the campaign's totals/uniques equal these counts
+        (`within`: default the scope's timeout): `braze.expect.metrics(campaign_id).totals(...).uniques(...)`."""
+        expectation = self.context.expect.metrics(campaign_id).totals(**(totals or {})).uniques(**(uniques or {}))
+        return expectation.within(within)

@@ -16,15 +16,13 @@ p.adb_broadcast(delivery, component="com.example.app/.debug.PushReceiver")   # `
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from devices.tools.push_delivery import adb_broadcast, simctl_push, write_apns_file
 from harness.expect.profile import ProfileExpectation
-
-if TYPE_CHECKING:
-    from harness.plugin.handle import BrazeHandle
+from harness.plugin.context import ScopeContext
 
 __all__ = ["PushHandle", "TokenMatch"]
 
@@ -54,13 +52,10 @@ def _device_id(device: Any) -> str:
 
 
 class PushHandle:
-    def __init__(self, braze: BrazeHandle) -> None:
-        self.braze = braze
-        self.client = braze.client
-        self.scope = braze.scope
-
-    def _path(self, rest: str) -> str:
-        return f"/_emulator/scopes/{self.scope}/push/{rest}"
+    def __init__(self, context: ScopeContext) -> None:
+        self.context = context
+        self.client = context.client
+        self.scope = context.scope
 
     # -- sending ----------------------------------------------------------------------------------
 
@@ -107,27 +102,26 @@ class PushHandle:
             payload["message"] = {k: v for k, v in message.items() if v is not None}
             if platforms is not None:
                 payload["platforms"] = platforms
-        return self.client._call("POST", self._path("send"), json=payload)
+        return self.client.send_push(self.scope, payload)
 
     def rest_send(self, body: dict[str, Any], *, api_key: str | None = None) -> httpx.Response:
         """`POST /messages/send` as a REST client would (Bearer = an app api key of the workspace, default
         `braze.api_key`). Returns the raw response: status and Braze-shaped JSON are for the test to check."""
-        headers = {"Authorization": f"Bearer {api_key or self.braze.api_key}"}
-        return self.client._http.post("/messages/send", json=body, headers=headers)
+        return self.client.rest_response("/messages/send", body, api_key or self.context.api_key())
 
     # -- reading ----------------------------------------------------------------------------------
 
     def outbox(self, device: Any, *, drain: bool = False) -> list[dict[str, Any]]:
         """Deliveries waiting for a device (an app adapter or a device id); `drain=True` takes them out."""
-        params = {"drain": "1"} if drain else None
-        return self.client._call("GET", self._path(f"outbox/{_device_id(device)}"), params=params)["deliveries"]
+        return self.client.push_outbox(self.scope, _device_id(device), drain=drain)
 
     def dispatch(self, dispatch_id: str) -> dict[str, Any]:
-        return self.client._call("GET", self._path(f"dispatches/{dispatch_id}"))
+        return self.client.push_dispatch(self.scope, dispatch_id)
 
     def tokens(self, user: str | None = None, *, device_id: str | None = None) -> list[dict[str, Any]]:
         """The `push_tokens` of the user's profile (or of the profiles seen on `device_id`)."""
-        return [t for p in self.braze.profiles(external_id=user, device_id=device_id) for t in p["push_tokens"]]
+        profiles = self.context.expect.source.profiles(external_id=user, device_id=device_id)
+        return [t for p in profiles for t in p["push_tokens"]]
 
     # -- expectations (profile expectations of the expect DSL) ---------------------------------------
 
@@ -153,11 +147,12 @@ class PushHandle:
     def _profile(self, user: str | None, device_id: str | None) -> ProfileExpectation:
         if user is None and device_id is None:
             raise ValueError("give the user (external id) or device_id whose profile to check")
-        return self.braze.expect.profile(user, device_id=None if user else device_id)
+        return self.context.expect.profile(user, device_id=None if user else device_id)
 
-    def wait_opens(self, campaign_id: str, opens: int, *, within: float = 5.0) -> dict[str, Any]:
-        """Wait until the push campaign's `pc` total is `opens` (engagement metrics, read from the journal)."""
-        return self.braze.messaging.wait_metrics(campaign_id, totals={"pc": opens}, within=within)
+    def wait_opens(self, campaign_id: str, opens: int, *, within: float | None = None) -> dict[str, Any]:
+        """Wait until the push campaign's `pc` total is `opens` (engagement metrics, read from the journal;
+        `within`: default the scope's timeout): `braze.expect.metrics(campaign_id).totals(pc=opens).within()`."""
+        return self.context.expect.metrics(campaign_id).totals(pc=opens).within(within)
 
     # -- to real simulators / emulators ------------------------------------------------------------
 

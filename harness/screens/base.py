@@ -9,6 +9,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from harness.expect.report import ExpectationFailed
+
 
 @dataclass
 class IamView:
@@ -20,8 +22,8 @@ class IamView:
     buttons: list[str] = field(default_factory=list)
 
 
-class ScreenTimeout(AssertionError):
-    """What was expected on screen did not appear (or disappear) in time."""
+class ScreenTimeout(ExpectationFailed):
+    """What was expected on screen did not appear (or disappear) in time: the expect DSL's failure of a screen."""
 
 
 class MessagingScreen(ABC):
