@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
-from devices.appium.locators import DIALECTS, Locator, ScreenLocators, SourceDialect
+from devices.targets.locators import DIALECTS, Locator, ScreenLocators, SourceDialect
 from harness.errors import HarnessConfigError
 from harness.screens.base import IamView, MessagingScreen, ScreenTimeout
 
