@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
-from devices.web_demo.adapter import WebDemoAdapter, demo_site
-from harness.chromium import CHROMIUM_ARGS, find_chromium
+from devices.web.chromium import CHROMIUM_ARGS, find_chromium
+from devices.web.demo.adapter import WebDemoAdapter, demo_site
+from devices.web.sdk_bundle import ensure_bundle
 from harness.emulator.core import Emulator
 from harness.emulator.server import EmulatorServer
 from harness.errors import HarnessConfigError
@@ -28,7 +29,6 @@ from harness.expect import Expect, ExpectationFailed, JournalSource
 from harness.har import import_har, load_har, summary_counts
 from harness.journal import Journal
 from harness.proxy.runner import InProcessProxy
-from harness.web_sdk import ensure_bundle
 
 SAMPLE = Path(__file__).parent / "data" / "web_sdk_6.13.0.har"
 BRAZE = "https://sdk.iad-01.braze.com"

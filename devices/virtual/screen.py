@@ -1,7 +1,7 @@
 """`VirtualScreen`: the screen of a virtual app, a `MessagingScreen` like the web demo's `WebScreen`, so the
 messaging suites and `harness.screens.OnScreen` run unchanged on `android-virtual` / `ios-virtual`.
 
-What the app shows, like the web demo app (devices/web_demo/app.js) does on the web:
+What the app shows, like the web demo app (devices/web/demo/app.js) does on the web:
 
 * the in-app message the SDK displays (`device.messaging.displayed`: kind, header, message, buttons);
 * a Content Cards feed once opened (`open_cards()`): the SDK's cards, control cards rendered empty; each card
