@@ -38,7 +38,9 @@ Banners: the same `banners/sync` as the Web SDK (Android: mobile.md A.2/A.7, fro
 `bi` (`ids`) once per session per banner, `bc` (`id`, `bid`).
 
 Everything runs in the caller's thread under the device's lock; `process()` (called by the device after
-each flush and logged event, and by the screen when it polls) performs what is due.
+each flush and logged event, and by the screen when it polls) performs what is due. The engine sees its device
+only through `DeviceSide` (below), which `VirtualDevice` implements with public members: this module does not
+import the device.
 """
 
 from __future__ import annotations
