@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from devices.web_demo.adapter import WebDemoAdapter, demo_site
-    from harness.chromium import CHROMIUM_ARGS
+    from devices.web.chromium import CHROMIUM_ARGS
+    from devices.web.demo.adapter import WebDemoAdapter, demo_site
+    from devices.web.sdk_bundle import ensure_bundle
     from harness.client import EmulatorClient, RemoteSource
     from harness.emulator.http.server import EmulatorServer
     from harness.emulator.settings import EmulatorSettings
@@ -46,7 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     from harness.plugin.context import ScopeContext
     from harness.plugin.messaging import MessagingHandle
     from harness.screens import OnScreen
-    from harness.web_sdk import ensure_bundle
 
     server = EmulatorServer(EmulatorSettings(port=0)).start()
     site = demo_site(ensure_bundle("6.13.0"))

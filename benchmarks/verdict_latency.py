@@ -115,14 +115,14 @@ def run(args: argparse.Namespace) -> int:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
 
-        from devices.web_demo.adapter import WebDemoAdapter, demo_site
-        from harness.chromium import CHROMIUM_ARGS
+        from devices.web.chromium import CHROMIUM_ARGS
+        from devices.web.demo.adapter import WebDemoAdapter, demo_site
+        from devices.web.sdk_bundle import ensure_bundle
         from harness.client import EmulatorClient, RemoteSource
         from harness.emulator.http.server import EmulatorServer
         from harness.emulator.settings import EmulatorSettings
         from harness.errors import HarnessError
         from harness.expect import Expect
-        from harness.web_sdk import ensure_bundle
     except ImportError as exc:
         raise BenchError(
             f"cannot import the harness ({exc}); run with the project's venv: .venv/bin/python {sys.argv[0]}"

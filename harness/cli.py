@@ -76,7 +76,7 @@ def _journal(args: argparse.Namespace) -> int:
 
 
 def _bundle(args: argparse.Namespace) -> int:
-    from harness.web_sdk import ensure_bundle
+    from devices.web.sdk_bundle import ensure_bundle
 
     path = ensure_bundle(args.sdk_version, log=lambda m: print(m, file=sys.stderr, flush=True))
     print(path)

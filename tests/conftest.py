@@ -2,8 +2,8 @@
 
 import pytest
 
-from devices.virtual.testing import VirtualLab
 from harness.emulator.http.server import EmulatorServer
+from tests.support.virtual_lab import VirtualLab
 
 
 @pytest.fixture(scope="module")

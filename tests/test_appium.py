@@ -17,9 +17,8 @@ import pytest
 from appium.webdriver.common.appiumby import AppiumBy
 from selenium.common.exceptions import WebDriverException
 
-from devices.appium.adapter import FAKE_APP_XML, AppiumAdapter, AppiumAppError, first_device_id
+from devices.appium.adapter import FAKE_APP_XML, AppiumAdapter, AppiumAppError
 from devices.appium.fake_os import FakeOsError
-from devices.appium.locators import DIALECTS, Locator, Locators, PushReceiver, ScreenLocators
 from devices.appium.screen import AppiumScreen, source_path
 from devices.appium.server import (
     AppiumEndpoint,
@@ -31,8 +30,10 @@ from devices.appium.server import (
     free_port,
     status,
 )
+from devices.targets.locators import DIALECTS, Locator, Locators, PushReceiver, ScreenLocators
 from harness.errors import HarnessConfigError
 from harness.expect import ExpectationFailed
+from harness.plugin.appium import first_device_id
 from harness.protocol.push import PushMessage, apns_payload, fcm_data
 from harness.screens.base import IamView, ScreenTimeout
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from devices.web_demo.adapter import DemoAppError, WebDemoAdapter, demo_site
-from harness.chromium import CHROMIUM_ARGS
-from harness.web_sdk import ensure_bundle
+from devices.web.chromium import CHROMIUM_ARGS
+from devices.web.demo.adapter import DemoAppError, WebDemoAdapter, demo_site
+from devices.web.sdk_bundle import ensure_bundle
 
 API_KEY = "demo-api-key"
 WAIT_S = 10.0

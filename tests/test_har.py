@@ -19,15 +19,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
-from devices.web_demo.adapter import WebDemoAdapter, demo_site
-from harness.chromium import CHROMIUM_ARGS, find_chromium
+from devices.web.chromium import CHROMIUM_ARGS, find_chromium
+from devices.web.demo.adapter import WebDemoAdapter, demo_site
+from devices.web.sdk_bundle import ensure_bundle
 from harness.emulator.app import Emulator
 from harness.emulator.http.server import EmulatorServer
 from harness.errors import HarnessConfigError
 from harness.expect import Expect, ExpectationFailed, JournalSource
 from harness.har import import_har, load_har, summary_counts
 from harness.proxy.runner import InProcessProxy
-from harness.web_sdk import ensure_bundle
 
 SAMPLE = Path(__file__).parent / "data" / "web_sdk_6.13.0.har"
 BRAZE = "https://sdk.iad-01.braze.com"

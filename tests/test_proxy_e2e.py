@@ -23,8 +23,9 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
-from devices.web_demo.adapter import WebDemoAdapter, demo_site
-from harness.chromium import CHROMIUM_ARGS, find_chromium
+from devices.web.chromium import CHROMIUM_ARGS, find_chromium
+from devices.web.demo.adapter import WebDemoAdapter, demo_site
+from devices.web.sdk_bundle import ensure_bundle
 from harness.emulator.app import Emulator
 from harness.emulator.http.server import EmulatorServer
 from harness.emulator.settings import EmulatorSettings
@@ -32,7 +33,6 @@ from harness.errors import HarnessConfigError
 from harness.expect import Expect, JournalSource
 from harness.proxy import ca
 from harness.proxy.runner import InProcessProxy, MitmdumpProcess, ProxyError
-from harness.web_sdk import ensure_bundle
 
 BRAZE = "https://sdk.iad-01.braze.com"
 REPO = Path(__file__).resolve().parents[1]

@@ -55,7 +55,7 @@ def farm_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_example_file_has_one_profile_of_every_appium_kind_and_loads(example: dict) -> None:
     kinds = {t.kind for t in example.values()}
     assert kinds == set(KINDS) - {"web", "android-virtual", "ios-virtual"}
-    assert all(t.uses_appium and t.adapter == "devices.appium.adapter:appium_app" for t in example.values())
+    assert all(t.uses_appium and t.adapter == "harness.plugin.appium:appium_app" for t in example.values())
 
 
 def test_builtin_targets_and_their_adapters() -> None:
@@ -66,7 +66,7 @@ def test_builtin_targets_and_their_adapters() -> None:
         "web": ("web", "web", None, None, None, False),
         "android-virtual": ("android-virtual", "android", "devices.virtual.adapter:android_app", None, None, False),
         "ios-virtual": ("ios-virtual", "ios", "devices.virtual.adapter:ios_app", None, None, False),
-        "fake": ("fake", "fake", "devices.appium.adapter:appium_app", None, None, True),
+        "fake": ("fake", "fake", "harness.plugin.appium:appium_app", None, None, True),
     }
     for name in ("web", "android-virtual", "ios-virtual"):
         with pytest.raises(TargetError, match=f"target {name} .* is not driven by Appium"):
@@ -121,7 +121,7 @@ def test_android_emulator_capabilities(example: dict, apps: Path) -> None:
 
 
 def test_locators_are_loaded_with_the_profile(example: dict, tmp_path: Path) -> None:
-    from devices.appium.locators import Locators
+    from devices.targets.locators import Locators
 
     assert isinstance(example["pixel7"].locators, Locators)
     assert example["pixel7"].locators.login_button.value == "Log in"
@@ -651,7 +651,7 @@ def test_option_default_is_web_and_a_targets_file_in_the_rootdir_is_read(pyteste
     (pytester.path / "braze-targets.yaml").write_text("targets:\n  mine: {kind: fake, app: app.xml}\n")
     result = _run(pytester, "--braze-target", "mine")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*TARGET mine fake devices.appium.adapter:appium_app*"])
+    result.stdout.fnmatch_lines(["*TARGET mine fake harness.plugin.appium:appium_app*"])
 
 
 @pytest.mark.parametrize(
@@ -659,7 +659,7 @@ def test_option_default_is_web_and_a_targets_file_in_the_rootdir_is_read(pyteste
     [
         ("android-virtual", "devices.virtual.adapter:android_app"),
         ("ios-virtual", "devices.virtual.adapter:ios_app"),
-        ("fake", "devices.appium.adapter:appium_app"),
+        ("fake", "harness.plugin.appium:appium_app"),
     ],
 )
 def test_target_picks_the_adapter(pytester: pytest.Pytester, name: str, adapter: str) -> None:

@@ -10,9 +10,9 @@ import pytest
 
 from devices.virtual import DeviceClock, VirtualDevice
 from devices.virtual.adapter import VirtualAppError, VirtualDeviceAdapter, android_app, ios_app
-from devices.virtual.testing import VirtualLab
 from harness.adapters import ATTRIBUTE_KINDS, AppAdapter
 from harness.errors import HarnessConfigError
+from tests.support.virtual_lab import VirtualLab
 
 pytest_plugins = ["pytester"]
 SUITES = Path(__file__).resolve().parents[1] / "suites"

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
-from devices.appium.locators import DIALECTS, Locator, ScreenLocators, SourceDialect
+from devices.targets.locators import DIALECTS, Locator, ScreenLocators, SourceDialect
 from harness.errors import HarnessConfigError
 from harness.expect.waiting import wait_for
 from harness.screens.base import IamView, MessagingScreen, ScreenTimeout

@@ -29,7 +29,7 @@ from typing import Self
 
 import httpx
 
-from devices.targets.profiles import shown_url
+from devices.targets.redaction import shown_url
 from harness.errors import HarnessConfigError, HarnessError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

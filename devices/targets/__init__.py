@@ -1,6 +1,6 @@
 """Targets: where the suites run (the web demo, virtual SDK devices, or a real app through Appium).
 
-The interface every target offers (the Appium adapter, `devices.appium.adapter:appium_app`, relies on it):
+The interface every target offers (the Appium adapter factory, `harness.plugin.appium:appium_app`, relies on it):
 
     target.name            # "web", "android-virtual", "pixel7", … (the profile's name)
     target.kind            # "web" | "android-virtual" | "ios-virtual" | "fake" | "android-emulator" | "android-device"
@@ -24,10 +24,11 @@ The interface every target offers (the Appium adapter, `devices.appium.adapter:a
                            # the `mobile:` call (re)starting the app WITH the debug-hook launch arguments inside a session
                            # (`mobile: startActivity` with extras / `mobile: launchApp` with arguments): run it after
                            # reset_commands(), since `mobile: activateApp` does not carry launch arguments
-    target.locators        # Appium kinds: the profile's `locators` (devices.appium.locators.Locators) or None
+    target.locators        # Appium kinds: the profile's `locators` (devices.targets.locators.Locators) or None
     target.check_environment()   # raises TargetError if what the target needs at run time is missing (env credentials)
 
     redact_capabilities(caps) -> dict   # the same capabilities with credentials masked, for logs and reports
+    shown_url(url) -> str               # a grid/farm URL with its `user:key@` masked
 
 Built-in targets: `web` (default), `android-virtual`, `ios-virtual`, `fake`. More from a YAML file
 (`--braze-targets-file`, default `braze-targets.yaml` in the rootdir): see `example-targets.yaml`.
@@ -35,18 +36,7 @@ Selected with `--braze-target NAME` (else the file's `default:`, else `web`); th
 `config.braze_target` and serves it as the session fixture `braze_target`.
 """
 
-from devices.targets.loading import (
-    DEFAULT_TARGET,
-    DEFAULT_TARGETS_FILE,
-    builtin_targets,
-    default_targets_file,
-    known_targets,
-    load_targets_file,
-    parse_target,
-    read_targets_file,
-    resolve_target,
-)
-from devices.targets.profiles import (
+from devices.targets.kinds import (
     FAKE_APP_XML,
     KINDS,
     AndroidDeviceTarget,
@@ -63,8 +53,19 @@ from devices.targets.profiles import (
     Target,
     TargetError,
     WebTarget,
-    redact_capabilities,
 )
+from devices.targets.loading import (
+    DEFAULT_TARGET,
+    DEFAULT_TARGETS_FILE,
+    builtin_targets,
+    default_targets_file,
+    known_targets,
+    load_targets_file,
+    parse_target,
+    read_targets_file,
+    resolve_target,
+)
+from devices.targets.redaction import redact_capabilities, shown_url
 
 __all__ = [
     "DEFAULT_TARGET",
@@ -93,4 +94,5 @@ __all__ = [
     "read_targets_file",
     "redact_capabilities",
     "resolve_target",
+    "shown_url",
 ]

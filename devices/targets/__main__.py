@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from devices.targets import DEFAULT_TARGETS_FILE, TargetError, known_targets, redact_capabilities, resolve_target
-from devices.targets.profiles import shown_url
+from devices.targets.redaction import shown_url
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from devices.targets.profiles import (
+from devices.targets.kinds import (
     KINDS,
     AndroidVirtualTarget,
     FakeTarget,

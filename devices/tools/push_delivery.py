@@ -1,5 +1,6 @@
 """Taking an emulator push delivery to a real simulator or emulator: an `.apns` file for `xcrun simctl push`, or the
-`adb shell am broadcast` that hands an FCM data message to the QA build's debug receiver.
+`adb shell am broadcast` that hands an FCM data message to the QA build's debug receiver; and the names both ends
+agree on (the debug receiver's FCM routing action, Android's POST_NOTIFICATIONS permission).
 
 A delivery is the JSON of one outbox entry (`{"id", "platform", "payload", ...}`, as `braze.push` and the control
 API return it), so this works the same with an embedded or a remote emulator.
@@ -16,6 +17,8 @@ from harness.protocol.push import SIMULATOR_TARGET_KEY, PayloadError
 
 # a debug-only exported receiver in the app re-routes this to BrazePushReceiver
 FCM_ROUTING_ACTION = "firebase_messaging_service_routing_action"
+# the runtime permission notifications need on Android 13+ (granted, revoked and re-granted through Appium or adb)
+POST_NOTIFICATIONS = "android.permission.POST_NOTIFICATIONS"
 
 
 def _json(delivery: Mapping[str, Any] | Any) -> Mapping[str, Any]:

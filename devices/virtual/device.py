@@ -12,14 +12,17 @@ Everything runs in the caller's thread (no timers): a flush happens on session s
 `close_session()`, on `request_immediate_data_flush()`, on push registration, and when the flush
 interval has passed on the device clock at the next call (`FlushPolicy`). Facts: mobile.md A, C.1,
 C.2; braze-behaviour.md §1.3–1.5, §2.3. Where the wire format is inferred, the module says so.
+
+This module is the SDK's public API and the state it keeps; the pieces it is made of live next to it:
+`wire.py` (how requests are built), `events.py` and `attributes.py` (what the SDK accepts and how it writes it),
+`push_registration.py` (token and permission), `sync.py` (cards, flags, push/unregister), `messaging.py`
+(in-app messages, cards, flags and banners as the app shows them), `session.py`, `outbound.py`, `transport.py`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
-import math
 import random
 import threading
 from collections import deque
@@ -27,28 +30,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from devices.virtual import attributes, events, sync, wire
 from devices.virtual.clock import DeviceClock
 from devices.virtual.messaging import MessagingEngine
-from devices.virtual.outbound import Batch, OutboundQueue
+from devices.virtual.outbound import OutboundQueue
 from devices.virtual.profiles import PlatformProfile, profile_for
+from devices.virtual.push_registration import PushRegistration
 from devices.virtual.session import Session, SessionManager
+from devices.virtual.sync import Flags, PushUnregistrationError
 from devices.virtual.transport import Attempt, Backoff, Delivery, Transport
 from harness.protocol import Endpoint, Problem, decode, decode_response
-from harness.protocol.attributes import STANDARD_ATTRIBUTES
 from harness.protocol.responses import DataResponse, ServerConfig
 
-_MISSING: Any = object()
-GENDERS = {"male": "m", "female": "f", "other": "o", "unknown": "u", "not_applicable": "n", "prefer_not_to_say": "p"}
-MAX_PURCHASE_QUANTITY = 100  # braze-behaviour.md §0
+__all__ = ["FlushPolicy", "PushUnregistrationError", "VirtualDevice"]
 
-
-class PushUnregistrationError(Exception):
-    """`push/unregister` failed; the SDKs do not retry it (Android `BrazePushUnregistrationException`)."""
-
-    def __init__(self, message: str, *, retriable: bool, status: int | None) -> None:
-        super().__init__(message)
-        self.retriable = retriable
-        self.status = status
+_MISSING = events.MISSING
 
 
 @dataclass(slots=True)
@@ -119,13 +115,9 @@ class VirtualDevice:
         self._user_id: str | None = None
         self.sdk_auth_signature: str | None = None  # SDK authentication JWT (`X-Braze-Auth-Signature`)
         self.sdk_auth_failures: list[dict[str, Any]] = []  # the `auth_error`s the server answered
-        self._device_info: dict[str, Any] = {**self.profile.device, **(device or {})}
-        self._device_acked: dict[str, Any] = {}
-        self._push_token: str | None = None
-        self._push_enabled: bool | None = None  # OS permission; None: not asked yet
-        self._ios_push_auth: str | None = None
-        self._opted_in_sent = False
-        self._last_event_time = 0.0
+        self._device = wire.DeviceObject({**self.profile.device, **(device or {})})
+        self._push = PushRegistration()
+        self._stamper = events.EventStamper()
         self._last_flush = self.clock.now()
         self.disabled = False
         # what the server told us
@@ -169,16 +161,22 @@ class VirtualDevice:
 
     @property
     def push_token(self) -> str | None:
-        return self._push_token
+        return self._push.token
 
     @property
     def push_permission(self) -> bool | None:
         """The OS notification permission: True granted, False revoked, None never asked."""
-        return self._push_enabled
+        return self._push.permission
 
     @property
     def in_foreground(self) -> bool:
         return self.sessions.in_foreground
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The device's lock (re-entrant): everything the device does holds it; hold it to read or act on the
+        device's state in one piece from another thread (the screen, the messaging engine)."""
+        return self._lock
 
     @property
     def sent(self) -> list[Attempt]:
@@ -192,7 +190,7 @@ class VirtualDevice:
     def set_device_info(self, **changes: Any) -> None:
         """Change the live device info (locale, time_zone, os_version, ...): the next request carries the diff."""
         with self._lock:
-            self._device_info.update(changes)
+            self._device.update(changes)
 
     def advance(self, seconds: float) -> None:
         """Let `seconds` pass on the device clock at once (timeouts expire; a due flush happens)."""
@@ -204,6 +202,45 @@ class VirtualDevice:
     def close(self) -> None:
         """Release the HTTP connection (the device can still be used: it reconnects)."""
         self.transport.close()
+
+    # ------------------------------------------------------------------ requests
+
+    def envelope(self) -> dict[str, Any]:
+        """The fields every request body starts with, as of now (a new dict each call)."""
+        return wire.envelope(
+            self.profile,
+            api_key=self.api_key,
+            app_version=self.app_version,
+            app_version_code=self.app_version_code,
+            device_id=self._device_id,
+            sdk_version=self.sdk_version,
+            now=self.clock.now(),
+        )
+
+    def headers(self, **flags: str) -> dict[str, str]:
+        """The request headers: api key, SDK authentication signature, and the request-kind `flags`
+        (`data="true"`, `content_cards="true"`, ...) spelled the platform's way."""
+        return wire.headers(self.profile, self.api_key, self.sdk_auth_signature, flags)
+
+    def send(
+        self, endpoint: str, fields: Mapping[str, Any] | None = None, *, flags: Flags | None = None, retry: bool = True
+    ) -> Delivery:
+        """POST an endpoint other than `data` as the SDKs do: the envelope, the current user, then `fields`; the
+        headers with `flags` (or a function of the attempt number giving them, rebuilt per try). With retries
+        unless `retry=False`; the delivery is kept in `deliveries`."""
+        with self._lock:
+            body = wire.request_body(self.envelope(), self._user_id, fields or {})
+            if callable(flags):
+                make = flags
+
+                def headers(attempt: int) -> dict[str, str]:
+                    return self.headers(**make(attempt))
+
+                delivery = self.transport.post(endpoint, body, headers, retry=retry)
+            else:
+                delivery = self.transport.post(endpoint, body, self.headers(**(flags or {})), retry=retry)
+            self.deliveries.append(delivery)
+            return delivery
 
     # ------------------------------------------------------------------ sessions
 
@@ -239,14 +276,6 @@ class VirtualDevice:
         with self._lock:
             self.sdk_auth_signature = signature
 
-    def _headers(self, **flags: str) -> dict[str, str]:
-        headers = {"X-Braze-Api-Key": self.api_key}
-        if self.sdk_auth_signature:
-            headers["X-Braze-Auth-Signature"] = self.sdk_auth_signature
-        for name, value in flags.items():
-            headers[self.profile.headers[name]] = value
-        return headers
-
     def change_user(self, user_id: str, signature: str | None = None) -> bool:
         """`changeUser`: ends the current session (its `se` carries the old user) and starts one for
         `user_id` (its `ss` and `respond_with.user_id`). The same id again is a no-op (False).
@@ -275,54 +304,27 @@ class VirtualDevice:
             return True
 
     def _queue_session_start(self, session: Session) -> None:
-        event: dict[str, Any] = {"name": "ss"}
-        if self.profile.ss_has_data:
-            event["data"] = {}
-        event["time"] = self._stamp(session.start)
-        event["session_id"] = session.id
-        if session.user_id is not None:
-            event["user_id"] = session.user_id
-        self.queue.add_event(event)
+        self.queue.add_event(events.session_start(self.profile, session, self._stamper.stamp(session.start)))
         self.messaging.session_started(session.start)  # the `open` trigger, evaluated after the `ss` answer
 
     def _queue_session_end(self, session: Session) -> None:
-        # generated late (at the next open / user change), so its time is now; `d` is open -> close
         now = self.clock.now()
-        event: dict[str, Any] = {"name": "se", "data": {"d": round(session.duration(now), 3)}}
-        event["time"] = self._stamp(now)
-        event["session_id"] = session.id
-        if session.user_id is not None:
-            event["user_id"] = session.user_id
-        self.queue.add_event(event)
+        self.queue.add_event(events.session_end(session, now, self._stamper.stamp(now)))
 
     # ------------------------------------------------------------------ events
-
-    def _stamp(self, when: float | None = None) -> float:
-        """Event times: device clock, ms precision, strictly increasing (so `in_order` reads them right)."""
-        t = round(self.clock.now() if when is None else when, 3)
-        if t <= self._last_event_time:
-            t = round(self._last_event_time + 0.001, 3)
-        self._last_event_time = t
-        return t
-
-    def _event(self, name: str, data: Any = _MISSING) -> dict[str, Any]:
-        event: dict[str, Any] = {"name": name}
-        if data is not _MISSING:
-            event["data"] = data
-        event["time"] = self._stamp()
-        session_id = self.sessions.session_id
-        if session_id is not None:
-            event["session_id"] = session_id
-        if self._user_id is not None:
-            event["user_id"] = self._user_id
-        return event
 
     def log_event(self, name: str, data: Any = _MISSING, *, auto_flush: bool = True) -> bool:
         """Queue any event code (`pc`, `si`, `cci`, ...) with the current user and session."""
         with self._lock:
             if self.disabled:
                 return False
-            event = self._event(name, data)
+            event = events.event(
+                name,
+                data,
+                time=self._stamper.stamp(self.clock.now()),
+                session_id=self.sessions.session_id,
+                user_id=self._user_id,
+            )
             self.queue.add_event(event)
             self.messaging.event_logged(event)  # custom events, purchases, push clicks may trigger an IAM
             if auto_flush:
@@ -331,14 +333,8 @@ class VirtualDevice:
             return True
 
     def log_custom_event(self, name: str, properties: Mapping[str, Any] | None = None) -> bool:
-        if not isinstance(name, str) or not name.strip() or self._blocked("events_blacklist", name):
-            return False
-        if properties is not None and not _valid_properties(properties):
-            return False
-        data: dict[str, Any] = {"n": name}
-        if properties:
-            data["p"] = _jsonable(dict(properties))
-        return self.log_event("ce", data)
+        data = events.custom_event_data(name, properties, self.server_config)
+        return data is not None and self.log_event("ce", data)
 
     def log_purchase(
         self,
@@ -348,21 +344,8 @@ class VirtualDevice:
         quantity: int = 1,
         properties: Mapping[str, Any] | None = None,
     ) -> bool:
-        if not isinstance(product_id, str) or not product_id.strip() or self._blocked("purchases_blacklist", product_id):
-            return False
-        if isinstance(price, bool) or not isinstance(price, int | float) or not math.isfinite(price):
-            return False
-        if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
-            return False
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_PURCHASE_QUANTITY:
-            return False
-        if properties is not None and not _valid_properties(properties):
-            return False
-        # mobile SDKs send the price as a number (BigDecimal, 2 decimals); the Web SDK a string
-        data: dict[str, Any] = {"pid": product_id, "c": currency.upper(), "p": round(float(price), 2), "q": quantity}
-        if properties:
-            data["pr"] = _jsonable(dict(properties))
-        return self.log_event("p", data)
+        data = events.purchase_data(product_id, price, currency, quantity, properties, self.server_config)
+        return data is not None and self.log_event("p", data)
 
     def log_push_open(self, campaign_id: str, *, open_app: bool = False) -> bool:
         """The user tapped a push: `pc` with its campaign id (sent with the next request). `open_app=True`
@@ -411,15 +394,8 @@ class VirtualDevice:
 
     def set_attribute(self, key: str, value: Any) -> bool:
         """A standard attribute (`first_name`, `email`, `dob`, `push_subscribe`, ...); None unsets it."""
-        if key not in STANDARD_ATTRIBUTES:
-            raise ValueError(f"not a standard attribute: {key!r}; known: {', '.join(STANDARD_ATTRIBUTES)}")
-        if isinstance(value, dt.date):
-            value = value.strftime("%Y-%m-%d") if not isinstance(value, dt.datetime) else value.date().isoformat()
-        if key == "gender" and isinstance(value, str):
-            value = GENDERS.get(value.lower(), value.lower())
-        if value is not None and not isinstance(value, str):
-            return False
-        return self._set_field(key, value)
+        value = attributes.standard_value(key, value)
+        return value is not attributes.REFUSED and self._set_field(key, value)
 
     def set_attributes(self, **fields: Any) -> dict[str, bool]:
         return {key: self.set_attribute(key, value) for key, value in fields.items()}
@@ -438,13 +414,13 @@ class VirtualDevice:
         strings is `setCustomAttributeArray` (the `set` event)."""
         if not self._valid_key(key):
             return False
-        if isinstance(value, tuple | set | frozenset):
-            value = list(value)
-        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            return self.set_custom_attribute_array(key, value)
-        if value is not None and not isinstance(value, str | bool | int | float | dt.date | dict | list):
+        found = attributes.custom_value(value)
+        if found is None:
             return False
-        return self._set_custom(key, _attribute_value(value))
+        kind, wire_value = found
+        if kind == "array":
+            return self.set_custom_attribute_array(key, wire_value)
+        return self._set_custom(key, wire_value)
 
     def unset_custom_attribute(self, key: str) -> bool:
         return self._valid_key(key) and self._set_custom(key, None)
@@ -461,13 +437,18 @@ class VirtualDevice:
         return self._valid_key(key) and self.log_event("set", {"key": key, "value": [str(v) for v in values]})
 
     def add_to_custom_attribute_array(self, key: str, value: Any) -> bool:
-        return self._valid_key(key) and value is not None and self.log_event("add", {"key": key, "value": _jsonable(value)})
+        return self._array_change("add", key, value)
 
     def remove_from_custom_attribute_array(self, key: str, value: Any) -> bool:
-        return self._valid_key(key) and value is not None and self.log_event("rem", {"key": key, "value": _jsonable(value)})
+        return self._array_change("rem", key, value)
+
+    def _array_change(self, code: str, key: str, value: Any) -> bool:
+        if not self._valid_key(key) or value is None:
+            return False
+        return self.log_event(code, {"key": key, "value": attributes.jsonable(value)})
 
     def increment_custom_attribute(self, key: str, by: int | float = 1) -> bool:
-        if isinstance(by, bool) or not isinstance(by, int | float) or not math.isfinite(by):
+        if not attributes.finite_number(by):
             return False
         return self._valid_key(key) and self.log_event("inc", {"key": key, "value": by})
 
@@ -475,10 +456,10 @@ class VirtualDevice:
         """`setCustomUserAttribute(key, obj, merge=true)`: the nested merge event `ncam`."""
         if not isinstance(value, Mapping):
             return False
-        return self._valid_key(key) and self.log_event("ncam", {"key": key, "value": _attribute_value(dict(value))})
+        return self._valid_key(key) and self.log_event("ncam", {"key": key, "value": attributes.attribute_value(dict(value))})
 
     def set_location_attribute(self, key: str, latitude: float, longitude: float) -> bool:
-        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        if not attributes.valid_location(latitude, longitude):
             return False
         return self._valid_key(key) and self.log_event("lcaa", {"key": key, "latitude": latitude, "longitude": longitude})
 
@@ -486,11 +467,7 @@ class VirtualDevice:
         return self._valid_key(key) and self.log_event("lcar", {"key": key})
 
     def _valid_key(self, key: Any) -> bool:
-        return isinstance(key, str) and bool(key) and not key.startswith("$") and not self._blocked("attributes_blacklist", key)
-
-    def _blocked(self, kind: str, name: str) -> bool:
-        config = self.server_config
-        return config is not None and name in (getattr(config, kind) or ())
+        return attributes.valid_key(key, self.server_config)
 
     # ------------------------------------------------------------------ push
 
@@ -501,9 +478,9 @@ class VirtualDevice:
         Returns the token (a realistic one is made when none is given)."""
         with self._lock:
             token = token or self.profile.new_push_token()
-            if self._push_enabled is None:
-                self._set_permission(True, None)
-            self._push_token = token
+            if self._push.permission is None:
+                self._push.set_permission(True, None)
+            self._push.token = token
             self.queue.set_field(self._user_id, "push_token", token)
             self._queue_optin()
             if self.flush_policy.on_push_token and not self.disabled:
@@ -514,43 +491,24 @@ class VirtualDevice:
         """The user granted or revoked notifications in the OS. Android re-sends the token with the new
         `remote_notification_enabled`; iOS reports `ios_push_auth` (`authorized`/`denied`/`provisional`)."""
         with self._lock:
-            self._set_permission(granted, ios_status)
-            if self._push_token is not None and self.profile.push_enabled_only_with_token:
-                self.queue.set_field(self._user_id, "push_token", self._push_token)
+            self._push.set_permission(granted, ios_status)
+            if self._push.token is not None and self.profile.push_enabled_only_with_token:
+                self.queue.set_field(self._user_id, "push_token", self._push.token)
             self._queue_optin()
             self._maybe_flush()
 
-    def _set_permission(self, granted: bool, ios_status: str | None) -> None:
-        if self._push_enabled is not granted:
-            self._opted_in_sent = False
-        self._push_enabled = bool(granted)
-        self._ios_push_auth = ios_status or ("authorized" if granted else "denied")
-
     def _queue_optin(self) -> None:
-        # "when push is authorized the SDK sets push_subscribe opted_in" (mobile.md C.1; Swift optInWhenPushAuthorized)
-        if self.optin_when_push_authorized and self._push_enabled and not self._opted_in_sent:
+        if self._push.take_optin(self.optin_when_push_authorized):
             self.queue.set_field(self._user_id, "push_subscribe", "opted_in")
-            self._opted_in_sent = True
 
     def unregister_push(self) -> Delivery:
         """`unregisterPush()` (Android 43, Swift 18): one `push/unregister` with `user_id` and
         `push_token`, never retried; raises `PushUnregistrationError` when it fails."""
         with self._lock:
-            if self._push_token is None:
+            if self._push.token is None:
                 raise PushUnregistrationError("no push token registered on this device", retriable=False, status=None)
-            body = self._envelope()
-            if self._user_id is not None:
-                body["user_id"] = self._user_id
-            body["push_token"] = self._push_token
-            delivery = self.transport.post("push/unregister", body, self._headers(), retry=False)
-            self.deliveries.append(delivery)
-            if not delivery.ok:
-                raise PushUnregistrationError(
-                    f"push/unregister failed: {delivery.status or delivery.last.error}",
-                    retriable=delivery.retriable,
-                    status=delivery.status,
-                )
-            self._push_token = None
+            delivery = sync.unregister_push(self, self._push.token)
+            self._push.token = None
             for bucket in self.queue.attributes:  # a not yet sent registration must not undo it
                 bucket.fields.pop("push_token", None)
             return delivery
@@ -559,47 +517,11 @@ class VirtualDevice:
 
     def request_content_cards_refresh(self) -> Delivery:
         with self._lock:
-            body = self._envelope()
-            if self._user_id is not None:
-                body["user_id"] = self._user_id
-            body["last_full_sync_at"] = self.last_full_sync_at
-            body["last_card_updated_at"] = self.last_card_updated_at
-
-            def headers(attempt: int) -> dict[str, str]:
-                return self._headers(content_cards="true", sync_retry_count=str(attempt - 1))
-
-            delivery = self.transport.post("content_cards/sync", body, headers)
-            self.deliveries.append(delivery)
-            if delivery.ok and isinstance(delivery.body, dict):
-                self._read_cards(delivery.body)
-            return delivery
+            return sync.refresh_content_cards(self)
 
     def refresh_feature_flags(self) -> Delivery:
         with self._lock:
-            body = self._envelope()
-            if self._user_id is not None:
-                body["user_id"] = self._user_id
-            headers = self._headers(feature_flags="true")
-            delivery = self.transport.post("feature_flags/sync", body, headers)
-            self.deliveries.append(delivery)
-            if delivery.ok and isinstance(delivery.body, dict) and isinstance(delivery.body.get("feature_flags"), list):
-                self.feature_flags = delivery.body["feature_flags"]
-            return delivery
-
-    def _read_cards(self, answer: dict[str, Any]) -> None:
-        cards = answer.get("cards")
-        if isinstance(cards, list):
-            if answer.get("full_sync"):
-                self.content_cards = {}
-            for card in cards:
-                if isinstance(card, dict) and "id" in card:
-                    if card.get("r"):
-                        self.content_cards.pop(card["id"], None)
-                    else:
-                        self.content_cards[card["id"]] = card
-        for key in ("last_full_sync_at", "last_card_updated_at"):
-            if isinstance(answer.get(key), int | float):
-                setattr(self, key, int(answer[key]))
+            return sync.refresh_feature_flags(self)
 
     # ------------------------------------------------------------------ flushing
 
@@ -612,78 +534,33 @@ class VirtualDevice:
         if interval and not self.queue.empty and self.clock.now() - self._last_flush >= interval:
             self._flush()
 
-    def _device_diff(self) -> dict[str, Any]:
-        live = self._live_device()
-        return {k: v for k, v in live.items() if self._device_acked.get(k, _MISSING) != v}
-
-    def _live_device(self) -> dict[str, Any]:
-        device = dict(self._device_info)
-        if self._push_enabled is not None:
-            if self.profile.platform == "ios":
-                device["ios_push_auth"] = self._ios_push_auth
-            if not self.profile.push_enabled_only_with_token:
-                device["remote_notification_enabled"] = self._push_enabled_value()
-        return device
-
-    def _push_enabled_value(self) -> Any:
-        return self.profile.push_enabled_true if self._push_enabled else self.profile.push_enabled_false
-
-    def _envelope(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "api_key": self.api_key,
-            "app_version": self.app_version,
-            "app_version_code": self.app_version_code,
-            "device_id": self._device_id,
-            "sdk_version": self.sdk_version,
-            "time": self.profile.envelope_time(self.clock.now()),
-        }
-        if self.profile.sdk_metadata:
-            body["sdk_metadata"] = list(self.profile.sdk_metadata)
-        return body
-
-    def _data_body(self, batch: Batch, device: dict[str, Any]) -> dict[str, Any]:
-        body = self._envelope()
-        if device:
-            body["device"] = device
-        if batch.attributes:
-            body["attributes"] = [a.to_wire() for a in batch.attributes]
-        if batch.events:
-            body["events"] = batch.events
-        respond_with: dict[str, Any] = {"config": {"config_time": self.config_time}}
-        if batch.has_session_start():
-            respond_with["triggers"] = True
-        if self._user_id is not None:
-            respond_with["user_id"] = self._user_id
-        body["respond_with"] = respond_with
-        return body
-
     def _flush(self, *, session_start: bool = False) -> list[Delivery]:
         """Send everything queued (and the device diff), at most `max_events_per_request` events a request."""
         results: list[Delivery] = []
         started = False
         while True:
-            diff = self._device_diff()
+            diff = self._device.diff(self._push.device_fields(self.profile))
             if self.queue.empty and not diff:
                 break
             batch = self.queue.take(self.profile.max_events_per_request)
             device = dict(diff)
-            if self.profile.push_enabled_only_with_token and batch.has_push_token() and self._push_enabled is not None:
-                device["remote_notification_enabled"] = self._push_enabled_value()
-            body = self._data_body(batch, device)
+            if self.profile.push_enabled_only_with_token and batch.has_push_token() and self._push.permission is not None:
+                device["remote_notification_enabled"] = self._push.enabled_value(self.profile)
+            body = wire.data_body(self.envelope(), batch, device, config_time=self.config_time, user_id=self._user_id)
             session_start_batch = batch.has_session_start()
             started = started or session_start_batch
 
             def headers(_attempt: int, with_triggers: bool = session_start_batch) -> dict[str, str]:
                 # rebuilt per try: a signature set meanwhile (after an auth_error) goes with the retry
                 flags = {"data": "true", **({"triggers": "true"} if with_triggers else {})}
-                return self._headers(**flags)
+                return self.headers(**flags)
 
             delivery = self.transport.post("data", body, headers)
             self.deliveries.append(delivery)
             results.append(delivery)
             self._note_auth_errors(delivery)
             if delivery.ok:
-                self._device_acked.update(diff)
+                self._device.acknowledge(diff)
                 self._read_data_answer(delivery)
                 continue
             if delivery.retriable:
@@ -693,7 +570,7 @@ class VirtualDevice:
             break
         self._last_flush = self.clock.now()
         if started and session_start and self.auto_sync and results and results[-1].ok:
-            self._sync_at_session_start()
+            sync.sync_at_session_start(self)
         self.messaging.process()  # after the answers (triggers, cards, flags): what they make due happens now
         return results
 
@@ -727,16 +604,6 @@ class VirtualDevice:
         if body.triggers is not None:
             self.triggers = list(answer.get("triggers") or [])
 
-    def _sync_at_session_start(self) -> None:
-        # on session start the SDKs refresh Content Cards and Feature Flags when the server config enables them
-        config = self.server_config
-        if config is None:
-            return
-        if (config.content_cards or {}).get("enabled"):
-            self.request_content_cards_refresh()
-        if (config.feature_flags or {}).get("enabled"):
-            self.refresh_feature_flags()
-
     def _check_wire(self, attempt: Attempt) -> None:
         decoded = decode("POST", attempt.url, attempt.headers, attempt.body)
         self.wire_problems.extend((attempt.url, p) for p in decoded.problems)
@@ -750,7 +617,7 @@ class VirtualDevice:
             if self.disabled:
                 return
             self._flush()
-            if self._push_token is not None:
+            if self._push.token is not None:
                 with contextlib.suppress(PushUnregistrationError):  # not retried by the SDKs either
                     self.unregister_push()
             self.wipe_data()
@@ -763,11 +630,8 @@ class VirtualDevice:
             self.sessions.forget()
             self._user_id = None
             self._device_id = self.profile.new_uuid()
-            self._device_acked = {}
-            self._push_token = None
-            self._push_enabled = None
-            self._ios_push_auth = None
-            self._opted_in_sent = False
+            self._device.forget()
+            self._push.forget()
             self.config_time = 0
             self.server_config = None
             self.content_cards = {}
@@ -777,38 +641,3 @@ class VirtualDevice:
 
     def enable_sdk(self) -> None:
         self.disabled = False
-
-
-# ---------------------------------------------------------------------- values
-
-
-def iso_datetime(value: dt.date) -> str:
-    """Dates as `YYYY-MM-DDTHH:MM:SS` in UTC, the form the Web SDK sends [I for the mobile SDKs]."""
-    if isinstance(value, dt.datetime):
-        moment = value.astimezone(dt.UTC) if value.tzinfo else value  # naive = UTC
-        return moment.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{value.isoformat()}T00:00:00"
-
-
-def _jsonable(value: Any, *, time_objects: bool = False) -> Any:
-    """Python values as the SDKs serialise them: dates as ISO strings, or inside nested custom
-    attributes as Braze's `{"$time": ...}` (`time_objects=True` for the values of an object)."""
-    if isinstance(value, dt.date):
-        return {"$time": iso_datetime(value)} if time_objects else iso_datetime(value)
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v, time_objects=time_objects) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v, time_objects=time_objects) for v in value]
-    return value
-
-
-def _attribute_value(value: Any) -> Any:
-    """A custom attribute value: a top-level date is a string, dates inside objects are `$time` objects."""
-    if isinstance(value, Mapping | list):
-        return _jsonable(value, time_objects=True)
-    return _jsonable(value)
-
-
-def _valid_properties(properties: Any) -> bool:
-    """Event/purchase properties: an object with non-empty string keys, none starting with `$`."""
-    return isinstance(properties, Mapping) and all(isinstance(k, str) and k and not k.startswith("$") for k in properties)

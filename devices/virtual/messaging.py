@@ -38,7 +38,9 @@ Banners: the same `banners/sync` as the Web SDK (Android: mobile.md A.2/A.7, fro
 `bi` (`ids`) once per session per banner, `bc` (`id`, `bid`).
 
 Everything runs in the caller's thread under the device's lock; `process()` (called by the device after
-each flush and logged event, and by the screen when it polls) performs what is due.
+each flush and logged event, and by the screen when it polls) performs what is due. The engine sees its device
+only through `DeviceSide` (below), which `VirtualDevice` implements with public members: this module does not
+import the device.
 """
 
 from __future__ import annotations
@@ -46,13 +48,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from devices.virtual.clock import DeviceClock
 from devices.virtual.transport import Delivery
-
-if TYPE_CHECKING:
-    from devices.virtual.device import VirtualDevice
+from harness.protocol.responses import ServerConfig
 
 DEFAULT_MIN_TRIGGER_INTERVAL = 30.0  # seconds (Android and Swift default)
 CHANNELS = ("content_cards", "feature_flags", "banners")
@@ -229,8 +231,40 @@ class _Pending:
 Listener = Callable[[set[str]], None]
 
 
+class DeviceSide(Protocol):
+    """What the engine needs from its device (`VirtualDevice` implements it): the device's lock and clock, who and
+    where the app is, what the server sent it, and how to log an event or send a request."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+    @property
+    def clock(self) -> DeviceClock: ...
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def session_id(self) -> str | None: ...
+    @property
+    def in_foreground(self) -> bool: ...
+    @property
+    def config_time(self) -> int: ...
+    @property
+    def server_config(self) -> ServerConfig | None: ...
+    @property
+    def triggers(self) -> list[dict[str, Any]]: ...
+    @property
+    def content_cards(self) -> dict[str, dict[str, Any]]: ...
+    @property
+    def feature_flags(self) -> list[dict[str, Any]]: ...
+
+    def log_event(self, name: str, data: Any = ..., *, auto_flush: bool = True) -> bool: ...
+
+    def send(self, endpoint: str, fields: Mapping[str, Any] | None = None, *, flags: Mapping[str, str] | None = None) -> Delivery:
+        """POST `endpoint`: the device's envelope and user, then `fields`; the device's headers with `flags`."""
+        ...
+
+
 class MessagingEngine:
-    def __init__(self, device: VirtualDevice, *, min_trigger_interval: float = DEFAULT_MIN_TRIGGER_INTERVAL) -> None:
+    def __init__(self, device: DeviceSide, *, min_trigger_interval: float = DEFAULT_MIN_TRIGGER_INTERVAL) -> None:
         self.device = device
         self.min_trigger_interval = float(min_trigger_interval)
         self._listeners: list[Listener] = []
@@ -274,7 +308,7 @@ class MessagingEngine:
     def process(self) -> None:
         """Perform what is due: trigger events, delayed messages, the display stack, auto-dismissal, and
         tell the listeners what changed. Re-entrant calls (events logged while processing) return at once."""
-        with self.device._lock:
+        with self.device.lock:
             if self._processing:
                 return
             self._processing = True
@@ -393,16 +427,11 @@ class MessagingEngine:
         """POST `template` as the SDKs do for a `templated_iam` (mobile.md A.7; web-sdk-protocol.md §7): the
         answer's `templated_message.data` is the message (None when the request failed)."""
         device = self.device
-        body = device._envelope()
-        if device.user_id is not None:
-            body["user_id"] = device.user_id
-        body["template"] = {"trigger_id": trigger_id, "trigger_event_type": event.kind, "data": event.event or {}}
+        template = {"trigger_id": trigger_id, "trigger_event_type": event.kind, "data": event.event or {}}
         respond_with: dict[str, Any] = {"config": {"config_time": device.config_time}}
         if device.user_id is not None:
             respond_with["user_id"] = device.user_id
-        body["respond_with"] = respond_with
-        delivery = device.transport.post("template", body, device._headers())
-        device.deliveries.append(delivery)
+        delivery = device.send("template", {"template": template, "respond_with": respond_with})
         answer = delivery.body if delivery.ok and isinstance(delivery.body, dict) else {}
         templated = answer.get("templated_message")
         data = templated.get("data") if isinstance(templated, Mapping) else None
@@ -430,7 +459,7 @@ class MessagingEngine:
     def click(self) -> bool:
         """A tap on the message body: `sc` (once) and the message closes. A message with buttons ignores
         body taps (Android's immersive messages); returns whether the tap did anything."""
-        with self.device._lock:
+        with self.device.lock:
             message = self._on_screen()
             if message.type in IMMERSIVE and message.buttons:
                 return False
@@ -443,7 +472,7 @@ class MessagingEngine:
 
     def click_button(self, index: int) -> None:
         """Button `index` (0-based): `sbc` with its id; the message closes (NONE and URI actions alike)."""
-        with self.device._lock:
+        with self.device.lock:
             message = self._on_screen()
             buttons = message.buttons
             if not 0 <= index < len(buttons):
@@ -454,14 +483,14 @@ class MessagingEngine:
 
     def close(self) -> None:
         """The close button / swipe: nothing is logged (no SDK event for a close)."""
-        with self.device._lock:
+        with self.device.lock:
             self._on_screen()
             self._close()
             self.process()
 
     def app_restarted(self) -> None:
         """The process died: what was on screen or waiting to show is gone (the SDK's stores persist)."""
-        with self.device._lock:
+        with self.device.lock:
             self.displayed = None
             self.stack.clear()
             self._pending.clear()
@@ -495,7 +524,7 @@ class MessagingEngine:
 
     def dismiss_card(self, card_id: str) -> bool:
         """`ccd`, and the card stays gone locally (later syncs that still send it do not bring it back)."""
-        with self.device._lock:
+        with self.device.lock:
             card = self.card(card_id)
             if not _truthy(card.get("db", True)):
                 raise LookupError(f"card {card_id!r} is not dismissible")
@@ -528,22 +557,16 @@ class MessagingEngine:
         A.2/A.7, Swift's [I]). Nothing is sent before the server config enables banners; the list is cut to
         `max_placements`. The answer replaces the banners (an answer older than the request is ignored)."""
         device = self.device
-        with device._lock:
+        with device.lock:
             config = (device.server_config.banners if device.server_config else None) or {}
             if not config.get("enabled"):
                 return None
             wanted = list(dict.fromkeys(placements))[: int(config.get("max_placements") or 0)]
             if not wanted:
                 return None
-            body = device._envelope()
-            if device.user_id is not None:
-                body["user_id"] = device.user_id
             time_ms = int(device.clock.now() * 1000)
-            body["time_ms"] = time_ms
-            body["placements"] = [{"id": p} for p in wanted]
-            body["pending_dismissals"] = []
-            delivery = device.transport.post("banners/sync", body, device._headers(banners="true"))
-            device.deliveries.append(delivery)
+            fields = {"time_ms": time_ms, "placements": [{"id": p} for p in wanted], "pending_dismissals": []}
+            delivery = device.send("banners/sync", fields, flags={"banners": "true"})
             if delivery.ok and isinstance(delivery.body, dict):
                 self._read_banners(delivery.body, time_ms)
             self.process()

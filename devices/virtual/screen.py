@@ -1,7 +1,7 @@
 """`VirtualScreen`: the screen of a virtual app, a `MessagingScreen` like the web demo's `WebScreen`, so the
 messaging suites and `harness.screens.OnScreen` run unchanged on `android-virtual` / `ios-virtual`.
 
-What the app shows, like the web demo app (devices/web_demo/app.js) does on the web:
+What the app shows, like the web demo app (devices/web/demo/app.js) does on the web:
 
 * the in-app message the SDK displays (`device.messaging.displayed`: kind, header, message, buttons);
 * a Content Cards feed once opened (`open_cards()`): the SDK's cards, control cards rendered empty; each card
@@ -90,7 +90,7 @@ class VirtualScreen(MessagingScreen):
         """`look()` (under the device lock, after `process()`) until it returns something truthy."""
         deadline = time.monotonic() + timeout
         while True:
-            with self.device._lock:
+            with self.device.lock:
                 self.engine.process()
                 found = look()
                 if found:
@@ -108,7 +108,7 @@ class VirtualScreen(MessagingScreen):
 
     def restart(self) -> None:
         """The app process restarted: the UI is rebuilt (feed closed, the message on screen gone)."""
-        with self.device._lock:
+        with self.device.lock:
             self.engine.app_restarted()
             self.feed_open = False
             self._impressions.clear()
@@ -137,7 +137,7 @@ class VirtualScreen(MessagingScreen):
             raise ScreenTimeout(f"an in-app message is still displayed after {timeout:g} s")
 
     def iam_count(self) -> int:
-        with self.device._lock:
+        with self.device.lock:
             self.engine.process()
             return 0 if self.engine.displayed is None else 1
 
@@ -160,19 +160,19 @@ class VirtualScreen(MessagingScreen):
 
     def open_cards(self) -> None:
         """The app's feed screen opens: the SDK's cached cards are shown and their impressions logged."""
-        with self.device._lock:
+        with self.device.lock:
             self.feed_open = True
             self._impressions.clear()
             self.engine.process()
             self._log_card_impressions()
 
     def close_cards(self) -> None:
-        with self.device._lock:
+        with self.device.lock:
             self.feed_open = False
 
     def card_ids(self) -> list[str]:
         """The cards the feed shows (control cards render empty: not shown); [] while the feed is closed."""
-        with self.device._lock:
+        with self.device.lock:
             self.engine.process()
             if not self.feed_open:
                 return []
@@ -186,14 +186,14 @@ class VirtualScreen(MessagingScreen):
 
     def click_card(self, card_id: str) -> None:
         """A tap on the card: `ccc` (the mobile SDKs log it whether or not the card has a URL)."""
-        with self.device._lock:
+        with self.device.lock:
             if card_id not in self.card_ids():
                 raise NotOnScreen(f"card {card_id!r} is not in the feed {self.card_ids()}")
             self.engine.log_card_click(card_id)
 
     def dismiss_card(self, card_id: str) -> None:
         """Swipe it away: `ccd`, and it leaves the feed."""
-        with self.device._lock:
+        with self.device.lock:
             if card_id not in self.card_ids():
                 raise NotOnScreen(f"card {card_id!r} is not in the feed {self.card_ids()}")
             self._iam_action(self.engine.dismiss_card, card_id)
@@ -223,7 +223,7 @@ class VirtualScreen(MessagingScreen):
 
     def click_banner_button(self, placement: str, button_id: str) -> None:
         """A tap on the element with `data-button-id` in the placement's banner: `bc` with that id."""
-        with self.device._lock:
+        with self.device.lock:
             banner = self.slots.get(placement)
             if banner is None:
                 raise NotOnScreen(f"placement {placement!r} shows no banner")
@@ -238,7 +238,7 @@ class VirtualScreen(MessagingScreen):
 
     def flag_gate_text(self) -> str:
         """The gated element's text: the flag's `label` property (the demo's `new-checkout` element)."""
-        with self.device._lock:
+        with self.device.lock:
             self.engine.process()
             return self.gate_label if self.gate_visible else ""
 

@@ -3,7 +3,7 @@
 The suites only talk to an ``AppAdapter``. To run them against your own staging app,
 write one subclass that performs each action the way a user of that app would (tap the
 login button, fill the profile form, ...). The bundled ``WebDemoAdapter``
-(``devices/web_demo/adapter.py``) is the reference implementation.
+(``devices/web/demo/adapter.py``) is the reference implementation.
 
 Actions return what the SDK answered when the app can tell (``True``/``False`` from the
 Braze setter), else ``None``. Input the app itself rejects should raise an exception.

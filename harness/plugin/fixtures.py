@@ -58,7 +58,7 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
 @pytest.fixture(scope="session")
 def braze_web_sdk_bundle(pytestconfig: pytest.Config) -> Path:
     """The real @braze/web-sdk, bundled with esbuild (cached per version)."""
-    from harness.web_sdk import ensure_bundle
+    from devices.web.sdk_bundle import ensure_bundle
 
     version = pytestconfig.getoption("--braze-web-sdk-version")
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
@@ -76,7 +76,7 @@ def braze_web_sdk_bundle(pytestconfig: pytest.Config) -> Path:
 @pytest.fixture(scope="session")
 def braze_demo_site(braze_web_sdk_bundle: Path) -> Generator[str]:
     """Base URL of the demo web app (its own origin, so the SDK's CORS preflights are real)."""
-    from devices.web_demo.adapter import demo_site
+    from devices.web.demo.adapter import demo_site
 
     site = demo_site(braze_web_sdk_bundle)
     url = site.start()
@@ -178,7 +178,7 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
         if factory_path:
             app = _custom_factory(factory_path)(request=request, braze=braze, api_key=api_key or braze.api_key, **opts)
         else:
-            from devices.web_demo.adapter import WebDemoAdapter
+            from devices.web.demo.adapter import WebDemoAdapter
 
             # the first app uses pytest-playwright's `page` so its screenshot/trace options apply
             page = request.getfixturevalue("page") if not made else request.getfixturevalue("new_context")().new_page()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.chromium import find_chromium
+from devices.web.chromium import find_chromium
 
 DEFAULT_SDK_VERSION = "6.13.0"
 DEFAULT_PROXY_HOST = "sdk.iad-01.braze.com"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.chromium import CHROMIUM_ARGS
+from devices.web.chromium import CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")

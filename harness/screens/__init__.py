@@ -1,5 +1,6 @@
-"""Screens for messaging tests: what is displayed, behind `MessagingScreen` (web: `WebScreen`), and
-`OnScreen`, the expectations that tie the screen to the telemetry."""
+"""Screens for messaging tests: what is displayed, behind `MessagingScreen` (the devices implement it: the web's
+`devices.web.screen.WebScreen`, the virtual devices', Appium's), and `OnScreen`, the expectations that tie the
+screen to the telemetry."""
 
 from harness.screens.base import IamView, MessagingScreen, ScreenTimeout
 from harness.screens.linkage import OnScreen

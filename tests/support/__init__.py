@@ -1,1 +1,1 @@
-"""Helpers for the harness's own tests (not part of the package)."""
+"""Helpers the harness's own tests share (not part of the installed package)."""

@@ -1,4 +1,4 @@
-"""In-process helpers for tests and scripts: an embedded emulator scope with virtual devices on it.
+"""`VirtualLab`: an embedded emulator scope with virtual devices on it, for the harness's own tests and scripts.
 
 with EmulatorServer() as server:
     lab = VirtualLab(server, "my-test")

@@ -25,7 +25,7 @@ DEFAULT_VERSION = "6.13.0"
 # Used only when the repository's own node_modules has no esbuild (keep in step with package.json).
 ESBUILD_VERSION = "0.28.2"
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 _ENTRY_JS = f'import * as braze from "{PACKAGE}";\nwindow.braze = braze;\n'
 _NPM_TIMEOUT_S = 600

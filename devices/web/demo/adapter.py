@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Locator, Page, expect
 
+from devices.web.screen import WebScreen
+from devices.web.static_site import StaticSite
 from harness.adapters.base import (
     ATTRIBUTE_KINDS,
     STANDARD_PROFILE_FIELDS,
@@ -23,14 +25,12 @@ from harness.adapters.base import (
     check_profile_fields,
 )
 from harness.errors import HarnessError
-from harness.screens.web import WebScreen
-from harness.webapp_server import StaticSite
 
 DEMO_DIR = Path(__file__).resolve().parent
 SDK_ROUTE = "/sdk/braze.js"
 # the Braze service worker (npm @braze/service-worker), served at the scope root where the SDK registers it
 SERVICE_WORKER_ROUTE = "/service-worker.js"
-SERVICE_WORKER = DEMO_DIR.parents[1] / "node_modules" / "@braze" / "service-worker" / "service-worker.js"
+SERVICE_WORKER = DEMO_DIR.parents[2] / "node_modules" / "@braze" / "service-worker" / "service-worker.js"
 PUSH_STUB = DEMO_DIR / "push_stub.js"  # stubbed PushSubscription and notification permission (init script)
 
 
