@@ -31,7 +31,7 @@ class EmulatorClient:
     def close(self) -> None:
         self._http.close()
 
-    def _call(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
+    def _request(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
         try:
             resp = self._http.request(method, path, timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT, **kw)
         except httpx.ConnectError:
@@ -52,16 +52,16 @@ class EmulatorClient:
     # -- control API ---------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        return self._call("GET", "/_emulator/health")
+        return self._request("GET", "/_emulator/health")
 
     def reset(self, scope: str | None = None) -> dict[str, Any]:
-        return self._call("POST", "/_emulator/reset", params={"scope": scope} if scope else None)
+        return self._request("POST", "/_emulator/reset", params={"scope": scope} if scope else None)
 
     def create_scope(self, name: str | None = None) -> str:
-        return self._call("POST", "/_emulator/scopes", json={"name": name} if name else {})["scope"]
+        return self._request("POST", "/_emulator/scopes", json={"name": name} if name else {})["scope"]
 
     def drop_scope(self, scope: str) -> dict[str, Any]:
-        return self._call("DELETE", f"/_emulator/scopes/{scope}")
+        return self._request("DELETE", f"/_emulator/scopes/{scope}")
 
     def create_app(
         self, scope: str, *, workspace: str = "test", platform: str = "web", api_key: str | None = None
@@ -69,53 +69,53 @@ class EmulatorClient:
         body: dict[str, Any] = {"workspace": workspace, "platform": platform}
         if api_key:
             body["api_key"] = api_key
-        return self._call("POST", f"/_emulator/scopes/{scope}/apps", json=body)
+        return self._request("POST", f"/_emulator/scopes/{scope}/apps", json=body)
 
     def claim_devices(self, scope: str, device_ids: list[str]) -> None:
-        self._call("POST", f"/_emulator/scopes/{scope}/devices", json={"device_ids": device_ids})
+        self._request("POST", f"/_emulator/scopes/{scope}/devices", json={"device_ids": device_ids})
 
     def profiles(self, **selector: str | None) -> list[dict[str, Any]]:
         params = {k: v for k, v in selector.items() if v}
-        return self._call("GET", "/_emulator/profiles", params=params)["profiles"]
+        return self._request("GET", "/_emulator/profiles", params=params)["profiles"]
 
     def entries(self, query: Query | None = None) -> list[JournalEntry]:
-        data = self._call("GET", "/_emulator/requests", params=(query or Query()).to_params())
+        data = self._request("GET", "/_emulator/requests", params=(query or Query()).to_params())
         return [JournalEntry.from_json(e) for e in data["entries"]]
 
     def stats(self, scope: str | None = None) -> dict[str, Any]:
-        return self._call("GET", "/_emulator/stats", params={"scope": scope} if scope else None)
+        return self._request("GET", "/_emulator/stats", params={"scope": scope} if scope else None)
 
     def drift(self, scope: str | None = None) -> dict[str, Any]:
-        return self._call("GET", "/_emulator/drift", params={"scope": scope} if scope else None)
+        return self._request("GET", "/_emulator/drift", params={"scope": scope} if scope else None)
 
     def ingest(self, exchange: dict[str, Any]) -> dict[str, Any]:
         """Journal an exchange the emulator did not answer (`POST /_emulator/ingest`): `{"method", "url",
         "headers", "body", "status", "response", "source"}` (see `harness.protocol.ingest_payload.payload`)."""
-        return self._call("POST", "/_emulator/ingest", json=exchange)
+        return self._request("POST", "/_emulator/ingest", json=exchange)
 
     def ingest_many(self, exchanges: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`POST /_emulator/ingest/batch`: one call for many exchanges; per item `{seq, scope, good}` or `{error}`."""
         # orjson, not httpx's json=: batches of request bodies are the proxy's hot path in observe mode
         body = orjson.dumps({"exchanges": exchanges})
-        return self._call("POST", "/_emulator/ingest/batch", content=body, headers=_JSON_HEADERS)["entries"]
+        return self._request("POST", "/_emulator/ingest/batch", content=body, headers=_JSON_HEADERS)["entries"]
 
     def add_fault(self, scope: str, **spec: Any) -> dict[str, Any]:
         """`POST /_emulator/scopes/{scope}/faults` (see harness.emulator.faults)."""
-        return self._call("POST", f"/_emulator/scopes/{scope}/faults", json=spec)["fault"]
+        return self._request("POST", f"/_emulator/scopes/{scope}/faults", json=spec)["fault"]
 
     def faults(self, scope: str) -> list[dict[str, Any]]:
-        return self._call("GET", f"/_emulator/scopes/{scope}/faults")["faults"]
+        return self._request("GET", f"/_emulator/scopes/{scope}/faults")["faults"]
 
     def clear_faults(self, scope: str) -> int:
-        return self._call("DELETE", f"/_emulator/scopes/{scope}/faults")["cleared"]
+        return self._request("DELETE", f"/_emulator/scopes/{scope}/faults")["cleared"]
 
     def set_sdk_auth(self, api_key: str, *, mode: str, public_keys: list[str] | None = None, **extra: Any) -> dict[str, Any]:
         """`PUT /_emulator/apps/{api_key}/sdk_auth` (see harness.emulator.sdk_auth)."""
         body = {"mode": mode, "public_keys": public_keys or [], **extra}
-        return self._call("PUT", f"/_emulator/apps/{api_key}/sdk_auth", json=body)
+        return self._request("PUT", f"/_emulator/apps/{api_key}/sdk_auth", json=body)
 
     def sdk_auth(self, api_key: str) -> dict[str, Any]:
-        return self._call("GET", f"/_emulator/apps/{api_key}/sdk_auth")
+        return self._request("GET", f"/_emulator/apps/{api_key}/sdk_auth")
 
     # -- messaging (harness/emulator/messaging/routes.py) -------------------------------------------
 
@@ -129,65 +129,65 @@ class EmulatorClient:
     ) -> dict[str, list[str]]:
         """`POST .../messaging`: seed definitions (all validated first; a mistake raises HarnessError naming the field)."""
         body = {"segments": list(segments), "campaigns": list(campaigns), "canvases": list(canvases)}
-        return self._call("POST", f"/_emulator/scopes/{scope}/messaging", json=body)
+        return self._request("POST", f"/_emulator/scopes/{scope}/messaging", json=body)
 
     def describe_messaging(self, scope: str) -> dict[str, Any]:
         """`GET .../messaging`: what is seeded (+ trigger ids, template renders, rate-limited syncs)."""
-        return self._call("GET", f"/_emulator/scopes/{scope}/messaging")
+        return self._request("GET", f"/_emulator/scopes/{scope}/messaging")
 
     def remove_campaign(self, scope: str, campaign_id: str) -> dict[str, Any]:
         """`DELETE .../campaigns/{id}`: a campaign or a canvas."""
-        return self._call("DELETE", f"/_emulator/scopes/{scope}/campaigns/{campaign_id}")
+        return self._request("DELETE", f"/_emulator/scopes/{scope}/campaigns/{campaign_id}")
 
     def segment_members(self, scope: str, segment_id: str) -> list[dict[str, Any]]:
         """`GET .../segments/{id}/members`: `[{"braze_id", "external_id"}]`."""
-        return self._call("GET", f"/_emulator/scopes/{scope}/segments/{segment_id}/members")["members"]
+        return self._request("GET", f"/_emulator/scopes/{scope}/segments/{segment_id}/members")["members"]
 
     def metrics(self, scope: str, campaign_id: str | None = None) -> dict[str, Any]:
         """`GET .../metrics[?campaign=id]`: one campaign's (or canvas's) totals/uniques/by_user, or all of them."""
         params = {"campaign": campaign_id} if campaign_id else None
-        return self._call("GET", f"/_emulator/scopes/{scope}/metrics", params=params)
+        return self._request("GET", f"/_emulator/scopes/{scope}/metrics", params=params)
 
     def canvas_progress(self, scope: str, canvas_id: str) -> dict[str, Any]:
         """`GET .../canvases/{id}/progress`: `{"canvas", "now", "clock_offset", "users": {user key: progress}}`."""
-        return self._call("GET", f"/_emulator/scopes/{scope}/canvases/{canvas_id}/progress")
+        return self._request("GET", f"/_emulator/scopes/{scope}/canvases/{canvas_id}/progress")
 
     def clock(self, scope: str) -> dict[str, float]:
         """`GET .../clock`: `{"clock_offset", "now"}` of the scope's messaging clock."""
-        return self._call("GET", f"/_emulator/scopes/{scope}/clock")
+        return self._request("GET", f"/_emulator/scopes/{scope}/clock")
 
     def advance_clock(self, scope: str, seconds: float) -> dict[str, float]:
         """`POST .../clock {"advance": s}`: move the scope's clock on; `{"clock_offset", "now"}`."""
-        return self._call("POST", f"/_emulator/scopes/{scope}/clock", json={"advance": seconds})
+        return self._request("POST", f"/_emulator/scopes/{scope}/clock", json={"advance": seconds})
 
     def set_messaging_options(self, scope: str, *, content_cards_rate_limit: bool | dict[str, float] | None) -> dict[str, Any]:
         """`PUT .../messaging/options`: the Content Cards rate limit (True, False, {capacity, refill_seconds}, None:
         the emulator's setting); `{"content_cards_rate_limit": active limit or None}`."""
         body = {"content_cards_rate_limit": content_cards_rate_limit}
-        return self._call("PUT", f"/_emulator/scopes/{scope}/messaging/options", json=body)
+        return self._request("PUT", f"/_emulator/scopes/{scope}/messaging/options", json=body)
 
     # -- push (harness/emulator/push/routes.py) -------------------------------------------------------
 
     def send_push(self, scope: str, request: dict[str, Any]) -> dict[str, Any]:
         """`POST .../push/send` (`external_ids` | `segment_id` | `broadcast`, `message` or `messages`, ...):
         `{"dispatch_id", "campaign_id", "deliveries", "skipped"}`."""
-        return self._call("POST", f"/_emulator/scopes/{scope}/push/send", json=request)
+        return self._request("POST", f"/_emulator/scopes/{scope}/push/send", json=request)
 
     def push_outbox(self, scope: str, device_id: str, *, drain: bool = False) -> list[dict[str, Any]]:
         """`GET .../push/outbox/{device_id}[?drain=1]`: the deliveries waiting for the device."""
         params = {"drain": "1"} if drain else None
-        return self._call("GET", f"/_emulator/scopes/{scope}/push/outbox/{device_id}", params=params)["deliveries"]
+        return self._request("GET", f"/_emulator/scopes/{scope}/push/outbox/{device_id}", params=params)["deliveries"]
 
     def push_dispatch(self, scope: str, dispatch_id: str) -> dict[str, Any]:
         """`GET .../push/dispatches/{id}`: one send's result."""
-        return self._call("GET", f"/_emulator/scopes/{scope}/push/dispatches/{dispatch_id}")
+        return self._request("GET", f"/_emulator/scopes/{scope}/push/dispatches/{dispatch_id}")
 
     # -- REST subset (harness/emulator/rest.py, /messages/send) ---------------------------------------
 
     def rest(self, path: str, body: dict[str, Any], api_key: str) -> Any:
         """A REST call as a backend makes it (`POST path`, `Authorization: Bearer api_key`) -> the JSON answer;
         a refusal raises HarnessError with Braze's message."""
-        return self._call("POST", path, json=body, headers=_bearer(api_key))
+        return self._request("POST", path, json=body, headers=_bearer(api_key))
 
     def rest_response(self, path: str, body: dict[str, Any], api_key: str) -> httpx.Response:
         """The same call, answered raw (status and Braze's JSON for the caller to check; nothing raised)."""
@@ -199,7 +199,7 @@ class EmulatorClient:
         params: dict[str, Any] = {"after_seq": after_seq, "timeout": timeout}
         if scope:
             params["scope"] = scope
-        data = self._call("GET", "/_emulator/requests/wait", params=params, timeout=timeout + 10)
+        data = self._request("GET", "/_emulator/requests/wait", params=params, timeout=timeout + 10)
         return data["changed"], data["latest_seq"]
 
 

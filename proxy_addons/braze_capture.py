@@ -23,6 +23,7 @@ not buffered. What the addon decided is in `flow.metadata["braze"]`.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import ipaddress
 import logging
 import queue
@@ -35,9 +36,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-try:
-    import harness  # noqa: F401
-except ImportError:  # `mitmdump -s proxy_addons/braze_capture.py` from a checkout that is not installed
+if importlib.util.find_spec("harness") is None:  # `mitmdump -s proxy_addons/braze_capture.py` from a checkout not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mitmproxy import ctx, exceptions, http
