@@ -85,6 +85,14 @@ class EmulatorClient:
     def stats(self, scope: str | None = None) -> dict[str, Any]:
         return self._request("GET", "/_emulator/stats", params={"scope": scope} if scope else None)
 
+    def errors(self, scope: str | None = None, *, after: int = 0) -> list[dict[str, Any]]:
+        """Errors raised inside the emulator (`GET /_emulator/errors`): one scope's, newer than incident `after`.
+        Each: `{"seq", "at", "scope", "where", "error", "traceback"}`."""
+        params: dict[str, Any] = {"after": after}
+        if scope:
+            params["scope"] = scope
+        return self._request("GET", "/_emulator/errors", params=params)["errors"]
+
     def drift(self, scope: str | None = None) -> dict[str, Any]:
         return self._request("GET", "/_emulator/drift", params={"scope": scope} if scope else None)
 

@@ -1,1 +1,1 @@
-"""mitmproxy addons (next milestone: braze_capture.py, observe or emulate Braze SDK traffic)."""
+"""mitmproxy addons: `braze_capture.py` emulates (answers from the emulator) or observes Braze SDK traffic."""

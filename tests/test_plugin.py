@@ -171,3 +171,32 @@ def test_newer_sdk(braze):
     result = run(pytester)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*Braze protocol report*", "*drift*1×*events[]: unknown event code 'xyz'*"])
+
+
+def test_an_error_inside_the_emulator_fails_the_test_that_caused_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(sdk_send=HELPERS)
+    pytester.makepyfile(
+        test_boom="""
+import httpx
+
+from sdk_send import ce
+
+def test_state_raises(braze, monkeypatch):
+    from harness.emulator.state.store import EmulatorState
+
+    def boom(self, decoded, *, received_at):
+        raise RuntimeError("state exploded")
+
+    monkeypatch.setattr(EmulatorState, "apply", boom)
+    body = {"api_key": braze.api_key, "device_id": braze.new_device_id(), "time": 1795379958, "events": [ce("x")]}
+    resp = httpx.post(braze.emulator_url + "/api/v3/data/", json=body, headers={"X-Braze-Api-Key": braze.api_key})
+    assert resp.status_code == 500
+
+def test_other_tests_are_not_blamed(braze):
+    assert braze.profiles() == []
+"""
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*the emulator raised 1 error(s) while this test ran:*", "*RuntimeError: state exploded*"])
+    assert "test_other_tests_are_not_blamed" not in "".join(line for line in result.outlines if "ERROR at teardown" in line)

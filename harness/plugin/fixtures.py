@@ -51,8 +51,15 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
         api_key=config.getoption("--braze-api-key"),
         timeout=config.getoption("--braze-timeout"),
     )
-    yield handle
-    handle.close()
+    try:
+        yield handle
+        raised = braze_client.errors(handle.scope)
+    finally:
+        handle.close()
+    if raised:
+        # what the emulator raised while serving this test's traffic is this test's failure, never only a server log
+        shown = "\n".join(f"{e['where']}: {e['error']}\n{e['traceback']}" for e in raised)
+        pytest.fail(f"the emulator raised {len(raised)} error(s) while this test ran:\n{shown}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
