@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO
+
+REPO = REPO
 PRIVATE_REACH = re.compile(r"emu\._lock|\._call\(|braze\._source|device\._(envelope|headers|lock)")
 
 

@@ -28,8 +28,9 @@ from harness.errors import HarnessConfigError
 from harness.expect import Expect, ExpectationFailed, JournalSource
 from harness.har import import_har, load_har, summary_counts
 from harness.proxy.runner import InProcessProxy
+from tests.support.paths import DATA
 
-SAMPLE = Path(__file__).parent / "data" / "web_sdk_6.13.0.har"
+SAMPLE = DATA / "web_sdk_6.13.0.har"
 BRAZE = "https://sdk.iad-01.braze.com"
 BIN = Path(sys.executable).parent / "braze-harness"
 

@@ -8,7 +8,7 @@ import pytest
 
 from harness.errors import HarnessConfigError
 from harness.journal import Journal, list_runs, read_sqlite
-from tests.helpers import append, ce, data_body
+from tests.support.builders import append, ce, data_body
 
 
 def test_two_runs_into_one_file_stay_apart(tmp_path) -> None:

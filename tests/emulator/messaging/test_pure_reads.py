@@ -8,7 +8,7 @@ import time
 import httpx
 
 from harness.emulator.http.server import EmulatorServer
-from tests.test_messaging_emulator import Sdk
+from tests.support.inprocess_sdk import Sdk
 
 NUDGE = {"id": "nudge", "type": "message", "channel": "push", "push": {"web_push": {"title": "Back?", "alert": "Tips"}}}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.emulator.app import Emulator
 from harness.emulator.settings import EmulatorSettings
-from tests.test_messaging_emulator import Sdk
+from tests.support.inprocess_sdk import Sdk
 
 CARD = {"kind": "content_card", "id": "news", "card": {"title": "News", "description": "d"}}
 
