@@ -22,19 +22,13 @@ not buffered. What the addon decided is in `flow.metadata["braze"]`.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import ipaddress
 import logging
-import queue
 import re
 import sys
-import threading
-import time
 from collections import Counter, deque
 from pathlib import Path
-from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from typing import Any
 
 if importlib.util.find_spec("harness") is None:  # `mitmdump -s proxy_addons/braze_capture.py` from a checkout not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,77 +38,17 @@ from mitmproxy import ctx, exceptions, http
 from harness.protocol.decode import endpoint_of, is_braze_request
 from harness.protocol.ingest_payload import payload
 from harness.protocol.wire import response_value
+from proxy_addons.flow_asgi import serve_asgi
+from proxy_addons.options import EmulatorTarget, is_loopback, parse_emulator, parse_hosts
+from proxy_addons.remote_ingest import Ingestor
 
 logger = logging.getLogger("braze_capture")
 
 MODES = ("emulate", "observe")
-# hosts of Braze's SDK clusters and legacy endpoints (mobile.md A.1): a CONNECT to them is let in
+# hosts of Braze's SDK clusters and legacy endpoints: a CONNECT to them is let in
 # (and never connected upstream) in emulate mode, so their SDK requests can be answered
 BRAZE_HOST_RE = re.compile(r"(^|\.)(braze\.(com|eu)|appboy\.(com|eu))$")
-_HOST_RE = re.compile(r"^(\*\.|\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
 REFUSED_BODY = b"refused by braze_capture (emulate mode): only Braze SDK requests, loopback and braze_allow_hosts are served\n"
-
-
-# -- option parsing (pure, raise ValueError) ------------------------------------------------------
-
-
-class EmulatorTarget(NamedTuple):
-    # not a dataclass: `mitmdump -s` loads this file outside sys.modules, where dataclasses fail
-    url: str
-    scheme: str
-    host: str
-    port: int
-    prefix: str  # a base path the emulator is mounted under ("" normally)
-
-
-def parse_emulator(raw: str) -> EmulatorTarget | None:
-    """`braze_emulator`: "" (in-process emulator) or an http(s) base URL such as http://127.0.0.1:9090."""
-    raw = raw.strip()
-    if not raw:
-        return None
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{raw!r} is not an http(s) URL such as http://127.0.0.1:9090")
-    if parts.query or parts.fragment:
-        raise ValueError(f"{raw!r}: give the emulator's base URL, without query or fragment")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise ValueError(f"{raw!r} has an invalid port") from None
-    return EmulatorTarget(raw.rstrip("/"), parts.scheme, parts.hostname, port, parts.path.rstrip("/"))
-
-
-def parse_hosts(raw: str) -> tuple[frozenset[str], tuple[str, ...]]:
-    """`braze_allow_hosts`: comma-separated host names; `*.example.com` (or `.example.com`) allows subdomains.
-
-    Returns (exact hosts, suffixes)."""
-    exact: set[str] = set()
-    suffixes: list[str] = []
-    for item in raw.split(","):
-        host = item.strip().lower()
-        if not host:
-            continue
-        if "://" in host or "/" in host:
-            raise ValueError(f"{item.strip()!r}: give host names, not URLs")
-        if host.startswith("[") and host.endswith("]"):
-            host = host[1:-1]
-        if not (_is_ip(host) or _HOST_RE.match(host)):
-            raise ValueError(f"{item.strip()!r} is not a host name (e.g. api.example.com or *.example.com)")
-        if host.startswith(("*.", ".")):
-            suffixes.append("." + host.lstrip("*."))
-        else:
-            exact.add(host)
-    return frozenset(exact), tuple(suffixes)
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _is_onboarding(host: str) -> bool:
@@ -122,90 +56,9 @@ def _is_onboarding(host: str) -> bool:
     return "onboarding_host" in options and bool(options.onboarding) and host.lower() == options.onboarding_host.lower()
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def _header_pairs(headers: http.Headers) -> list[tuple[str, str]]:
     """The raw header fields: `Headers.items()` looks every name up again (a third of the observe hook's time)."""
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.fields]
-
-
-# -- remote ingestion -----------------------------------------------------------------------------
-
-
-BATCH_MAX = 500  # exchanges per ingest call
-# how long the worker waits for more after the first exchange: an HTTP call costs the proxy ~1 ms of CPU, so
-# one call per flow under steady load doubled its time per request; 20 ms more before journaling is invisible
-BATCH_LINGER = 0.02
-
-
-class _Ingestor:
-    """Posts observed exchanges to a remote emulator from a worker thread (never on mitmproxy's loop)."""
-
-    def __init__(self, client: Any, *, owns_client: bool) -> None:
-        self.client = client
-        self.owns_client = owns_client
-        self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
-        self._pending = 0
-        self._cond = threading.Condition()
-        self._failures = 0
-        self._thread = threading.Thread(target=self._run, name="braze-ingest", daemon=True)
-        self._thread.start()
-
-    def put(self, item: dict[str, Any]) -> None:
-        with self._cond:
-            self._pending += 1
-        self._queue.put(item)
-
-    def _run(self) -> None:
-        # one HTTP call per batch: what queued up while the last call ran goes together (one call per flow
-        # fell behind a busy proxy); nothing is dropped, a failed batch is logged with its size
-        stop = False
-        while not stop:
-            batch = [self._queue.get()]
-            deadline = time.monotonic() + BATCH_LINGER
-            while len(batch) < BATCH_MAX and batch[-1] is not None:
-                try:
-                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
-                except queue.Empty:
-                    break
-            if None in batch:
-                stop = True
-                batch = [b for b in batch if b is not None]
-            if not batch:
-                continue
-            try:
-                refused = [r["error"] for r in self.client.ingest_many(batch) if "error" in r]
-                for error in refused:
-                    self._fail(error)
-            except Exception as exc:
-                self._fail(f"{exc} ({len(batch)} exchanges)")
-            finally:
-                with self._cond:
-                    self._pending -= len(batch)
-                    self._cond.notify_all()
-
-    def _fail(self, what: str) -> None:
-        self._failures += 1
-        if self._failures == 1 or self._failures % 100 == 0:
-            logger.error("braze_capture: could not journal an observed request (%d so far): %s", self._failures, what)
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self._pending == 0, timeout)
-
-    def close(self, timeout: float = 10.0) -> None:
-        self.flush(timeout)
-        self._queue.put(None)
-        self._thread.join(timeout)
-        if self.owns_client:
-            with contextlib.suppress(Exception):
-                self.client.close()
 
 
 # -- the addon --------------------------------------------------------------------------------------
@@ -223,7 +76,7 @@ class BrazeCapture:
         self.target: EmulatorTarget | None = None
         self._allow_exact: frozenset[str] = frozenset()
         self._allow_suffixes: tuple[str, ...] = ()
-        self._ingestor: _Ingestor | None = None
+        self._ingestor: Ingestor | None = None
         self.counts: Counter[str] = Counter()  # action -> flows
         self.refused: deque[str] = deque(maxlen=200)  # hosts refused lately, newest last
 
@@ -437,16 +290,16 @@ class BrazeCapture:
             self.emulator = Emulator()
         return self.emulator
 
-    def _ingest_remote(self) -> _Ingestor:
+    def _ingest_remote(self) -> Ingestor:
         if self._ingestor is None:
             assert self.target is not None
             client = self._client
             if client is None:
                 from harness.client import EmulatorClient
 
-                self._ingestor = _Ingestor(EmulatorClient(self.target.url), owns_client=True)
+                self._ingestor = Ingestor(EmulatorClient(self.target.url), owns_client=True)
             else:
-                self._ingestor = _Ingestor(client, owns_client=False)
+                self._ingestor = Ingestor(client, owns_client=False)
         return self._ingestor
 
     def flush(self, timeout: float = 10.0) -> bool:
@@ -460,57 +313,3 @@ class BrazeCapture:
 
 
 addons = [BrazeCapture()]
-
-
-async def serve_asgi(app: Any, flow: http.HTTPFlow, *, source: str) -> None:
-    """Serve an ASGI app on a flow (mitmproxy's `asgiapp.serve`, with what the emulator needs): the scheme as sent,
-    a Host header for HTTP/2 requests (`:authority`), the raw body, the capture time, and a way to drop the
-    client's connection (a fault)."""
-    import asyncio
-    import urllib.parse
-
-    req = flow.request
-    raw_path, _, query = req.path.partition("?")
-    headers = [(k.lower(), v) for k, v in req.headers.fields]
-    if not any(k == b"host" for k, _ in headers):
-        host = req.host_header or req.pretty_host
-        headers.append((b"host", host.encode("latin-1", "replace")))
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.1"},
-        "http_version": {"HTTP/1.0": "1.0", "HTTP/2.0": "2"}.get(req.http_version, "1.1"),
-        "method": req.method,
-        "scheme": req.scheme,
-        "path": urllib.parse.unquote(raw_path),
-        "raw_path": raw_path.encode(),
-        "query_string": query.encode(),
-        "headers": headers,
-        "client": flow.client_conn.peername,
-        "extensions": {"braze.source": source, "braze.received_at": req.timestamp_start, "braze.drop": flow.kill},
-    }
-    done = asyncio.Event()
-    sent_body = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent_body
-        if not sent_body:
-            sent_body = True
-            return {"type": "http.request", "body": req.raw_content or b"", "more_body": False}
-        await done.wait()
-        return {"type": "http.disconnect"}
-
-    start: dict[str, Any] = {}
-    chunks: list[bytes] = []
-
-    async def send(event: dict[str, Any]) -> None:
-        if event["type"] == "http.response.start":
-            start.update(event)
-        elif event["type"] == "http.response.body":
-            chunks.append(event.get("body", b""))
-            if not event.get("more_body", False):
-                flow.response = http.Response.make(start["status"], b"".join(chunks), start.get("headers", []))
-
-    try:
-        await app(scope, receive, send)
-    finally:
-        done.set()
