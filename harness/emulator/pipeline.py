@@ -22,10 +22,9 @@ from harness.emulator.messaging.service import Messaging
 from harness.emulator.rest import RestApi
 from harness.emulator.sdk_auth import SdkAuthTable
 from harness.emulator.server_config import ServerConfig
-from harness.emulator.state import EmulatorState, UnknownApiKey
-from harness.emulator.state.engagement import Engagement
-from harness.emulator.tenancy import Tenancy
-from harness.journal import Exchange, Journal, JournalEntry
+from harness.emulator.state import UnknownApiKey
+from harness.emulator.stores import EngagementStore, JournalStore, StateStore, TenancyStore
+from harness.journal import Exchange, JournalEntry
 from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
 from harness.protocol.requests import DataRequest
 from harness.protocol.wire import WireRequest
@@ -58,10 +57,10 @@ class Pipeline:
     def __init__(
         self,
         *,
-        state: EmulatorState,
-        tenancy: Tenancy,
-        journal: Journal,
-        engagement: Engagement,
+        state: StateStore,
+        tenancy: TenancyStore,
+        journal: JournalStore,
+        engagement: EngagementStore,
         messaging: Messaging,
         rest: RestApi,
         faults: FaultTable,

@@ -17,14 +17,14 @@ from harness.emulator.answer import Answer
 from harness.emulator.messaging.service import Messaging
 from harness.emulator.push.send_body import REST_FIELDS, fatal_message, send_request
 from harness.emulator.push.service import PushSendError
-from harness.emulator.state import EmulatorState
 from harness.emulator.state.rest_users import RestInputError
 from harness.emulator.state.workspaces import App
+from harness.emulator.stores import StateStore
 from harness.protocol.decode import DecodedRequest
 
 
 class RestApi:
-    def __init__(self, state: EmulatorState, messaging: Messaging, lock: threading.RLock) -> None:
+    def __init__(self, state: StateStore, messaging: Messaging, lock: threading.RLock) -> None:
         self.state = state
         self.messaging = messaging
         self.lock = lock

@@ -8,12 +8,11 @@ from typing import Any
 from harness.emulator.messaging.models import DefinitionError
 from harness.emulator.messaging.segments import evaluate
 from harness.emulator.messaging.store import MessagingStore
-from harness.emulator.state import EmulatorState
-from harness.emulator.tenancy import Tenancy
+from harness.emulator.stores import StateStore, TenancyStore
 
 
 class Audience:
-    def __init__(self, state: EmulatorState, tenancy: Tenancy, store: MessagingStore) -> None:
+    def __init__(self, state: StateStore, tenancy: TenancyStore, store: MessagingStore) -> None:
         self.state = state
         self.tenancy = tenancy
         self.store = store

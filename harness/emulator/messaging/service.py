@@ -21,9 +21,8 @@ from harness.emulator.messaging.serve import Prefetched, Serving
 from harness.emulator.messaging.store import MessagingStore
 from harness.emulator.push.service import PushSendError, PushService, SendResult
 from harness.emulator.settings import EmulatorSettings
-from harness.emulator.state import EmulatorState
 from harness.emulator.state.engagement import Engagement
-from harness.emulator.tenancy import Tenancy
+from harness.emulator.stores import StateStore, TenancyStore
 from harness.protocol.decode import DecodedRequest
 from harness.protocol.ids import trigger_id
 from harness.protocol.push import PushMessage
@@ -33,8 +32,8 @@ class Messaging:
     def __init__(
         self,
         *,
-        state: EmulatorState,
-        tenancy: Tenancy,
+        state: StateStore,
+        tenancy: TenancyStore,
         engagement: Engagement,
         clock: ScopeClocks,
         push: PushService,

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from harness.emulator.state import EmulatorState
+from harness.emulator.stores import StateStore
 from harness.protocol.push import (
     PayloadError,
     PushMessage,
@@ -182,7 +182,7 @@ class PushService:
     """Deliveries and outboxes. Who is a candidate (a scope's profiles, a segment's members) is decided by the
     caller (messaging) and handed in: push never looks up messaging."""
 
-    def __init__(self, state: EmulatorState) -> None:
+    def __init__(self, state: StateStore) -> None:
         self.state = state
         self._scopes: dict[str, _ScopePush] = {}
         self._lock = threading.RLock()
