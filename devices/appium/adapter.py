@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from devices.appium.server import AppiumEndpoint
 from devices.targets.locators import Locator, Locators
 from harness.adapters.base import ATTRIBUTE_KINDS, AppAdapter, AttributeKind, check_profile_fields
 from harness.errors import HarnessConfigError
+from harness.expect.waiting import wait_until
 
 __all__ = ["FAKE_APP_XML", "AppiumAdapter", "AppiumAppError", "PushSource", "ResetCommand"]
 
@@ -175,11 +175,11 @@ class AppiumAdapter(AppAdapter):
         ready = self.locators.ready
         if ready is None:
             return
-        deadline = time.monotonic() + self.ready_timeout
-        while not self.driver.find_elements(ready.by, ready.value):
-            if time.monotonic() >= deadline:
-                raise AppiumAppError(f"the app did not show locators.ready ({ready}) within {self.ready_timeout:g} s")
-            time.sleep(0.25)
+        shown, *_ = wait_until(
+            None, self.ready_timeout, lambda _: self.driver.find_elements(ready.by, ready.value) or None, every=0.25
+        )
+        if shown is None:  # a setup problem of the app, not a failed expectation
+            raise AppiumAppError(f"the app did not show locators.ready ({ready}) within {self.ready_timeout:g} s")
 
     # ---- controls ----
 

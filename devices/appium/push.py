@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -32,6 +31,7 @@ from devices.appium.server import AppiumSetupError
 from devices.targets.locators import Locator, Locators
 from devices.tools.push_delivery import POST_NOTIFICATIONS
 from harness.errors import HarnessConfigError
+from harness.expect.waiting import wait_until
 from harness.protocol.push import SIMULATOR_TARGET_KEY, campaign_of
 
 PushSource = Callable[[str], list[dict[str, Any]]]  # device id -> the deliveries waiting for it (the emulator outbox)
@@ -182,8 +182,7 @@ class AppiumPush:
         """Accepts a system alert (the notification prompt) if one shows within `wait` s; False if none did."""
         from selenium.common.exceptions import NoAlertPresentException
 
-        deadline = time.monotonic() + wait
-        while True:
+        def accepted(_entries: list[Any]) -> bool | None:
             try:
                 if self.app.platform == "ios":  # springboard alerts: XCUITest's own command
                     self.app.execute("mobile: alert", {"action": "accept"})
@@ -191,9 +190,10 @@ class AppiumPush:
                     self.app.session().switch_to.alert.accept()
                 return True
             except NoAlertPresentException:
-                if time.monotonic() >= deadline:
-                    return False
-                time.sleep(0.25)
+                return None
+
+        found, *_ = wait_until(None, wait, accepted, every=0.25)
+        return bool(found)
 
     def _delivery(self, delivery: Mapping[str, Any] | None) -> Mapping[str, Any]:
         if delivery is not None:
@@ -249,19 +249,19 @@ class AppiumPush:
         if springboard:
             driver.update_settings({"defaultActiveApplication": SPRINGBOARD})
         try:
-            deadline = time.monotonic() + self.app.notification_timeout
-            while True:
+
+            def shown(_entries: list[Any]) -> list[Any] | None:
                 found = driver.find_elements(locator.by, locator.value)
                 if self.app.fake_os is not None and not self.app.fake_os.showing(title):
-                    found = []  # the fake app's notification element is static: the FakeOs knows if it was delivered
-                if found:
-                    break
-                if time.monotonic() >= deadline:
-                    raise AppiumAppError(
-                        f"no notification titled {title!r} within {self.app.notification_timeout:g} s "
-                        f"(locators.push_notification: {locator})"
-                    )
-                time.sleep(0.25)
+                    return None  # the fake app's notification element is static: the FakeOs knows if it was delivered
+                return found or None
+
+            found, *_ = wait_until(None, self.app.notification_timeout, shown, every=0.25)
+            if found is None:
+                raise AppiumAppError(
+                    f"no notification titled {title!r} within {self.app.notification_timeout:g} s "
+                    f"(locators.push_notification: {locator})"
+                )
             found[0].click()
         finally:
             if springboard:

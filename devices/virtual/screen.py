@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from harness.expect.waiting import wait_until
 from harness.screens.base import IamView, MessagingScreen, ScreenTimeout
 
 if TYPE_CHECKING:
@@ -87,9 +88,10 @@ class VirtualScreen(MessagingScreen):
                 self.engine.log_card_impression(card_id)
 
     def _poll(self, timeout: float, look: Any, *, refresh_cards: bool = False) -> Any:
-        """`look()` (under the device lock, after `process()`) until it returns something truthy."""
-        deadline = time.monotonic() + timeout
-        while True:
+        """`look()` (under the device lock, after `process()`) until it returns something truthy (None: it did
+        not within `timeout`), through the harness's one wait primitive."""
+
+        def check(_entries: list[Any]) -> Any:
             with self.device.lock:
                 self.engine.process()
                 found = look()
@@ -99,12 +101,11 @@ class VirtualScreen(MessagingScreen):
                     self._last_refresh = time.monotonic()
                     self.device.request_content_cards_refresh()
                     self.engine.process()
-                    found = look()
-                    if found:
-                        return found
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(POLL)
+                    return look() or None
+            return None
+
+        found, *_ = wait_until(None, timeout, check, every=POLL)
+        return found
 
     def restart(self) -> None:
         """The app process restarted: the UI is rebuilt (feed closed, the message on screen gone)."""
