@@ -42,7 +42,8 @@ EVENT_MIX = ["ss", "ce", "ce", "p", "ce", "inc", "ce", "ce", "inc", "ce"]
 
 
 def make_bodies(count: int, users: int, config_time: int, seed: int = 7) -> list[str]:
-    """`count` /data/ bodies shaped like the Web SDK's (web-sdk-protocol.md §2-§4, d_events.json).
+    """`count` /data/ bodies shaped like the Web SDK's (recording d_events.json;
+    docs/web-sdk-wire.md, request-envelope, data-request and event-codes).
 
     Device id and session id carry the UID placeholder, so every request is a new device; the user
     is `bench-user-<n>` from a pool of `users`. One body in four is a device's first request

@@ -44,7 +44,7 @@ function init(args)
       if #line > 0 then
          local segments = split_plain(line, PLACEHOLDER)
          local body_len = #line - (#segments - 1) * (#PLACEHOLDER - 12)
-         -- the headers the Web SDK sends on a flush (web-sdk-protocol.md §1.1)
+         -- the headers the Web SDK sends on a flush (docs/web-sdk-wire.md, request-headers)
          local head = "POST " .. PATH .. " HTTP/1.1\r\n"
             .. "Host: " .. host .. "\r\n"
             .. "Content-Type: application/json\r\n"

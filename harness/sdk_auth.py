@@ -1,4 +1,4 @@
-"""Mint SDK-auth JWTs for tests (braze-behaviour.md §9): valid ones and every kind of invalid one.
+"""Mint SDK-auth JWTs for tests (docs/server-behaviour.md, sdk-authentication): valid ones and every kind of invalid one.
 
 keys = KeyPair.generate()                       # a fresh RSA-2048 pair per test
 braze.sdk_auth(mode="required", public_keys=[keys.public_pem])

@@ -28,5 +28,5 @@ def test_purchases(braze, braze_app):
 
     braze.expect.purchase("sku-42", price=9.99, currency="EUR", quantity=2, props={"colour": "blue"}, user=user).within()
     braze.expect.purchase("sku-7", currency="USD", quantity=1).within()
-    # quantity N counts as N purchases (braze-behaviour.md §4.5)
+    # quantity N counts as N purchases (docs/server-behaviour.md, purchases)
     braze.expect.profile(user).has(purchases={"sku-42": 2, "sku-7": 1}, revenue=lambda r: abs(r - 20.48) < 1e-6).within()

@@ -49,7 +49,7 @@ def test_429_with_retry_after_is_honoured(braze, braze_app):
     assert (first.status, last.status) == (429, 200)
     assert (last.attempt or 1) >= 2
     by_seq = {e.seq: e for e in braze.entries()}
-    # the SDK waits its backoff + Retry-After before resending (web-sdk-protocol.md §12.1)
+    # the SDK waits its backoff + Retry-After before resending (docs/web-sdk-wire.md, retries)
     assert by_seq[last.seq].received_at - by_seq[first.seq].received_at >= 1.0
 
 

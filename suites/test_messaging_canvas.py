@@ -35,7 +35,8 @@ def _onboarding(braze):
 
 
 def _new_session(braze_app):
-    # a Canvas IAM is delivered with the trigger refresh of the user's next session (braze-behaviour.md §8.2)
+    # a Canvas IAM is delivered with the trigger refresh of the user's next session
+    # (docs/server-behaviour.md, in-app-message-delivery)
     braze_app.advance_time(15)  # past the 10 s session timeout, on the page's clock
     braze_app.log_event("came_back")
     braze_app.flush()

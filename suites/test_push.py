@@ -68,7 +68,8 @@ def test_os_opt_out_is_reported_at_the_next_session(braze, braze_app):
     braze_app.flush()  # web: the null token is queued, not flushed at once (the page runs on a fake clock)
     # no push-enabled token is left for the device (web: the SDK sends a null token; mobile: the foreground flag clears)
     braze.push.expect_token(user, device_id=braze_app.device_id, enabled=True, present=False).within()
-    braze.push.expect_subscription(user, "opted_in").within()  # Braze never unsubscribes automatically (§6.2)
+    # Braze never unsubscribes automatically (docs/server-behaviour.md, push-subscription)
+    braze.push.expect_subscription(user, "opted_in").within()
     result = braze.push.send(users=user, title="t", body="b", campaign_id="after_opt_out")
     assert result["deliveries"] == []
 

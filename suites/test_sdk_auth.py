@@ -1,6 +1,7 @@
-"""SDK authentication (braze-behaviour.md §9, web-sdk-protocol.md §11): in required mode the emulator answers a
-request with a missing, expired, wrong-user or wrongly signed JWT `200 + auth_error`, stores none of its data,
-and the SDK keeps it queued; with a fresh signature the data lands exactly once."""
+"""SDK authentication (docs/server-behaviour.md, sdk-authentication; docs/web-sdk-wire.md, sdk-authentication-answers):
+in required mode the emulator answers a request with a missing, expired, wrong-user or wrongly signed JWT
+`200 + auth_error`, stores none of its data, and the SDK keeps it queued; with a fresh signature the data lands
+exactly once."""
 
 import time
 

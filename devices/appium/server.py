@@ -6,8 +6,8 @@
     AppiumEndpoint.remote("http://grid:4723/wd/hub")   # a grid/farm hub used as is (only /status is checked)
 
 The local server is always `node_modules/.bin/appium`, never `npx`: killing an `npm exec` leaves its `node` child
-running (toolchain.md §3). It runs in a process group of its own so stopping it (SIGTERM, then SIGKILL) takes every
-child with it. With no APPIUM_HOME in the environment, Appium 3 uses the project (the directory holding a
+running (docs/tooling.md, appium-fake-driver). It runs in a process group of its own so stopping it (SIGTERM, then
+SIGKILL) takes every child with it. With no APPIUM_HOME in the environment, Appium 3 uses the project (the directory holding a
 package.json that depends on `appium`) as its home: drivers live in the project's node_modules.
 """
 

@@ -113,8 +113,9 @@ class ScreenLocators(BaseModel):
 
 
 class PushReceiver(BaseModel):
-    """The Android QA build's debug push-injection receiver (mobile.md C.1 option 2): an exported receiver that turns
-    the broadcast's string extras into the FCM data `Bundle` and hands it to `BrazePushReceiver.handleReceivedIntent`."""
+    """The Android QA build's debug push-injection receiver (docs/mobile-wire.md, debug-push-receiver): an exported
+    receiver that turns the broadcast's string extras into the FCM data `Bundle` and hands it to
+    `BrazePushReceiver.handleReceivedIntent`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

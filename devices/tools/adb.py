@@ -1,4 +1,5 @@
-"""`adb` commands for Android emulators and phones (mobile.md C.1, D.2, D.4, E.3), built as exact argv lists.
+"""`adb` commands for Android emulators and phones, built as exact argv lists
+(docs/mobile-wire.md, debug-push-receiver, android-emulator, real-devices and a-fresh-anonymous-user).
 
     run(set_global_proxy("10.0.2.2", 8080, serial="emulator-5554"))   # the emulator's traffic → mitmproxy on the host
     run(pm_clear("com.example.app", serial=s))                         # a fresh anonymous Braze user (new device_id)
@@ -134,8 +135,8 @@ def broadcast(
 ) -> list[str]:
     """`am broadcast -a ACTION [-n PKG/.Receiver] --es k v --ei k 1 --ez k true …`.
 
-    With the QA build's exported debug receiver (mobile.md C.1 option 2), the receiver turns the extras into the FCM
-    `Bundle` and calls `BrazePushReceiver.handleReceivedIntent`: a real Braze push without FCM."""
+    With the QA build's exported debug receiver (docs/mobile-wire.md, debug-push-receiver), the receiver turns the
+    extras into the FCM `Bundle` and calls `BrazePushReceiver.handleReceivedIntent`: a real Braze push without FCM."""
     if not re.match(r"^[A-Za-z0-9_.]+$", action):
         raise ValueError(f"{action!r} is not an intent action")
     if component is not None and not re.match(r"^[A-Za-z0-9_.]+/[A-Za-z0-9_.$]+$", component):
@@ -217,9 +218,10 @@ def prepare_user_ca(ca_pem: str | Path, workdir: str | Path) -> Path:
 
 
 def install_user_ca(prepared: str | Path, *, serial: str | None = None) -> list[list[str]]:
-    """The commands installing a prepared CA (`prepare_user_ca`) into the user CA store, without the UI (mobile.md
-    D.2): needs `adb root`, so a Google APIs (non-Play) emulator image; then a reboot. Apps still need the debug
-    network-security-config `<certificates src="user"/>` to trust user CAs (Android 7+)."""
+    """The commands installing a prepared CA (`prepare_user_ca`) into the user CA store, without the UI
+    (docs/mobile-wire.md, android-emulator): needs `adb root`, so a Google APIs (non-Play) emulator image; then a
+    reboot. Apps still need the debug network-security-config `<certificates src="user"/>` to trust user CAs
+    (Android 7+)."""
     name = Path(prepared).name
     if not re.fullmatch(r"[0-9a-f]{8}\.0", name):
         raise ValueError(f"{name}: expected <subject_hash_old>.0 (use prepare_user_ca)")

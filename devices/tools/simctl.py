@@ -1,4 +1,5 @@
-"""`xcrun simctl` commands for iOS simulators (mobile.md C.2, D.3, E.3), built as exact argv lists.
+"""`xcrun simctl` commands for iOS simulators, built as exact argv lists
+(docs/mobile-wire.md, ios-apns, ios-simulator and a-fresh-anonymous-user).
 
 run(add_root_cert("booted", "~/.mitmproxy/mitmproxy-ca-cert.pem"))   # trust the run's mitmproxy CA
 run(push(udid, "com.example.app", write_apns(payload, tmp / "push.apns")))

@@ -74,7 +74,7 @@ def standard_value(key: str, value: Any) -> Any:
 def custom_value(value: Any) -> tuple[Literal["array", "value"], Any] | None:
     """How `setCustomUserAttribute(key, value)` goes out: `("array", strings)` for a list of strings (it is
     `setCustomAttributeArray`, the `set` event), `("value", wire value)` for a str, number, bool, date (an ISO
-    string [I]), dict (nested attribute), list (of objects or scalars) or None (unset); None when refused."""
+    string, inferred), dict (nested attribute), list (of objects or scalars) or None (unset); None when refused."""
     if isinstance(value, tuple | set | frozenset):
         value = list(value)
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):

@@ -10,8 +10,9 @@
 
 Everything runs in the caller's thread (no timers): a flush happens on session start, on
 `close_session()`, on `request_immediate_data_flush()`, on push registration, and when the flush
-interval has passed on the device clock at the next call (`FlushPolicy`). Facts: mobile.md A, C.1,
-C.2; braze-behaviour.md §1.3–1.5, §2.3. Where the wire format is inferred, the module says so.
+interval has passed on the device clock at the next call (`FlushPolicy`). Facts: docs/mobile-wire.md (the wire
+format, push) and (docs/server-behaviour.md, mobile-sessions, data-flushing and changeuser). Where the wire format is
+inferred, the module says so.
 
 This module is the SDK's public API and the state it keeps; the pieces it is made of live next to it:
 `wire.py` (how requests are built), `events.py` and `attributes.py` (what the SDK accepts and how it writes it),
@@ -54,7 +55,7 @@ class FlushPolicy:
     interval: float | None = None  # device seconds since the last flush; None = the platform's default
     on_session_start: bool = True  # session start requests go out at once (triggers, config)
     on_close: bool = True  # the app going to the background flushes what is queued
-    on_push_token: bool = True  # "sent immediately and asynchronously" (mobile.md C.2)
+    on_push_token: bool = True  # "sent immediately and asynchronously" (docs/mobile-wire.md, ios-apns)
 
 
 class VirtualDevice:
@@ -409,7 +410,7 @@ class VirtualDevice:
             return True
 
     def set_custom_attribute(self, key: str, value: Any) -> bool:
-        """`setCustomUserAttribute`: str, number, bool, date/datetime (sent as an ISO string [I]), a dict
+        """`setCustomUserAttribute`: str, number, bool, date/datetime (sent as an ISO string, inferred), a dict
         (nested attribute), a list of dicts (array of objects) or of scalars, None (unset). A list of
         strings is `setCustomAttributeArray` (the `set` event)."""
         if not self._valid_key(key):

@@ -2,7 +2,8 @@
 the checks the SDKs make on what an app logs (custom events and purchases).
 
 Event times are on the device clock, in seconds with millisecond precision and strictly increasing, so that
-`in_order` expectations read them in the order they were logged. Facts: mobile.md A, C.1; braze-behaviour.md §0.
+`in_order` expectations read them in the order they were logged. Facts: (docs/mobile-wire.md, event-codes;
+docs/server-behaviour.md, purchases).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from devices.virtual.session import Session
 from harness.protocol.responses import ServerConfig
 
 MISSING: Any = object()  # an event without a `data` field
-MAX_PURCHASE_QUANTITY = 100  # braze-behaviour.md §0
+MAX_PURCHASE_QUANTITY = 100  # (docs/server-behaviour.md, purchases)
 
 
 class EventStamper:

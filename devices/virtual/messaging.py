@@ -9,7 +9,8 @@ triggers, Content Cards, feature flags and banners the server sends, and what it
     engine.feed()                             # the Content Cards, pinned first, then newest `ca` first
     engine.request_banners_refresh(["home"])  # POST banners/sync; `engine.banners` per placement
 
-In-app messages (mobile.md A.7 `triggers[]`, B.1; web-sdk-protocol.md §7; braze docs "in-app message delivery"):
+In-app messages (docs/mobile-wire.md, answers and in-app-message-json; docs/web-sdk-wire.md, in-app-messages;
+docs/server-behaviour.md, in-app-message-delivery):
 
 * trigger events: session start (`open`, evaluated once the `ss` answer carried the new trigger list, as the
   SDKs hold trigger events while a trigger sync is in flight), custom events (with property filters: outer
@@ -24,18 +25,18 @@ In-app messages (mobile.md A.7 `triggers[]`, B.1; web-sdk-protocol.md §7; braze
   that fails or is aborted (no `templated_message`), the next priority that matched the event is performed;
 * a control message (`is_control` or type `CONTROL`) logs `iec` and shows nothing;
 * one message on screen at a time; one triggered meanwhile waits on a stack and shows when the screen is
-  free [I]; nothing shows while the app is in the background (it waits for the foreground);
+  free (inferred); nothing shows while the app is in the background (it waits for the foreground);
 * shown: `si` once; body click: `sc` and the message closes (ignored on a modal/full message with buttons, as
-  Android's `DefaultInAppMessageViewWrapper` does; the same on iOS [I]); button: `sbc` with the button id and it
+  Android's `DefaultInAppMessageViewWrapper` does; the same on iOS, inferred); button: `sbc` with the button id and it
   closes; close: nothing is logged;
   `AUTO_DISMISS` messages close `duration` ms later (device clock).
 
-Content Cards (mobile.md B.2): the feed is the synced cards minus the locally dismissed and the expired ones
-(`ea` on the device clock), pinned first, then newest `ca` first; `cci` / `ccic` (control) / `ccc` / `ccd`
-with `ids: [card_id]`; a dismissed card stays gone locally even if a later sync sends it again.
+Content Cards (docs/mobile-wire.md, content-card-json): the feed is the synced cards minus the locally dismissed and
+the expired ones (`ea` on the device clock), pinned first, then newest `ca` first; `cci` / `ccic` (control) / `ccc` /
+`ccd` with `ids: [card_id]`; a dismissed card stays gone locally even if a later sync sends it again.
 Feature flags: `ffi` (`fid`, `fts`) once per session per flag, only for a cached flag with a tracking string.
-Banners: the same `banners/sync` as the Web SDK (Android: mobile.md A.2/A.7, from the SDK binary; Swift [I]);
-`bi` (`ids`) once per session per banner, `bc` (`id`, `bid`).
+Banners: the same `banners/sync` as the Web SDK (Android, from the SDK binary:
+docs/mobile-wire.md, endpoints and answers; Swift inferred); `bi` (`ids`) once per session per banner, `bc` (`id`, `bid`).
 
 Everything runs in the caller's thread under the device's lock; `process()` (called by the device after
 each flush and logged event, and by the screen when it polls) performs what is due. The engine sees its device
@@ -184,7 +185,7 @@ def _seconds(value: Any) -> float | None:
 
 @dataclass(slots=True)
 class InAppMessage:
-    """A message the SDK is about to show or shows: its IAM JSON (mobile.md B.1)."""
+    """A message the SDK is about to show or shows: its IAM JSON (docs/mobile-wire.md, in-app-message-json)."""
 
     data: dict[str, Any]
     trigger: str  # the trigger (campaign) id it came from
@@ -424,8 +425,9 @@ class MessagingEngine:
         self.stack.append(message)
 
     def fetch_template(self, trigger_id: str, event: TriggerEvent) -> dict[str, Any] | None:
-        """POST `template` as the SDKs do for a `templated_iam` (mobile.md A.7; web-sdk-protocol.md §7): the
-        answer's `templated_message.data` is the message (None when the request failed)."""
+        """POST `template` as the SDKs do for a `templated_iam`
+        (docs/mobile-wire.md, answers; docs/web-sdk-wire.md, in-app-messages): the answer's `templated_message.data`
+        is the message (None when the request failed)."""
         device = self.device
         template = {"trigger_id": trigger_id, "trigger_event_type": event.kind, "data": event.event or {}}
         respond_with: dict[str, Any] = {"config": {"config_time": device.config_time}}
@@ -553,9 +555,10 @@ class MessagingEngine:
     # -- banners -------------------------------------------------------------------------------------
 
     def request_banners_refresh(self, placements: Iterable[str]) -> Delivery | None:
-        """`requestBannersRefresh(placements)`: POST `banners/sync` (the Web SDK's endpoint; Android's per mobile.md
-        A.2/A.7, Swift's [I]). Nothing is sent before the server config enables banners; the list is cut to
-        `max_placements`. The answer replaces the banners (an answer older than the request is ignored)."""
+        """`requestBannersRefresh(placements)`: POST `banners/sync` (the Web SDK's endpoint; Android's per
+        (docs/mobile-wire.md, endpoints and answers), Swift's inferred). Nothing is sent before the server config
+        enables banners; the list is cut to `max_placements`. The answer replaces the banners (an answer older than
+        the request is ignored)."""
         device = self.device
         with device.lock:
             config = (device.server_config.banners if device.server_config else None) or {}
@@ -575,10 +578,11 @@ class MessagingEngine:
     def _read_banners(self, answer: dict[str, Any], time_ms: int) -> None:
         stamp = _seconds(answer.get("request_time"))
         if stamp is not None and stamp < time_ms:
-            return  # stale (web-sdk-protocol.md §10; [I] the same on mobile)
+            return  # stale (docs/web-sdk-wire.md, banners); the same on mobile is inferred
         raw = answer.get("banners")
         found: dict[str, dict[str, Any]] = {}
-        # the Web SDK's shape {placement: {"banner": {...}}} (what the emulator sends), or mobile.md A.7's list
+        # the Web SDK's shape {placement: {"banner": {...}}} (what the emulator sends),
+        # or the Android list (docs/mobile-wire.md, answers)
         items = raw.values() if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
         for item in items:
             banner = item.get("banner") if isinstance(item, Mapping) and "banner" in item else item
@@ -599,7 +603,7 @@ class MessagingEngine:
 
 
 def _truthy(value: Any) -> bool:
-    return value is True or value == 1 or value == "true"  # booleans may arrive as 0/1 (mobile.md B.2)
+    return value is True or value == 1 or value == "true"  # booleans may arrive as 0/1 (docs/mobile-wire.md, content-card-json)
 
 
 def _expired(expires_at: Any, now: float) -> bool:

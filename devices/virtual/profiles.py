@@ -1,6 +1,7 @@
 """Per-platform wire profiles: what makes an Android 43.x request differ from a Swift 18.x one.
 
-Facts from /work/shared/reference/mobile.md A.3/A.4/A.9 and C.1/C.2 (tags there: S-bin, S-cap, I).
+Facts: (docs/mobile-wire.md, envelope-and-device-object, headers, differences-from-the-web-sdk and push-payloads);
+what no source confirmed is marked inferred.
 
 Android 43:
 * `device_id` a lowercase UUID; envelope `time` int seconds; `ss` with `"data": {}`;
@@ -15,7 +16,7 @@ Android 43:
 iOS (Swift 18):
 * `device_id` an uppercase UUID; envelope `time` float seconds; `ss` without `data`; no documented
   cap on events per request;
-* device keys `ios_push_auth`, `remote_notification_enabled` (1/0), and [I] `model`, `os_version`,
+* device keys `ios_push_auth`, `remote_notification_enabled` (1/0), and (inferred) `model`, `os_version`,
   `locale`, `time_zone`; the token is an APNs token (64 hex digits);
 * the same headers as URLSession capitalises them (`X-Braze-Datarequest`, …); HTTP/2 over TLS,
   `User-Agent: <App>/<build> CFNetwork/… Darwin/…`, `Accept-Encoding: gzip, deflate, br`.
@@ -74,7 +75,7 @@ class PlatformProfile:
     ss_has_data: bool
     max_events_per_request: int | None
     device: Mapping[str, Any]
-    # Android: `remote_notification_enabled` only travels next to a push token (mobile.md A.3, S-bin w4)
+    # Android: `remote_notification_enabled` only travels next to a push token (docs/mobile-wire.md, envelope-and-device-object)
     push_enabled_only_with_token: bool
     push_enabled_true: Any  # the wire value of "enabled": True on Android, 1 on iOS
     push_enabled_false: Any

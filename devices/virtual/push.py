@@ -2,11 +2,11 @@
 
 FCM/APNs are the edge we cannot reach, so the emulator keeps each delivery in a per-device outbox
 (`harness/emulator/push`) and `PushReceiver.poll()` drains it, the way the OS would hand the app its
-messages. Each payload is read the way the SDKs read it (mobile.md C.1, C.2):
+messages. Each payload is read the way the SDKs read it (docs/mobile-wire.md, android-fcm and ios-apns):
 
 * Android: an FCM data message is a Braze push when `_ab == "true"`; `t`/`a` title and body, `cid` campaign,
   `uri` deep link, `extra` a JSON string of key-values;
-* iOS: a Braze push has a non-empty `ab` dictionary; `aps.alert{title, body}`, `ab.c` campaign [I], `ab_uri`,
+* iOS: a Braze push has a non-empty `ab` dictionary; `aps.alert{title, body}`, `ab.c` campaign (inferred), `ab_uri`,
   extras are the other top-level keys.
 
 A push reaches the tray only when the device holds the token it was sent to and notifications are allowed

@@ -1,9 +1,10 @@
 """A virtual device's push registration, as the SDKs keep it: the push token the OS handed the app, the OS
 notification permission (and on iOS its authorization status), and whether `push_subscribe: opted_in` went out.
 
-How it shows on the wire differs by platform (mobile.md C.1, C.2): Android sends `remote_notification_enabled`
-with the token, in the same request; iOS puts `ios_push_auth` and `remote_notification_enabled` in the device
-object. The device (device.py) queues the attributes; this holds the state and says what it looks like.
+How it shows on the wire differs by platform (docs/mobile-wire.md, android-fcm and ios-apns): Android sends
+`remote_notification_enabled` with the token, in the same request; iOS puts `ios_push_auth` and
+`remote_notification_enabled` in the device object. The device (device.py) queues the attributes; this holds the
+state and says what it looks like.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class PushRegistration:
 
     def take_optin(self, when_authorized: bool) -> bool:
         """Whether `push_subscribe: opted_in` is due now ("when push is authorized the SDK sets push_subscribe
-        opted_in": mobile.md C.1; Swift `optInWhenPushAuthorized`); it is then counted as sent."""
+        opted_in": docs/mobile-wire.md, android-fcm; Swift `optInWhenPushAuthorized`); it is then counted as sent."""
         if when_authorized and self.permission and not self.opted_in_sent:
             self.opted_in_sent = True
             return True

@@ -1,4 +1,4 @@
-"""Mobile sessions (braze-behaviour.md §1.3, §1.4): `open()` starts one (or resumes it), `close()`
+"""Mobile sessions (docs/server-behaviour.md, mobile-sessions): `open()` starts one (or resumes it), `close()`
 only marks the end (app in the background), and the session ends when `timeout` seconds pass with
 no `open()` in between. The end is noticed late: the next `open()` (or a user change) returns the
 ended session, so its `se` goes out with the next `ss` — what both mobile SDKs do on the wire.

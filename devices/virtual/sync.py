@@ -3,8 +3,8 @@
 SDKs make at session start when the server config enables them.
 
 Each function works on a `SyncSide`, the part of the device it needs (VirtualDevice implements it): sending a
-request with the device's envelope, user and headers, and the synced state it holds. Facts: mobile.md A.2, A.7,
-B.2, C.2.
+request with the device's envelope, user and headers, and the synced state it holds. Facts:
+(docs/mobile-wire.md, endpoints, answers, content-card-json and ios-apns).
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """HTTP transport of a virtual device: JSON POSTs to `<base>/api/v3/<endpoint>` with the SDK's headers,
 retries with backoff and `X-Braze-Req-Attempt`, `X-Braze-Last-Req-Ms-Ago` from the device clock.
 
-Retry rules (mobile.md A.4/A.5, web-sdk-protocol.md §12.1, which the mobile SDKs share):
+Retry rules (docs/web-sdk-wire.md, retries; the mobile SDKs are taken to share them: docs/mobile-wire.md, transport):
 * network errors, 5xx, 408 and 429 are retried after `min(max, uniform(min, max(prev, min) * scale))`
   (+ `Retry-After`), the server config's `request_backoff` replacing the defaults (10 s, x3, 300 s);
   the wait is `clock.sleep()`: the device clock moves on, the test does not wait;
 * `X-Braze-Req-Attempt` counts tries per endpoint: 1 normally, +1 per failed try, back to 1 after a 2xx;
 * a 2xx with `auth_error` (SDK authentication refused the signature) is retried the same way
-  (braze-behaviour.md §0: "SDK-auth retry: exponential backoff"); the data is not accepted;
+  (exponential backoff: docs/server-behaviour.md, sdk-authentication); the data is not accepted;
 * any other 4xx is not retried (the request is dropped, as a malformed one would be again);
 * any other 2xx is delivered, even with `{"error": ...}` in it (the server has the data: no retry).
 After `max_attempts` tries (or once the real waiting for one request would pass `max_real_wait`
@@ -32,7 +32,7 @@ import httpx
 
 from devices.virtual.clock import DeviceClock
 
-MAX_LAST_REQ_MS = 7_200_000  # "capped at 7 200 000" (mobile.md A.4); also the value when there was none
+MAX_LAST_REQ_MS = 7_200_000  # capped at 7 200 000 (docs/mobile-wire.md, headers); also the value when there was none
 RETRIABLE_STATUSES = frozenset({408, 429})
 
 

@@ -1,8 +1,9 @@
 """How a virtual device's requests are built: the envelope every body starts with, the SDK's headers, the body of
 a `data` request and of the other endpoints, and the `device` object sent as a diff.
 
-Pure building, no sending: the device (device.py) decides what goes out and when. Facts: mobile.md A (envelope,
-`respond_with`, headers per platform), C.2 (the device object is sent when it changed).
+Pure building, no sending: the device (device.py) decides what goes out and when. Facts: the envelope,
+`respond_with`, headers per platform, the device object sent when it changed
+(docs/mobile-wire.md, envelope-and-device-object and headers).
 """
 
 from __future__ import annotations

@@ -6,12 +6,12 @@ two `/data/` requests are answered 503. Kinds:
 * `status` — an HTTP error (`status` 400–599; 429 with `retry_after` seconds sends `Retry-After`);
   the request is **not** applied to the state (the SDK re-queues it and resends).
 * `drop` — the connection is closed without an answer, before the request is processed (not applied).
-  Chromium silently resends a POST once on a dropped keep-alive socket (web-sdk-protocol.md §12.1); since
+  Chromium silently resends a POST once on a dropped keep-alive socket (docs/web-sdk-wire.md, retries); since
   the dropped attempt was not applied, the resend is applied once: no double count.
 * `auth_error` — `200 {"auth_error": {"error_code", "reason"}}`, the SDK-auth failure the SDK understands
-  (§11): not applied, re-queued by the SDK.
+  (docs/web-sdk-wire.md, sdk-authentication-answers): not applied, re-queued by the SDK.
 * `malformed` / `empty` — the request **is** applied (the server got it) and the 200's body is invalid
-  JSON / empty: the SDK treats it as delivered and does not resend (§12.1).
+  JSON / empty: the SDK treats it as delivered and does not resend (docs/web-sdk-wire.md, retries).
 * `delay` — the answer (processed normally) is held `delay_ms` milliseconds. `delay_ms` also combines with
   any other kind.
 

@@ -1,4 +1,5 @@
-"""SDK authentication in the emulator (braze-behaviour.md §9, web-sdk-protocol.md §11).
+"""SDK authentication in the emulator (docs/server-behaviour.md, sdk-authentication; docs/web-sdk-wire.md,
+sdk-authentication-answers).
 
 Per app: `disabled` (default, nothing checked), `optional` (checked, a failure is recorded as a problem
 but the data is accepted) or `required` (a failure is answered `200 {"auth_error": {"error_code", "reason"}}`,

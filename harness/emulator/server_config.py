@@ -41,7 +41,7 @@ class ServerConfig:
             "global_request_rate_limit": {"enabled": s.client_rate_limit},
             "dust": {"enabled": False},
             "conversational_chat": {"enabled": False},
-            "vapid_public_key": VAPID_PUBLIC_KEY,  # web push: the SDK subscribes only once it has it (§9)
+            "vapid_public_key": VAPID_PUBLIC_KEY,  # web push: the SDK subscribes only once it has it (docs/web-sdk-wire.md, push)
         }
         if s.request_backoff is not None:
             config["request_backoff"] = s.request_backoff.model_dump()

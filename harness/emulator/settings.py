@@ -26,9 +26,9 @@ class EmulatorSettings(BaseModel):
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
     journal_cap: int = Field(20_000, ge=1)
     journal_db: Path | None = None  # optional SQLite copy of the journal, for inspection after the run
-    keep_anonymous_events_on_merge: bool = True  # the docs disagree (braze-behaviour.md Q1)
+    keep_anonymous_events_on_merge: bool = True  # the docs disagree (docs/server-behaviour.md, anonymous-history-on-merge)
 
-    # what the first /data/ answer's `config` turns on (web-sdk-protocol.md §3.3)
+    # what the first /data/ answer's `config` turns on (docs/web-sdk-wire.md, server-config)
     content_cards: bool = True
     feature_flags: bool = True
     feature_flags_refresh_rate_limit: int = 0
@@ -38,7 +38,7 @@ class EmulatorSettings(BaseModel):
     content_cards_rate_limit: bool = False
     content_cards_rate_limit_capacity: int = Field(5, ge=1)
     content_cards_rate_limit_refill_s: float = Field(180, gt=0)
-    # the SDK's default client rate limiter silently drops data under bursts (§12.2): off by default
+    # the SDK's default client rate limiter silently drops data under bursts (docs/web-sdk-wire.md, rate-limiting): off by default
     client_rate_limit: bool = False
     request_backoff: Backoff | None = Field(default_factory=Backoff)
     minimum_session_timeout: int | None = Field(None, ge=1)

@@ -2,9 +2,10 @@
 
     braze.expect.nothing_lost(user, logged=["outage-1", ("outage-2", {"n": 2})]).within(10)
 
-An SDK resends a batch after an HTTP error, a dropped connection or an `auth_error` (web-sdk-protocol.md
-§12.1, §11), so one logged event can be on the wire several times. Deliveries are grouped by the event's
-identity (code, name, time, session id, data): one identity = one event the client logged. The verdict holds
+An SDK resends a batch after an HTTP error, a dropped connection or an `auth_error`
+(docs/web-sdk-wire.md, retries and sdk-authentication-answers), so one logged event can be on the wire several
+times. Deliveries are grouped by the event's identity (code, name, time, session id, data): one identity = one event
+the client logged. The verdict holds
 when every logged event has exactly one identity, that identity was **applied** (accepted: 2xx, no `error` /
 `auth_error`, not a fault) exactly once, and the profile's event log holds it exactly once. A second applied
 delivery, or the same event twice in the profile, fails at once ("applied twice": the backend would

@@ -1,9 +1,10 @@
 """The platform payloads of one push message: FCM data message (Android), APNs (iOS), Web Push (Braze service worker).
 
-Facts: mobile.md C.1 (FCM data keys, from the Android SDK's `com/braze/Constants`), C.2 (APNs: `ab` dictionary,
-`ab_uri`; `.apns` files for `xcrun simctl push`), and the service worker shipped in `@braze/service-worker`
-(`node_modules/@braze/service-worker/service-worker.js`, function `V`: it reads `t`, `a`, `i`, `img`, `u`, `cid`,
-`e`, `ri`, `pab`, `ab_push_fetch_test_triggers_key`, `ab_cd`). What no source confirmed is listed in `INFERRED`.
+Facts (docs/mobile-wire.md, android-fcm, ios-apns and web-push): the FCM data keys from the Android SDK's
+`com/braze/Constants`, APNs (`ab` dictionary, `ab_uri`; `.apns` files for `xcrun simctl push`), and the service worker
+shipped in `@braze/service-worker` (`node_modules/@braze/service-worker/service-worker.js`, function `V`: it reads `t`,
+`a`, `i`, `img`, `u`, `cid`, `e`, `ri`, `pab`, `ab_push_fetch_test_triggers_key`, `ab_cd`). What no source confirmed is
+listed in `INFERRED`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # the emulator's VAPID public key (base64url, uncompressed P-256 point), sent in the SDK config as `vapid_public_key`:
-# the Web SDK waits for it before subscribing (web-sdk-protocol.md §9). Its private half was thrown away: no real
+# the Web SDK waits for it before subscribing (docs/web-sdk-wire.md, push). Its private half was thrown away: no real
 # push service ever receives a message signed by the emulator.
 VAPID_PUBLIC_KEY = "BPjU5BgMXqG98iJfsY1DdotO6nGQcuHjCS5_t3i3eQdzV814eOKE3TIE68O0H9wdQ0Und0hHX4l3387wo75rERU"
 SIMULATOR_TARGET_KEY = "Simulator Target Bundle"
 
-# keys whose name or place is from memory of older Braze docs, not from a source read here (mobile.md C.2 [I])
+# keys whose name or place is from memory of older Braze docs, not from a source read here
+# (inferred: docs/mobile-wire.md, ios-apns)
 INFERRED: dict[str, tuple[str, ...]] = {
     "apns": ("ab.c", "ab.att", "aps.mutable-content"),
     "fcm": ("ab_use_webview value 'true'/'false'", "n as a decimal string"),
@@ -75,7 +77,7 @@ def fcm_data(m: PushMessage) -> dict[str, str]:
         data["uri"] = m.uri
         data["ab_use_webview"] = "true" if m.use_webview else "false"
     if m.extra:
-        data["extra"] = json.dumps(m.extra, separators=(",", ":"))  # a JSON string over FCM (mobile.md C.1)
+        data["extra"] = json.dumps(m.extra, separators=(",", ":"))  # a JSON string over FCM (docs/mobile-wire.md, android-fcm)
     if m.image_url:
         data["ab_iu"] = m.image_url
     if m.custom_id is not None:
@@ -106,10 +108,10 @@ def apns_payload(m: PushMessage, *, bundle_id: str | None = None) -> dict[str, A
         aps["badge"] = m.badge
     ab: dict[str, Any] = {}
     if m.campaign_id:
-        ab["c"] = m.campaign_id  # [I] campaign tracking id
+        ab["c"] = m.campaign_id  # inferred: the campaign tracking id
     if m.image_url:
-        aps["mutable-content"] = 1  # [I] rich push goes through a Notification Service Extension
-        ab["att"] = {"url": m.image_url, "type": _file_type(m.image_url)}  # [I]
+        aps["mutable-content"] = 1  # inferred: rich push goes through a Notification Service Extension
+        ab["att"] = {"url": m.image_url, "type": _file_type(m.image_url)}  # inferred
     payload: dict[str, Any] = {}
     if bundle_id:
         payload[SIMULATOR_TARGET_KEY] = bundle_id
@@ -118,7 +120,7 @@ def apns_payload(m: PushMessage, *, bundle_id: str | None = None) -> dict[str, A
     if m.uri:
         payload["ab_uri"] = m.uri
         if m.use_webview:
-            payload["ab_use_webview"] = True  # [I]
+            payload["ab_use_webview"] = True  # inferred
     for key, value in m.extra.items():
         if key in ("ab", "aps"):
             raise PayloadError(f"extra.{key}: apple_push extra may not contain the keys `ab` or `aps`")
@@ -167,7 +169,7 @@ def is_braze_push(payload: dict[str, Any]) -> bool:
 
 
 def campaign_of(payload: dict[str, Any]) -> str | None:
-    """The campaign id an opened push logs as `pc {cid}` (FCM `cid`, APNs `ab.c` [I], web `cid`)."""
+    """The campaign id an opened push logs as `pc {cid}` (FCM `cid`, APNs `ab.c` (inferred), web `cid`)."""
     if isinstance(payload.get("cid"), str):
         return payload["cid"]
     ab = payload.get("ab")

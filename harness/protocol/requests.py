@@ -1,4 +1,4 @@
-"""Request bodies per SDK endpoint (web-sdk-protocol.md §2, §3.1, §7, §8, §9, §10; mobile.md A.3)."""
+"""Request bodies per SDK endpoint (docs/web-sdk-wire.md, endpoints; docs/mobile-wire.md, envelope-and-device-object)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Responses the SDKs read (web-sdk-protocol.md §3.2, §3.3, §7, §8, §10; mobile.md A.7, B)."""
+"""Responses the SDKs read (docs/web-sdk-wire.md, data-answer and server-config; docs/mobile-wire.md, answers)."""
 
 from __future__ import annotations
 

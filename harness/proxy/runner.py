@@ -3,7 +3,7 @@
 Both use a per-run temporary confdir (the CA is generated there, key 0600, removed at stop) unless
 one is given, and listen on loopback (port 0 = an ephemeral port, read back once listening).
 
-In process (toolchain.md §1): mitmproxy's `Master` sets the global `mitmproxy.ctx.master`, so only
+In process (docs/tooling.md, mitmproxy-in-process): mitmproxy's `Master` sets the global `mitmproxy.ctx.master`, so only
 one proxy may run per process at a time (enforced here), and `master.shutdown()` leaves the listening
 sockets open, so `stop()` first closes them with `proxyserver.servers.update([])`.
 """

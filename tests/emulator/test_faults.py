@@ -140,7 +140,8 @@ def test_retry_after_auth_error_drop_and_delay_answers() -> None:
 
 @pytest.mark.parametrize(("kind", "raw"), [("malformed", b'{"config": {"time": 1, '), ("empty", b"")])
 def test_malformed_and_empty_answers_are_applied(kind: str, raw: bytes) -> None:
-    # the SDK treats a 2xx with a bad or empty body as delivered and does not resend (§12.1): the server got it
+    # the SDK treats a 2xx with a bad or empty body as delivered and does not resend (docs/web-sdk-wire.md, retries):
+    # the server got it
     emu, scope, key = _emulator_scope()
     emu.faults.add(scope, FaultSpec(kind=kind, times=1))  # type: ignore[arg-type]
     answer = _post(emu, key, ce("e", user="u1"))
@@ -334,7 +335,8 @@ def test_replayed_sdk_retry_lands_once() -> None:
     emu, scope, _ = _replay("j_retry.json", fail)
     devices = {entry.device_id for entry in emu.journal.query()}
     assert len(devices) == 1
-    # the events whose answer the SDK took as delivered (also the 2xx with invalid JSON / empty body, §12.1)
+    # the events whose answer the SDK took as delivered
+    # (also the 2xx with invalid JSON / empty body: docs/web-sdk-wire.md, retries)
     names = ["survives_500", "survives_429", "invalid_json_resp", "empty_resp"]
     delivered = _expect(emu, scope).nothing_lost(None, names, device=devices.pop()).within()
     retries = {e.name: [(d.attempt, d.status, d.applied) for d in e.deliveries] for e in delivered}

@@ -94,7 +94,7 @@ def test_after_mark_ignores_earlier_traffic(journal, expect):
 
 
 def test_in_order_uses_event_time_not_arrival(journal, expect):
-    # the retried `ss` arrives after a newer event (web-sdk-protocol.md §12.1)
+    # the retried `ss` arrives after a newer event (docs/web-sdk-wire.md, retries)
     append(journal, data_body(events=[ce("later", t=20)]))
     append(journal, data_body(events=[ss(t=10)]))
     expect.in_order(expect.session_start(), expect.custom_event("later")).within(0.5)

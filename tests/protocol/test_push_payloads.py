@@ -1,4 +1,4 @@
-"""Push payloads per platform (mobile.md C.1, C.2; @braze/service-worker), `.apns` files and adb broadcasts."""
+"""Push payloads per platform (docs/mobile-wire.md, push-payloads; @braze/service-worker), `.apns` files and adb broadcasts."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """A fake SDK install: builds requests shaped like the Web SDK's and decodes them with the real decoder.
 
-For driving `EmulatorState` without HTTP (unit tests, scripted scenarios). Bodies follow
-web-sdk-protocol.md §2 (envelope), §3.1 (/data/), §4 (events), §5 (sessions, changeUser) and §9
-(push/unregister). `request()` builds without applying, so tests can deliver out of order.
+For driving `EmulatorState` without HTTP (unit tests, scripted scenarios). Bodies follow the Web SDK's
+(docs/web-sdk-wire.md, request-envelope, data-request, event-codes, sessions-and-changeuser and push). `request()`
+builds without applying, so tests can deliver out of order.
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ class FakeSdk:
         return self.send([self.event("ss", {}, time=self.session_start)])
 
     def end_session_event(self) -> dict[str, Any]:
-        """The `se` of the current session (web: queued lazily, sent with the next request, §5)."""
+        """The `se` of the current session (web: queued lazily, sent with the next request:
+        docs/web-sdk-wire.md, sessions-and-changeuser)."""
         assert self.session_id is not None and self.session_start is not None
         end = self.tick()
         return self.event("se", {"d": round(end - self.session_start, 3)}, time=end)

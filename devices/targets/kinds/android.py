@@ -96,7 +96,7 @@ class AndroidEmulatorTarget(AndroidAppTarget):
 
     `proxy` (host:port of mitmproxy in regular mode) boots the AVD with `-http-proxy`; the emulator reads it on the
     host side, so 127.0.0.1 is the host's loopback. The CA: a debug network-security-config in the QA build, or
-    `devices.tools.adb` (install_user_ca) on a Google APIs image (mobile.md D.2)."""
+    `devices.tools.adb` (install_user_ca) on a Google APIs image (docs/mobile-wire.md, android-emulator)."""
 
     kind: Literal["android-emulator"] = "android-emulator"
     avd: str | None = None

@@ -3,8 +3,8 @@ answers), `AppiumTarget` (the fields and capabilities of every Appium kind: app,
 debug hooks, extra capabilities, server URL, locators), the app's debug hooks, and `TargetError`.
 
 Capability names follow the drivers' own docs: appium-uiautomator2-driver (README, execute methods),
-appium-xcuitest-driver (docs/reference/capabilities.md, execute-methods.md). See mobile.md §D (routing) and §E
-(capabilities, reset).
+appium-xcuitest-driver (docs/reference/capabilities.md, execute-methods.md). Routing: (docs/mobile-wire.md, proxy-routing);
+capabilities and resets: (docs/mobile-wire.md, appium-capabilities-and-debug-hooks and a-fresh-anonymous-user).
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ _W3C_STANDARD = {
 
 
 class DebugHooks(BaseModel):
-    """Launch arguments the QA build reads to point Braze at the harness (mobile.md E.1/E.2: debug hooks).
+    """Launch arguments the QA build reads to point Braze at the harness
+    (docs/mobile-wire.md, appium-capabilities-and-debug-hooks).
 
     Android: `--es <endpoint> <url> --es <api_key> <key>` in `appium:optionalIntentArguments` (extras of the launch intent);
     iOS: `-<endpoint> <url> -<api_key> <key>` in `appium:processArguments.args` plus the upper-cased names in `.env`."""

@@ -1,6 +1,6 @@
 """Device farms: BrowserStack App Automate (`bstack:options`) and Sauce Labs (`sauce:options`). The app is already
 uploaded there (`bs://…`, `storage:filename=…`); credentials come from the environment when capabilities are built,
-never stored on the target. See mobile.md §D.5 (network logs, decoded afterwards with `braze_har`)."""
+never stored on the target. Their network logs are decoded afterwards with `braze_har` (docs/mobile-wire.md, device-farms)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class FarmTarget(EitherPlatformTarget):
 
 class BrowserStackTarget(FarmTarget):
     """BrowserStack App Automate: `bstack:options` with credentials, Appium version and network logs (a HAR of
-    every request, decoded afterwards with `braze_har`; mobile.md D.5)."""
+    every request, decoded afterwards with `braze_har`; docs/mobile-wire.md, device-farms)."""
 
     kind: Literal["browserstack"] = "browserstack"
     default_hub: ClassVar[str] = "https://hub-cloud.browserstack.com/wd/hub"

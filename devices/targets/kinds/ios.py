@@ -90,7 +90,7 @@ class IosSimulatorTarget(IosAppTarget):
     """An iOS simulator (macOS + Xcode), chosen by `udid` or by `device_name` + `platform_version`.
 
     The run's mitmproxy CA (`ca_pem`) goes to `appium:customSSLCert` (PEM text; the driver adds it as a root);
-    the proxy is the Mac's system proxy (mobile.md D.3)."""
+    the proxy is the Mac's system proxy (docs/mobile-wire.md, ios-simulator)."""
 
     kind: Literal["ios-simulator"] = "ios-simulator"
     simulator: ClassVar[bool] = True

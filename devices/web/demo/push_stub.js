@@ -1,5 +1,5 @@
 // Init script (Playwright add_init_script): a stand-in for the browser's push service and notification permission.
-// Headless Chromium cannot subscribe for real ("Registration failed - permission denied", web-sdk-protocol.md §9),
+// Headless Chromium cannot subscribe for real ("Registration failed - permission denied", docs/web-sdk-wire.md, push),
 // so PushManager.subscribe/getSubscription/permissionState and Notification.permission/requestPermission are
 // replaced. State lives in localStorage so it survives reloads like a real permission and subscription do:
 //   permission: the real one until requestPermission() is called (which grants) or a test calls setPermission();

@@ -141,7 +141,7 @@ class Trigger(Strict):
         match self.type:
             case "open":
                 return {"type": "open", "data": None}
-            case "push_click":  # web-sdk-protocol.md §7: `push_click` `{campaign_id}`
+            case "push_click":  # `push_click` `{campaign_id}` (docs/web-sdk-wire.md, in-app-messages)
                 return {"type": "push_click", "data": {"campaign_id": self.campaign_id}}
             case "custom_event":
                 if filters:

@@ -1,6 +1,6 @@
 """The documented Content Cards refresh rate limit, as an option: a token bucket per device.
 
-Braze documents (braze-behaviour.md §8.2, feed.md): 5 refreshes per device, shared across users and
+Braze documents (docs/server-behaviour.md, content-card-refresh): 5 refreshes per device, shared across users and
 `openSession()` calls, then one new token every 180 s, at most 5 held; while rate-limited the app's
 subscribers keep the cached cards. Braze does not document a wire answer for it, so a limited sync is
 answered `{}`: a 2xx the SDK reads as "no update" (its cards stay as cached, nothing is retried).

@@ -2,9 +2,9 @@
 
 The edge we cannot reach is FCM/APNs/the browser push service, so a delivery stops in the outbox: virtual
 devices drain it (`devices/virtual/push.py`), `.apns` files take it to an iOS simulator (`xcrun simctl push`),
-and the adb broadcast description takes it to an Android emulator. Who gets a push follows braze-behaviour.md
-§6.2: the token must be foreground-enabled (`notifications_enabled`) and the user `subscribed` or `opted_in`
-(REST `recipient_subscription_state`, default "subscribed" = both).
+and the adb broadcast description takes it to an Android emulator. Who gets a push follows Braze's rules
+(docs/server-behaviour.md, push-subscription): the token must be foreground-enabled (`notifications_enabled`) and the
+user `subscribed` or `opted_in` (REST `recipient_subscription_state`, default "subscribed" = both).
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def _rest_message(obj: Any, where: str, platform: str) -> PushMessage:
             apns_payload(message)  # `extra` keys APNs forbids, named here by the REST key (`apple_push`)
     except PayloadError as exc:
         raise PushSendError(str(exc), where) from None
-    # Braze refuses a push whose JSON is over 1,912 (iOS) / 4,000 (Android) bytes (braze-behaviour.md §5.2);
+    # Braze refuses a push whose JSON is over 1,912 (iOS) / 4,000 (Android) bytes (docs/server-behaviour.md, rest-errors);
     # measured here on the payload the emulator builds, an approximation of Braze's own count
     limit = {"ios": (REST_APPLE_MAX_BYTES, "Apple"), "android": (REST_ANDROID_MAX_BYTES, "Android")}.get(platform)
     if limit is not None:

@@ -1,4 +1,4 @@
-"""Push on virtual devices (mobile.md C.1, C.2): token registration per platform, landing on the
+"""Push on virtual devices (docs/mobile-wire.md, android-fcm and ios-apns): token registration per platform, landing on the
 profile's `push_tokens`; OS opt-out; the token following changeUser; `push/unregister`; push open `pc`."""
 
 from __future__ import annotations

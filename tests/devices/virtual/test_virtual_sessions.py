@@ -1,4 +1,4 @@
-"""Mobile sessions and changeUser on virtual devices (braze-behaviour.md §1.3, §1.4, §2.3): the session
+"""Mobile sessions and changeUser on virtual devices (docs/server-behaviour.md, mobile-sessions and changeuser): the session
 ends only after the timeout in the background, its `se` goes out late with the next `ss`."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Virtual SDK devices on the wire, per platform (mobile.md A.3/A.4/A.6): ids, envelope, device diff,
-32-event dispatches, headers, respond_with; every request decodes cleanly through `harness.protocol`."""
+"""Virtual SDK devices on the wire, per platform (docs/mobile-wire.md, envelope-and-device-object, headers and
+event-codes): ids, envelope, device diff, 32-event dispatches, headers, respond_with; every request decodes cleanly
+through `harness.protocol`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The emulator over real HTTP: CORS, the config handshake, every endpoint's minimal answer, bad input,
-body limits, gzip, and whole lab captures replayed through the socket (web-sdk-protocol.md §1-§3, §12).
+body limits, gzip, and whole lab captures replayed through the socket
+(docs/web-sdk-wire.md, transport-and-cors, endpoints, server-config and retries).
 
 One emulator per module on an ephemeral loopback port; every test works in a scope of its own, or
 reads only the journal entries that came after its own starting point.
@@ -160,7 +161,7 @@ def test_first_data_request_gets_the_config_that_turns_features_on(http: httpx.C
     assert config["feature_flags"]["enabled"] is True
     assert "refresh_rate_limit" in config["feature_flags"]
     assert config["banners"]["enabled"] is True and config["banners"]["max_placements"] > 0
-    # the SDK's default client rate limiter silently drops data under bursts (§12.2)
+    # the SDK's default client rate limiter silently drops data under bursts (docs/web-sdk-wire.md, rate-limiting)
     assert config["global_request_rate_limit"]["enabled"] is False
     backoff = config["request_backoff"]
     assert set(backoff) == {"min_sleep_duration_ms", "scale_factor", "max_sleep_duration_ms"}
@@ -245,7 +246,7 @@ def test_template_and_push_unregister_answer_an_empty_object(
 
 
 def test_a_custom_base_url_path_reaches_the_same_endpoints(http: httpx.Client, scope: Scope) -> None:
-    # baseUrl `http://host/custom/prefix` -> `/custom/prefix/data/` (no api/v3 added, §1)
+    # baseUrl `http://host/custom/prefix` -> `/custom/prefix/data/` (no api/v3 added: docs/web-sdk-wire.md, base-url)
     device = new_device()
     resp = http.post(
         "/custom/prefix/data/",
@@ -475,7 +476,7 @@ def test_unknown_api_key_is_rejected_with_a_2xx_error_and_nothing_stored(rejecti
     seq = latest_seq(rejecting)
     resp = rejecting.post(DATA, json=data_body("nobody-knows-me", new_device(), events=[ce("ghost", user="ghost-u")]))
 
-    assert resp.status_code == 200, "a 2xx error makes the SDK stop resending (§3.2)"
+    assert resp.status_code == 200, "a 2xx error makes the SDK stop resending (docs/web-sdk-wire.md, data-answer)"
     assert resp.json() == {"error": "invalid_api_key"}
     assert rejecting.get("/_emulator/profiles").json()["profiles"] == []
     [entry] = entries_after(rejecting, seq)

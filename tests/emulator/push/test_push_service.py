@@ -179,10 +179,11 @@ def test_rest_messages_send(lab, http):
         (
             {"external_user_ids": [f"u{i}" for i in range(51)], "messages": {"apple_push": {"alert": "a"}}},
             400,
-            "The max number of external_ids and aliases per request was exceeded",  # braze-behaviour.md §5.2
+            "The max number of external_ids and aliases per request was exceeded",  # (docs/server-behaviour.md, rest-errors)
             "external_user_ids",
         ),
-        (  # a whole segment is a broadcast, which Braze wants said (`broadcast` defaults to false): §5.6
+        (  # a whole segment is a broadcast, which Braze wants said (`broadcast` defaults to false:
+            # docs/server-behaviour.md, rest-message-sends)
             {"segment_id": "gold", "messages": {"apple_push": {"alert": "a"}}},
             400,
             "Bad Request",
@@ -194,7 +195,7 @@ def test_rest_messages_send(lab, http):
             "Bad Request",
             "messages.apple_push",
         ),
-        (  # payload size limits, §5.2: 1,912 bytes for iOS, 4,000 for Android
+        (  # payload size limits (docs/server-behaviour.md, rest-errors): 1,912 bytes for iOS, 4,000 for Android
             {"external_user_ids": ["ada"], "messages": {"apple_push": {"alert": "x" * 1900}}},
             400,
             "Apple Push Length Exceeded",

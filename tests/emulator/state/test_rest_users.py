@@ -1,5 +1,5 @@
 """The REST subset over real HTTP: `/users/track` writes the same profiles the SDKs do, `/users/export/ids`
-reads them back in Braze's export shape (braze-behaviour.md §5.4, §5.5)."""
+reads them back in Braze's export shape (docs/server-behaviour.md, rest-user-tracking and rest-user-export)."""
 
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ def test_replaying_d_events_counts_events_purchases_and_revenue() -> None:
     assert played["properties"]["nested"] == {"genre": "jazz", "tags": ["x", "y"]}
     assert played["session_id"] == "3a302507-9bef-4c0d-9285-c043bd311af5"
     assert played["device_id"] == "d5b0ecdc-e1a4-42e0-9014-0fd4b9ad0ca3"
-    assert p["purchases"] == {"sku-1": 2, "sku-free": 1}  # quantity 2 counts as two purchases (§4.5)
+    # quantity 2 counts as two purchases (docs/server-behaviour.md, purchases)
+    assert p["purchases"] == {"sku-1": 2, "sku-free": 1}
     assert p["revenue"] == 19.98
     assert p["purchase_log"][0] == {
         "product_id": "sku-1",

@@ -40,7 +40,7 @@ def test_null_push_token_removes_it() -> None:
     sdk = FakeSdk(state)
     sdk.change_user("u1")
     sdk.set_attributes(push_token="tok")
-    # what the Web SDK sends at session start when notifications are blocked (web-sdk-protocol.md §9)
+    # what the Web SDK sends at session start when notifications are blocked (docs/web-sdk-wire.md, push)
     sdk.set_attributes(
         push_token=None, custom_push_public_key=None, custom_push_user_auth=None, custom_push_vapid_public_key=None
     )
