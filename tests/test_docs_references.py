@@ -17,13 +17,13 @@ from tests.support.paths import REPO
 THIS = Path(__file__).resolve().relative_to(REPO).as_posix()
 
 # The outside notes by name (and where they lived), and the notation only they use: section signs with a number
-# ("§12.1") and their source tags ("[I]" for inferred, "S-bin", "S-cap", ...). The project's own pages say
-# "inferred" in words and name their sections by anchor.
+# ("§12.1"), their open questions ("(Q3)") and their source tags ("[I]" for inferred, "S-bin", "S-cap", ...). The
+# project's own pages say "inferred" in words and name their sections by anchor.
 OUTSIDE_NOTES = re.compile(
     r"mobile\.md|braze-behaviour\.md|web-sdk-protocol\.md|sdk-endpoints-2026|fast-flows\.md|toolchain\.md"
     r"|shared/reference"
 )
-OUTSIDE_NOTATION = re.compile(r"§\s*\d|\[I\]|\bS-(?:bin|cap|src|doc)\b")
+OUTSIDE_NOTATION = re.compile(r"§\s*\d|\[I\]|\bS-(?:bin|cap|src|doc)\b|\(Q\d{1,2}\)")
 
 # Files other work is changing while this check was introduced: they still cite the outside notes and are
 # tolerated until their citations are replaced (the replacements are listed in the change that added this test).
