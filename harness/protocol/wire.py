@@ -40,6 +40,16 @@ def normalize_headers(headers: RawHeaders) -> dict[str, str]:
     out: dict[str, str] = {}
     if not headers:
         return out
+    # the usual shapes in one comprehension: (bytes, bytes) pairs from a server, or a dict of str; kept when no name
+    # was left out (another type), repeated or is a pseudo-header (names from ';' up start with no ':')
+    if type(headers) is list:
+        out = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in headers if type(n) is bytes and type(v) is bytes}
+    elif type(headers) is dict:
+        out = {n.lower(): v for n, v in headers.items() if type(n) is str and type(v) is str}
+    if out:
+        if len(out) == len(headers) and min(out) >= ";":
+            return out
+        out = {}
     items = headers.items() if isinstance(headers, Mapping) else headers
     for name, value in items:
         key = name.decode("latin-1").lower() if isinstance(name, bytes) else str(name).lower()
@@ -60,6 +70,11 @@ def body_text(
     and reported. A parsed JSON body (a mapping) is serialised."""
     if body is None:
         return None, []
+    if type(body) is bytes and not encoding and body[:1] in (b"{", b"["):  # the usual: plain JSON (not gzip)
+        try:
+            return body.decode("utf-8"), []
+        except UnicodeDecodeError:
+            pass  # reported below
     if isinstance(body, str):
         return body, []
     if isinstance(body, Mapping):

@@ -22,7 +22,7 @@ from harness.protocol.wire import normalize_headers
 
 _CONTROL_PREFIX = CONTROL_PREFIX.encode()
 # request headers after which the ASGI path must decide (proxy scheme, streaming, upgrades)
-_ASGI_ONLY_HEADERS = frozenset({b"transfer-encoding", b"x-forwarded-proto", b"expect", b"upgrade"})
+_ASGI_ONLY_HEADERS = frozenset({"transfer-encoding", "x-forwarded-proto", "expect", "upgrade"})
 _INTERNAL_ERROR = b"Internal Server Error"
 _INTERNAL_ERROR_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
@@ -124,7 +124,8 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             return None
         parsed = httptools.parse_url(self.url)
         raw_path = parsed.path
-        if b"%" in raw_path or raw_path.startswith(_CONTROL_PREFIX):
+        # `find`, not `in`: a bytes `in` first tries the needle as an int (a TypeError, costly per request)
+        if raw_path.find(b"%") != -1 or raw_path.startswith(_CONTROL_PREFIX):
             return None
         try:
             path = raw_path.decode("ascii")
@@ -133,10 +134,9 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
         if off_loop(path):
             return None  # may wait on Connected Content: the ASGI path runs it in a worker thread
         raw_headers = self.headers
-        for name, _ in raw_headers:
-            if name in _ASGI_ONLY_HEADERS:
-                return None
         headers = normalize_headers(raw_headers)
+        if not _ASGI_ONLY_HEADERS.isdisjoint(headers):
+            return None
         declared = headers.get("content-length")
         if not declared or not declared.isascii() or not declared.isdigit():
             return None
