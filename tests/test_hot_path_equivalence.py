@@ -309,3 +309,21 @@ def test_cors_headers_are_made_per_request_as_before() -> None:
         (b"vary", b"Origin"),
     ]
     assert cors_headers({})[0] == (b"access-control-allow-origin", b"*")
+
+
+def test_a_journal_waiter_wakes_on_the_append_it_waits_for() -> None:
+    # appends notify only while someone waits: a waiter blocked before the append must still wake
+    import threading
+
+    from harness.journal import Exchange, Journal
+
+    journal = Journal()
+    woke: list[bool] = []
+    waiter = threading.Thread(target=lambda: woke.append(journal.wait(0, timeout=10)))
+    waiter.start()
+    while not journal._waiting:  # the waiter is inside `wait`
+        threading.Event().wait(0.001)
+    journal.append(Exchange("POST", URL, {}, None), source="test")
+    waiter.join(10)
+    assert woke == [True] and journal._waiting == 0
+    assert journal.wait(0, timeout=0)  # already there: no wait

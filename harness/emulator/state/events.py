@@ -153,7 +153,7 @@ def purchase(profile: Profile, event: Purchase, where: str, problems: list[Probl
     currency = data.c.upper()
     if currency not in SDK_CURRENCIES:
         problems.append(Problem(where=f"{where}.data.c", message=f"currency {data.c!r} is not one the SDKs accept"))
-    product = truncate(data.pid, f"{where}.data.pid", problems)
+    product = data.pid if len(data.pid) <= MAX_STRING else truncate(data.pid, f"{where}.data.pid", problems)
     properties = _properties(data.pr, RESERVED_PURCHASE_KEYS, where, ".data.pr", problems, adopt=adopt)
     # quantity X counts as X purchases of quantity 1 (§4.5); revenue = price x quantity, currency not converted
     _count(profile.purchases, product, event.time, data.q)
