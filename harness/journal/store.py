@@ -78,10 +78,10 @@ class Journal:
             exchange=exchange,
             duration_ms=duration_ms,
             scope=scope,
+            problems=[*decoded.problems, *problems],
             _decoded=decoded,
             _wire_problems=tuple(wire_problems),
         )
-        entry.problems = [*decoded.problems, *problems]
         entry._index()
         with self._lock:
             self._seq += 1

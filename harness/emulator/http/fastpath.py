@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from functools import lru_cache
 from typing import Any
 
 import httptools
@@ -29,6 +30,12 @@ _INTERNAL_ERROR_HEADERS = [
     (b"content-length", b"21"),
     (b"connection", b"close"),
 ]
+
+
+@lru_cache(maxsize=64)
+def _unsafe_origin(origin: str) -> bool:
+    # asked per request of an app's one or few origins
+    return HEADER_VALUE_RE.search(origin.encode()) is not None
 
 
 class _SdkRequest:
@@ -142,7 +149,7 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             return None
         if int(declared) > self.sdk.limit:
             return None  # answered 413 by the ASGI path, before the body is read
-        if HEADER_VALUE_RE.search(headers.get("origin", "*").encode()):
+        if _unsafe_origin(headers.get("origin", "*")):
             return None  # echoed in a response header: let the ASGI path fail on it as it always did
         url = request_url(self.scheme or "http", raw_headers, path, parsed.query or b"")
         keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()

@@ -358,6 +358,9 @@ class EmulatorState:
         if kind is Purchase:
             events.purchase(profile, event, where, req.problems, adopt=True)  # type: ignore[arg-type]
             return
+        if kind is SessionStart or kind is SessionEnd:
+            self._apply_session(req, event, where, profile)  # type: ignore[arg-type]
+            return
         writer = AttributeWriter(profile, req.problems, self.array_cap, late)
         if kind is Increment:
             writer.increment(f"{where}.data.value", event.data.key, event.data.value)
@@ -365,16 +368,7 @@ class EmulatorState:
         ws, app = req.ws, req.app.api_key
         match event:
             case SessionStart() | SessionEnd():
-                if not event.session_id:
-                    message = "session event without session_id: not recorded"
-                    req.problems.append(Problem(where=f"{where}.session_id", message=message))
-                    return
-                # the session's current owner wins over routing: late `se`s, merged profiles (sessions.py)
-                owner = sessions.owner(ws, event.session_id) or profile
-                if isinstance(event, SessionStart):
-                    sessions.start(ws, owner, event.session_id, app, req.device_id, event.time)
-                else:
-                    sessions.end(ws, owner, event.session_id, app, req.device_id, event.time, event.data.d)
+                self._apply_session(req, event, where, profile)
             case CustomEvent():
                 events.custom_event(profile, event, req.device_id, where, req.problems, adopt=True)
             case Purchase():
@@ -403,6 +397,19 @@ class EmulatorState:
                 events.engagement(profile, event, app, req.device_id)
             case _:
                 pass  # `ie`, internal and unknown codes: the decoder already reported them
+
+    def _apply_session(self, req: _Request, event: SessionStart | SessionEnd, where: str, profile: Profile) -> None:
+        if not event.session_id:
+            message = "session event without session_id: not recorded"
+            req.problems.append(Problem(where=f"{where}.session_id", message=message))
+            return
+        ws, app = req.ws, req.app.api_key
+        # the session's current owner wins over routing: late `se`s, merged profiles (sessions.py)
+        owner = sessions.owner(ws, event.session_id) or profile
+        if isinstance(event, SessionStart):
+            sessions.start(ws, owner, event.session_id, app, req.device_id, event.time)
+        else:
+            sessions.end(ws, owner, event.session_id, app, req.device_id, event.time, event.data.d)
 
     def _unregister(self, req: _Request, body: PushUnregisterRequest) -> None:
         removed = push.remove_device(req.ws, req.app.api_key, req.device_id) if req.device_id else False
