@@ -181,15 +181,16 @@ class Pipeline:
     def _served(
         self, decoded: DecodedRequest, scope: str | None, received_at: float, prefetched: Prefetched | None
     ) -> tuple[Answer, list[Problem]]:
-        if decoded.body is None or decoded.api_key is None:
+        api_key = decoded.api_key
+        if decoded.body is None or api_key is None:
             errors = [p.model_dump() for p in decoded.errors]
             message = "; ".join(str(p) for p in decoded.errors)
             return Answer(400, {"error": "bad_request", "message": message, "problems": errors}), []
         try:
-            app = self.state.app(decoded.api_key)
+            app = self.state.app(api_key)
         except UnknownApiKey:
             # a 2xx `error` makes the SDK stop resending instead of retrying forever
-            unknown = Problem(where="api_key", message=f"unknown api key {decoded.api_key!r}")
+            unknown = Problem(where="api_key", message=f"unknown api key {api_key!r}")
             return Answer(200, {"error": "invalid_api_key"}), [unknown]
         if app is not None and decoded.device_id is None and decoded.endpoint is not Endpoint.OTHER:
             return Answer(200, {"error": "no_device_identifier"}), []

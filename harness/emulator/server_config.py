@@ -43,8 +43,10 @@ class ServerConfig:
             "conversational_chat": {"enabled": False},
             "vapid_public_key": VAPID_PUBLIC_KEY,  # web push: the SDK subscribes only once it has it (docs/web-sdk-wire.md, push)
         }
-        if s.request_backoff is not None:
-            config["request_backoff"] = s.request_backoff.model_dump()
+        backoff = s.request_backoff
+        if backoff is not None:
+            # = backoff.model_dump(), without the keyword plumbing of the Python wrapper (this is built per request)
+            config["request_backoff"] = type(backoff).__pydantic_serializer__.to_python(backoff)
         if s.minimum_session_timeout is not None:
             config["minimum_session_timeout"] = s.minimum_session_timeout
         if s.messaging_session_timeout is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from harness.protocol.decode import DecodedRequest, Problem, decode_text
+from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
 from harness.protocol.events import CustomEvent, Event, Purchase
 
 
@@ -27,6 +27,7 @@ class Exchange:
 
 
 _EMPTY: frozenset[str] = frozenset()
+_ENDPOINT_VALUES: dict[Endpoint | None, str | None] = {None: None, **{e: e.value for e in Endpoint}}
 
 
 class _RecentlyDecoded:
@@ -101,7 +102,7 @@ class JournalEntry:
             return
         req = self.request
         ep = req.endpoint
-        self._endpoint = ep.value if ep else None
+        self._endpoint = _ENDPOINT_VALUES[ep]  # = ep.value (None: None), without the enum's property per entry
         self._api_key = req.api_key
         self._device_id = req.device_id
         self._indexed = True

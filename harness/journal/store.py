@@ -34,7 +34,10 @@ class Journal:
         self._dropped = 0
         self._dropped_by_scope: dict[str | None, int] = {}
         self._last_seq_by_scope: dict[str | None, int] = {}
-        self._cond = threading.Condition()
+        # the condition's lock taken directly (`with self._lock`, in C) where nothing waits on the condition
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
+        self._waiting = 0  # threads in `wait`: appends notify only when there are some
         self._listeners: list[Callable[[JournalEntry], None]] = []
         self._sqlite = SqliteSink(Path(sqlite_path), cap) if sqlite_path else None
 
@@ -75,12 +78,12 @@ class Journal:
             exchange=exchange,
             duration_ms=duration_ms,
             scope=scope,
+            problems=[*decoded.problems, *problems],
             _decoded=decoded,
             _wire_problems=tuple(wire_problems),
         )
-        entry.problems = [*decoded.problems, *problems]
         entry._index()
-        with self._cond:
+        with self._lock:
             self._seq += 1
             entry.seq = self._seq
             self._entries.append(entry)
@@ -89,7 +92,8 @@ class Journal:
                 self._dropped += 1
                 self._dropped_by_scope[old.scope] = self._dropped_by_scope.get(old.scope, 0) + 1
             self._last_seq_by_scope[scope] = entry.seq
-            self._cond.notify_all()
+            if self._waiting:
+                self._cond.notify_all()
             listeners = list(self._listeners)
         if self._sqlite:
             self._sqlite.write(entry)
@@ -133,7 +137,11 @@ class Journal:
     def wait(self, after_seq: int, timeout: float, scope: str | None = None) -> bool:
         """Block until an entry newer than `after_seq` (in `scope`) exists; False on timeout."""
         with self._cond:
-            return self._cond.wait_for(lambda: self.last_seq(scope) > after_seq, timeout=max(timeout, 0))
+            self._waiting += 1
+            try:
+                return self._cond.wait_for(lambda: self.last_seq(scope) > after_seq, timeout=max(timeout, 0))
+            finally:
+                self._waiting -= 1
 
     def add_listener(self, listener: Callable[[JournalEntry], None]) -> None:
         with self._cond:

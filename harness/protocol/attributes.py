@@ -67,10 +67,12 @@ class Attributes(Wire):
 
     def standard_updates(self) -> dict[str, Any]:
         """Standard fields that were present on the wire (value None means 'unset')."""
-        return {k: getattr(self, k) for k in STANDARD_ATTRIBUTES if k in self.model_fields_set}
+        present = self.__pydantic_fields_set__  # = self.model_fields_set, read once rather than per key
+        return {k: getattr(self, k) for k in STANDARD_ATTRIBUTES if k in present}
 
     def push_updates(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in PUSH_ATTRIBUTES if k in self.model_fields_set}
+        present = self.__pydantic_fields_set__
+        return {k: getattr(self, k) for k in PUSH_ATTRIBUTES if k in present}
 
     def custom_updates(self) -> dict[str, Any]:
         return dict(self.custom or {})

@@ -203,31 +203,39 @@ def decode_text(
     path, endpoint = path_and_endpoint(url)
     problems: list[Problem] = list(wire_problems)
     braze = _braze_headers(headers, problems)
-    decoded: DecodedRequest = _DECODED_REQUEST.validate_python(
-        {"method": method.upper(), "url": url, "path": path, "endpoint": endpoint, "headers": headers, "braze": braze}
-    )
-    if decoded.method == "OPTIONS":
-        return decoded
+    # the request's fields, validated once at the end (each assignment to a model costs); a field is given
+    # when it was found, so `model_fields_set` names the same fields as assigning them one by one would
+    found: dict[str, Any] = {
+        "method": method.upper(),
+        "url": url,
+        "path": path,
+        "endpoint": endpoint,
+        "headers": headers,
+        "braze": braze,
+    }
+    if found["method"] == "OPTIONS":
+        return _DECODED_REQUEST.validate_python(found)
+    rejected: list[Any] = []
     if endpoint is None:
         problems.append(Problem(where="path", message=f"not a Braze SDK endpoint: {path}"))
-        decoded.problems = problems
-        return decoded
-    if endpoint is Endpoint.REST:  # answered and checked by the REST handlers: kept as text
-        decoded.raw_body = text[:MAX_RAW_KEPT] if text else None
-        decoded.problems = problems
-        return decoded
-
-    payload = _parse_text(text, problems, decoded)
-    if payload is not None:
-        decoded.body = _validate(endpoint, payload, problems, decoded)
-    if decoded.body is not None or payload is not None:
-        if not (braze.api_key or (isinstance(payload, dict) and payload.get("api_key"))):
-            problems.append(Problem(where="api_key", message="missing api key (X-Braze-Api-Key header and body api_key)"))
-        elif braze.api_key and isinstance(payload, dict) and payload.get("api_key") not in (None, braze.api_key):
-            problems.append(
-                Problem(where="api_key", message=f"header key {braze.api_key!r} differs from body key {payload.get('api_key')!r}")
-            )
-    decoded.problems = problems
+    elif endpoint is Endpoint.REST:  # answered and checked by the REST handlers: kept as text
+        found["raw_body"] = text[:MAX_RAW_KEPT] if text else None
+    else:
+        payload = _parse_text(text, problems, found)
+        if payload is not None:
+            found["body"] = _validate(endpoint, payload, problems, found, rejected)
+            if not (braze.api_key or payload.get("api_key")):
+                problems.append(Problem(where="api_key", message="missing api key (X-Braze-Api-Key header and body api_key)"))
+            elif braze.api_key and payload.get("api_key") not in (None, braze.api_key):
+                problems.append(
+                    Problem(
+                        where="api_key", message=f"header key {braze.api_key!r} differs from body key {payload.get('api_key')!r}"
+                    )
+                )
+    found["problems"] = problems
+    decoded: DecodedRequest = _DECODED_REQUEST.validate_python(found)
+    if rejected:
+        decoded.rejected.extend(rejected)  # added to the default list, as before: the field stays unset
     return decoded
 
 
@@ -238,11 +246,11 @@ def decode_response(endpoint: Endpoint | None, status: int, body: bytes | str | 
         result.raw_body = _text(body)
         return result
     problems: list[Problem] = []
-    holder = DecodedRequest(method="POST", url="", path="", endpoint=endpoint, headers={}, braze=BrazeHeaders())
+    kept: dict[str, Any] = {}
     text, wire_problems = body_text(body)
     problems.extend(wire_problems)
-    payload = _parse_text(text, problems, holder)
-    result.raw_body = holder.raw_body
+    payload = _parse_text(text, problems, kept)
+    result.raw_body = kept.get("raw_body")
     model = RESPONSE_MODELS.get(endpoint)
     if isinstance(payload, dict) and model is not None:
         try:
@@ -290,6 +298,9 @@ def _braze_headers(h: dict[str, str], problems: list[Problem]) -> BrazeHeaders:
         "auth_signature": get("x-braze-auth-signature") or None,
         "request_initiated_by": get("x-braze-request-initiated-by") or None,
     }
+    if _OPTIONAL_HEADERS.isdisjoint(h):  # the usual (the Web SDK sends none of them): nothing to look for
+        values["flags"] = []
+        return _BRAZE_HEADERS.validate_python(values)
     for name, field in _HEADER_INTS.items():
         raw = get(name)
         if raw is not None:
@@ -301,6 +312,7 @@ def _braze_headers(h: dict[str, str], problems: list[Problem]) -> BrazeHeaders:
     return _BRAZE_HEADERS.validate_python(values)  # = BrazeHeaders(**values), without the keyword round trip
 
 
+_OPTIONAL_HEADERS = frozenset(_HEADER_INTS) | frozenset(_HEADER_FLAGS)
 _BRAZE_HEADERS = BrazeHeaders.__pydantic_validator__
 _DECODED_REQUEST = DecodedRequest.__pydantic_validator__
 
@@ -315,7 +327,8 @@ def _text(body: bytes | str | Mapping[str, Any] | None) -> str | None:
     return body[:MAX_RAW_KEPT]
 
 
-def _parse_text(text: str | None, problems: list[Problem], decoded: DecodedRequest) -> Any:
+def _parse_text(text: str | None, problems: list[Problem], found: dict[str, Any]) -> dict[str, Any] | None:
+    """The body's JSON object; else None, with the problem and (when there was a body) its `raw_body` in `found`."""
     if not text:
         if not any(p.where == "body" for p in problems):
             problems.append(Problem(where="body", message="empty body (expected a JSON object)"))
@@ -324,50 +337,60 @@ def _parse_text(text: str | None, problems: list[Problem], decoded: DecodedReque
         payload = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         problems.append(Problem(where="body", message=f"malformed JSON: {exc}"))
-        decoded.raw_body = text[:MAX_RAW_KEPT]
+        found["raw_body"] = text[:MAX_RAW_KEPT]
         return None
     if not isinstance(payload, dict):
         problems.append(Problem(where="body", message=f"expected a JSON object, got {type(payload).__name__}"))
-        decoded.raw_body = text[:MAX_RAW_KEPT]
+        found["raw_body"] = text[:MAX_RAW_KEPT]
         return None
     return payload
 
 
-def _validate(endpoint: Endpoint, payload: dict[str, Any], problems: list[Problem], decoded: DecodedRequest) -> Envelope | None:
+def _validate(
+    endpoint: Endpoint, payload: dict[str, Any], problems: list[Problem], found: dict[str, Any], rejected: list[Any]
+) -> Envelope | None:
     model = REQUEST_MODELS[endpoint]
     items: dict[str, list[Any]] = {}
     if endpoint is Endpoint.DATA:
         # events and attributes are validated one by one so a bad one does not sink the batch
+        envelope_fields = payload.copy()
         for key in ("events", "attributes"):
-            value = payload.get(key)
+            value = envelope_fields.pop(key, None)
             if value is None:
                 continue
             if not isinstance(value, list):
                 problems.append(Problem(where=key, message=f"expected a list, got {type(value).__name__}"))
-                decoded.rejected.append({key: value})
+                rejected.append({key: value})
                 continue
             items[key] = value
-        payload = {k: v for k, v in payload.items() if k not in ("events", "attributes")}
+    else:
+        envelope_fields = payload
     try:
-        envelope = model.__pydantic_validator__.validate_python(payload)  # = model.model_validate(payload)
+        envelope = model.__pydantic_validator__.validate_python(envelope_fields)  # = model.model_validate(...)
     except ValidationError as exc:
         problems.extend(_problems(exc, "body"))
-        decoded.raw_body = _text(orjson.dumps({**payload, **items}))
+        found["raw_body"] = _text(orjson.dumps({**envelope_fields, **items}))
         return None
-    _drift(envelope, "body", problems)
+    if _has_drift(envelope):
+        _drift(envelope, "body", problems)
     if not envelope.device_id and endpoint is not Endpoint.OTHER:
         problems.append(Problem(where="body.device_id", message="missing device_id (Braze answers no_device_identifier)"))
     if isinstance(envelope, DataRequest):
-        envelope.events = _validate_list(
-            "events", items.get("events", []), KNOWN_EVENTS_ADAPTER, _validate_event, problems, decoded
+        events = _validate_list("events", items.get("events", []), KNOWN_EVENTS_ADAPTER, _validate_event, problems, rejected)
+        attributes = _validate_list(
+            "attributes", items.get("attributes", []), _ATTRIBUTES_ADAPTER, Attributes.model_validate, problems, rejected
         )
-        envelope.attributes = _validate_list(
-            "attributes", items.get("attributes", []), _ATTRIBUTES_ADAPTER, Attributes.model_validate, problems, decoded
-        )
+        # what `envelope.events = events` does (pydantic's __setattr__ for a field, no validate_assignment), for less
+        fields = envelope.__dict__
+        fields["events"], fields["attributes"] = events, attributes
+        envelope.__pydantic_fields_set__.update(("events", "attributes"))
     return envelope
 
 
 _ATTRIBUTES_ADAPTER: TypeAdapter[list[Attributes]] = TypeAdapter(list[Attributes])
+
+
+_ONLY_DICTS = frozenset({dict})
 
 
 def _validate_event(raw: Any) -> Event:
@@ -375,7 +398,7 @@ def _validate_event(raw: Any) -> Event:
 
 
 def _validate_list(
-    key: str, raw_items: list[Any], whole: TypeAdapter[Any], validate: Any, problems: list[Problem], decoded: DecodedRequest
+    key: str, raw_items: list[Any], whole: TypeAdapter[Any], validate: Any, problems: list[Problem], rejected: list[Any]
 ) -> list[Any]:
     """All items in one validator call; only when one is invalid (or an event code is unknown), item by item.
 
@@ -383,34 +406,44 @@ def _validate_list(
     codes, so the result and its problems are the same either way."""
     if not raw_items:
         return []
-    if all(type(raw) is dict for raw in raw_items):
+    if _ONLY_DICTS.issuperset(map(type, raw_items)):
         try:
             good: list[Any] = whole.validator.validate_python(raw_items)
         except ValidationError:
             pass
         else:
-            if whole is KNOWN_EVENTS_ADAPTER and _EVENT_NESTED_FIELDS == ("alias", "data"):
-                # _has_drift unrolled for events (their model fields are `alias` and `data`): it is per event
-                for index, item in enumerate(good):
-                    alias, data = item.alias, item.data
-                    if (
-                        item.__pydantic_extra__
-                        or (isinstance(alias, BaseModel) and _has_drift(alias))
-                        or (
-                            isinstance(data, BaseModel)
-                            and (data.__pydantic_extra__ or (_nested(type(data)) and _has_drift(data)))
-                        )
-                    ):
-                        _drift(item, f"{key}[{index}]", problems)
+            if whole is KNOWN_EVENTS_ADAPTER:
+                _events_drift(key, good, problems)
             else:
                 for index, item in enumerate(good):
                     if _has_drift(item):
                         _drift(item, f"{key}[{index}]", problems)
             return good
-    return _validate_items(key, raw_items, validate, problems, decoded)
+    return _validate_items(key, raw_items, validate, problems, rejected)
 
 
-def _validate_items(key: str, raw_items: list[Any], validate: Any, problems: list[Problem], decoded: DecodedRequest) -> list[Any]:
+def _events_drift(key: str, events: list[Event], problems: list[Problem]) -> None:
+    """`_drift` for each event of a known code: first a cheaper look for anything at all (the usual answer is no).
+
+    An event of a known code can only drift in its extras, its alias and its data (a model or None); data of a
+    `_FLAT_DATA` class only in its extras."""
+    if _BATCH_DRIFT_CHECK:
+        for item in events:
+            data = item.data
+            if (
+                item.__pydantic_extra__
+                or item.alias is not None
+                or (data is not None and (data.__pydantic_extra__ or type(data) not in _FLAT_DATA))
+            ):
+                break
+        else:
+            return
+    for index, item in enumerate(events):
+        if _has_drift(item):
+            _drift(item, f"{key}[{index}]", problems)
+
+
+def _validate_items(key: str, raw_items: list[Any], validate: Any, problems: list[Problem], rejected: list[Any]) -> list[Any]:
     good: list[Any] = []
     for index, raw in enumerate(raw_items):
         where = f"{key}[{index}]"
@@ -418,7 +451,7 @@ def _validate_items(key: str, raw_items: list[Any], validate: Any, problems: lis
             item = validate(raw)
         except ValidationError as exc:
             problems.extend(_problems(exc, where))
-            decoded.rejected.append(raw)
+            rejected.append(raw)
             continue
         if isinstance(item, UnknownEvent):
             problems.append(Problem(where=where, message=f"unknown event code {item.name!r}", severity="drift"))
@@ -459,9 +492,11 @@ def _has_drift(model: BaseModel) -> bool:
     """Whether `_drift` would find anything: the common answer (no) without building a location string."""
     if model.__pydantic_extra__:
         return True
-    for name in _nested(type(model)):
+    nested = _NESTED_FIELDS.get(type(model))
+    for name in _nested(type(model)) if nested is None else nested:
         value = getattr(model, name)
-        if isinstance(value, BaseModel) and (value.__pydantic_extra__ or (_nested(type(value)) and _has_drift(value))):
+        # `is not None` first: most of these fields are unset, and it costs less than an isinstance
+        if value is not None and isinstance(value, BaseModel) and _has_drift(value):
             return True
     return False
 
@@ -498,6 +533,18 @@ def _may_hold_model(annotation: Any) -> bool:
 from harness.protocol.events import EVENT_CLASSES as _EVENT_CLASSES  # noqa: E402
 from harness.protocol.events import KNOWN_EVENT_CODES as _TAGS  # noqa: E402
 
-# the model fields of the event classes of known codes: the same for all, or no unrolled check
-_EVENT_NESTED = {_nested(cls) for cls in _EVENT_CLASSES.values()}
-_EVENT_NESTED_FIELDS = _EVENT_NESTED.pop() if len(_EVENT_NESTED) == 1 else None
+
+def _flat_data_classes() -> frozenset[type[BaseModel]]:
+    """The data models of known event codes with no field that can hold a model: their drift is their extras."""
+    found: set[type[BaseModel]] = set()
+    for cls in _EVENT_CLASSES.values():
+        annotation = cls.__pydantic_fields__["data"].annotation
+        for option in typing.get_args(annotation) or (annotation,):
+            if isinstance(option, type) and issubclass(option, BaseModel) and not _nested(option):
+                found.add(option)
+    return frozenset(found)
+
+
+_FLAT_DATA = _flat_data_classes()
+# `_events_drift` looks at `alias` and `data`: right while no event class has another field that can hold a model
+_BATCH_DRIFT_CHECK = all(set(_nested(cls)) <= {"alias", "data"} for cls in _EVENT_CLASSES.values())

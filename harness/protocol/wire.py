@@ -40,6 +40,17 @@ def normalize_headers(headers: RawHeaders) -> dict[str, str]:
     out: dict[str, str] = {}
     if not headers:
         return out
+    # the usual shapes in one comprehension: (bytes, bytes) pairs from a server, or a dict of str; kept when no name
+    # was left out (another type), repeated or is a pseudo-header (lower-cased to None)
+    names = _LOWERED
+    if type(headers) is list:
+        out = {names[n]: v.decode("latin-1") for n, v in headers if type(n) is bytes and type(v) is bytes}  # type: ignore[misc]
+    elif type(headers) is dict:
+        out = {names[n]: v for n, v in headers.items() if type(n) is str and type(v) is str}  # type: ignore[misc]
+    if out:
+        if len(out) == len(headers) and None not in out:
+            return out
+        out = {}
     items = headers.items() if isinstance(headers, Mapping) else headers
     for name, value in items:
         key = name.decode("latin-1").lower() if isinstance(name, bytes) else str(name).lower()
@@ -48,6 +59,21 @@ def normalize_headers(headers: RawHeaders) -> dict[str, str]:
         text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
         out[key] = f"{out[key]}, {text}" if key in out else text
     return out
+
+
+class _LoweredNames(dict[bytes | str, str | None]):
+    """Header names met so far (bytes or str) -> lower-cased str, None for a pseudo-header: a server's requests
+    repeat a few dozen names, so each is decoded and lower-cased once. Bounded (names come from clients)."""
+
+    def __missing__(self, name: bytes | str) -> str | None:
+        key = (name.decode("latin-1") if isinstance(name, bytes) else name).lower()
+        lowered = None if key[:1] == ":" else key
+        if len(self) < 1024:
+            self[name] = lowered
+        return lowered
+
+
+_LOWERED = _LoweredNames()
 
 
 def body_text(
@@ -60,6 +86,11 @@ def body_text(
     and reported. A parsed JSON body (a mapping) is serialised."""
     if body is None:
         return None, []
+    if type(body) is bytes and not encoding and body[:1] in (b"{", b"["):  # the usual: plain JSON (not gzip)
+        try:
+            return body.decode("utf-8"), []
+        except UnicodeDecodeError:
+            pass  # reported below
     if isinstance(body, str):
         return body, []
     if isinstance(body, Mapping):

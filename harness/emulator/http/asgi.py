@@ -24,7 +24,12 @@ def is_control_path(path: str) -> bool:
 
 def request_url(scheme: str, raw_headers: list[tuple[bytes, bytes]], path: str, query_string: bytes) -> str:
     """The URL journaled for a request: scheme, the (first) Host header, path and query string."""
-    host = next((v.decode("latin-1") for k, v in raw_headers if k.lower() == b"host"), "localhost")
+    for name, value in raw_headers:  # a loop, not next() over a generator: it runs per request
+        if name.lower() == b"host":
+            host = value.decode("latin-1")
+            break
+    else:
+        host = "localhost"
     return f"{scheme}://{host}{path}" + (f"?{query_string.decode('latin-1')}" if query_string else "")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from functools import lru_cache
 from typing import Any
 
 import httptools
@@ -22,13 +23,19 @@ from harness.protocol.wire import normalize_headers
 
 _CONTROL_PREFIX = CONTROL_PREFIX.encode()
 # request headers after which the ASGI path must decide (proxy scheme, streaming, upgrades)
-_ASGI_ONLY_HEADERS = frozenset({b"transfer-encoding", b"x-forwarded-proto", b"expect", b"upgrade"})
+_ASGI_ONLY_HEADERS = frozenset({"transfer-encoding", "x-forwarded-proto", "expect", "upgrade"})
 _INTERNAL_ERROR = b"Internal Server Error"
 _INTERNAL_ERROR_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", b"21"),
     (b"connection", b"close"),
 ]
+
+
+@lru_cache(maxsize=64)
+def _unsafe_origin(origin: str) -> bool:
+    # asked per request of an app's one or few origins
+    return HEADER_VALUE_RE.search(origin.encode()) is not None
 
 
 class _SdkRequest:
@@ -124,7 +131,8 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             return None
         parsed = httptools.parse_url(self.url)
         raw_path = parsed.path
-        if b"%" in raw_path or raw_path.startswith(_CONTROL_PREFIX):
+        # `find`, not `in`: a bytes `in` first tries the needle as an int (a TypeError, costly per request)
+        if raw_path.find(b"%") != -1 or raw_path.startswith(_CONTROL_PREFIX):
             return None
         try:
             path = raw_path.decode("ascii")
@@ -133,16 +141,15 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
         if off_loop(path):
             return None  # may wait on Connected Content: the ASGI path runs it in a worker thread
         raw_headers = self.headers
-        for name, _ in raw_headers:
-            if name in _ASGI_ONLY_HEADERS:
-                return None
         headers = normalize_headers(raw_headers)
+        if not _ASGI_ONLY_HEADERS.isdisjoint(headers):
+            return None
         declared = headers.get("content-length")
         if not declared or not declared.isascii() or not declared.isdigit():
             return None
         if int(declared) > self.sdk.limit:
             return None  # answered 413 by the ASGI path, before the body is read
-        if HEADER_VALUE_RE.search(headers.get("origin", "*").encode()):
+        if _unsafe_origin(headers.get("origin", "*")):
             return None  # echoed in a response header: let the ASGI path fail on it as it always did
         url = request_url(self.scheme or "http", raw_headers, path, parsed.query or b"")
         keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()

@@ -12,6 +12,7 @@ blocking its loop, or closing the connection for `drop`. `/template/` requests a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import orjson
 
@@ -35,18 +36,26 @@ class Reply:
 
 
 def cors_headers(request_headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
-    origin = request_headers.get("origin", "*")
-    return [
+    return list(_cors_headers(request_headers.get("origin", "*")))
+
+
+@lru_cache(maxsize=64)
+def _cors_headers(origin: str) -> tuple[tuple[bytes, bytes], ...]:
+    # made once per origin (an app's pages have one): every answer carries them
+    return (
         (b"access-control-allow-origin", origin.encode("latin-1", "replace")),
         # the SDK reads Retry-After through getAllResponseHeaders(): it must be exposed cross-origin
         (b"access-control-expose-headers", b"Retry-After"),
         (b"vary", b"Origin"),
-    ]
+    )
 
 
 def off_loop(path: str) -> bool:
     """Whether a request to `path` must be processed off the event loop (it may wait on Connected Content)."""
-    return endpoint_of(path) is Endpoint.TEMPLATE
+    return _endpoint_of_path(path) is Endpoint.TEMPLATE
+
+
+_endpoint_of_path = lru_cache(maxsize=512)(endpoint_of)  # asked per request, of a handful of paths
 
 
 class SdkHttp:
@@ -106,10 +115,10 @@ class SdkHttp:
 
     @staticmethod
     def _reply(headers: dict[str, str], answer: Answer, seq: int) -> Reply:
-        own = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
+        own = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()] if answer.headers else ()
         return Reply(
             answer.status,
-            [*cors_headers(headers), JSON_CONTENT_TYPE, *own],
+            [*_cors_headers(headers.get("origin", "*")), JSON_CONTENT_TYPE, *own],
             b"" if answer.drop else answer.encoded(),
             drop=answer.drop,
             delay_s=answer.delay_s,

@@ -49,28 +49,37 @@ def copy_value(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def _properties(props: dict[str, Any], reserved: frozenset[str], at: str, field: str, problems: list[Problem]) -> dict[str, Any]:
-    """The properties kept for an event at location `at` (`events[3]`), read from its `field` (`.data.p`)."""
+def _properties(
+    props: dict[str, Any], reserved: frozenset[str], at: str, field: str, problems: list[Problem], *, adopt: bool = False
+) -> dict[str, Any]:
+    """The properties kept for an event at location `at` (`events[3]`), read from its `field` (`.data.p`).
+
+    `adopt`: the caller hands the decoded event over (nothing reads or changes it afterwards), so properties with
+    nothing to report are kept as they are, not copied."""
     if len(props) <= MAX_PROPERTIES:
-        # the common case, nothing to report: plain names, short strings (what the checked loop keeps)
-        kept: dict[str, Any] = {}
-        for key, value in props.items():
-            if not key or key[0] == "$" or key in reserved or len(key) > MAX_STRING:
-                break
-            cls = type(value)
-            if cls is str:
-                if len(value) > MAX_STRING:
-                    break
-            elif cls not in _SCALARS:
-                if isinstance(value, str):
-                    break
-                value = copy_value(value)
-            kept[key] = value
-        else:
-            if len(orjson.dumps(kept)) > MAX_PROPERTIES_BYTES:
-                _check_size(kept, at + field, problems)
-            return kept
+        # The usual case, the checked loop would report nothing and keep the properties as they are, told without
+        # a loop over them, from their JSON (the size check serialises it anyway): no name empty, reserved or
+        # starting with '$' (`"$` also starts a string value: then the loop decides), no name or string longer
+        # than MAX_STRING (certain when the whole JSON is not longer). `bytes.find`, not `in`: `in` first tries
+        # the needle as an int, at the cost of a TypeError. Not JSON: the loop fails on it as it always did.
+        try:
+            blob = orjson.dumps(props)
+        except TypeError:
+            blob = None
+        if (
+            blob is not None
+            and len(blob) <= MAX_PROPERTIES_BYTES
+            and blob.find(b'"$') == -1
+            and "" not in props
+            and reserved.isdisjoint(props)
+            and (len(blob) <= MAX_STRING or _short_strings(props))
+        ):
+            return props if adopt else copy_value(props)
     return _properties_checked(props, reserved, at + field, problems)
+
+
+def _short_strings(props: dict[str, Any]) -> bool:
+    return max(map(len, props)) <= MAX_STRING and all(len(v) <= MAX_STRING for v in props.values() if isinstance(v, str))
 
 
 def _properties_checked(props: dict[str, Any], reserved: frozenset[str], where: str, problems: list[Problem]) -> dict[str, Any]:
@@ -110,14 +119,17 @@ def _count(table: dict[str, Occurrences], name: str, when: float, n: int = 1) ->
             occ.last = when
 
 
-def custom_event(profile: Profile, event: CustomEvent, device_id: str | None, where: str, problems: list[Problem]) -> None:
+def custom_event(
+    profile: Profile, event: CustomEvent, device_id: str | None, where: str, problems: list[Problem], *, adopt: bool = False
+) -> None:
+    """Count and log one custom event (`adopt`: see `_properties`)."""
     data = event.data
     name = data.n
     if name.startswith("$"):
         problems.append(Problem(where=f"{where}.data.n", message="custom event names must not start with '$'"))
     if len(name) > MAX_STRING:
         name = truncate(name, f"{where}.data.n", problems)
-    properties = _properties(data.p, RESERVED_EVENT_KEYS, where, ".data.p", problems)
+    properties = _properties(data.p, RESERVED_EVENT_KEYS, where, ".data.p", problems, adopt=adopt)
     when = event.time
     _count(profile.custom_events, name, when)
     profile.custom_event_log.append(
@@ -125,7 +137,8 @@ def custom_event(profile: Profile, event: CustomEvent, device_id: str | None, wh
     )
 
 
-def purchase(profile: Profile, event: Purchase, where: str, problems: list[Problem]) -> None:
+def purchase(profile: Profile, event: Purchase, where: str, problems: list[Problem], *, adopt: bool = False) -> None:
+    """Count and log one purchase (`adopt`: see `_properties`)."""
     data = event.data
     try:
         price = Decimal(str(data.p))
@@ -140,8 +153,8 @@ def purchase(profile: Profile, event: Purchase, where: str, problems: list[Probl
     currency = data.c.upper()
     if currency not in SDK_CURRENCIES:
         problems.append(Problem(where=f"{where}.data.c", message=f"currency {data.c!r} is not one the SDKs accept"))
-    product = truncate(data.pid, f"{where}.data.pid", problems)
-    properties = _properties(data.pr, RESERVED_PURCHASE_KEYS, where, ".data.pr", problems)
+    product = data.pid if len(data.pid) <= MAX_STRING else truncate(data.pid, f"{where}.data.pid", problems)
+    properties = _properties(data.pr, RESERVED_PURCHASE_KEYS, where, ".data.pr", problems, adopt=adopt)
     # quantity X counts as X purchases of quantity 1 (§4.5); revenue = price x quantity, currency not converted
     _count(profile.purchases, product, event.time, data.q)
     profile.revenue += price * data.q

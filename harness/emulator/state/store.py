@@ -33,6 +33,9 @@ from harness.protocol.events import (
 from harness.protocol.requests import DataRequest, PushUnregisterRequest
 
 DEFAULT_WORKSPACE = "default"
+# the locations of a batch's first events, made once (a problem's `where`; formatting one per event costs)
+_EVENT_WHERE_KEPT = 64
+_EVENT_WHERE = tuple(f"events[{index}]" for index in range(_EVENT_WHERE_KEPT))
 
 
 class UnknownApiKey(Exception):
@@ -101,6 +104,9 @@ class EmulatorState:
 
     def app(self, api_key: str) -> App:
         """The app of an SDK key; an unknown key is auto-created in workspace "default" or rejected."""
+        known = self._registry.apps.get(api_key)  # the usual: a known key (one dict read needs no lock)
+        if known is not None:
+            return known
         with self._lock:
             known = self._registry.apps.get(api_key)
             if known is not None:
@@ -196,7 +202,11 @@ class EmulatorState:
         """Apply a decoded /data/ or push/unregister request; anything else is a no-op.
 
         Never raises on bad data: what cannot be applied is returned as problems and the rest still
-        applies. Raises UnknownApiKey for an unknown key under the `reject` policy."""
+        applies. Raises UnknownApiKey for an unknown key under the `reject` policy.
+
+        The request is handed over: what the profiles keep of it (event properties) is kept as decoded, not
+        copied, so it must not be changed afterwards. (The pipeline only answers and journals it, and the
+        journal decodes its text again when read; profiles are read as copies.)"""
         body = decoded.body
         if decoded.endpoint not in (Endpoint.DATA, Endpoint.PUSH_UNREGISTER) or body is None:
             return []
@@ -301,21 +311,30 @@ class EmulatorState:
         ws = req.ws
         app = req.app.api_key
         touched = req.touched
+        # the user the device was found speaking for at an event, and their profile: applying events the fast way
+        # (`_apply_routed`) changes none of what that was told from, so the user's next events need no lookups
+        speaking_user: str | None = None
+        speaking: Profile | None = None
         for index, event in enumerate(batch):
-            where = f"events[{index}]"
+            where = _EVENT_WHERE[index] if index < _EVENT_WHERE_KEPT else f"events[{index}]"
             user_id = event.user_id
+            if speaking is not None and user_id == speaking_user:
+                self._apply_routed(req, event, where, speaking, False)
+                continue
             state = ws.device_states.get(device_id) if user_id is not None and device_id is not None else None
             if state is not None and state.claimed_by is not None:
                 braze_id = ws.by_external_id.get(user_id)
                 profile = ws.profiles.get(braze_id) if braze_id else None
                 if profile is not None and braze_id in touched:
-                    if isinstance(event, SessionEnd):
-                        self._apply_routed(req, event, where, profile, False)
-                        continue
                     current = state.current.get(app)
-                    if current is not None and (current[0] == braze_id or event.time < current[1]):
+                    if current is not None and current[0] == braze_id:
+                        speaking_user, speaking = user_id, profile
                         self._apply_routed(req, event, where, profile, False)
                         continue
+                    if isinstance(event, SessionEnd) or (current is not None and event.time < current[1]):
+                        self._apply_routed(req, event, where, profile, False)
+                        continue
+            speaking = None
             self._apply_event(req, event, where)
 
     def _apply_event(self, req: _Request, event: Event, where: str) -> None:
@@ -331,36 +350,29 @@ class EmulatorState:
         self._apply_routed(req, event, where, profile, found.late)
 
     def _apply_routed(self, req: _Request, event: Event, where: str, profile: Profile, late: bool) -> None:
-        ws, app = req.ws, req.app.api_key
         # the most frequent codes without the class-pattern chain below (same branch: the classes are final)
         kind = type(event)
         if kind is CustomEvent:
-            events.custom_event(profile, event, req.device_id, where, req.problems)  # type: ignore[arg-type]
+            events.custom_event(profile, event, req.device_id, where, req.problems, adopt=True)  # type: ignore[arg-type]
             return
         if kind is Purchase:
-            events.purchase(profile, event, where, req.problems)  # type: ignore[arg-type]
+            events.purchase(profile, event, where, req.problems, adopt=True)  # type: ignore[arg-type]
             return
+        if kind is SessionStart or kind is SessionEnd:
+            self._apply_session(req, event, where, profile)  # type: ignore[arg-type]
+            return
+        writer = AttributeWriter(profile, req.problems, self.array_cap, late)
         if kind is Increment:
-            writer = AttributeWriter(profile, req.problems, self.array_cap, late)
             writer.increment(f"{where}.data.value", event.data.key, event.data.value)
             return
-        writer = AttributeWriter(profile, req.problems, self.array_cap, fill_only=late)
+        ws, app = req.ws, req.app.api_key
         match event:
             case SessionStart() | SessionEnd():
-                if not event.session_id:
-                    message = "session event without session_id: not recorded"
-                    req.problems.append(Problem(where=f"{where}.session_id", message=message))
-                    return
-                # the session's current owner wins over routing: late `se`s, merged profiles (sessions.py)
-                owner = sessions.owner(ws, event.session_id) or profile
-                if isinstance(event, SessionStart):
-                    sessions.start(ws, owner, event.session_id, app, req.device_id, event.time)
-                else:
-                    sessions.end(ws, owner, event.session_id, app, req.device_id, event.time, event.data.d)
+                self._apply_session(req, event, where, profile)
             case CustomEvent():
-                events.custom_event(profile, event, req.device_id, where, req.problems)
+                events.custom_event(profile, event, req.device_id, where, req.problems, adopt=True)
             case Purchase():
-                events.purchase(profile, event, where, req.problems)
+                events.purchase(profile, event, where, req.problems, adopt=True)
             case ArraySet():
                 writer.array_set(f"{where}.data.value", event.data.key, event.data.value)
             case ArrayAdd():
@@ -385,6 +397,19 @@ class EmulatorState:
                 events.engagement(profile, event, app, req.device_id)
             case _:
                 pass  # `ie`, internal and unknown codes: the decoder already reported them
+
+    def _apply_session(self, req: _Request, event: SessionStart | SessionEnd, where: str, profile: Profile) -> None:
+        if not event.session_id:
+            message = "session event without session_id: not recorded"
+            req.problems.append(Problem(where=f"{where}.session_id", message=message))
+            return
+        ws, app = req.ws, req.app.api_key
+        # the session's current owner wins over routing: late `se`s, merged profiles (sessions.py)
+        owner = sessions.owner(ws, event.session_id) or profile
+        if isinstance(event, SessionStart):
+            sessions.start(ws, owner, event.session_id, app, req.device_id, event.time)
+        else:
+            sessions.end(ws, owner, event.session_id, app, req.device_id, event.time, event.data.d)
 
     def _unregister(self, req: _Request, body: PushUnregisterRequest) -> None:
         removed = push.remove_device(req.ws, req.app.api_key, req.device_id) if req.device_id else False

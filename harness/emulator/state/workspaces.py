@@ -96,7 +96,8 @@ class Workspace:
         record = self.device_records.get((app, device_id))
         if record is None:
             record = self.device_records[(app, device_id)] = DeviceRecord(app, device_id, first_seen=now, last_seen=now)
-        record.last_seen = max(record.last_seen, now)
+        if now > record.last_seen:
+            record.last_seen = now
         if device:
             record.device.update(device)  # a diff: merge keys
         record.sdk_version = sdk_version or record.sdk_version
