@@ -28,20 +28,7 @@ OUTSIDE_NOTATION = re.compile(r"§\s*\d|\[I\]|\bS-(?:bin|cap|src|doc)\b|\(Q\d{1,
 # Files other work is changing while this check was introduced: they still cite the outside notes and are
 # tolerated until their citations are replaced (the replacements are listed in the change that added this test).
 # Remove each entry once its file is converted; the set should end up empty.
-NOT_YET_CONVERTED: frozenset[str] = frozenset(
-    {
-        "harness/protocol/decode.py",
-        "harness/emulator/state/attributes.py",
-        "harness/emulator/state/events.py",
-        "harness/emulator/state/identity.py",
-        "harness/emulator/state/profiles.py",
-        "harness/emulator/state/push.py",
-        "harness/emulator/state/rest_users.py",
-        "harness/emulator/state/sessions.py",
-        "harness/emulator/state/store.py",
-        "harness/emulator/state/workspaces.py",
-    }
-)
+NOT_YET_CONVERTED: frozenset[str] = frozenset()
 
 # `docs/web-sdk-wire.md#retries` anywhere (links included, whatever the relative prefix)
 FULL_REF = re.compile(r"docs/([A-Za-z0-9_-]+)\.md#([A-Za-z0-9_-]+)")

@@ -71,14 +71,14 @@ RESPONSE_MODELS: dict[Endpoint, type[Wire]] = {
     Endpoint.BANNERS: BannersSyncResponse,
 }
 
-# A custom baseUrl path is used verbatim (web-sdk-protocol.md §1), so match on the tail only.
+# A custom baseUrl path is used verbatim (docs/web-sdk-wire.md, base-url), so match on the tail only.
 _ENDPOINT_RE = re.compile(r"/(data|content_cards/sync|feature_flags/sync|template|banners/sync|push/unregister)/?$")
 _API_V3_RE = re.compile(r"/api/v3/")
 MAX_RAW_KEPT = 64 * 1024
 
 
 class BrazeHeaders(BaseModel):
-    """The `X-Braze-*` request headers (web-sdk-protocol.md §1.1, mobile.md A.4), typed."""
+    """The `X-Braze-*` request headers (docs/web-sdk-wire.md, request-headers; docs/mobile-wire.md, headers), typed."""
 
     api_key: str | None = None
     auth_signature: str | None = None
@@ -171,7 +171,7 @@ def endpoint_of(path: str) -> Endpoint | None:
 
 
 def is_braze_request(url: str, headers: Mapping[str, str]) -> bool:
-    """A Braze SDK request is recognised by path or by its api-key header, on any host (mobile.md A.1)."""
+    """A Braze SDK request is recognised by path or by its api-key header, on any host (docs/mobile-wire.md, hosts)."""
     path = urlsplit(url).path if "://" in url else url
     if _API_V3_RE.search(path):
         return True

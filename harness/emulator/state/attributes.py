@@ -1,7 +1,8 @@
 """The attribute engine: standard fields, custom attributes and the array/number/object operations.
 
 Every write is validated on its own: a bad value becomes a Problem and is skipped, its neighbours
-still apply (braze-behaviour.md §3, §14.9). `fill_only` is the merge rule (§2.3 b, §2.6): a value is
+still apply (docs/server-behaviour.md, attributes, custom-attributes and emulator-rules). `fill_only` is the merge
+rule (docs/server-behaviour.md, changeuser and merge-rules): a value is
 only written where the profile has none, so the known user's values win.
 """
 
@@ -17,11 +18,11 @@ import orjson
 from harness.emulator.state.profiles import Profile
 from harness.protocol.decode import Problem
 
-MAX_STRING = 255  # attribute strings, keys and event property strings (§0, §3.3)
-MAX_OBJECT_BYTES = 100 * 1024  # nested objects and arrays of objects (§3.3)
-GENDERS = frozenset("mfoupn")  # Web SDK enum m f o n p u (§3.2)
+MAX_STRING = 255  # attribute strings, keys and event property strings (docs/server-behaviour.md, custom-attributes)
+MAX_OBJECT_BYTES = 100 * 1024  # nested objects and arrays of objects (docs/server-behaviour.md, custom-attributes)
+GENDERS = frozenset("mfoupn")  # Web SDK enum m f o n p u (docs/server-behaviour.md, standard-attributes)
 SUBSCRIPTION_STATES = frozenset({"opted_in", "subscribed", "unsubscribed"})
-_DOB = re.compile(r"^\d{1,4}-\d{1,2}-\d{1,2}$")  # the Web SDK does not zero-pad month/day (web-sdk-protocol.md §4)
+_DOB = re.compile(r"^\d{1,4}-\d{1,2}-\d{1,2}$")  # the Web SDK does not zero-pad month/day (docs/web-sdk-wire.md, user-attributes)
 
 
 def truncate(value: str, where: str, problems: list[Problem]) -> str:
@@ -35,7 +36,7 @@ def _clean_nested(value: Any, where: str, problems: list[Problem]) -> tuple[Any,
     """Copy a nested object/array with long strings truncated; False when it holds an invalid part.
 
     An invalid part (null, a key with `.` or a leading `$` other than `$time`) drops the whole
-    attribute update, as /users/track does (§3.3 FAQ)."""
+    attribute update, as /users/track does (docs/server-behaviour.md, custom-attributes)."""
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -105,7 +106,7 @@ class AttributeWriter:
         if self._skip(key in std) or (self.fill_only and value is None):
             return
         if value is None:
-            std.pop(key, None)  # null unsets (§3.1)
+            std.pop(key, None)  # null unsets (docs/server-behaviour.md, attributes)
             return
         if not isinstance(value, str):
             self.problems.append(Problem(where=where, message=f"expected a string, got {type(value).__name__}: not applied"))
@@ -152,7 +153,7 @@ class AttributeWriter:
         elif isinstance(value, dict):
             cleaned, ok = _clean_nested(value, where, self.problems)
             if ok and not _too_big(cleaned, where, self.problems):
-                custom[key] = cleaned  # an object overwrites; merging is `ncam` (§3.3)
+                custom[key] = cleaned  # an object overwrites; merging is `ncam` (docs/server-behaviour.md, custom-attributes)
         elif isinstance(value, list):
             if any(isinstance(v, dict) for v in value):
                 if not all(isinstance(v, dict) for v in value):
@@ -166,7 +167,8 @@ class AttributeWriter:
         else:
             self.problems.append(Problem(where=where, message=f"unsupported value type {type(value).__name__}: not applied"))
 
-    # --- arrays (§3.3: unique values, re-add moves to the end, oldest dropped past the cap) --------
+    # --- arrays: unique values, re-add moves to the end, oldest dropped past the cap (docs/server-behaviour.md, custom-
+    # attributes)
 
     def _array_items(self, where: str, values: list[Any]) -> list[Any] | None:
         items: list[Any] = []
@@ -237,7 +239,7 @@ class AttributeWriter:
         custom = self.profile.custom
         if self._skip(key in custom):
             return
-        current = custom.get(key, 0)  # missing counts as 0 (§3.3)
+        current = custom.get(key, 0)  # missing counts as 0 (docs/server-behaviour.md, custom-attributes)
         if not _is_number(current):
             self.problems.append(Problem(where=where, message=f"custom attribute {key!r} is not a number: increment not applied"))
             return
@@ -286,7 +288,7 @@ class AttributeWriter:
 
 
 def fill_missing(target: dict[str, Any], source: dict[str, Any]) -> None:
-    """The merge rule for attribute maps: only keys the target lacks are copied (§2.6)."""
+    """The merge rule for attribute maps: only keys the target lacks are copied (docs/server-behaviour.md, merge-rules)."""
     for key, value in source.items():
         if key not in target:
             target[key] = copy.deepcopy(value)

@@ -1,6 +1,6 @@
-"""Custom events, purchases and engagement events on a profile (braze-behaviour.md §4, §14.10).
+"""Custom events, purchases and engagement events on a profile (docs/server-behaviour.md, events, purchases and emulator-rules).
 
-Every event is its own occurrence (no dedup, §4.2). Validation problems are reported; what can be
+Every event is its own occurrence (no dedup: docs/server-behaviour.md, events). Validation problems are reported; what can be
 kept is kept (long strings truncated, properties past the 256th ignored).
 """
 
@@ -17,16 +17,18 @@ from harness.emulator.state.profiles import Occurrences, Profile
 from harness.protocol.decode import Problem
 from harness.protocol.events import CustomEvent, Event, Purchase
 
-MAX_PROPERTIES = 256  # §4.3: properties past the first 256 are not captured
-MAX_PROPERTIES_BYTES = 100 * 1024  # event object page; the purchase page and Web SDK say 50 KB (Q4)
+MAX_PROPERTIES = 256  # properties past the first 256 are not captured (docs/server-behaviour.md, events)
+# event object page; the purchase page and Web SDK say 50 KB (docs/server-behaviour.md, event-property-size)
+MAX_PROPERTIES_BYTES = 100 * 1024
 RESERVED_EVENT_KEYS = frozenset({"time", "event_name"})
 RESERVED_PURCHASE_KEYS = frozenset({"time", "product_id", "quantity", "event_name", "price", "currency"})
-# the SDKs drop purchases in other currencies (§4.5); a mobile SDK or replay may still send one
+# the SDKs drop purchases in other currencies (docs/server-behaviour.md, purchases); a mobile SDK or replay may still send one
 SDK_CURRENCIES = frozenset(
     {"USD", "CAD", "EUR", "GBP", "JPY", "AUD", "CHF", "NOK", "MXN", "NZD", "CNY", "RUB"}
     | {"TRY", "INR", "IDR", "ILS", "SAR", "ZAR", "AED", "SEK", "HKD", "SPD", "DKK"}
 )
-# IAM, Content Card, feature flag, banner and push engagement (web-sdk-protocol.md §4, mobile.md A.6)
+# IAM, Content Card, feature flag, banner and push engagement (docs/web-sdk-wire.md, event-codes; docs/mobile-wire.md, event-
+# codes)
 ENGAGEMENT_CODES = frozenset(
     {"si", "sc", "sbc", "iec", "cci", "ccc", "ccd", "ccic", "ffi", "bi", "bc", "bd", "pc", "ca", "cic", "pde", "g"}
 )
@@ -155,7 +157,8 @@ def purchase(profile: Profile, event: Purchase, where: str, problems: list[Probl
         problems.append(Problem(where=f"{where}.data.c", message=f"currency {data.c!r} is not one the SDKs accept"))
     product = data.pid if len(data.pid) <= MAX_STRING else truncate(data.pid, f"{where}.data.pid", problems)
     properties = _properties(data.pr, RESERVED_PURCHASE_KEYS, where, ".data.pr", problems, adopt=adopt)
-    # quantity X counts as X purchases of quantity 1 (§4.5); revenue = price x quantity, currency not converted
+    # quantity X counts as X purchases of quantity 1 (docs/server-behaviour.md, purchases); revenue = price x quantity, currency
+    # not converted
     _count(profile.purchases, product, event.time, data.q)
     profile.revenue += price * data.q
     profile.purchase_log.append(
@@ -178,7 +181,8 @@ def engagement(profile: Profile, event: Event, app: str, device_id: str | None) 
 
 
 def absorb(target: Profile, source: Profile, *, keep_logs: bool) -> None:
-    """Merge rule for activity (§2.6): aggregates add up; raw logs survive only if asked to (Q1)."""
+    """Merge rule for activity (docs/server-behaviour.md, merge-rules): aggregates add up; raw logs survive only if
+    asked to (docs/server-behaviour.md, anonymous-history-on-merge)."""
     for table_name in ("custom_events", "purchases"):
         target_table: dict[str, Occurrences] = getattr(target, table_name)
         for name, occ in getattr(source, table_name).items():

@@ -1,18 +1,19 @@
 """Who a piece of SDK data belongs to: anonymous profiles, identification, merges, aliases.
 
-braze-behaviour.md §2.3 / §14.4, when user_id U is first seen from device D:
+(docs/server-behaviour.md, changeuser and emulator-rules) when user_id U is first seen from device D:
   (a) D has an unclaimed anonymous profile and U is new  -> that profile becomes U, keeps everything;
   (b) D has an unclaimed anonymous profile and U exists  -> the anonymous profile is merged into U
       (known values win, counts add up) and deleted;
   (c) D was already identified (as A)                    -> U's own profile; nothing moves but the
       device's push token (push.py).
 Data without user_id from a device that was identified is anonymous-period data arriving late (the
-Web SDK sends the anonymous session's `se` after changeUser, web-sdk-protocol.md §5; requests may be
-reordered, web-sdk-protocol.md §14.13; an SDK never goes back to anonymous, §2.2). It goes to the
+Web SDK sends the anonymous session's `se` after changeUser: docs/web-sdk-wire.md, sessions-and-changeuser;
+requests may be reordered: docs/web-sdk-wire.md, ordering; an SDK never goes back to anonymous:
+docs/server-behaviour.md, anonymous-users). It goes to the
 profile that claimed the device's anonymous profile, written with the merge rule so it cannot
 overwrite newer values of the known user. The exception is a *new* anonymous session started after
 the identification: the same device_id starting over (wipeData or a reinstall with a forced or
-IDFV device id, mobile.md E.3) is a new anonymous user.
+IDFV device id: docs/mobile-wire.md, a-fresh-anonymous-user) is a new anonymous user.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def route(
         state.claimed_by, state.claimed_at, state.anonymous = None, float("inf"), None
     anonymous = ws.profile(state.anonymous)
     if anonymous is None:
-        anonymous = ws.new_profile(now=now)  # first data from the device (§2.11 step 1)
+        anonymous = ws.new_profile(now=now)  # first data from the device (docs/server-behaviour.md, profile-lifecycle)
         state.anonymous = anonymous.braze_id
     return Route(anonymous)
 
@@ -86,7 +87,7 @@ def identify(ws: Workspace, device_id: str | None, user_id: str, *, when: float,
 
 
 def merge(ws: Workspace, source: Profile, target: Profile, *, keep_logs: bool) -> None:
-    """Fold `source` into `target` and delete it (§2.6 field list and aggregate rules)."""
+    """Fold `source` into `target` and delete it (docs/server-behaviour.md, merge-rules)."""
     fill_missing(target.standard, source.standard)
     fill_missing(target.custom, source.custom)
     fill_missing(target.subscription_groups, source.subscription_groups)
@@ -94,7 +95,7 @@ def merge(ws: Workspace, source: Profile, target: Profile, *, keep_logs: bool) -
         target.location = source.location
     for label, name in source.aliases.items():
         ws.by_alias.pop((label, name), None)
-        if label not in target.aliases:  # on a label collision the target's alias is kept (§2.3 b)
+        if label not in target.aliases:  # on a label collision the target's alias is kept (docs/server-behaviour.md, changeuser)
             target.aliases[label] = name
             ws.by_alias[(label, name)] = target.braze_id
     source.aliases.clear()
@@ -103,7 +104,8 @@ def merge(ws: Workspace, source: Profile, target: Profile, *, keep_logs: bool) -
     for use in source.devices.values():
         target.touch_device(use)
     for key, token in source.push_tokens.items():
-        target.push_tokens.setdefault(key, token)  # the device's token moves to the identified user (§6.3)
+        # the device's token moves to the identified user (docs/server-behaviour.md, push-token-moves)
+        target.push_tokens.setdefault(key, token)
         ws.token_holder[key] = target.braze_id
     source.push_tokens.clear()
     target.merged_from.extend([source.braze_id, *source.merged_from])
@@ -138,7 +140,7 @@ def add_alias(
     if owner == profile.braze_id:
         return
     if owner is not None:
-        # alias_name is unique per label in the workspace (§2.1)
+        # alias_name is unique per label in the workspace (docs/server-behaviour.md, identifiers)
         problems.append(Problem(where=where, message=f"alias {label}:{name} already belongs to profile {owner}: not added"))
         return
     if label in profile.aliases:

@@ -11,7 +11,8 @@ from typing import Any
 
 from harness.protocol.attributes import STANDARD_ATTRIBUTES
 
-DeviceKey = tuple[str, str]  # (app api key, device_id): push tokens and devices are per app *and* device (§6.1)
+# (app api key, device_id): push tokens and devices are per app *and* device (docs/server-behaviour.md, push-registration)
+DeviceKey = tuple[str, str]
 
 
 def new_braze_id() -> str:
@@ -58,14 +59,14 @@ class PushToken:
 
 @dataclass(slots=True)
 class Occurrences:
-    """Per-name aggregate a profile keeps for custom events and products (§4.3, §4.5)."""
+    """Per-name aggregate a profile keeps for custom events and products (docs/server-behaviour.md, events and purchases)."""
 
     count: int
     first: float
     last: float
 
     def absorb(self, other: Occurrences) -> None:
-        # merge rule (§2.6): counts add, first takes the earlier, last the later
+        # merge rule (docs/server-behaviour.md, merge-rules): counts add, first takes the earlier, last the later
         self.count += other.count
         self.first = min(self.first, other.first)
         self.last = max(self.last, other.last)
@@ -79,7 +80,8 @@ class Profile:
     created_at: float = 0.0
     standard: dict[str, Any] = field(default_factory=dict)  # set standard fields only; unset = absent
     custom: dict[str, Any] = field(default_factory=dict)
-    aliases: dict[str, str] = field(default_factory=dict)  # label -> name: one name per label (§2.1)
+    # label -> name: one name per label (docs/server-behaviour.md, identifiers)
+    aliases: dict[str, str] = field(default_factory=dict)
     custom_events: dict[str, Occurrences] = field(default_factory=dict)
     custom_event_log: list[dict[str, Any]] = field(default_factory=list)
     purchases: dict[str, Occurrences] = field(default_factory=dict)

@@ -1,4 +1,5 @@
-"""Push tokens: one per (app, device), held by at most one profile of the workspace (braze-behaviour.md §6.1, §6.3).
+"""Push tokens: one per (app, device), held by at most one profile of the workspace
+(docs/server-behaviour.md, push-registration and push-token-moves).
 
 "Last logged-in user gets the push": registering a token, or the device switching users, moves the
 (app, device) token to that profile; a null token or push/unregister removes it.
@@ -31,7 +32,8 @@ def register(
 
 
 def move(ws: Workspace, app: str, device_id: str, to: Profile) -> bool:
-    """The device now speaks for `to`: its token for this app follows (§6.3). True if one moved."""
+    """The device now speaks for `to`: its token for this app follows (docs/server-behaviour.md, push-token-moves). True if one
+    moved."""
     previous = holder(ws, app, device_id)
     if previous is None or previous is to:
         return False
@@ -51,8 +53,8 @@ def remove_device(ws: Workspace, app: str, device_id: str) -> bool:
 
 def note_device(ws: Workspace, app: str, device_id: str, device: dict[str, Any] | None) -> bool:
     """The device object reported its push permission (`remote_notification_enabled`, iOS `ios_push_auth`):
-    the (app, device) token's foreground flag follows (braze-behaviour.md §6.2: OS opt-out marks the device
-    foreground-push-disabled at the next session; the token itself stays). True if a flag changed."""
+    the (app, device) token's foreground flag follows (an OS opt-out marks the device foreground-push-disabled at
+    the next session; the token itself stays: docs/server-behaviour.md, push-subscription). True if a flag changed."""
     if not device or ("remote_notification_enabled" not in device and "ios_push_auth" not in device):
         return False
     profile = holder(ws, app, device_id)

@@ -1,5 +1,6 @@
 """The REST user endpoints on the profiles the SDKs write: `/users/track` and `/users/export/ids`
-(braze-behaviour.md §5.4, §5.5, rules 8–10). A test seeds server-side state the way a backend would
+(docs/server-behaviour.md, rest-user-tracking, rest-user-export and emulator-rules). A test seeds server-side state the way a
+backend would
 (attributes for a segment, a purchase history) and reads a profile back in Braze's export shape.
 
 Identifiers: `external_id` (created unless `_update_existing_only`), `braze_id` (existing only),
@@ -112,7 +113,8 @@ def _resolve(ws: Workspace, obj: dict[str, Any], where: str, problems: list[Prob
             return None
         label, name = value["alias_label"], value["alias_name"]
         found = ws.profile(ws.by_alias.get((label, name)))
-        if found is None and update_only is False:  # alias-only profiles only on request (§5.4)
+        # alias-only profiles only on request (docs/server-behaviour.md, rest-user-tracking)
+        if found is None and update_only is False:
             found = ws.new_profile(now=now)
             found.aliases[label] = name
             ws.by_alias[(label, name)] = found.braze_id
@@ -203,7 +205,7 @@ def _model(cls: Any, raw: dict[str, Any], where: str, problems: list[Problem]) -
 
 
 def _time(raw: Any, where: str, problems: list[Problem], now: float) -> float | None:
-    """ISO 8601; no zone means UTC; a time in the future is taken as now (§4.2)."""
+    """ISO 8601; no zone means UTC; a time in the future is taken as now (docs/server-behaviour.md, events)."""
     if not isinstance(raw, str):
         problems.append(Problem(where=where, message="an ISO 8601 time is required"))
         return None

@@ -1,4 +1,5 @@
-"""Session records: `ss` opens, `se` closes with its duration (web-sdk-protocol.md §5, braze-behaviour.md §1, §14.11).
+"""Session records: `ss` opens, `se` closes with its duration (docs/web-sdk-wire.md, sessions-and-changeuser;
+docs/server-behaviour.md, sessions, mobile-sessions and emulator-rules).
 
 A session is found by its id across the whole workspace, not by who sent the event: the Web SDK sends
 the anonymous session's `se` without user_id after changeUser, mobile SDKs send `se` on the next

@@ -73,9 +73,10 @@ class EmulatorState:
         if array_cap < 1:
             raise ValueError("array_cap must be at least 1")
         self.unknown_api_keys = unknown_api_keys
-        # the docs disagree on whether anonymous raw history survives a merge (braze-behaviour.md Q1)
+        # the docs disagree on whether anonymous raw history survives a merge (docs/server-behaviour.md, anonymous-history-on-
+        # merge)
         self.keep_anonymous_events_on_merge = keep_anonymous_events_on_merge
-        # 500 per the current docs; older pages say 25 (up to 100) (Q3)
+        # 500 per the current docs; older pages say 25 (up to 100) (docs/server-behaviour.md, array-length)
         self.array_cap = array_cap
         self._lock = threading.RLock()
         self._registry = Registry()
@@ -224,7 +225,7 @@ class EmulatorState:
                 req.device = record.device
                 push.note_device(ws, app.api_key, body.device_id, body.device)  # OS push permission reported
             if isinstance(body, DataRequest):
-                # attributes before events, the order /users/track documents (braze-behaviour.md §3.1)
+                # attributes before events, the order /users/track documents (docs/server-behaviour.md, attributes)
                 for index, attrs in enumerate(body.attributes):
                     self._apply_attributes(req, attrs, f"attributes[{index}]", body.time)
                 self._apply_events(req, body.events)
@@ -296,9 +297,10 @@ class EmulatorState:
         if late and (value is None or push.holder(req.ws, *key) is not None):
             return  # a late anonymous "no token" / older token must not undo the known user's registration
         if value is None:
-            push.remove_device(req.ws, *key)  # the device says it has no token (§9: blocked permission)
+            push.remove_device(req.ws, *key)  # the device says it has no token (blocked permission: docs/web-sdk-wire.md, push)
             return
-        # Android sends `remote_notification_enabled` in the device object next to the token (mobile.md A.3)
+        # Android sends `remote_notification_enabled` in the device object next to the token (docs/mobile-wire.md, envelope-and-
+        # device-object)
         enabled = req.device.get("remote_notification_enabled", True)
         push.register(req.ws, profile, *key, value, req.app.platform, enabled=bool(enabled), keys=keys)
 

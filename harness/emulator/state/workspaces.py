@@ -1,7 +1,8 @@
 """Workspaces -> apps (by SDK api key) and the profiles and indexes that live in one workspace.
 
 A workspace is the unit of profile isolation: the SDK api key only says which app and hence which
-workspace the data lands in (braze-behaviour.md §10.2, §14.1), so a test key and a prod key in two
+workspace the data lands in (docs/server-behaviour.md, workspaces-and-api-keys and emulator-rules), so a test key and a prod key
+in two
 workspaces never share a profile even for the same external_id.
 """
 
@@ -38,7 +39,8 @@ class DeviceState:
 
 @dataclass(slots=True)
 class DeviceRecord:
-    """The latest device object per (app, device): the SDK only sends what changed (mobile.md A.3)."""
+    """The latest device object per (app, device): the SDK only sends what changed (docs/mobile-wire.md, envelope-and-device-
+    object)."""
 
     app: str
     device_id: str
