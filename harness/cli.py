@@ -27,6 +27,7 @@ def _emulator(args: argparse.Namespace) -> int:
             journal_db=args.journal_db,
             journal_cap=args.journal_cap,
             max_body_bytes=args.max_body_bytes,
+            **({"connected_content_allow": args.connected_content_allow} if args.connected_content_allow else {}),
         )
     except ValidationError as exc:
         raise HarnessConfigError(_first_error(exc)) from None
@@ -250,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--journal-cap", type=int, default=20_000, help="entries kept (oldest dropped and counted)")
     emu.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024)
     emu.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+    emu.add_argument(
+        "--connected-content-allow",
+        action="append",
+        metavar="HOST_OR_CIDR",
+        help="a host Connected Content may fetch from (repeatable; replaces the default 127.0.0.0/8, ::1, localhost)",
+    )
     emu.set_defaults(func=_emulator)
 
     jr = sub.add_parser("journal", help="inspect or export a journal saved with --journal-db")
