@@ -107,15 +107,10 @@ def _fetch(url: str, allow: Allowlist, deadline: float, max_bytes: int, stop: th
         for hop in range(MAX_REDIRECTS + 1):
             if target.scheme not in ("http", "https") or not target.host:
                 raise Refused(f"Connected Content URL {target} is not an http(s) URL with a host")
+            if stop.is_set():
+                raise Refused(f"Connected Content from {url} took longer than the {DEADLINE_S:g} s limit")
             port = target.port or (443 if target.scheme == "https" else 80)
-            address = _checked_address(target.host, port, allow)
-            remaining = max(deadline - time.monotonic(), 0.001)
-            headers = {"host": target.netloc.decode("ascii"), "accept-encoding": "gzip, deflate", "accept": "application/json"}
-            extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-            request = client.build_request(
-                "GET", target.copy_with(host=str(address)), headers=headers, timeout=remaining, extensions=extensions
-            )
-            response = client.send(request, stream=True)
+            response = _connect(client, target, _checked_addresses(target.host, port, allow), deadline)
             try:
                 if response.is_redirect and "location" in response.headers:
                     if hop == MAX_REDIRECTS:
@@ -132,8 +127,8 @@ def _fetch(url: str, allow: Allowlist, deadline: float, max_bytes: int, stop: th
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def _checked_address(host: str, port: int, allow: Allowlist) -> IPAddress:
-    """The address to connect to: every address `host` resolves to must be allowed (DNS may answer differently
+def _checked_addresses(host: str, port: int, allow: Allowlist) -> list[IPAddress]:
+    """The addresses to connect to: every address `host` resolves to must be allowed (DNS may answer differently
     next time; the connection goes to one that was checked)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -142,16 +137,35 @@ def _checked_address(host: str, port: int, allow: Allowlist) -> IPAddress:
     addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
     for address in addresses:
         allow.check(host, address)
-    return addresses[0]
+    return addresses
+
+
+def _connect(client: httpx.Client, target: httpx.URL, addresses: list[IPAddress], deadline: float) -> httpx.Response:
+    """GET `target` from the first of its checked addresses that accepts the connection (`localhost` may resolve to
+    ::1 first for a server that listens on 127.0.0.1 only); the Host header and TLS name stay the URL's."""
+    headers = {"host": target.netloc.decode("ascii"), "accept-encoding": "gzip, deflate", "accept": "application/json"}
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    for n, address in enumerate(addresses, 1):
+        remaining = max(deadline - time.monotonic(), 0.001)
+        request = client.build_request(
+            "GET", target.copy_with(host=str(address)), headers=headers, timeout=remaining, extensions=extensions
+        )
+        try:
+            return client.send(request, stream=True)
+        except httpx.ConnectError:
+            if n == len(addresses):
+                raise
+    raise AssertionError("unreachable")  # getaddrinfo answers at least one address or raises
 
 
 def _read_bounded(response: httpx.Response, max_bytes: int, deadline: float, stop: threading.Event, where: str) -> bytes:
     """The body, decompressed by hand so a small compressed body cannot expand past the limit either."""
     declared = response.headers.get("content-length", "")
     limit = f"the {max_bytes // (1024 * 1024)} MB limit" if max_bytes % (1024 * 1024) == 0 else f"the {max_bytes}-byte limit"
-    if declared.isdigit() and int(declared) > max_bytes:
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity") and declared.isdigit() and int(declared) > max_bytes:
         raise Refused(f"Connected Content from {where} is {declared} bytes, over {limit} (not read)")
-    decode = _decoder(response.headers.get("content-encoding", "identity").strip().lower(), where)
+    decode = _decoder(encoding, where)
     out = bytearray()
     for chunk in decode(response.iter_raw(), max_bytes + 1 - len(out)):
         out += chunk
