@@ -89,6 +89,8 @@ def fetch_connected(
             outcome.append((_fetch(url, allow, time.monotonic() + deadline_s, max_bytes, stop), None))
         except Refused as exc:
             outcome.append(({}, str(exc)))
+        except httpx.TimeoutException:  # its timeouts are what remained of the deadline
+            outcome.append(({}, f"Connected Content from {url} took longer than the {deadline_s:g} s limit"))
         except (httpx.HTTPError, OSError, ValueError) as exc:
             outcome.append(({}, f"Connected Content fetch of {url} failed: {type(exc).__name__}: {exc}"))
         finally:

@@ -4,6 +4,7 @@ entry of the `/template/` request."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import ipaddress
 import json
@@ -46,17 +47,21 @@ class Endpoint:
                         self.send_response(200)
                         self.send_header("content-length", "40")
                         self.end_headers()
-                        for _ in range(40):
-                            self.wfile.write(b" ")
-                            self.wfile.flush()
-                            time.sleep(0.3)
+                        try:
+                            for _ in range(40):
+                                self.wfile.write(b" ")
+                                self.wfile.flush()
+                                time.sleep(0.3)
+                        except (BrokenPipeError, ConnectionResetError):
+                            pass
                     case "/big":
                         self._send(b'{"x": "' + b"a" * TWO_MB + b'"}')
                     case "/big-chunked":  # no content-length: only reading tells the size
                         self.send_response(200)
                         self.end_headers()
-                        self.wfile.write(b'{"x": "' + b"a" * TWO_MB + b'"}')
                         self.close_connection = True
+                        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                            self.wfile.write(b'{"x": "' + b"a" * TWO_MB + b'"}')
                     case "/bomb":  # 2 KB on the wire, 2 MB once inflated
                         self._send(gzip.compress(b'{"x": "' + b"a" * TWO_MB + b'"}'), encoding="gzip")
                     case "/gz":
@@ -83,7 +88,8 @@ class Endpoint:
                     self.send_header("content-encoding", encoding)
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the emulator stopped reading
+                    self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
                 pass
