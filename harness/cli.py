@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
@@ -27,6 +28,7 @@ def _emulator(args: argparse.Namespace) -> int:
             journal_db=args.journal_db,
             journal_cap=args.journal_cap,
             max_body_bytes=args.max_body_bytes,
+            **({"connected_content_allow": args.connected_content_allow} if args.connected_content_allow else {}),
         )
     except ValidationError as exc:
         raise HarnessConfigError(_first_error(exc)) from None
@@ -181,22 +183,45 @@ def _proxy_banner(args: argparse.Namespace, proxy: object, control_url: str, *, 
 
 
 def _import_har(args: argparse.Namespace) -> int:
+    """Exit 0 when the file was read (entries of a wrong shape skipped and counted on stderr), 2 with one line on
+    stderr when it cannot be (missing, corrupt/truncated gzip, not JSON, not a HAR) or `--jsonl` cannot be written,
+    1 when `--into` fails."""
     from harness.emulator.app import Emulator
-    from harness.har import import_har, load_har, summary_counts
+    from harness.har import import_exchanges, read_har, summary_counts
 
+    har = read_har(args.file)
+    jsonl = _open_export(args.jsonl) if args.jsonl else None
+    # the export is written entry by entry as imported: the journal's cap (oldest entries dropped) does not limit it
     emulator = Emulator()
-    entries = import_har(args.file, emulator)
-    for entry in entries:
+    braze = [ex for ex in har.exchanges if ex.is_braze]
+    step = PROGRESS_EVERY if len(braze) > PROGRESS_EVERY else 0
+
+    def each(entry: Any) -> None:
         print(entry.summary())
+        if jsonl is not None:
+            jsonl.write(entry.to_jsonl() + b"\n")
+        if step and entry.seq % step == 0:
+            print(f"import-har: {entry.seq} of {len(braze)} Braze requests imported", file=sys.stderr, flush=True)
+
+    try:
+        entries = import_exchanges(braze, emulator, each=each)
+    finally:
+        if jsonl is not None:
+            jsonl.close()
     counts = summary_counts(entries)
-    total = len(load_har(args.file))
     print(
-        f"{counts['requests']} Braze request(s) of {total} HAR entries: {counts['events']} event(s), "
+        f"{counts['requests']} Braze request(s) of {har.total} HAR entries: {counts['events']} event(s), "
         f"{counts['bad']} bad, {counts['drift']} with protocol drift"
     )
+    if har.skipped:
+        print(
+            f"import-har: skipped {len(har.skipped)} malformed entr{'y' if len(har.skipped) == 1 else 'ies'}: "
+            + "; ".join(har.skipped[:3])
+            + (f"; ... ({len(har.skipped) - 3} more)" if len(har.skipped) > 3 else ""),
+            file=sys.stderr,
+        )
     if args.jsonl:
-        written = emulator.journal.export_jsonl(args.jsonl)
-        print(f"exported {written} entries to {args.jsonl}", file=sys.stderr)
+        print(f"exported {len(entries)} entries to {args.jsonl}", file=sys.stderr)
     if args.into:
         from harness.client import EmulatorClient
         from harness.protocol.ingest_payload import payload
@@ -204,12 +229,11 @@ def _import_har(args: argparse.Namespace) -> int:
         client = EmulatorClient(args.into)
         items: list[dict] = []
         try:
-            for ex in load_har(args.file):
-                if ex.is_braze:
-                    item = payload(ex.method, ex.url, ex.headers, ex.body, ex.status, ex.response, source="har")
-                    if ex.started is not None:
-                        item["received_at"] = ex.started
-                    items.append(item)
+            for ex in braze:
+                item = payload(ex.method, ex.url, ex.headers, ex.body, ex.status, ex.response, source="har")
+                if ex.started is not None:
+                    item["received_at"] = ex.started
+                items.append(item)
             for start in range(0, len(items), 500):  # batches: one call per exchange was slow on big HARs
                 for result in client.ingest_many(items[start : start + 500]):
                     if "error" in result:
@@ -218,6 +242,21 @@ def _import_har(args: argparse.Namespace) -> int:
             client.close()
         print(f"posted {counts['requests']} entries to {args.into}", file=sys.stderr)
     return 0
+
+
+PROGRESS_EVERY = 5_000  # import-har: a progress line on stderr every so many Braze requests
+
+
+def _open_export(path: str) -> BinaryIO:
+    """The `--jsonl` file, opened before anything is imported, so a bad path fails at once (its folder is not
+    created: a typo should not make a new directory)."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise HarnessConfigError(f"cannot write --jsonl {path}: no folder {target.parent}")
+    try:
+        return target.open("wb")
+    except OSError as exc:
+        raise HarnessConfigError(f"cannot write --jsonl {path}: {exc.strerror}") from None
 
 
 def check_port_free(host: str, port: int, what: str = "emulator") -> None:
@@ -250,6 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--journal-cap", type=int, default=20_000, help="entries kept (oldest dropped and counted)")
     emu.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024)
     emu.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+    emu.add_argument(
+        "--connected-content-allow",
+        action="append",
+        metavar="HOST_OR_CIDR",
+        help="a host Connected Content may fetch from (repeatable; replaces the default 127.0.0.0/8, ::1, localhost)",
+    )
     emu.set_defaults(func=_emulator)
 
     jr = sub.add_parser("journal", help="inspect or export a journal saved with --journal-db")

@@ -9,6 +9,11 @@ status 0 for requests that got no answer.
     emulator = Emulator()
     import_har("session.har", emulator)                   # Braze entries only, source "har", through the pipeline
     Expect(JournalSource(emulator.journal, state=emulator.state)).custom_event("song_played").within(0)
+
+A file that cannot be read as a HAR (missing, corrupt or truncated gzip, not JSON, no `log.entries` list) is a
+HarnessConfigError with one line saying why. An entry of the wrong shape (not an object, `request` not an object,
+`headers` neither a list nor an object, a URL that cannot be parsed) is skipped, and counted with its reason in
+`read_har(...).skipped`: one bad entry does not lose the rest of a long capture, and is never dropped silently.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ import base64
 import binascii
 import datetime as dt
 import gzip
-from collections.abc import Mapping
+import zlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import orjson
 
@@ -53,19 +59,41 @@ class HarExchange:
         return is_braze_request(self.url, dict(self.headers))
 
 
-def load_har(source: str | Path | Mapping[str, Any] | bytes) -> list[HarExchange]:
-    """Every entry of a HAR (a path, its bytes, or the parsed dict), normalised. Raises HarnessConfigError
-    on a file that is not a HAR; a malformed entry becomes an exchange with notes, never an exception."""
+@dataclass(slots=True)
+class HarFile:
+    """A HAR's entries, normalised, and the entries skipped for their shape ("entry 12: ...")."""
+
+    exchanges: list[HarExchange]
+    skipped: list[str]
+    total: int  # len(log.entries)
+
+
+class _BadEntry(Exception):
+    """An entry whose shape is not a HAR entry's: skipped and counted."""
+
+
+def read_har(source: str | Path | Mapping[str, Any] | bytes) -> HarFile:
+    """Every entry of a HAR (a path, its bytes, or the parsed dict), normalised, and those skipped with why.
+    Raises HarnessConfigError (one line) on a file that is not a HAR."""
     data = _read(source)
     log = data.get("log") if isinstance(data, Mapping) else None
     entries = log.get("entries") if isinstance(log, Mapping) else None
     if not isinstance(entries, list):
         raise HarnessConfigError(f"{_name(source)} is not a HAR (no log.entries list)")
-    out = []
+    out, skipped = [], []
     for index, entry in enumerate(entries):
-        if isinstance(entry, Mapping):
+        try:
+            if not isinstance(entry, Mapping):
+                raise _BadEntry(f"is {_kind(entry)}, not an object")
             out.append(_exchange(index, entry))
-    return out
+        except _BadEntry as exc:
+            skipped.append(f"entry {index}: {exc}")
+    return HarFile(out, skipped, len(entries))
+
+
+def load_har(source: str | Path | Mapping[str, Any] | bytes) -> list[HarExchange]:
+    """The well-formed entries of a HAR, normalised (`read_har` also says which entries were skipped)."""
+    return read_har(source).exchanges
 
 
 def import_har(
@@ -77,8 +105,21 @@ def import_har(
 ) -> list[JournalEntry]:
     """Every Braze SDK entry of a HAR through the emulator's one pipeline, in capture order: decoded, journaled,
     and applied to its profiles when the capture's server accepted it (so profile expectations work too)."""
+    return import_exchanges(load_har(path), emulator, scope=scope, source=source)
+
+
+def import_exchanges(
+    exchanges: Iterable[HarExchange],
+    emulator: Emulator,
+    *,
+    scope: str | None = None,
+    source: str = "har",
+    each: Callable[[JournalEntry], None] | None = None,
+) -> list[JournalEntry]:
+    """`import_har` for exchanges already read; `each` sees every entry as it is journaled (so a caller can write
+    it out whatever the journal's cap keeps)."""
     entries = []
-    for ex in load_har(path):
+    for ex in exchanges:
         if not ex.is_braze:
             continue
         problems = [Problem(where="har", message=note) for note in ex.notes if note.startswith("no request body")]
@@ -87,6 +128,8 @@ def import_har(
             source=source, received_at=ex.started, scope=scope, problems=problems,
         )  # fmt: skip
         entries.append(entry)
+        if each is not None:
+            each(entry)
     return entries
 
 
@@ -107,6 +150,14 @@ def _name(source: Any) -> str:
     return str(source) if isinstance(source, str | Path) else "the HAR"
 
 
+def _kind(value: Any) -> str:
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def _read(source: str | Path | Mapping[str, Any] | bytes) -> Any:
     if isinstance(source, Mapping):
         return source
@@ -116,20 +167,39 @@ def _read(source: str | Path | Mapping[str, Any] | bytes) -> Any:
         path = Path(source)
         if not path.is_file():
             raise HarnessConfigError(f"no HAR file at {path}")
-        raw = path.read_bytes()
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise HarnessConfigError(f"cannot read {path}: {exc.strerror}") from None
     if raw[:2] == b"\x1f\x8b":  # a .har.gz
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:  # corrupt (BadGzipFile, zlib.error) or truncated (EOFError)
+            raise HarnessConfigError(f"{_name(source)} is not a readable gzip file: {_one_line(exc)}") from None
     if raw[:3] == b"\xef\xbb\xbf":  # a UTF-8 BOM (Windows tools)
         raw = raw[3:]
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise HarnessConfigError(f"{_name(source)} is not JSON: {exc}") from None
+        raise HarnessConfigError(f"{_name(source)} is not JSON: {_one_line(exc)}") from None
 
 
 def _exchange(index: int, entry: Mapping[str, Any]) -> HarExchange:
-    req = entry.get("request") if isinstance(entry.get("request"), Mapping) else {}
+    """Raises _BadEntry for a shape no tool writes (what some tools omit is tolerated, with notes)."""
+    req = entry.get("request")
+    if not isinstance(req, Mapping):
+        raise _BadEntry(f"request is {_kind(req)}, not an object")
     resp = entry.get("response") if isinstance(entry.get("response"), Mapping) else {}
+    for where, value in (("request.headers", req.get("headers")), ("response.headers", resp.get("headers"))):
+        if value is not None and not isinstance(value, list | Mapping):
+            raise _BadEntry(f"{where} is {_kind(value)}, not a list")
+    url = req.get("url")
+    if not isinstance(url, str | None):
+        raise _BadEntry(f"request.url is {_kind(url)}, not a string")
+    try:
+        _ = urlsplit(url or "").port  # an unparseable URL (bad IPv6 literal, port out of range) raises here
+    except ValueError as exc:
+        raise _BadEntry(f"request.url {url!r} cannot be parsed: {exc}") from None
     notes: list[str] = []
     headers = _headers(req.get("headers"))
     body = _request_body(req.get("postData"), notes)
@@ -201,11 +271,7 @@ def _response_body(resp: Mapping[str, Any], notes: list[str]) -> Any:
         except (binascii.Error, ValueError):
             notes.append("response content is not valid base64")
             return text
-    encoding = next(
-        (str(h.get("value", "")).lower() for h in resp.get("headers") or [] if isinstance(h, Mapping)
-         and str(h.get("name", "")).lower() == "content-encoding"),
-        "",
-    )  # fmt: skip
+    encoding = next((value.lower() for name, value in _headers(resp.get("headers")) if name.lower() == "content-encoding"), "")
     text, _ = body_text(raw, encoding)
     if text is None:
         notes.append(f"response content could not be decompressed ({encoding or 'gzip'})")

@@ -195,7 +195,10 @@ class Pipeline:
         if app is not None and decoded.device_id is None and decoded.endpoint is not Endpoint.OTHER:
             return Answer(200, {"error": "no_device_identifier"}), []
         problems = self._apply(decoded, scope, received_at)
-        return Answer(200, self._body(decoded, scope, prefetched)), problems
+        body = self._body(decoded, scope, prefetched)
+        if prefetched is not None:  # what answering a /template/ met: a failed Connected Content fetch, a bound
+            problems += prefetched.problems
+        return Answer(200, body), problems
 
     def _apply(
         self, decoded: DecodedRequest, scope: str | None, received_at: float, *, unknown_key_is_problem: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Backoff(BaseModel):
@@ -43,3 +43,22 @@ class EmulatorSettings(BaseModel):
     request_backoff: Backoff | None = Field(default_factory=Backoff)
     minimum_session_timeout: int | None = Field(None, ge=1)
     messaging_session_timeout: int | None = None
+
+    # Connected Content (docs/server-behaviour.md#templated-messages-and-connected-content): the hosts its URLs may
+    # reach: host names, IPs or CIDRs. Loopback only by default; 0.0.0.0, link-local and this machine's own
+    # non-loopback addresses are refused unless an IP/CIDR entry names them.
+    connected_content_allow: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1", "localhost"])
+
+    @field_validator("connected_content_allow")
+    @classmethod
+    def _hosts_or_networks(cls, entries: list[str]) -> list[str]:
+        import ipaddress
+        import re
+
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry.strip("[]"), strict=False)
+            except ValueError:
+                if not re.fullmatch(r"(?i)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?", entry):
+                    raise ValueError(f"{entry!r} is neither a host name nor an IP address or CIDR") from None
+        return entries

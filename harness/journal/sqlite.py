@@ -7,6 +7,7 @@ told which.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
 import threading
@@ -39,7 +40,18 @@ class RunInfo:
     entries: int
 
 
+PRIVATE = 0o600  # the journal holds api keys, user ids and message bodies: readable by its owner only
+
+
+def _create_private(path: Path) -> None:
+    """Create the file owner-only before SQLite opens it (SQLite gives its -wal/-shm files the database's mode);
+    an existing file is made owner-only too."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE))
+    os.chmod(path, PRIVATE)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
+    _create_private(path)
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     columns = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
     if columns and "run" not in columns:  # an older file: its entries become the run "legacy"
@@ -67,6 +79,10 @@ class SqliteSink:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute("INSERT INTO runs VALUES (?, ?, ?)", (self.run, time.time(), label))
+        for side in ("-wal", "-shm"):  # SQLite creates them with the database's mode; an older pair may be 0644
+            sidecar = path.with_name(path.name + side)
+            if sidecar.exists():
+                os.chmod(sidecar, PRIVATE)
 
     def write(self, e: JournalEntry) -> None:
         with self._lock:

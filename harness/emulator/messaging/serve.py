@@ -9,32 +9,37 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.emulator.clock import ScopeClocks
 from harness.emulator.messaging import canvases as cv
 from harness.emulator.messaging.audience import Audience
 from harness.emulator.messaging.canvas_runner import CanvasRunner
+from harness.emulator.messaging.connected_content import Allowlist, fetch_connected
 from harness.emulator.messaging.models import Banner, ContentCardCampaign, FeatureFlag, InAppCampaign
 from harness.emulator.messaging.payloads import card_json, message_json, trigger_json
 from harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
 from harness.emulator.messaging.segments import evaluate
 from harness.emulator.messaging.store import MessagingStore, ScopeMessaging
-from harness.emulator.messaging.templating import Aborted, fetch_connected, render
+from harness.emulator.messaging.templating import Aborted, TemplateError, render_message
 from harness.emulator.settings import EmulatorSettings
 from harness.emulator.state.engagement import Engagement, user_key
 from harness.protocol.decode import DecodedRequest, Endpoint
 from harness.protocol.ids import step_message_id, tracking_string, trigger_id
+from harness.protocol.problems import Problem
 from harness.protocol.requests import BannersSyncRequest, ContentCardsSyncRequest, DataRequest, TemplateRequest
 
 
 @dataclass(frozen=True, slots=True)
 class Prefetched:
-    """Connected Content fetched for a `/template/` request before it is answered."""
+    """What a `/template/` request needs before it is answered: its Connected Content (fetched outside the lock),
+    and, once answered, the problems its rendering met (a failed fetch, a template over a bound), which the
+    pipeline puts on the request's journal entry."""
 
     connected: dict[str, Any]
     failure: str | None
+    problems: list[Problem] = field(default_factory=list)
 
 
 class Serving:
@@ -55,6 +60,7 @@ class Serving:
         self.runner = runner
         self.settings = settings
         self.lock = lock
+        self.allow = Allowlist.parse(settings.connected_content_allow)
 
     def answer(self, decoded: DecodedRequest, scope: str | None, prefetched: Prefetched | None = None) -> dict[str, Any] | None:
         """The body for a messaging endpoint (None: not one)."""
@@ -124,8 +130,8 @@ class Serving:
             campaign = self._templated(sm, body.template.trigger_id) if sm is not None else None
             url = campaign.connected_content_url if campaign is not None else None
         if not url:
-            return None
-        connected, failure = fetch_connected(url)
+            return Prefetched({}, None)
+        connected, failure = fetch_connected(url, self.allow)
         return Prefetched(connected, failure)
 
     def template(self, decoded: DecodedRequest, scope: str | None, prefetched: Prefetched | None) -> dict[str, Any]:
@@ -146,13 +152,25 @@ class Serving:
                 failure = "Connected Content was not fetched before the answer (the campaign changed meanwhile)"
             else:
                 connected, failure = prefetched.connected, prefetched.failure
+        reported = prefetched.problems if prefetched is not None else []
+        if failure:  # rendered as Braze does (nothing in its place), and reported on the request's journal entry
+            reported.append(Problem(where="connected_content", message=failure))
         context = {"profile": profile, "event_properties": props, "connected": connected}
         message = message_json(campaign, trigger_id(campaign.id))
         try:
-            for key in ("message", "header"):
-                message[key] = render(message.get(key), context)
-            for b in message.get("btns", []):
-                b["text"] = render(b.get("text"), context)
+            render_message(message, context)
+        except TemplateError as exc:  # over a renderer bound: nothing of the message is sent, the bound is named
+            reported.append(Problem(where="template", message=f"campaign {campaign.id!r}: {exc}"))
+            sm.template_log.append(
+                {
+                    "campaign": campaign.id,
+                    "user": who,
+                    "aborted": True,
+                    "render_error": str(exc),
+                    "connected_content_error": failure,
+                }
+            )
+            return {"error": "message aborted"}
         except Aborted as exc:
             sm.template_log.append(
                 {
