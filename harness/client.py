@@ -43,8 +43,9 @@ class EmulatorClient:
             raise HarnessError(f"emulator call {method} {path} failed: {exc}") from None
         if resp.status_code >= 400:
             try:
-                message = resp.json().get("error", resp.text)
-            except ValueError:
+                answer = resp.json()
+                message = answer.get("message") or answer.get("error", resp.text)
+            except (ValueError, AttributeError):
                 message = resp.text
             raise HarnessError(f"emulator refused {method} {path}: {resp.status_code} {message}")
         return resp.json()
