@@ -261,7 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--journal-db", type=Path, help="also write the journal to this SQLite file")
     emu.add_argument("--journal-cap", type=int, default=20_000, help="entries kept (oldest dropped and counted)")
     emu.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024)
-    emu.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (the control API then needs a token)")
+    emu.add_argument(
+        "--allow-remote", action="store_true", help="allow a non-loopback --host (the control API then needs a token)"
+    )
     emu.add_argument(
         "--control-token",
         help=f"token every control call must carry (default ${TOKEN_ENV}; beyond loopback one is generated and printed)",

@@ -60,7 +60,9 @@ MODES = ("emulate", "observe")
 BRAZE_HOST_RE = re.compile(r"(^|\.)(braze\.(com|eu)|appboy\.(com|eu))$")
 REFUSED_BODY = b"refused by braze_capture (emulate mode): only Braze SDK requests, loopback and braze_allow_hosts are served\n"
 # a client on the network never reaches this machine itself through the proxy (docs/security.md)
-SELF_REFUSED = "refused by braze_capture: {host} is this machine ({why}); the proxy does not reach it for a client on the network\n"
+SELF_REFUSED = (
+    "refused by braze_capture: {host} is this machine ({why}); the proxy does not reach it for a client on the network\n"
+)
 CONTROL_REFUSED = b"refused by braze_capture: the emulator's control API (/_emulator/) is not served through the proxy\n"
 
 

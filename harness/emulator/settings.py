@@ -29,7 +29,9 @@ class EmulatorSettings(BaseModel):
     keep_anonymous_events_on_merge: bool = True
     # control API access (docs/security.md): with a token every /_emulator/ call but the health check must carry it
     # (`Authorization: Bearer`, or `X-Emulator-Token`); required beyond loopback (the CLI then makes one), optional on it
-    control_token: SecretStr | None = Field(None, min_length=16)  # the docs disagree (docs/server-behaviour.md, anonymous-history-on-merge)
+    control_token: SecretStr | None = Field(
+        None, min_length=16
+    )  # the docs disagree (docs/server-behaviour.md, anonymous-history-on-merge)
 
     # what the first /data/ answer's `config` turns on (docs/web-sdk-wire.md, server-config)
     content_cards: bool = True

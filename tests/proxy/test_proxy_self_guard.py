@@ -12,7 +12,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -70,7 +70,9 @@ def test_a_network_client_never_reaches_this_machine(mode: str, url: str) -> Non
         local = tflow.tflow(req=http.Request.make("GET", url))  # the same from this machine: as before (loopback passes)
         run(addon.request(local))
         passes = mode == "observe" or is_loopback(local.request.host)
-        assert (local.response is None) == passes and local.metadata["braze"]["action"] == ("passthrough" if passes else "refused")
+        assert (local.response is None) == passes and local.metadata["braze"]["action"] == (
+            "passthrough" if passes else "refused"
+        )
 
 
 def test_a_network_client_cannot_connect_to_this_machine() -> None:
@@ -128,7 +130,7 @@ def test_the_control_api_is_never_served_through_the_proxy() -> None:
 
 
 class _Service(BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         self.hits.append(self.path)

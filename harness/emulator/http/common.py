@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -14,8 +14,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from harness.errors import HarnessConfigError
-
-M = TypeVar("M", bound=BaseModel)
 
 # the `error` code of a control answer by status; `message` is the one line a person reads
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
@@ -77,7 +75,7 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(names)
 
 
-def validate(model: type[M], data: Any, prefix: str = "") -> M:
+def validate[M: BaseModel](model: type[M], data: Any, prefix: str = "") -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -108,7 +106,7 @@ def query_dict(request: Request) -> dict[str, str]:
     return dict(params)
 
 
-def read_query(request: Request, query: type[M]) -> M:
+def read_query[M: BaseModel](request: Request, query: type[M]) -> M:
     return validate(query, query_dict(request))
 
 

@@ -73,4 +73,3 @@ def ingest_routes(emu: Emulator) -> list[Route]:
         route("/_emulator/ingest/batch", "POST", ingest_batch, body=Batch, status=201,
               summary="many exchanges at once; a bad item is named by its index", response='{"entries"}'),
     ]  # fmt: skip
-

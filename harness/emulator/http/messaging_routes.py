@@ -30,9 +30,9 @@ MAX_ADVANCE_S = 10 * 365 * 86400.0  # ten years: past that a clock is a mistake 
 
 class SeedBody(Strict):
     # each definition is validated by the messaging models (a mistake names its index and field)
-    segments: list[dict[str, Any]] = []
-    campaigns: list[dict[str, Any]] = []
-    canvases: list[dict[str, Any]] = []
+    segments: list[dict[str, Any]] = Field(default_factory=list)
+    campaigns: list[dict[str, Any]] = Field(default_factory=list)
+    canvases: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ClockBody(Strict):

@@ -71,7 +71,10 @@ def openapi_document(routes: list[Route], *, title: str, version: str, secured: 
             "responses": responses,
         }
         if op.body is not None:
-            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema(op.body, components)}}}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _schema(op.body, components)}},
+            }
         if secured and made.path != "/_emulator/health":
             operation["security"] = [{"bearer": []}, {"token": []}]
         paths.setdefault(made.path, {})[op.method.lower()] = operation

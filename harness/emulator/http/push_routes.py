@@ -33,7 +33,7 @@ class MessageBody(Strict):
     campaign_id: str | None = None
     uri: str | None = None
     use_webview: StrictBool = False
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = Field(default_factory=dict)
     image_url: str | None = None
     custom_id: int | None = Field(None, ge=-(2**31), le=2**31 - 1)  # an Android notification id
     sound: str | None = None

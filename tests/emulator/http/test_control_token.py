@@ -82,7 +82,10 @@ def test_the_client_sends_the_token_given_or_from_the_environment(
 ) -> None:
     monkeypatch.delenv("BRAZE_EMULATOR_TOKEN", raising=False)
     bare = EmulatorClient(guarded.url)
-    with pytest.raises(HarnessConfigError, match="refused GET /_emulator/stats: .*needs its token.*--braze-emulator-token, or \\$BRAZE_EMULATOR_TOKEN"):
+    with pytest.raises(
+        HarnessConfigError,
+        match=r"refused GET /_emulator/stats: .*needs its token.*--braze-emulator-token, or \$BRAZE_EMULATOR_TOKEN",
+    ):
         bare.stats()
     assert bare.health()["status"] == "ok"
     bare.close()
@@ -119,7 +122,9 @@ def test_presented_token_reads_either_header() -> None:
 def test_the_cli_emulator_requires_the_token_it_was_given() -> None:
     port = free_port()
     env = {**os.environ, "BRAZE_EMULATOR_TOKEN": TOKEN}
-    proc = subprocess.Popen([*COMMAND, "emulator", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [*COMMAND, "emulator", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     try:
         transport = httpx.HTTPTransport(retries=6)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=5, transport=transport) as client:
