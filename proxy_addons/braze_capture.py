@@ -179,10 +179,11 @@ class BrazeCapture:
             return
         host = flow.request.host
         meta = flow.metadata.setdefault("braze", {})
-        if await self._refuse_if_self(flow):
-            meta["connect"] = "refused"
-        elif self.mode == "observe" or self._upstream_allowed(host):
-            meta["connect"] = "passthrough"
+        if self.mode == "observe" or self._upstream_allowed(host):
+            # the only tunnel that connects upstream: checked for a client on the network (Braze hosts and refused
+            # ones connect nowhere and are never looked up in DNS)
+            refused = await self._refuse_if_self(flow)
+            meta["connect"] = "refused" if refused else "passthrough"
         elif _is_onboarding(host):
             meta["connect"] = "onboarding"  # mitmproxy's own http(s)://mitm.it (the CA for devices), served locally
         elif BRAZE_HOST_RE.search(host.lower()):
@@ -241,13 +242,13 @@ class BrazeCapture:
             else:
                 meta["action"] = "emulated"
                 await self._answer(flow)
-        elif await self._refuse_if_self(flow):
-            meta["action"] = "refused"
-        elif self._upstream_allowed(req.host):
-            meta["action"] = "passthrough"
-        else:
+        elif not self._upstream_allowed(req.host):  # refused by name: nothing looked up in DNS
             meta["action"] = "refused"
             self._refuse(flow, req.host)
+        elif await self._refuse_if_self(flow):
+            meta["action"] = "refused"
+        else:
+            meta["action"] = "passthrough"
         self.counts[meta["action"]] += 1
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:

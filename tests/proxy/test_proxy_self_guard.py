@@ -7,6 +7,7 @@ with the one predicate that tells a network client from a local one answering "n
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import threading
 import warnings
@@ -66,7 +67,9 @@ def test_a_network_client_never_reaches_this_machine(mode: str, url: str) -> Non
         f = from_network("GET", url)
         run(addon.request(f))
         assert f.response is not None and f.response.status_code == 403, url
-        assert b"is this machine" in f.response.content and f.metadata["braze"]["action"] == "refused"
+        assert f.metadata["braze"]["action"] == "refused"
+        if mode == "observe" or is_loopback(f.request.host):  # (emulate refuses 0.0.0.0 by name, as any other host)
+            assert b"is this machine" in f.response.content
         local = tflow.tflow(req=http.Request.make("GET", url))  # the same from this machine: as before (loopback passes)
         run(addon.request(local))
         passes = mode == "observe" or is_loopback(local.request.host)
@@ -110,6 +113,28 @@ def test_server_connect_checks_the_resolved_address_and_pins_it() -> None:
         assert outside.error is None and outside.address == ("198.51.100.20", 443)
         pinned = attempt("api.svc.localhost", 8080, ("127.0.0.1", 40000))  # *.localhost: no DNS question asked
         assert pinned.error is None and pinned.address == ("127.0.0.1", 8080)
+
+
+def test_emulate_mode_never_asks_dns_for_a_network_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Braze hosts are answered here and other hosts refused by name: no lookup, from any client."""
+
+    def no_dns(*args: Any, **kw: Any) -> Any:
+        raise AssertionError(f"DNS asked for {args[0]!r}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    addon = BrazeCapture(Emulator())
+    with taddons.context(addon):
+        for host in ("sdk.iad-01.braze.com", "accounts.google.com"):
+            f = from_network("CONNECT", f"http://{host}:443/")
+            f.request.host, f.request.port = host, 443
+            run(addon.http_connect(f))
+            assert f.metadata["braze"]["connect"] == ("braze" if "braze" in host else "refused")
+        other = from_network("GET", "http://update.googleapis.com/")
+        run(addon.request(other))
+        assert other.response is not None and other.response.status_code == 403
+        sdk = from_network("POST", BRAZE + "/api/v3/data/", SDK_BODY, x_braze_api_key="k-guard")
+        run(addon.request(sdk))
+        assert sdk.response is not None and sdk.response.status_code == 200
 
 
 def test_the_control_api_is_never_served_through_the_proxy() -> None:
@@ -166,11 +191,20 @@ def test_real_mitmproxy_serves_localhost_names_without_dns_and_refuses_network_c
         monkeypatch.setattr(braze_capture, "is_local_client", lambda peer: False)
         verify = ssl.create_default_context(cafile=proxy.ca_cert)
         with httpx.Client(proxy=proxy.url, trust_env=False, timeout=10, verify=verify) as client:
-            for url in (f"http://127.0.0.1:{port}/remote", f"http://admin.localhost:{port}/remote", f"http://0.0.0.0:{port}/"):
+            for url in (f"http://127.0.0.1:{port}/remote", f"http://admin.localhost:{port}/remote"):
                 refused = client.get(url)
                 assert refused.status_code == 403 and b"is this machine" in refused.content, url
+            assert client.get(f"http://0.0.0.0:{port}/").status_code == 403  # emulate: refused by name
             with pytest.raises(httpx.ProxyError, match="403"):
                 client.get(f"https://127.0.0.1:{port}/tunnel")  # CONNECT refused
             answered = client.post(BRAZE + "/api/v3/data/", content=SDK_BODY, headers={"X-Braze-Api-Key": "k-guard"})
             assert answered.status_code == 200  # the SDK's own requests are still answered
+    # observe: everything else passes through
+    with (
+        InProcessProxy(mode="observe", emulator=Emulator()) as observing,
+        httpx.Client(proxy=observing.url, trust_env=False, timeout=10) as client,
+    ):
+        for url in (f"http://0.0.0.0:{port}/observed", f"http://127.0.0.1:{port}/observed"):
+            refused = client.get(url)
+            assert refused.status_code == 403 and b"is this machine" in refused.content, url
     assert _Service.hits == ["/local"]
