@@ -1,5 +1,6 @@
 """What every control-API route shares: the JSON response, one-line errors, and the one way a route reads its input
-(`read`: the JSON body and the query string, validated by pydantic models; a mistake is a 400 naming the field)."""
+(`route`: the JSON body and the query string validated by pydantic models, a mistake answered 400 naming the field;
+the same models describe the route in the OpenAPI document)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ class NoQuery(Strict):
 
 
 def validation_message(exc: ValidationError, prefix: str = "") -> tuple[str, str]:
-    """(`a.b: msg; c: msg`, the first error's top-level field) of a pydantic error, locations joined with dots."""
+    """(`a.b: msg; c: msg`, the field of the first error) of a pydantic error, locations joined with dots."""
     parts: list[str] = []
     first = ""
     for err in exc.errors(include_url=False):
@@ -108,10 +109,6 @@ def query_dict(request: Request) -> dict[str, str]:
 
 def read_query[M: BaseModel](request: Request, query: type[M]) -> M:
     return validate(query, query_dict(request))
-
-
-class NoBody(Strict):
-    """A route that reads no body (what is sent is ignored, as GET and DELETE bodies are)."""
 
 
 Handler = Callable[[Request, Any, Any], Awaitable[Response]]
