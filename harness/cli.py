@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import sys
@@ -15,11 +16,15 @@ from pydantic import ValidationError
 
 from harness.errors import HarnessConfigError, HarnessError
 
+TOKEN_ENV = "BRAZE_EMULATOR_TOKEN"  # the emulator's control token, read by the emulator and by its clients
+
 
 def _emulator(args: argparse.Namespace) -> int:
-    from harness.emulator.http.server import check_loopback, serve_forever
+    from harness.emulator.http.server import check_loopback, control_token_for, serve_forever
     from harness.emulator.settings import EmulatorSettings
 
+    check_loopback(args.host, args.allow_remote)
+    token, generated = control_token_for(args.host, args.control_token or os.environ.get(TOKEN_ENV) or None)
     try:
         settings = EmulatorSettings(
             host=args.host,
@@ -29,15 +34,19 @@ def _emulator(args: argparse.Namespace) -> int:
             journal_cap=args.journal_cap,
             max_body_bytes=args.max_body_bytes,
             **({"connected_content_allow": args.connected_content_allow} if args.connected_content_allow else {}),
+            control_token=token,
         )
     except ValidationError as exc:
         raise HarnessConfigError(_first_error(exc)) from None
-    check_loopback(args.host, args.allow_remote)
     check_port_free(args.host, args.port)
     print(
         f"Braze emulator on http://{args.host}:{args.port} (SDK baseUrl; control API under /_emulator/). Ctrl-C stops it.",
         flush=True,
     )
+    if generated:  # printed once, here: clients pass it as `Authorization: Bearer` or X-Emulator-Token
+        print(f"control API token (every /_emulator/ call but /health needs it; docs/security.md): {token}", flush=True)
+    elif token:
+        print(f"control API token: the one given (--control-token or ${TOKEN_ENV})", flush=True)
     if args.journal_db:
         print(f"journal copied to {args.journal_db}", flush=True)
     serve_forever(settings, allow_remote=args.allow_remote)
@@ -110,15 +119,18 @@ def _proxy(args: argparse.Namespace) -> int:
     if args.emulator_url:
         from harness.client import EmulatorClient
 
-        client = EmulatorClient(args.emulator_url)
+        token = args.emulator_token or os.environ.get(TOKEN_ENV) or None
+        client = EmulatorClient(args.emulator_url, token=token)
         try:
             client.health()  # one clear line now rather than 502s later
+            if token:
+                client.stats()  # the token checked now too (health is open)
         finally:
             client.close()
         control_url = args.emulator_url.rstrip("/")
         proxy = InProcessProxy(
             mode=args.mode, emulator_url=control_url, allow_hosts=args.allow_hosts,
-            host=args.host, port=args.port, proxy_mode=args.proxy_mode, confdir=confdir,
+            host=args.host, port=args.port, proxy_mode=args.proxy_mode, confdir=confdir, emulator_token=token,
         )  # fmt: skip
     else:
         from harness.emulator.app import Emulator
@@ -288,7 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--journal-db", type=Path, help="also write the journal to this SQLite file")
     emu.add_argument("--journal-cap", type=int, default=20_000, help="entries kept (oldest dropped and counted)")
     emu.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024)
-    emu.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+    emu.add_argument(
+        "--allow-remote", action="store_true", help="allow a non-loopback --host (the control API then needs a token)"
+    )
+    emu.add_argument(
+        "--control-token",
+        help=f"token every control call must carry (default ${TOKEN_ENV}; beyond loopback one is generated and printed)",
+    )
     emu.add_argument(
         "--connected-content-allow",
         action="append",
@@ -323,7 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(builds whose endpoint you set)",
     )
     px.add_argument("--confdir", type=Path, help="keep the CA in this directory (outside the repo); default: a new one per run")
-    px.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (devices on the LAN)")
+    px.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (devices on the LAN); the proxy then refuses to reach this machine's own addresses",
+    )
+    px.add_argument("--emulator-token", help=f"the control token of --emulator-url's emulator (default ${TOKEN_ENV})")
     px.set_defaults(func=_proxy)
 
     har = sub.add_parser("import-har", help="decode the Braze requests of a HAR (browser, BrowserStack, Sauce Labs)")

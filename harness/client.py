@@ -6,6 +6,7 @@ The plugin always goes through this client, even for the in-process emulator, so
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,9 @@ from harness.errors import HarnessConfigError, HarnessError
 from harness.journal import JournalEntry, Query
 
 _JSON_HEADERS = {"content-type": "application/json"}
+TOKEN_ENV = "BRAZE_EMULATOR_TOKEN"
+# the control token travels in its own header: `Authorization` is the REST calls' (their app's api key)
+TOKEN_HEADER = "X-Emulator-Token"
 
 
 def _bearer(api_key: str) -> dict[str, str]:
@@ -24,9 +28,14 @@ def _bearer(api_key: str) -> dict[str, str]:
 
 
 class EmulatorClient:
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+    """`token`: the emulator's control token (docs/security.md), default `$BRAZE_EMULATOR_TOKEN`; an emulator on
+    loopback needs none unless it was given one."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0, *, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, trust_env=False)
+        token = token or os.environ.get(TOKEN_ENV) or None
+        headers = {TOKEN_HEADER: token} if token else None
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, trust_env=False, headers=headers)
 
     def close(self) -> None:
         self._http.close()
@@ -43,9 +52,15 @@ class EmulatorClient:
             raise HarnessError(f"emulator call {method} {path} failed: {exc}") from None
         if resp.status_code >= 400:
             try:
-                message = resp.json().get("error", resp.text)
-            except ValueError:
+                answer = resp.json()
+                message = answer.get("message") or answer.get("error", resp.text)
+            except (ValueError, AttributeError):
                 message = resp.text
+            if resp.status_code == 401 and path.startswith("/_emulator/"):
+                raise HarnessConfigError(
+                    f"the emulator at {self.base_url} refused {method} {path}: {message} "
+                    f"(give its token: --braze-emulator-token, or ${TOKEN_ENV})"
+                )
             raise HarnessError(f"emulator refused {method} {path}: {resp.status_code} {message}")
         return resp.json()
 

@@ -22,9 +22,11 @@ not buffered. What the addon decided is in `flow.metadata["braze"]`.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import logging
 import re
+import socket
 import sys
 from collections import Counter, deque
 from pathlib import Path
@@ -39,7 +41,15 @@ from harness.protocol.decode import endpoint_of, is_braze_request
 from harness.protocol.ingest_payload import payload
 from harness.protocol.wire import response_value
 from proxy_addons.flow_asgi import serve_asgi
-from proxy_addons.options import EmulatorTarget, is_loopback, parse_emulator, parse_hosts
+from proxy_addons.options import (
+    EmulatorTarget,
+    is_local_client,
+    is_loopback,
+    is_loopback_name,
+    is_own_address,
+    parse_emulator,
+    parse_hosts,
+)
 from proxy_addons.remote_ingest import Ingestor
 
 logger = logging.getLogger("braze_capture")
@@ -49,6 +59,30 @@ MODES = ("emulate", "observe")
 # (and never connected upstream) in emulate mode, so their SDK requests can be answered
 BRAZE_HOST_RE = re.compile(r"(^|\.)(braze\.(com|eu)|appboy\.(com|eu))$")
 REFUSED_BODY = b"refused by braze_capture (emulate mode): only Braze SDK requests, loopback and braze_allow_hosts are served\n"
+# a client on the network never reaches this machine itself through the proxy (docs/security.md)
+SELF_REFUSED = (
+    "refused by braze_capture: {host} is this machine ({why}); the proxy does not reach it for a client on the network\n"
+)
+CONTROL_REFUSED = b"refused by braze_capture: the emulator's control API (/_emulator/) is not served through the proxy\n"
+
+
+def _is_control_path(path: str) -> bool:
+    # the emulator's control API (harness/emulator/http/asgi.py, is_control_path): never reached through the proxy
+    path = path.split("?", 1)[0]
+    return path == "/_emulator" or path.startswith("/_emulator/")
+
+
+async def _own_addresses(host: str, port: int) -> tuple[list[str], str | None]:
+    """(the addresses `host` resolves to, why it is this machine or None). `*.localhost` is loopback without DNS."""
+    if is_loopback_name(host):
+        return ["127.0.0.1"], "a loopback name"
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return [], None  # unresolvable: mitmproxy's own connection attempt fails and says so
+    ips = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    own = [ip for ip in ips if is_own_address(ip)]
+    return ips, (f"it resolves to {own[0]}" if own and own[0] != host else "its own address") if own else None
 
 
 def _is_onboarding(host: str) -> bool:
@@ -68,8 +102,9 @@ class BrazeCapture:
     """One addon, two modes (see the module doc). `emulator`: an in-process `harness.emulator.app.Emulator`;
     `client`: what posts observed exchanges to a remote emulator (default: `EmulatorClient(braze_emulator)`)."""
 
-    def __init__(self, emulator: Any = None, *, client: Any = None) -> None:
+    def __init__(self, emulator: Any = None, *, client: Any = None, emulator_token: str | None = None) -> None:
         self.emulator = emulator
+        self.emulator_token = emulator_token  # the remote emulator's control token (default $BRAZE_EMULATOR_TOKEN)
         self._asgi: Any = None  # the emulator's ASGI app, served on emulated flows
         self._client = client
         self.mode = "emulate"
@@ -139,13 +174,16 @@ class BrazeCapture:
 
     # -- hooks -----------------------------------------------------------------------------------
 
-    def http_connect(self, flow: http.HTTPFlow) -> None:
+    async def http_connect(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:
             return
         host = flow.request.host
         meta = flow.metadata.setdefault("braze", {})
         if self.mode == "observe" or self._upstream_allowed(host):
-            meta["connect"] = "passthrough"
+            # the only tunnel that connects upstream: checked for a client on the network (Braze hosts and refused
+            # ones connect nowhere and are never looked up in DNS)
+            refused = await self._refuse_if_self(flow)
+            meta["connect"] = "refused" if refused else "passthrough"
         elif _is_onboarding(host):
             meta["connect"] = "onboarding"  # mitmproxy's own http(s)://mitm.it (the CA for devices), served locally
         elif BRAZE_HOST_RE.search(host.lower()):
@@ -155,14 +193,30 @@ class BrazeCapture:
             self.counts["refused"] += 1
             self._refuse(flow, host)
 
-    def server_connect(self, data: Any) -> None:
-        """Emulate mode's last guard: no connection to a host that is not loopback, allowed or the emulator."""
-        if self.mode != "emulate" or data.server.error or not data.server.address:
+    async def server_connect(self, data: Any) -> None:
+        """The last guard before mitmproxy connects. Emulate mode: no connection to a host that is not loopback,
+        allowed or the emulator. Any mode: `*.localhost` is 127.0.0.1 without DNS, and for a client on the network
+        no connection to this machine itself (checked on the resolved addresses, then connected to the one checked)."""
+        if data.server.error or not data.server.address:
             return
-        host = str(data.server.address[0])
-        if not self._upstream_allowed(host):
+        host, port = str(data.server.address[0]), data.server.address[1]
+        if self.mode == "emulate" and not self._upstream_allowed(host):
             self.counts["blocked_connections"] += 1
             data.server.error = f"braze_capture (emulate): no connection to {host} (not loopback or braze_allow_hosts)"
+            return
+        if is_loopback_name(host):
+            data.server.address = ("127.0.0.1", port)  # RFC 6761: a DNS answer for *.localhost is never asked for
+        if is_local_client(data.client.peername):
+            return
+        target = self.target
+        if target is not None and (host.lower(), port) == (target.host.lower(), target.port):
+            return  # the emulator SDK requests are forwarded to (`request` refuses its control API and the rest)
+        ips, why = await _own_addresses(host, port)
+        if why is not None:
+            self.counts["blocked_connections"] += 1
+            data.server.error = SELF_REFUSED.format(host=host, why=why).strip()
+        elif ips:
+            data.server.address = (ips[0], port)  # the address checked: no second lookup (DNS rebinding)
 
     async def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:
@@ -174,8 +228,13 @@ class BrazeCapture:
         if sdk:
             endpoint = endpoint_of(req.path.split("?", 1)[0])
             meta["endpoint"] = endpoint.value if endpoint else None
-        if self.mode == "observe":
+        if _is_control_path(req.path) and (sdk or req.host == (self.target.host if self.target else None)):
+            meta["action"] = "refused"
+            self._refuse(flow, req.host, CONTROL_REFUSED)
+        elif self.mode == "observe":
             meta["action"] = "observed" if sdk else "passthrough"
+            if await self._refuse_if_self(flow):
+                meta["action"] = "refused"
         elif sdk:
             if self.target is not None:
                 self._forward(flow, self.target)
@@ -183,11 +242,13 @@ class BrazeCapture:
             else:
                 meta["action"] = "emulated"
                 await self._answer(flow)
-        elif self._upstream_allowed(req.host):
-            meta["action"] = "passthrough"
-        else:
+        elif not self._upstream_allowed(req.host):  # refused by name: nothing looked up in DNS
             meta["action"] = "refused"
             self._refuse(flow, req.host)
+        elif await self._refuse_if_self(flow):
+            meta["action"] = "refused"
+        else:
+            meta["action"] = "passthrough"
         self.counts[meta["action"]] += 1
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
@@ -242,9 +303,21 @@ class BrazeCapture:
         if scheme != target.scheme:
             req.headers["x-forwarded-proto"] = scheme  # the emulator journals https://sdk.…, as the SDK sent it
 
-    def _refuse(self, flow: http.HTTPFlow, host: str) -> None:
+    def _refuse(self, flow: http.HTTPFlow, host: str, body: bytes = REFUSED_BODY) -> None:
         self.refused.append(host)
-        flow.response = http.Response.make(403, REFUSED_BODY, {"content-type": "text/plain", "x-braze-capture": "refused"})
+        flow.response = http.Response.make(403, body, {"content-type": "text/plain", "x-braze-capture": "refused"})
+
+    async def _refuse_if_self(self, flow: http.HTTPFlow) -> bool:
+        """A client on the network asking for this machine itself (its loopback, its own addresses, 0.0.0.0): 403."""
+        if is_local_client(flow.client_conn.peername):
+            return False
+        host = flow.request.host
+        _, why = await _own_addresses(host, flow.request.port)
+        if why is None:
+            return False
+        self.counts["refused_self"] += 1
+        self._refuse(flow, host, SELF_REFUSED.format(host=host, why=why).encode())
+        return True
 
     # -- observe ---------------------------------------------------------------------------------
 
@@ -297,7 +370,7 @@ class BrazeCapture:
             if client is None:
                 from harness.client import EmulatorClient
 
-                self._ingestor = Ingestor(EmulatorClient(self.target.url), owns_client=True)
+                self._ingestor = Ingestor(EmulatorClient(self.target.url, token=self.emulator_token), owns_client=True)
             else:
                 self._ingestor = Ingestor(client, owns_client=False)
         return self._ingestor

@@ -1,10 +1,12 @@
 """The addon's options, parsed (pure functions raising ValueError with what is wrong): the emulator to use, the
-hosts allowed upstream, loopback."""
+hosts allowed upstream, loopback, and which addresses are this machine's own (docs/security.md)."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+import socket
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -60,14 +62,52 @@ def parse_hosts(raw: str) -> tuple[frozenset[str], tuple[str, ...]]:
     return frozenset(exact), tuple(suffixes)
 
 
+def is_loopback_name(host: str) -> bool:
+    """`localhost` and `*.localhost`: loopback by name (RFC 6761), never looked up in DNS."""
+    host = host.strip("[]").lower().rstrip(".")
+    return host == "localhost" or host.endswith(".localhost")
+
+
 def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if is_loopback_name(host):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return _ip(host).is_loopback
     except ValueError:
         return False
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    ip = ipaddress.ip_address(text.strip("[]").split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+@functools.lru_cache(maxsize=1024)
+def is_own_address(text: str) -> bool:
+    """Whether an IP address reaches this machine itself: loopback, unspecified (0.0.0.0, ::), or one of its own
+    interfaces' addresses (found without listing them: only a local address can be bound)."""
+    try:
+        ip = _ip(text)
+    except ValueError:
+        return False
+    if ip.is_loopback or ip.is_unspecified:
+        return True
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((str(ip), 0))
+        except OSError:
+            return False
+    return True
+
+
+def is_local_client(peername: tuple | None) -> bool:
+    """A client on this machine (its peer address is one of the machine's own); anything else came over the network."""
+    if not peername:
+        return True  # no socket (mitmproxy's own test flows, an in-process caller)
+    return is_own_address(str(peername[0]))
 
 
 def _is_ip(host: str) -> bool:

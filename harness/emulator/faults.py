@@ -57,7 +57,7 @@ class FaultSpec(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _aliases(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("endpoint") in _ENDPOINT_ALIASES:
+        if isinstance(data, dict) and isinstance(data.get("endpoint"), str) and data["endpoint"] in _ENDPOINT_ALIASES:
             data = {**data, "endpoint": _ENDPOINT_ALIASES[data["endpoint"]]}
         return data
 

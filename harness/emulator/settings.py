@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 
 class Backoff(BaseModel):
@@ -27,6 +27,10 @@ class EmulatorSettings(BaseModel):
     journal_cap: int = Field(20_000, ge=1)
     journal_db: Path | None = None  # optional SQLite copy of the journal, for inspection after the run
     keep_anonymous_events_on_merge: bool = True  # the docs disagree (docs/server-behaviour.md, anonymous-history-on-merge)
+
+    # control API access (docs/security.md): with a token every /_emulator/ call but the health check must carry it
+    # (`Authorization: Bearer`, or `X-Emulator-Token`); required beyond loopback (the CLI then makes one), optional on it
+    control_token: SecretStr | None = Field(None, min_length=16)
 
     # what the first /data/ answer's `config` turns on (docs/web-sdk-wire.md, server-config)
     content_cards: bool = True

@@ -31,10 +31,11 @@ def braze_emulator_url(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def braze_client(braze_emulator_url: str) -> Generator[EmulatorClient]:
-    client = EmulatorClient(braze_emulator_url)
+def braze_client(pytestconfig: pytest.Config, braze_emulator_url: str) -> Generator[EmulatorClient]:
+    client = EmulatorClient(braze_emulator_url, token=pytestconfig.getoption("--braze-emulator-token"))
     try:
         client.health()
+        client.stats()  # health is open to anyone: this one says now whether the token (if needed) is right
     except HarnessConfigError as exc:
         pytest.exit(f"braze: {exc}", returncode=4)
     yield client

@@ -24,6 +24,11 @@ def add_options(parser: pytest.Parser) -> None:
         help="use a running emulator (e.g. http://127.0.0.1:9090) instead of the embedded one",
     )
     group.addoption(
+        "--braze-emulator-token",
+        default=None,
+        help="the control token of --braze-emulator-url's emulator (default $BRAZE_EMULATOR_TOKEN; docs/security.md)",
+    )
+    group.addoption(
         "--braze-web-sdk-version",
         default=DEFAULT_SDK_VERSION,
         help="@braze/web-sdk version for the demo app (any npm version; bundled on first use)",

@@ -70,11 +70,14 @@ class _ProxyBase:
         proxy_mode: str = "regular",
         confdir: Path | None = None,
         options: dict[str, Any] | None = None,
+        emulator_token: str | None = None,
     ) -> None:
         if mode not in ("emulate", "observe"):
             raise HarnessConfigError(f"proxy mode must be emulate or observe, not {mode!r}")
         self.mode, self.emulator_url, self.allow_hosts = mode, emulator_url, allow_hosts
         self.host, self.port, self.proxy_mode = host, port, proxy_mode
+        # the control token of `emulator_url`'s emulator (observe mode posts to its control API; docs/security.md)
+        self.emulator_token = emulator_token
         self.confdir = ca.new_confdir() if confdir is None else ca.check_confdir(confdir)
         # a confdir of our own goes at stop, or when this object is collected or the interpreter exits
         self._remove_confdir = weakref.finalize(self, ca.remove_confdir, self.confdir) if confdir is None else None
@@ -127,7 +130,7 @@ class InProcessProxy(_ProxyBase):
     def __init__(self, *, emulator: Any = None, addon: Any = None, **kw: Any) -> None:
         super().__init__(**kw)
         if addon is None:
-            addon = addon_module().BrazeCapture(emulator)
+            addon = addon_module().BrazeCapture(emulator, emulator_token=self.emulator_token)
         self.addon = addon
         self.master: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -252,6 +255,8 @@ class MitmdumpProcess(_ProxyBase):
         if not Path(self.mitmdump).is_file():
             raise HarnessConfigError(f"mitmdump not found at {self.mitmdump} (pip install mitmproxy==12.2.3)")
         env = {**os.environ, **(self.env or {})}
+        if self.emulator_token:  # by the environment, not the command line (which any local user can read)
+            env["BRAZE_EMULATOR_TOKEN"] = self.emulator_token
         self.process = subprocess.Popen(
             self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, bufsize=1
         )

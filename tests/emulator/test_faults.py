@@ -202,7 +202,7 @@ def test_control_api_validates_faults(server: EmulatorServer) -> None:
     with httpx.Client(base_url=server.url, trust_env=False) as http:
         scope = http.post("/_emulator/scopes", json={"name": "v"}).json()["scope"]
         bad = http.post(f"/_emulator/scopes/{scope}/faults", json={"status": 503, "times": "x"})
-        assert bad.status_code == 400 and "times" in bad.json()["error"]
+        assert bad.status_code == 400 and "times" in bad.json()["message"]
         ok = http.post(f"/_emulator/scopes/{scope}/faults", json={"kind": "auth_error", "error_code": 22})
         assert ok.status_code == 201 and ok.json()["fault"]["error_code"] == 22
         assert http.get(f"/_emulator/scopes/{scope}/faults").json()["faults"][0]["remaining"] is None

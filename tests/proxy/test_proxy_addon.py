@@ -202,16 +202,16 @@ def test_emulate_connect_lets_braze_hosts_in_and_refuses_the_rest() -> None:
     with taddons.context(addon) as tctx:
         for host in ("sdk.iad-01.braze.com", "sdk-tracking.fra-02.braze.eu", "x.api.appboy.eu", "127.0.0.1"):
             f = connect_flow(host)
-            addon.http_connect(f)
+            run(addon.http_connect(f))
             assert f.response is None, host
         for host in ("accounts.google.com", "braze.com.evil.test"):
             f = connect_flow(host)
-            addon.http_connect(f)
+            run(addon.http_connect(f))
             assert f.response is not None and f.response.status_code == 403, host
             assert f.metadata["braze"]["connect"] == "refused"
         tctx.configure(addon, braze_mode="observe")
         f = connect_flow("accounts.google.com")
-        addon.http_connect(f)
+        run(addon.http_connect(f))
         assert f.response is None
 
 
@@ -222,7 +222,7 @@ def test_emulate_never_connects_upstream_beyond_loopback_and_allowed_hosts() -> 
 
         def attempt(host: str) -> str | None:
             server = connection.Server(address=(host, 443))
-            addon.server_connect(ServerConnectionHookData(server=server, client=tflow.tclient_conn()))
+            run(addon.server_connect(ServerConnectionHookData(server=server, client=tflow.tclient_conn())))
             return server.error
 
         assert attempt("sdk.iad-01.braze.com") is not None
@@ -321,10 +321,10 @@ def test_ingest_batch_route_keeps_good_items_and_names_bad_ones(server) -> None:
     resp = httpx.post(server.url + "/_emulator/ingest/batch", json={"exchanges": [good, {"method": "POST"}, good]})
     assert resp.status_code == 201
     first, bad, third = resp.json()["entries"]
-    assert bad == {"index": 1, "error": "exchanges[1]: url must be a non-empty string"}
+    assert bad == {"index": 1, "error": "exchanges[1].url: Field required"}
     assert third["seq"] == first["seq"] + 1
     wrong = httpx.post(server.url + "/_emulator/ingest/batch", json=[good])
-    assert wrong.status_code == 400 and "JSON object" in wrong.json()["error"]
+    assert wrong.status_code == 400 and "JSON object" in wrong.json()["message"]
 
 
 def test_observe_in_process_journals_and_applies_only_accepted_requests(emu: Emulator) -> None:

@@ -2,101 +2,106 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+from pydantic import Field
 from starlette.requests import Request
 from starlette.routing import Route
 
 from harness.emulator.app import Emulator
-from harness.emulator.faults import parse_fault
-from harness.emulator.http.common import JSON, error, json_body
-from harness.emulator.sdk_auth import parse_sdk_auth
+from harness.emulator.faults import FaultSpec
+from harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, error, route
+from harness.emulator.sdk_auth import SdkAuthSpec
 
-APP_FIELDS = ("workspace", "platform", "api_key")
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ScopeQuery(Strict):
+    scope: str | None = None
+
+
+class ResetBody(Strict):
+    scope: str | None = Field(None, description="one scope to reset (also accepted as ?scope=); none: everything")
+
+
+class ScopeBody(Strict):
+    name: str | None = Field(None, max_length=200, description="a readable prefix of the scope id")
+
+
+class AppBody(Strict):
+    workspace: Name = "test"
+    platform: Name = "web"
+    api_key: Name | None = None
+
+
+class DevicesBody(Strict):
+    device_ids: list[Name] = Field(max_length=10_000)
 
 
 def command_routes(emu: Emulator) -> list[Route]:
-    async def reset(request: Request) -> JSON:
-        body = await json_body(request)
-        scope = request.query_params.get("scope") or body.get("scope")
-        if scope is not None and not isinstance(scope, str):
-            return error(400, "scope must be a string")
-        return JSON({"reset": scope or "everything", **emu.reset(scope or None)})
+    async def reset(_: Request, body: ResetBody, query: ScopeQuery) -> JSON:
+        if query.scope is not None and body.scope is not None and query.scope != body.scope:
+            raise BadRequest("scope: given twice (query and body) with different values", "scope")
+        scope = query.scope or body.scope or None
+        return JSON({"reset": scope or "everything", **emu.reset(scope)})
 
-    async def create_scope(request: Request) -> JSON:
-        body = await json_body(request)
-        name = body.get("name")
-        if name is not None and not isinstance(name, str):
-            return error(400, "name must be a string")
-        return JSON({"scope": emu.create_scope(name)}, status_code=201)
+    async def create_scope(_: Request, body: ScopeBody, __: NoQuery) -> JSON:
+        return JSON({"scope": emu.create_scope(body.name)}, status_code=201)
 
-    async def create_app(request: Request) -> JSON:
-        body = await json_body(request)
-        unknown = set(body) - set(APP_FIELDS)
-        if unknown:
-            return error(400, f"unknown field(s) {sorted(unknown)}; allowed: {', '.join(APP_FIELDS)}")
-        bad = [k for k in APP_FIELDS if k in body and not (isinstance(body[k], str) and body[k])]
-        if bad:
-            return error(400, f"{', '.join(bad)} must be non-empty string(s)")
+    async def create_app(request: Request, body: AppBody, _: NoQuery) -> JSON:
         try:
             result = emu.create_app(
-                request.path_params["scope"],
-                workspace=body.get("workspace", "test"),
-                platform=body.get("platform", "web"),
-                api_key=body.get("api_key"),
+                request.path_params["scope"], workspace=body.workspace, platform=body.platform, api_key=body.api_key
             )
         except ValueError as exc:  # the key or workspace belongs to someone else
-            return error(409, str(exc))
+            return error(409, str(exc), field="api_key")
         return JSON(result, status_code=201)
 
-    async def claim_devices(request: Request) -> JSON:
-        body = await json_body(request)
-        ids = body.get("device_ids")
-        if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
-            return error(400, "device_ids must be a list of non-empty strings")
-        emu.claim_devices(request.path_params["scope"], ids)
-        return JSON({"scope": request.path_params["scope"], "device_ids": ids})
+    async def claim_devices(request: Request, body: DevicesBody, _: NoQuery) -> JSON:
+        emu.claim_devices(request.path_params["scope"], body.device_ids)
+        return JSON({"scope": request.path_params["scope"], "device_ids": body.device_ids})
 
-    async def drop_scope(request: Request) -> JSON:
+    async def drop_scope(request: Request, *_: Any) -> JSON:
         scope = request.path_params["scope"]
         return JSON({"reset": scope, **emu.reset(scope, release=True)})
 
-    async def add_fault(request: Request) -> JSON:
-        try:
-            spec = parse_fault(await json_body(request))
-        except ValueError as exc:
-            return error(400, str(exc))
+    async def add_fault(request: Request, spec: FaultSpec, _: NoQuery) -> JSON:
         fault = emu.faults.add(request.path_params["scope"], spec)
         return JSON({"scope": request.path_params["scope"], "fault": fault.to_json()}, status_code=201)
 
-    async def list_faults(request: Request) -> JSON:
+    async def list_faults(request: Request, *_: Any) -> JSON:
         return JSON({"faults": [f.to_json() for f in emu.faults.list(request.path_params["scope"])]})
 
-    async def clear_faults(request: Request) -> JSON:
+    async def clear_faults(request: Request, *_: Any) -> JSON:
         return JSON({"cleared": emu.faults.clear(request.path_params["scope"])})
 
-    async def set_sdk_auth(request: Request) -> JSON:
+    async def set_sdk_auth(request: Request, spec: SdkAuthSpec, _: NoQuery) -> JSON:
         api_key = request.path_params["api_key"]
-        try:
-            spec = parse_sdk_auth(await json_body(request))
-        except ValueError as exc:
-            return error(400, str(exc))
         with emu.lock:
             auth = emu.sdk_auth.set(api_key, spec)
         return JSON({"api_key": api_key, **auth.to_json()})
 
-    async def get_sdk_auth(request: Request) -> JSON:
+    async def get_sdk_auth(request: Request, *_: Any) -> JSON:
         api_key = request.path_params["api_key"]
         auth = emu.sdk_auth.get(api_key)
         return JSON({"api_key": api_key, **(auth.to_json() if auth else {"mode": "disabled", "public_keys": 0})})
 
+    scope = "/_emulator/scopes/{scope}"
+    sdk_auth = "/_emulator/apps/{api_key}/sdk_auth"
     return [
-        Route("/_emulator/reset", reset, methods=["POST"]),
-        Route("/_emulator/scopes", create_scope, methods=["POST"]),
-        Route("/_emulator/scopes/{scope}", drop_scope, methods=["DELETE"]),
-        Route("/_emulator/scopes/{scope}/apps", create_app, methods=["POST"]),
-        Route("/_emulator/scopes/{scope}/devices", claim_devices, methods=["POST"]),
-        Route("/_emulator/scopes/{scope}/faults", add_fault, methods=["POST"]),
-        Route("/_emulator/scopes/{scope}/faults", list_faults, methods=["GET"]),
-        Route("/_emulator/scopes/{scope}/faults", clear_faults, methods=["DELETE"]),
-        Route("/_emulator/apps/{api_key}/sdk_auth", set_sdk_auth, methods=["PUT", "POST"]),
-        Route("/_emulator/apps/{api_key}/sdk_auth", get_sdk_auth, methods=["GET"]),
-    ]
+        route("/_emulator/reset", "POST", reset, body=ResetBody, query=ScopeQuery,
+              summary="forget everything, or one scope's traffic and profiles", response="what was removed"),
+        route("/_emulator/scopes", "POST", create_scope, body=ScopeBody, status=201, summary="create a scope",
+              response='{"scope"}'),
+        route(scope, "DELETE", drop_scope, summary="drop a scope: its traffic, profiles, keys and devices"),
+        route(f"{scope}/apps", "POST", create_app, body=AppBody, status=201,
+              summary="an app (api key) in one of the scope's workspaces", response='{"api_key", "workspace", ...}'),
+        route(f"{scope}/devices", "POST", claim_devices, body=DevicesBody, summary="claim devices for the scope"),
+        route(f"{scope}/faults", "POST", add_fault, body=FaultSpec, status=201,
+              summary="fault the scope's next SDK requests", response='{"fault"}'),
+        route(f"{scope}/faults", "GET", list_faults, summary="the scope's faults", response='{"faults"}'),
+        route(f"{scope}/faults", "DELETE", clear_faults, summary="clear the scope's faults", response='{"cleared"}'),
+        route(sdk_auth, "PUT", set_sdk_auth, body=SdkAuthSpec, summary="set one app's SDK authentication"),
+        route(sdk_auth, "POST", set_sdk_auth, body=SdkAuthSpec, summary="set one app's SDK authentication (as PUT)"),
+        route(sdk_auth, "GET", get_sdk_auth, summary="one app's SDK authentication"),
+    ]  # fmt: skip

@@ -1,37 +1,68 @@
 """The control API (`/_emulator/...`), a Starlette app: reads (`inspect.py`), commands (`commands.py`), ingest
-(`ingest.py`), messaging and push (`messaging_routes.py`, `push_routes.py`). Validation and semantics live in
-the emulator; a caller's mistake is a 400 with one line (after Snowplow Micro's split of collector and
-inspection routes)."""
+(`ingest.py`), messaging and push (`messaging_routes.py`, `push_routes.py`). Every route validates its body and
+query with pydantic models (`common.route`) and is described by the OpenAPI document (`openapi.py`,
+`GET /_emulator/openapi.json`); a caller's mistake is a 4xx with one line naming the field, never a 500 (after
+Snowplow Micro's split of collector and inspection routes). With a control token (docs/security.md), every call
+but the health check needs it (`access.py`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
 from harness.emulator.app import Emulator
+from harness.emulator.http.access import TokenGuard
 from harness.emulator.http.commands import command_routes
-from harness.emulator.http.common import JSON, error
+from harness.emulator.http.common import JSON, BadRequest, error, route
 from harness.emulator.http.ingest import ingest_routes
 from harness.emulator.http.inspect import inspect_routes
 from harness.emulator.http.messaging_routes import messaging_routes
+from harness.emulator.http.openapi import openapi_document
 from harness.emulator.http.push_routes import push_routes
 from harness.errors import HarnessConfigError
 
+OPENAPI_PATH = "/_emulator/openapi.json"
 
-def control_app(emu: Emulator) -> Starlette:
-    async def not_found(request: Request) -> JSON:
-        return error(404, f"no such control route: {request.method} {request.url.path}")
 
-    async def on_user_error(_: Request, exc: Exception) -> JSON:
-        return error(400, str(exc))
-
+def control_routes(emu: Emulator) -> list[Route]:
+    """Every control route (each with its `operation`), the OpenAPI document's included."""
     routes = [
         *inspect_routes(emu),
         *command_routes(emu),
         *ingest_routes(emu),
         *messaging_routes(emu),
         *push_routes(emu),
-        Route("/_emulator/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
-    return Starlette(routes=routes, exception_handlers={HarnessConfigError: on_user_error})
+    token = emu.settings.control_token
+    document: dict[str, Any] = {}
+
+    async def openapi(*_: Any) -> JSON:
+        if not document:
+            document.update(openapi_document(routes, title="Braze emulator control API", version="1", secured=token is not None))
+        return JSON(document)
+
+    routes.append(route(OPENAPI_PATH, "GET", openapi, summary="this document (OpenAPI 3.1)", response="the document"))
+    return routes
+
+
+def control_app(emu: Emulator) -> Any:
+    async def not_found(request: Request) -> JSON:
+        return error(404, f"no such control route: {request.method} {request.url.path}", field="path")
+
+    async def on_bad_request(_: Request, exc: Exception) -> JSON:
+        assert isinstance(exc, BadRequest)
+        return exc.answer()
+
+    async def on_user_error(_: Request, exc: Exception) -> JSON:
+        return error(400, str(exc))
+
+    catch_all = Route("/_emulator/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"])
+    app = Starlette(
+        routes=[*control_routes(emu), catch_all],
+        exception_handlers={BadRequest: on_bad_request, HarnessConfigError: on_user_error},
+    )
+    token = emu.settings.control_token
+    return TokenGuard(app, token.get_secret_value()) if token is not None else app

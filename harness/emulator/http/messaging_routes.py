@@ -14,109 +14,117 @@
 
 from __future__ import annotations
 
-import orjson
-from pydantic import ValidationError
+from typing import Any
+
+from pydantic import Field, StrictBool, ValidationError, model_validator
 from starlette.requests import Request
 from starlette.routing import Route
 
 from harness.emulator.app import Emulator
-from harness.emulator.http.common import JSON
+from harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, error, route, validation_message
 from harness.emulator.messaging.models import DefinitionError
 from harness.emulator.messaging.rate_limit import CardRateLimit
+
+MAX_ADVANCE_S = 10 * 365 * 86400.0  # ten years: past that a clock is a mistake (and datetimes overflow)
+
+
+class SeedBody(Strict):
+    # each definition is validated by the messaging models (a mistake names its index and field)
+    segments: list[dict[str, Any]] = Field(default_factory=list)
+    campaigns: list[dict[str, Any]] = Field(default_factory=list)
+    canvases: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ClockBody(Strict):
+    advance: float = Field(ge=0, le=MAX_ADVANCE_S, allow_inf_nan=False, description="seconds to move the clock on")
+
+
+class OptionsBody(Strict):
+    content_cards_rate_limit: StrictBool | CardRateLimit | None = Field(
+        description="true, false, {capacity, refill_seconds}, or null: the emulator's setting"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_line(cls, data: Any) -> Any:
+        # `{}` is a mistake, not a reset (null resets); a bad limit is named by its own field, not the union's member
+        if isinstance(data, dict) and "content_cards_rate_limit" not in data:
+            raise ValueError("options: give `content_cards_rate_limit` (true, false, {capacity, refill_seconds}, or null)")
+        raw = data.get("content_cards_rate_limit") if isinstance(data, dict) else None
+        if isinstance(raw, dict):
+            try:
+                CardRateLimit.model_validate(raw)
+            except ValidationError as exc:
+                raise ValueError(validation_message(exc, "content_cards_rate_limit.")[0]) from None
+        return data
+
+
+class CampaignQuery(Strict):
+    campaign: str | None = None
 
 
 def messaging_routes(emu: Emulator) -> list[Route]:
     messaging = emu.messaging
 
-    async def seed(request: Request) -> JSON:
+    async def seed(request: Request, body: SeedBody, _: NoQuery) -> JSON:
         try:
-            body = orjson.loads(await request.body() or b"{}")
-        except orjson.JSONDecodeError as exc:
-            return JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
-        if not isinstance(body, dict) or set(body) - {"segments", "campaigns", "canvases"}:
-            return JSON(
-                {"error": "body must be an object with `segments`, `campaigns` and/or `canvases` (lists)"}, status_code=400
+            seeded = messaging.seed(
+                request.path_params["scope"], segments=body.segments, campaigns=body.campaigns, canvases=body.canvases
             )
-        segments, campaigns, canvases = body.get("segments", []), body.get("campaigns", []), body.get("canvases", [])
-        if not all(isinstance(x, list) for x in (segments, campaigns, canvases)):
-            return JSON({"error": "`segments`, `campaigns` and `canvases` must be lists"}, status_code=400)
-        try:
-            seeded = messaging.seed(request.path_params["scope"], segments=segments, campaigns=campaigns, canvases=canvases)
         except DefinitionError as exc:
-            return JSON({"error": str(exc)}, status_code=400)
+            raise BadRequest(str(exc)) from None
         return JSON(seeded, status_code=201)
 
-    async def describe(request: Request) -> JSON:
+    async def describe(request: Request, *_: Any) -> JSON:
         return JSON(messaging.describe(request.path_params["scope"]))
 
-    async def remove(request: Request) -> JSON:
-        removed = messaging.remove(request.path_params["scope"], request.path_params["campaign"])
-        if not removed:
-            return JSON({"error": f"no campaign {request.path_params['campaign']!r}"}, status_code=404)
-        return JSON({"removed": request.path_params["campaign"]})
+    async def remove(request: Request, *_: Any) -> JSON:
+        campaign = request.path_params["campaign"]
+        if not messaging.remove(request.path_params["scope"], campaign):
+            return error(404, f"no campaign {campaign!r}", field="campaign")
+        return JSON({"removed": campaign})
 
-    async def members(request: Request) -> JSON:
+    async def members(request: Request, *_: Any) -> JSON:
         try:
             found = messaging.members(request.path_params["scope"], request.path_params["segment"])
         except DefinitionError as exc:
-            return JSON({"error": str(exc)}, status_code=404)
+            return error(404, str(exc), field="segment")
         return JSON({"members": found})
 
-    async def metrics(request: Request) -> JSON:
+    async def metrics(request: Request, _: None, query: CampaignQuery) -> JSON:
         try:
-            return JSON(messaging.metrics(request.path_params["scope"], request.query_params.get("campaign")))
+            return JSON(messaging.metrics(request.path_params["scope"], query.campaign))
         except DefinitionError as exc:
-            return JSON({"error": str(exc)}, status_code=404)
+            return error(404, str(exc), field="campaign")
 
-    async def progress(request: Request) -> JSON:
+    async def progress(request: Request, *_: Any) -> JSON:
         try:
             return JSON(messaging.canvas_progress(request.path_params["scope"], request.path_params["canvas"]))
         except DefinitionError as exc:
-            return JSON({"error": str(exc)}, status_code=404)
+            return error(404, str(exc), field="canvas")
 
-    async def clock(request: Request) -> JSON:
+    async def clock(request: Request, body: ClockBody | None, _: NoQuery) -> JSON:
         scope = request.path_params["scope"]
-        advance = 0.0
-        if request.method == "POST":
-            try:
-                body = orjson.loads(await request.body() or b"{}")
-            except orjson.JSONDecodeError as exc:
-                return JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
-            value = body.get("advance") if isinstance(body, dict) else None
-            if not isinstance(body, dict) or set(body) != {"advance"} or isinstance(value, bool):
-                return JSON({"error": 'body must be {"advance": seconds}'}, status_code=400)
-            if not isinstance(value, (int, float)) or value < 0:
-                return JSON({"error": "advance: must be a number of seconds >= 0"}, status_code=400)
-            advance = float(value)
-        offset = messaging.advance(scope, advance)
+        offset = messaging.advance(scope, body.advance if body is not None else 0.0)
         return JSON({"clock_offset": offset, "now": messaging.now(scope)})
 
-    async def options(request: Request) -> JSON:
-        try:
-            body = orjson.loads(await request.body() or b"{}")
-        except orjson.JSONDecodeError as exc:
-            return JSON({"error": f"request body is not JSON: {exc}"}, status_code=400)
-        if not isinstance(body, dict) or set(body) != {"content_cards_rate_limit"}:
-            # `{}` is a mistake, not a reset: null resets to the emulator's setting
-            message = "options: give `content_cards_rate_limit` (true, false, {capacity, refill_seconds}, or null: the default)"
-            return JSON({"error": message}, status_code=400)
-        raw = body.get("content_cards_rate_limit")
-        try:
-            limit = raw if raw is None or isinstance(raw, bool) else CardRateLimit.model_validate(raw)
-        except ValidationError as exc:
-            errors = "; ".join(f"content_cards_rate_limit.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            return JSON({"error": errors}, status_code=400)
-        active = messaging.set_card_rate_limit(request.path_params["scope"], limit)
+    async def options(request: Request, body: OptionsBody, _: NoQuery) -> JSON:
+        raw = body.content_cards_rate_limit
+        active = messaging.set_card_rate_limit(request.path_params["scope"], raw)
         return JSON({"content_cards_rate_limit": active.model_dump() if active else None})
 
     base = "/_emulator/scopes/{scope}"
     return [
-        Route(f"{base}/messaging", seed, methods=["POST"]),
-        Route(f"{base}/messaging", describe, methods=["GET"]),
-        Route(f"{base}/campaigns/{{campaign}}", remove, methods=["DELETE"]),
-        Route(f"{base}/segments/{{segment}}/members", members, methods=["GET"]),
-        Route(f"{base}/metrics", metrics, methods=["GET"]),
-        Route(f"{base}/canvases/{{canvas}}/progress", progress, methods=["GET"]),
-        Route(f"{base}/clock", clock, methods=["GET", "POST"]),
-        Route(f"{base}/messaging/options", options, methods=["PUT", "POST"]),
-    ]
+        route(f"{base}/messaging", "POST", seed, body=SeedBody, status=201,
+              summary="seed segments, campaigns and canvases (all validated first)"),
+        route(f"{base}/messaging", "GET", describe, summary="what is seeded"),
+        route(f"{base}/campaigns/{{campaign}}", "DELETE", remove, summary="remove a campaign or canvas"),
+        route(f"{base}/segments/{{segment}}/members", "GET", members, summary="a segment's members", response='{"members"}'),
+        route(f"{base}/metrics", "GET", metrics, query=CampaignQuery, summary="metrics per campaign by engagement code"),
+        route(f"{base}/canvases/{{canvas}}/progress", "GET", progress, summary="every user's progress through a canvas"),
+        route(f"{base}/clock", "GET", clock, summary="the scope's clock", response='{"clock_offset", "now"}'),
+        route(f"{base}/clock", "POST", clock, body=ClockBody, summary="move the scope's clock on",
+              response='{"clock_offset", "now"}'),
+        route(f"{base}/messaging/options", "PUT", options, body=OptionsBody, summary="messaging options of the scope"),
+        route(f"{base}/messaging/options", "POST", options, body=OptionsBody, summary="messaging options (as PUT)"),
+    ]  # fmt: skip

@@ -11,45 +11,61 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-import orjson
+from pydantic import Field, StrictBool
 from starlette.requests import Request
 from starlette.routing import Route
 
 from harness.emulator.app import Emulator
-from harness.emulator.http.common import JSON
-from harness.emulator.push.send_body import CONTROL_FIELDS, send_request
+from harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, error, route
+from harness.emulator.push.send_body import send_request
 from harness.emulator.push.service import PushSendError
 
+Platform = Literal["android", "ios", "web"]
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        value = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise PushSendError(f"request body is not JSON: {exc}", "body") from None
-    if not isinstance(value, dict):
-        raise PushSendError("request body must be a JSON object", "body")
-    return value
+
+class MessageBody(Strict):
+    """One message for every platform (`harness.protocol.push.PushMessage`)."""
+
+    title: str | None = None
+    body: str | None = None
+    campaign_id: str | None = None
+    uri: str | None = None
+    use_webview: StrictBool = False
+    extra: dict[str, Any] = Field(default_factory=dict)
+    image_url: str | None = None
+    custom_id: int | None = Field(None, ge=-(2**31), le=2**31 - 1)  # an Android notification id
+    sound: str | None = None
+    badge: int | None = Field(None, ge=0, le=2**31 - 1)
+
+
+class SendBody(Strict):
+    """The shape of a send; `harness.emulator.push.send_body` reads the rest (REST-shaped `messages` included)."""
+
+    external_ids: list[str] | None = Field(None, max_length=10_000)
+    segment_id: str | None = None
+    broadcast: StrictBool = False
+    campaign_id: str | None = None
+    workspace: str | None = Field(None, min_length=1)
+    recipient_subscription_state: Literal["all", "subscribed", "opted_in"] = "subscribed"
+    message: MessageBody | None = None
+    messages: dict[str, Any] | None = Field(None, description="REST-shaped: apple_push, android_push, web_push")
+    platforms: list[Platform] | None = Field(None, min_length=1)
+
+
+class OutboxQuery(Strict):
+    drain: bool = Field(False, description="take the deliveries out (1/true)")
 
 
 def push_routes(emu: Emulator) -> list[Route]:
     service = emu.push
 
-    async def send(request: Request) -> JSON:
+    async def send(request: Request, body: SendBody, _: NoQuery) -> JSON:
         scope = request.path_params["scope"]
+        raw = body.model_dump(exclude_unset=True, exclude={"workspace"})
         try:
-            body = await _body(request)
-            unknown = set(body) - CONTROL_FIELDS
-            if unknown:
-                raise PushSendError(
-                    f"unknown field(s) {sorted(unknown)}; allowed: {', '.join(sorted(CONTROL_FIELDS))}", sorted(unknown)[0]
-                )
-            workspace = body.get("workspace")
-            if workspace is not None and not (isinstance(workspace, str) and workspace):
-                raise PushSendError("workspace must be a non-empty string", "workspace")
-            request_ = send_request(body, ids_key="external_ids")
+            request_ = send_request(raw, ids_key="external_ids")
             result = emu.messaging.send_push(
                 scope,
                 request_.messages,
@@ -57,27 +73,29 @@ def push_routes(emu: Emulator) -> list[Route]:
                 segment_id=request_.segment_id,
                 broadcast=request_.broadcast,
                 campaign_id=request_.campaign_id,
-                workspace=f"{scope}/{workspace}" if workspace else None,
+                workspace=f"{scope}/{body.workspace}" if body.workspace else None,
                 recipient_subscription_state=request_.recipient_subscription_state,
             )
         except PushSendError as exc:
-            return JSON({"error": str(exc), "field": exc.field}, status_code=400)
+            raise BadRequest(str(exc), exc.field) from None
         return JSON(result.to_json(), status_code=201)
 
-    async def outbox(request: Request) -> JSON:
-        drain = request.query_params.get("drain", "0") not in ("0", "false", "")
-        found = service.outbox(request.path_params["scope"], request.path_params["device_id"], drain=drain)
+    async def outbox(request: Request, _: None, query: OutboxQuery) -> JSON:
+        found = service.outbox(request.path_params["scope"], request.path_params["device_id"], drain=query.drain)
         return JSON({"deliveries": [d.to_json() for d in found]})
 
-    async def dispatch(request: Request) -> JSON:
-        found = service.dispatch(request.path_params["scope"], request.path_params["dispatch_id"])
+    async def dispatch(request: Request, *_: Any) -> JSON:
+        dispatch_id = request.path_params["dispatch_id"]
+        found = service.dispatch(request.path_params["scope"], dispatch_id)
         if found is None:
-            return JSON({"error": f"no dispatch {request.path_params['dispatch_id']!r}"}, status_code=404)
+            return error(404, f"no dispatch {dispatch_id!r}", field="dispatch_id")
         return JSON(found.to_json())
 
     base = "/_emulator/scopes/{scope}/push"
     return [
-        Route(f"{base}/send", send, methods=["POST"]),
-        Route(f"{base}/outbox/{{device_id}}", outbox, methods=["GET"]),
-        Route(f"{base}/dispatches/{{dispatch_id}}", dispatch, methods=["GET"]),
-    ]
+        route(f"{base}/send", "POST", send, body=SendBody, status=201, summary="send a push",
+              response='{"dispatch_id", "campaign_id", "deliveries", "skipped"}'),
+        route(f"{base}/outbox/{{device_id}}", "GET", outbox, query=OutboxQuery,
+              summary="the deliveries waiting for a device", response='{"deliveries"}'),
+        route(f"{base}/dispatches/{{dispatch_id}}", "GET", dispatch, summary="one send's result"),
+    ]  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import secrets
 import socket
 import threading
 
@@ -36,10 +37,24 @@ def _config(emulator: Emulator, sock_port: int, gc_policy: FreezePolicy | None =
     )
 
 
+def is_loopback_host(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+def control_token_for(host: str, given: str | None) -> tuple[str | None, bool]:
+    """(the control API's token, whether it was generated here): beyond loopback there is always one
+    (docs/security.md); on loopback only the one given."""
+    if given:
+        return given, False
+    if is_loopback_host(host):
+        return None, False
+    return secrets.token_urlsafe(24), True
+
+
 def check_loopback(host: str, allow_remote: bool = False) -> None:
     if allow_remote:
         return
-    if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
+    if not is_loopback_host(host):
         raise HarnessConfigError(
             f"refusing to listen on {host}: the emulator binds loopback only (pass --allow-remote to override)"
         )
@@ -109,6 +124,8 @@ class EmulatorServer:
 def serve_forever(settings: EmulatorSettings, allow_remote: bool = False) -> None:
     """Foreground server for the CLI (Ctrl-C stops it)."""
     check_loopback(settings.host, allow_remote)
+    if settings.control_token is None and not is_loopback_host(settings.host):
+        raise HarnessConfigError(f"refusing to serve the control API on {settings.host} without a control token")
     emulator = Emulator(settings)
     # this process is the emulator's alone: start-up objects (modules, schemas) and then, as it grows,
     # the state are frozen out of the collector's full passes (an in-process EmulatorServer leaves the

@@ -245,13 +245,13 @@ def test_a_bad_filter_is_a_400_naming_it(http: httpx.Client, route: str, params:
     resp = http.get(route, params=params)
     assert resp.status_code == 400
     assert resp.headers["content-type"].startswith("application/json")
-    assert named in resp.json()["error"]
+    assert named in resp.json()["message"]
 
 
 def test_a_negative_limit_is_a_bad_filter(http: httpx.Client, traffic: dict[str, Any]) -> None:
     resp = http.get("/_emulator/requests", params={"scope": traffic["scope"], "limit": -1})
     assert resp.status_code == 400
-    assert "limit" in resp.json()["error"]
+    assert "limit" in resp.json()["message"]
 
 
 # --- the long-poll ------------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def test_an_unknown_control_route_is_a_json_404(http: httpx.Client, method: str,
     resp = http.request(method, path)
     assert resp.status_code == 404
     assert resp.headers["content-type"].startswith("application/json")
-    assert resp.json() == {"error": f"no such control route: {method} {path}"}
+    assert resp.json() == {"error": "not_found", "message": f"no such control route: {method} {path}", "field": "path"}
 
 
 @pytest.mark.parametrize(
@@ -356,7 +356,7 @@ def test_a_bad_control_body_is_a_400(http: httpx.Client, path: str, content: byt
     before = http.get("/_emulator/health").json()["journal"]
     resp = http.post(path, content=content, headers={"Content-Type": "application/json"})
     assert resp.status_code == 400
-    assert message in resp.json()["error"]
+    assert message in resp.json()["message"]
     assert http.get("/_emulator/health").json()["journal"] == before, "a control call is not SDK traffic"
 
 
@@ -366,14 +366,14 @@ def test_creating_an_app_with_another_scopes_key_is_a_json_4xx(server: EmulatorS
     with httpx.Client(base_url=server.url, trust_env=False) as own:  # a 500 closes the connection
         resp = own.post(f"/_emulator/scopes/{b}/apps", json={"api_key": key_a})
     assert resp.status_code in (400, 409)
-    assert key_a in resp.json()["error"]
+    assert key_a in resp.json()["message"]
 
 
 def test_a_non_string_scope_name_is_a_400(server: EmulatorServer) -> None:
     with httpx.Client(base_url=server.url, trust_env=False) as own:
         resp = own.post("/_emulator/scopes", json={"name": 5})
     assert resp.status_code == 400
-    assert "name" in resp.json()["error"]
+    assert "name" in resp.json()["message"]
 
 
 # --- expectations through RemoteSource ----------------------------------------------------------------
@@ -434,7 +434,7 @@ def test_remote_expectation_sees_only_its_scope(http: httpx.Client, control: Emu
 def test_wait_rejects_a_timeout_that_is_not_a_finite_number(http: httpx.Client, timeout: str) -> None:
     resp = http.get("/_emulator/requests/wait", params={"after_seq": 0, "timeout": timeout})
     assert resp.status_code == 400
-    assert "timeout" in resp.json()["error"]
+    assert "timeout" in resp.json()["message"]
 
 
 def test_drift_is_aggregated_by_location_per_scope(http: httpx.Client) -> None:

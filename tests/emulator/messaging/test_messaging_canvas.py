@@ -392,7 +392,7 @@ def test_canvas_over_the_control_api_and_helpers(braze, tmp_path):
     bad = onboarding()
     bad["steps"][2]["next"] = "nowhere"
     r = httpx.post(f"{url}/messaging", json={"canvases": [bad]}, trust_env=False)
-    assert r.status_code == 400 and "canvases[0].steps[2].next: no step 'nowhere'" in r.json()["error"]
+    assert r.status_code == 400 and "canvases[0].steps[2].next: no step 'nowhere'" in r.json()["message"]
     with pytest.raises(DefinitionError, match=r"canvases\[0\]\.steps\[0\]\.push: unsupported message type\(s\) \['sms'\]"):
         m.canvas(
             "p",
@@ -413,9 +413,9 @@ def test_canvas_over_the_control_api_and_helpers(braze, tmp_path):
     assert httpx.post(f"{url}/clock", json={"advance": -1}, trust_env=False).status_code == 400
     assert httpx.get(f"{url}/canvases/nope/progress", trust_env=False).status_code == 404
     r = httpx.put(f"{url}/messaging/options", json={"content_cards_rate_limit": {"capacity": 0}}, trust_env=False)
-    assert r.status_code == 400 and "content_cards_rate_limit.capacity" in r.json()["error"]
+    assert r.status_code == 400 and "content_cards_rate_limit.capacity" in r.json()["message"]
     empty = httpx.put(f"{url}/messaging/options", json={}, trust_env=False)  # a mistake, not a silent reset
-    assert empty.status_code == 400 and "give `content_cards_rate_limit`" in empty.json()["error"]
+    assert empty.status_code == 400 and "give `content_cards_rate_limit`" in empty.json()["message"]
     assert m.card_rate_limit({"capacity": 3, "refill_seconds": 10}) == {"capacity": 3, "refill_seconds": 10.0}
     m.remove("onb")
     assert m.seeded()["canvases"] == []

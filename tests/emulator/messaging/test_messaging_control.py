@@ -38,13 +38,13 @@ def test_json_seed_validation_names_the_field(braze):
     }
     r = httpx.post(url, json=bad, trust_env=False)
     assert r.status_code == 400
-    assert "campaigns[0].in_app.message.colour: Extra inputs are not permitted" in r.json()["error"]
+    assert "campaigns[0].in_app.message.colour: Extra inputs are not permitted" in r.json()["message"]
     r = httpx.post(url, json={"campaigns": [{"kind": "carrier_pigeon", "id": "x"}]}, trust_env=False)
-    assert r.status_code == 400 and "campaigns[0]" in r.json()["error"] and "kind" in r.json()["error"]
+    assert r.status_code == 400 and "campaigns[0]" in r.json()["message"] and "kind" in r.json()["message"]
     r = httpx.post(url, json={"campaign": []}, trust_env=False)
     assert r.status_code == 400
     r = httpx.post(url, content=b"{nope", trust_env=False)
-    assert r.status_code == 400 and "not JSON" in r.json()["error"]
+    assert r.status_code == 400 and "not JSON" in r.json()["message"]
     assert httpx.get(url, trust_env=False).json()["campaigns"] == []
 
 
