@@ -27,7 +27,7 @@ from harness.emulator.stores import EngagementStore, JournalStore, StateStore, T
 from harness.journal import Exchange, JournalEntry
 from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
 from harness.protocol.requests import DataRequest
-from harness.protocol.wire import WireRequest
+from harness.protocol.wire import DEFAULT_LIMITS, Limits, WireRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,9 @@ class Pipeline:
         config: ServerConfig,
         incidents: Incidents,
         lock: threading.RLock,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
+        self.limits = limits  # the decoder's (docs/limits.md)
         self.state = state
         self.tenancy = tenancy
         self.journal = journal
@@ -97,7 +99,11 @@ class Pipeline:
         `problems`: what the caller found wrong with the capture itself."""
         started = time.perf_counter()
         received_at = time.time() if received_at is None else received_at
-        decoded = decode_text(wire.method, wire.url, wire.headers, wire.text, wire.problems)
+        too_large = wire.too_large
+        if too_large is not None and upstream is None:  # a bomb: refused, never expanded past the limit
+            answer = Answer(413, {"error": "payload_too_large", "message": too_large.message, "limit": "max_expanded_body_bytes"})
+            return Ingested(answer, self.refuse(wire, answer, too_large.message, source=source, received_at=received_at))
+        decoded = decode_text(wire.method, wire.url, wire.headers, wire.text, wire.problems, limits=self.limits)
         found = list(problems or ())
         rest = decoded.endpoint is Endpoint.REST
         if not rest:
@@ -137,14 +143,23 @@ class Pipeline:
             )
         return Ingested(answer, entry)
 
-    def refuse(self, wire: WireRequest, answer: Answer, reason: str, *, source: str = "emulator") -> JournalEntry:
-        """Journal a request the HTTP definition refused before processing it (405, 413) as bad, with its reason.
-        Its body is not kept: it was not read (or not all of it)."""
-        decoded = decode_text(wire.method, wire.url, wire.headers, None)
+    def refuse(
+        self,
+        wire: WireRequest,
+        answer: Answer,
+        reason: str,
+        *,
+        source: str = "emulator",
+        received_at: float | None = None,
+        where: str = "body",
+    ) -> JournalEntry:
+        """Journal a request refused before processing it (405, 413, 431, a limit) as bad, with its reason.
+        Its body is not kept (not read, not all of it, or too large to keep): the reason is its summary."""
+        decoded = decode_text(wire.method, wire.url, wire.headers, None, limits=self.limits)
         scope = self.tenancy.scope_for(decoded.api_key, None)
         body_free = Exchange(wire.method, wire.url, wire.headers, None, answer.status, answer.body)
-        decoded.problems = [Problem(where="body", message=reason)]
-        return self.journal.append(body_free, source=source, decoded=decoded, scope=scope)
+        decoded.problems = [Problem(where=where, message=reason)]
+        return self.journal.append(body_free, source=source, decoded=decoded, scope=scope, received_at=received_at)
 
     # -- the stages ------------------------------------------------------------------------------
 

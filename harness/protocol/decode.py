@@ -40,7 +40,7 @@ from harness.protocol.responses import (
     TemplateResponse,
 )
 from harness.protocol.rest import is_rest_path
-from harness.protocol.wire import RawHeaders, WireRequest, body_text, normalize
+from harness.protocol.wire import DEFAULT_LIMITS, Limits, RawHeaders, WireRequest, body_text, normalize
 
 
 class Endpoint(StrEnum):
@@ -75,6 +75,7 @@ RESPONSE_MODELS: dict[Endpoint, type[Wire]] = {
 _ENDPOINT_RE = re.compile(r"/(data|content_cards/sync|feature_flags/sync|template|banners/sync|push/unregister)/?$")
 _API_V3_RE = re.compile(r"/api/v3/")
 MAX_RAW_KEPT = 64 * 1024
+MAX_PROBLEMS = 100  # problems kept per request; the rest are counted in one more (a batch of junk stays small)
 
 
 class BrazeHeaders(BaseModel):
@@ -183,23 +184,34 @@ def decode(
     url: str,
     headers: RawHeaders,
     body: bytes | str | Mapping[str, Any] | None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> DecodedRequest:
     """Decode one SDK request. Header names are case-insensitive; body may be bytes, text or parsed JSON."""
-    return decode_wire(normalize(method, url, headers, body))
+    return decode_wire(normalize(method, url, headers, body, max_expanded=limits.max_expanded_body_bytes), limits=limits)
 
 
-def decode_wire(wire: WireRequest) -> DecodedRequest:
+def decode_wire(wire: WireRequest, *, limits: Limits = DEFAULT_LIMITS) -> DecodedRequest:
     """Decode a normalized request (`harness.protocol.wire.normalize`): what the pipeline and the journal call."""
-    return decode_text(wire.method, wire.url, wire.headers, wire.text, wire.problems)
+    return decode_text(wire.method, wire.url, wire.headers, wire.text, wire.problems, limits=limits)
 
 
 def decode_text(
-    method: str, url: str, headers: dict[str, str], text: str | None, wire_problems: Sequence[Problem] = ()
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    text: str | None,
+    wire_problems: Sequence[Problem] = (),
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> DecodedRequest:
     """Decode a request from lower-cased headers and its canonical body text (`WireRequest.text`), after
     what normalizing found (`WireRequest.problems`).
 
-    The journal re-decodes its entries with this: the same text always gives the same result."""
+    The journal re-decodes its entries with this (and the same `limits`): the same text always gives the same
+    result. Over a limit (docs/limits.md) is a problem found before anything is validated: an over-deep or
+    over-long event or attributes object is rejected by its index, an over-deep or over-long envelope field or
+    too many items leave no body (the request is answered 400, nothing applied)."""
     path, endpoint = path_and_endpoint(url)
     problems: list[Problem] = list(wire_problems)
     braze = _braze_headers(headers, problems)
@@ -223,7 +235,7 @@ def decode_text(
     else:
         payload = _parse_text(text, problems, found)
         if payload is not None:
-            found["body"] = _validate(endpoint, payload, problems, found, rejected)
+            found["body"] = _validate(endpoint, payload, problems, found, rejected, limits, text)
             if not (braze.api_key or payload.get("api_key")):
                 problems.append(Problem(where="api_key", message="missing api key (X-Braze-Api-Key header and body api_key)"))
             elif braze.api_key and payload.get("api_key") not in (None, braze.api_key):
@@ -232,6 +244,8 @@ def decode_text(
                         where="api_key", message=f"header key {braze.api_key!r} differs from body key {payload.get('api_key')!r}"
                     )
                 )
+    if len(problems) > MAX_PROBLEMS:
+        problems = _bounded_problems(problems)
     found["problems"] = problems
     decoded: DecodedRequest = _DECODED_REQUEST.validate_python(found)
     if rejected:
@@ -347,7 +361,13 @@ def _parse_text(text: str | None, problems: list[Problem], found: dict[str, Any]
 
 
 def _validate(
-    endpoint: Endpoint, payload: dict[str, Any], problems: list[Problem], found: dict[str, Any], rejected: list[Any]
+    endpoint: Endpoint,
+    payload: dict[str, Any],
+    problems: list[Problem],
+    found: dict[str, Any],
+    rejected: list[Any],
+    limits: Limits,
+    text: str,
 ) -> Envelope | None:
     model = REQUEST_MODELS[endpoint]
     items: dict[str, list[Any]] = {}
@@ -365,11 +385,14 @@ def _validate(
             items[key] = value
     else:
         envelope_fields = payload
+    if not _within_limits(envelope_fields, items, problems, limits, text):
+        found["raw_body"] = text[:MAX_RAW_KEPT]
+        return None
     try:
         envelope = model.__pydantic_validator__.validate_python(envelope_fields)  # = model.model_validate(...)
     except ValidationError as exc:
         problems.extend(_problems(exc, "body"))
-        found["raw_body"] = _text(orjson.dumps({**envelope_fields, **items}))
+        found["raw_body"] = _text(orjson.dumps({**envelope_fields, **items}))  # within max_json_depth: serialisable
         return None
     if _has_drift(envelope):
         _drift(envelope, "body", problems)
@@ -385,6 +408,128 @@ def _validate(
         fields["events"], fields["attributes"] = events, attributes
         envelope.__pydantic_fields_set__.update(("events", "attributes"))
     return envelope
+
+
+class _OverLimit:
+    """An event or attributes object refused by a limit before validation: its problem, not its (huge) value."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"<refused: {self.message}>"
+
+
+_CONTAINERS = (dict, list)
+_ENVELOPE_IDS = ("user_id", "device_id")
+
+
+def _within_limits(
+    envelope: dict[str, Any], items: dict[str, list[Any]], problems: list[Problem], limits: Limits, text: str
+) -> bool:
+    """Whether the request is within the limits (docs/limits.md); else False with the problems, nothing validated.
+    An event or attributes object over one is replaced in `items` by an `_OverLimit` (rejected by its index).
+
+    Depth is measured only when the text holds more `{`/`[` than the limit: a document cannot nest deeper than
+    its brackets (those in strings only add to the count), so the usual small request costs two `str.count`s."""
+    count = sum(map(len, items.values()))
+    if count > limits.max_events_per_request:
+        message = (
+            f"{count} events and attributes objects in one request, over the limit of {limits.max_events_per_request} "
+            "(max_events_per_request): nothing applied"
+        )
+        problems.append(Problem(where="events", message=message))
+        return False
+    max_depth = limits.max_json_depth
+    deep = text.count("{") + text.count("[") > max_depth
+    ok = True
+    for key, value in envelope.items():
+        if deep and type(value) in _CONTAINERS and _deeper_than(value, max_depth - 1):
+            problems.append(Problem(where=f"body.{key}", message=_depth_message(max_depth)))
+            ok = False
+    for key in _ENVELOPE_IDS:
+        message = _long_id(envelope.get(key), limits.max_identifier_bytes)
+        if message:
+            problems.append(Problem(where=f"body.{key}", message=message))
+            ok = False
+    for key in ("alias", "respond_with"):
+        where, message = _long_nested_id(envelope.get(key), limits.max_identifier_bytes)
+        if message:
+            problems.append(Problem(where=f"body.{key}{where}", message=message))
+            ok = False
+    if not ok:
+        return False
+    for key, raw_items in items.items():
+        refused: list[Any] | None = None
+        for index, raw in enumerate(raw_items):
+            if type(raw) is not dict:
+                continue
+            message = None
+            if deep and _deeper_than(raw, max_depth - 2):
+                message = _depth_message(max_depth)
+            else:
+                where, message = _long_nested_id(raw, limits.max_identifier_bytes)
+                message = message and f"{where[1:]}: {message}"
+            if message:
+                if refused is None:
+                    refused = items[key] = list(raw_items)
+                refused[index] = _OverLimit(message)
+    return True
+
+
+def _depth_message(limit: int) -> str:
+    return f"nested more than {limit} objects/arrays deep (max_json_depth): not applied"
+
+
+def _deeper_than(value: Any, levels: int) -> bool:
+    """Whether `value` (a dict or list) holds containers more than `levels` deep, itself counted as 1. Iterative:
+    the parser allows 1024 levels, Python's recursion fewer."""
+    stack = [(value, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth > levels:
+            return True
+        for child in node.values() if type(node) is dict else node:
+            if type(child) in _CONTAINERS:
+                push((child, depth + 1))
+    return False
+
+
+def _long_id(value: Any, limit: int) -> str | None:
+    # characters first: a str of at most limit/4 characters is at most `limit` UTF-8 bytes
+    if type(value) is not str or len(value) * 4 <= limit:
+        return None
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size <= limit:
+        return None
+    return f"{size} bytes, over the limit of {limit} (max_identifier_bytes): not applied"
+
+
+def _long_nested_id(raw: Any, limit: int) -> tuple[str, str | None]:
+    """(where, message) for an over-long `user_id`, `alias.name` or `alias.label` of an object (an event,
+    an attributes object, `respond_with`); ("", None) when there is none."""
+    if type(raw) is not dict:
+        return "", None
+    message = _long_id(raw.get("user_id"), limit)
+    if message:
+        return ".user_id", message
+    alias = raw.get("alias")
+    if type(alias) is dict:
+        for name in ("name", "label"):
+            message = _long_id(alias.get(name), limit)
+            if message:
+                return f".alias.{name}", message
+    return "", None
+
+
+def _bounded_problems(problems: list[Problem]) -> list[Problem]:
+    kept, rest = problems[:MAX_PROBLEMS], problems[MAX_PROBLEMS:]
+    severity = "error" if any(p.severity == "error" for p in rest) else rest[0].severity
+    more = Problem(where="problems", message=f"{len(rest)} more problems not kept", severity=severity)
+    return [*kept, more]
 
 
 _ATTRIBUTES_ADAPTER: TypeAdapter[list[Attributes]] = TypeAdapter(list[Attributes])
@@ -447,6 +592,10 @@ def _validate_items(key: str, raw_items: list[Any], validate: Any, problems: lis
     good: list[Any] = []
     for index, raw in enumerate(raw_items):
         where = f"{key}[{index}]"
+        if type(raw) is _OverLimit:
+            problems.append(Problem(where=where, message=raw.message))
+            rejected.append(repr(raw))
+            continue
         try:
             item = validate(raw)
         except ValidationError as exc:
