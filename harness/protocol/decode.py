@@ -392,7 +392,8 @@ def _validate(
         envelope = model.__pydantic_validator__.validate_python(envelope_fields)  # = model.model_validate(...)
     except ValidationError as exc:
         problems.extend(_problems(exc, "body"))
-        found["raw_body"] = _text(orjson.dumps({**envelope_fields, **items}))  # within max_json_depth: serialisable
+        # within max_json_depth (serialisable); an item refused by a limit is shown as its problem
+        found["raw_body"] = _text(orjson.dumps({**envelope_fields, **items}, default=repr))
         return None
     if _has_drift(envelope):
         _drift(envelope, "body", problems)
