@@ -135,7 +135,9 @@ class Burst:
         ok = self.good(5)
         self.post(self.data(ok), ok)
         left, right = self.good(), self.good()
-        self.post(self.data([*left, {"name": "ce", "time": 1.0, "data": {"n": "deep", "p": nested(300)}}, *right]), [*left, *right])
+        self.post(
+            self.data([*left, {"name": "ce", "time": 1.0, "data": {"n": "deep", "p": nested(300)}}, *right]), [*left, *right]
+        )
         self.post(self.data(self.good(), device=nested(300)))  # over-deep envelope: 400, nothing applied
         self.post(bomb(), **{"content-encoding": "gzip"})  # 64 MiB expanded
         self.post(b'{"api_key": "' + self.key.encode() + b'", "events": [')  # bad JSON
@@ -164,9 +166,16 @@ def run(rounds: int, journal_max_bytes: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
         server = start(Path(tmp), "--journal-max-bytes", str(journal_max_bytes))
         try:
-            status, body = http("POST", f"{server.url}/_emulator/scopes", json.dumps({"name": "hostile"}).encode(), {"content-type": "application/json"})
+            status, body = http(
+                "POST",
+                f"{server.url}/_emulator/scopes",
+                json.dumps({"name": "hostile"}).encode(),
+                {"content-type": "application/json"},
+            )
             scope = json.loads(body)["scope"]
-            status, body = http("POST", f"{server.url}/_emulator/scopes/{scope}/apps", b"{}", {"content-type": "application/json"})
+            status, body = http(
+                "POST", f"{server.url}/_emulator/scopes/{scope}/apps", b"{}", {"content-type": "application/json"}
+            )
             key = json.loads(body)["api_key"]
             before = rss_bytes(server.proc.pid)
             burst = Burst(server.url, key)

@@ -31,6 +31,7 @@ def test_rss_growth_is_bounded_by_the_journal_byte_cap(tmp_path: Path) -> None:
         stats = json.loads(answer)["stats"]
         assert stats["dropped"] > 0 and stats["bytes"] <= JOURNAL_MAX
         growth = max(peak.peak, rss_bytes(server.proc.pid)) - before
+        print(f"RSS grew {growth / MB:.0f} MB")
         assert growth < GROWTH_BOUND, f"RSS grew {growth / MB:.0f} MB"
     finally:
         server.stop()

@@ -15,7 +15,9 @@ URLS = st.sampled_from(
     ["http://x/api/v3/data/", "http://x/api/v3/content_cards/sync", "http://x/api/v3/template/", "http://x/api/v3/other", "/x"]
 )
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
-JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=40)
+JSON = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=40
+)
 LIMITS = Limits(max_json_depth=8, max_identifier_bytes=32, max_events_per_request=20)
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -70,7 +72,9 @@ def test_an_over_deep_event_is_rejected_by_its_index_its_neighbours_kept(good: l
     events: list[Any] = [{"name": "ce", "time": 1.0, "data": {"n": n}} for n in good]
     at = min(at, len(events))
     events.insert(at, {"name": "ce", "time": 1.0, "data": {"n": "deep", "p": nested(depth)}})
-    decoded = decode_text("POST", "http://x/api/v3/data/", {}, json.dumps({"api_key": "k", "device_id": "d", "events": events}), limits=LIMITS)
+    decoded = decode_text(
+        "POST", "http://x/api/v3/data/", {}, json.dumps({"api_key": "k", "device_id": "d", "events": events}), limits=LIMITS
+    )
     assert [e.data.n for e in decoded.events] == good  # type: ignore[union-attr]
     assert [p.where for p in decoded.errors] == [f"events[{at}]"] or depth > 1000  # orjson refuses > 1024 whole
 

@@ -4,6 +4,7 @@ journaled as bad with its reason, nothing applied (or, for one bad event, its ne
 from __future__ import annotations
 
 import gzip
+import re
 import json
 import socket
 import time
@@ -198,7 +199,9 @@ def raw_exchange(server: EmulatorServer, data: bytes, wait_s: float = 5.0) -> tu
         return b"".join(chunks), time.monotonic() - started
 
 
-def test_headers_over_the_limit_are_a_431_and_journaled(server: EmulatorServer, client: httpx.Client, app: tuple[str, str]) -> None:
+def test_headers_over_the_limit_are_a_431_and_journaled(
+    server: EmulatorServer, client: httpx.Client, app: tuple[str, str]
+) -> None:
     scope, key = app
     big = b"x-filler: " + b"y" * (64 * 1024) + b"\r\n"  # 64 KiB (was accepted and journaled whole, up to 32 MB)
     request = b"POST /api/v3/data/ HTTP/1.1\r\nhost: 127.0.0.1\r\nx-braze-api-key: " + key.encode() + b"\r\n" + big
@@ -229,18 +232,29 @@ def test_a_silent_connection_is_closed_within_the_timeout(server: EmulatorServer
 
 
 @pytest.mark.parametrize("host", [b"[", b"x/api/v3/data/#", b"a b", b"[::1", b"h:99999999999"])
-def test_the_host_header_never_decides_the_route(server: EmulatorServer, client: httpx.Client, app: tuple[str, str], host: bytes) -> None:
+def test_the_host_header_never_decides_the_route(
+    server: EmulatorServer, client: httpx.Client, app: tuple[str, str], host: bytes
+) -> None:
     scope, key = app
     body = json.dumps(data(key, [event("via-host")])).encode()
     head = b"POST /not-sdk HTTP/1.1\r\nhost: " + host + b"\r\nx-braze-api-key: " + key.encode()
-    answer, _ = raw_exchange(server, head + b"\r\nconnection: close\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    answer, _ = raw_exchange(
+        server, head + b"\r\nconnection: close\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
     status = int(answer.split(b" ", 2)[1])
     assert 400 <= status < 500 or status == 200, answer[:300]
     [entry] = journal(client, scope)
     assert entry["endpoint"] is None  # not /data/: the path is /not-sdk
     assert custom_events(client, scope) == {}  # not applied
     # and the same Host on a real SDK path is served (not a 500)
-    answer, _ = raw_exchange(server, head.replace(b"/not-sdk", b"/api/v3/data/") + b"\r\nconnection: close\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    answer, _ = raw_exchange(
+        server,
+        head.replace(b"/not-sdk", b"/api/v3/data/")
+        + b"\r\nconnection: close\r\ncontent-length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body,
+    )
     assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
     assert custom_events(client, scope) == {"via-host": 1}
 
@@ -264,3 +278,18 @@ def test_the_proxy_serves_the_same_limits(server: EmulatorServer) -> None:
             assert big.status_code == 431 and big.json()["limit"] == "max_header_bytes"
     [profile] = emu.profiles(scope=scope, external_id="ada")
     assert profile["custom_events"] == {"e1": 1, "e2": 1}
+
+
+def test_the_documented_answers_name_settings_and_match_the_defaults() -> None:
+    from tests.support.paths import REPO
+
+    page = (REPO / "docs" / "limits.md").read_text()
+    [block] = re.findall(r"^```json\n(.*?)^```", page, re.S | re.M)
+    answers = [json.loads(line) for line in block.splitlines()]
+    defaults = EmulatorSettings()
+    assert [a["limit"] for a in answers] == ["max_body_bytes", "max_header_bytes", "header_timeout_s"]
+    for answer in answers:
+        assert str(getattr(defaults, answer["limit"])).removesuffix(".0") in answer["message"]
+    for name in ("max_body_bytes", "max_expanded_body_bytes", "max_header_bytes", "header_timeout_s", "max_json_depth",
+                 "max_identifier_bytes", "max_events_per_request", "journal_max_bytes"):  # fmt: skip
+        assert f"`{name}`" in page and name in EmulatorSettings.model_fields

@@ -18,7 +18,9 @@ from harness.emulator.settings import EmulatorSettings
 
 ENDPOINTS = ["data/", "content_cards/sync", "feature_flags/sync", "banners/sync", "push/unregister", "geofence/request"]
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
-JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=25)
+JSON = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=25
+)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _names = itertools.count()
 
@@ -51,8 +53,18 @@ def _readable(client: httpx.Client, scope: str) -> None:
 
 
 @SETTINGS
-@given(endpoint=st.sampled_from(ENDPOINTS), envelope=st.dictionaries(st.sampled_from(["device_id", "user_id", "time", "respond_with", "device", "events", "attributes", "alias", "x"]), JSON | st.integers(0, 300).map(nested), max_size=6), raw=st.none() | st.binary(max_size=64))
-def test_no_5xx_for_any_body(server: tuple[EmulatorServer, httpx.Client], endpoint: str, envelope: dict[str, Any], raw: bytes | None) -> None:
+@given(
+    endpoint=st.sampled_from(ENDPOINTS),
+    envelope=st.dictionaries(
+        st.sampled_from(["device_id", "user_id", "time", "respond_with", "device", "events", "attributes", "alias", "x"]),
+        JSON | st.integers(0, 300).map(nested),
+        max_size=6,
+    ),
+    raw=st.none() | st.binary(max_size=64),
+)
+def test_no_5xx_for_any_body(
+    server: tuple[EmulatorServer, httpx.Client], endpoint: str, envelope: dict[str, Any], raw: bytes | None
+) -> None:
     running, client = server
     scope = running.emulator.create_scope(f"p{next(_names)}")
     key = running.emulator.create_app(scope)["api_key"]
@@ -65,7 +77,9 @@ def test_no_5xx_for_any_body(server: tuple[EmulatorServer, httpx.Client], endpoi
 
 @SETTINGS
 @given(good=st.integers(1, 6), hostile=st.lists(HOSTILE_EVENT, max_size=5), data=st.data())
-def test_good_events_of_a_mixed_batch_stored_exactly_once(server: tuple[EmulatorServer, httpx.Client], good: int, hostile: list[Any], data: st.DataObject) -> None:
+def test_good_events_of_a_mixed_batch_stored_exactly_once(
+    server: tuple[EmulatorServer, httpx.Client], good: int, hostile: list[Any], data: st.DataObject
+) -> None:
     running, client = server
     scope = running.emulator.create_scope(f"m{next(_names)}")
     key = running.emulator.create_app(scope)["api_key"]
@@ -76,7 +90,9 @@ def test_good_events_of_a_mixed_batch_stored_exactly_once(server: tuple[Emulator
     body = {"api_key": key, "device_id": "dev-1", "time": 1796000000, "events": events}
     answer = client.post("/api/v3/data/", content=json.dumps(body).encode(), headers={"x-braze-api-key": key})
     assert answer.status_code == 200, answer.text
-    [profile] = [p for p in client.get("/_emulator/profiles", params={"scope": scope}).json()["profiles"] if p.get("external_id") == "ada"]
+    [profile] = [
+        p for p in client.get("/_emulator/profiles", params={"scope": scope}).json()["profiles"] if p.get("external_id") == "ada"
+    ]
     counts = {n: c for n, c in profile["custom_events"].items() if n.startswith("good-")}
     assert counts == dict.fromkeys(names, 1)
     _readable(client, scope)
