@@ -166,16 +166,14 @@ def run(rounds: int, journal_max_bytes: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
         server = start(Path(tmp), "--journal-max-bytes", str(journal_max_bytes))
         try:
-            status, body = http(
+            _, body = http(
                 "POST",
                 f"{server.url}/_emulator/scopes",
                 json.dumps({"name": "hostile"}).encode(),
                 {"content-type": "application/json"},
             )
             scope = json.loads(body)["scope"]
-            status, body = http(
-                "POST", f"{server.url}/_emulator/scopes/{scope}/apps", b"{}", {"content-type": "application/json"}
-            )
+            _, body = http("POST", f"{server.url}/_emulator/scopes/{scope}/apps", b"{}", {"content-type": "application/json"})
             key = json.loads(body)["api_key"]
             before = rss_bytes(server.proc.pid)
             burst = Burst(server.url, key)

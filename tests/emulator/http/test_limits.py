@@ -4,8 +4,8 @@ journaled as bad with its reason, nothing applied (or, for one bad event, its ne
 from __future__ import annotations
 
 import gzip
-import re
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator

@@ -42,9 +42,11 @@ HOSTILE_EVENT = (
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[EmulatorServer, httpx.Client]]:
-    with EmulatorServer(EmulatorSettings(port=0, max_json_depth=16)) as running:
-        with httpx.Client(base_url=running.url, trust_env=False, timeout=10) as client:
-            yield running, client
+    with (
+        EmulatorServer(EmulatorSettings(port=0, max_json_depth=16)) as running,
+        httpx.Client(base_url=running.url, trust_env=False, timeout=10) as client,
+    ):
+        yield running, client
 
 
 def _readable(client: httpx.Client, scope: str) -> None:
