@@ -612,13 +612,22 @@ def _validate_items(key: str, raw_items: list[Any], validate: Any, problems: lis
 
 
 def _problems(exc: ValidationError, where: str) -> list[Problem]:
+    count = exc.error_count()
+    if count > MAX_PROBLEMS:  # listing them costs ~2 µs each (a list of 500,000 bad ints: seconds): counted instead
+        return [Problem(where=where, message=f"{count} validation errors, more than {MAX_PROBLEMS}: not listed one by one")]
     found = []
     for err in exc.errors(include_url=False):
         loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"] if not _is_tag(p))
         value = err.get("input")
-        shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+        shown = "" if isinstance(value, dict | list) else f" (got {_short_repr(value)})"
         found.append(Problem(where=f"{where}{loc}", message=f"{err['msg']}{shown}"))
     return found
+
+
+def _short_repr(value: Any) -> str:
+    # a problem names the value it got, not all of it (a 1 MB string is not copied into every problem)
+    text = repr(value)
+    return text if len(text) <= 200 else f"{text[:200]}… ({len(text)} characters)"
 
 
 def _is_tag(part: Any) -> bool:
