@@ -107,7 +107,12 @@ class JournalEntry:
                 size += len(body) + 64  # the serialisation `to_jsonl` keeps after the first read
         response = ex.response
         if response is not None:
-            size += sys.getsizeof(response) if isinstance(response, str) else _json_size(response)
+            if isinstance(response, str):
+                size += sys.getsizeof(response)
+            elif self.source == "emulator":  # the emulator's own answer: sized by what tests set up, not by clients
+                size += _OWN_ANSWER
+            else:  # an answer from elsewhere (proxy, HAR, ingest): measured
+                size += _json_size(response)
         size += _PER_PROBLEM * len(self.problems)
         self._size = size
         return size
@@ -295,6 +300,7 @@ MAX_CACHED_JSONL = 64 * 1024  # an entry's serialisation is kept after the first
 _ENTRY_OVERHEAD = 1024  # the entry, its exchange, index and problems list as objects
 _PER_HEADER = 120  # a header's two str objects and its dict slot
 _PER_PROBLEM = 400  # a Problem model and its strings
+_OWN_ANSWER = 2048  # an emulator answer as objects (a /data/ answer with its config: ~1 KiB as JSON)
 
 
 def _json_size(value: Any) -> int:

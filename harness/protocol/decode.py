@@ -443,35 +443,52 @@ def _within_limits(
         )
         problems.append(Problem(where="events", message=message))
         return False
-    max_depth = limits.max_json_depth
+    max_depth, id_limit = limits.max_json_depth, limits.max_identifier_bytes
     deep = text.count("{") + text.count("[") > max_depth
+    quarter = id_limit // 4  # a str of at most this many characters is within `id_limit` UTF-8 bytes
     ok = True
-    for key, value in envelope.items():
-        if deep and type(value) in _CONTAINERS and _deeper_than(value, max_depth - 1):
-            problems.append(Problem(where=f"body.{key}", message=_depth_message(max_depth)))
-            ok = False
+    if deep:
+        for key, value in envelope.items():
+            if type(value) in _CONTAINERS and _deeper_than(value, max_depth - 1):
+                problems.append(Problem(where=f"body.{key}", message=_depth_message(max_depth)))
+                ok = False
     for key in _ENVELOPE_IDS:
-        message = _long_id(envelope.get(key), limits.max_identifier_bytes)
+        value = envelope.get(key)
+        message = _long_id(value, id_limit) if type(value) is str and len(value) > quarter else None
         if message:
             problems.append(Problem(where=f"body.{key}", message=message))
             ok = False
     for key in ("alias", "respond_with"):
-        where, message = _long_nested_id(envelope.get(key), limits.max_identifier_bytes)
-        if message:
-            problems.append(Problem(where=f"body.{key}{where}", message=message))
-            ok = False
+        if envelope.get(key) is not None:
+            where, message = _long_nested_id(envelope[key], id_limit)
+            if message:
+                problems.append(Problem(where=f"body.{key}{where}", message=message))
+                ok = False
     if not ok:
         return False
     for key, raw_items in items.items():
+        # the items worth a closer look, in one comprehension (it runs per request, per item): all when deep;
+        # else those with an alias or a long user_id
+        suspects = (
+            range(len(raw_items))
+            if deep
+            else [
+                i
+                for i, raw in enumerate(raw_items)
+                if type(raw) is dict
+                and (raw.get("alias") is not None or (type(u := raw.get("user_id")) is str and len(u) > quarter))
+            ]
+        )
         refused: list[Any] | None = None
-        for index, raw in enumerate(raw_items):
+        for index in suspects:
+            raw = raw_items[index]
             if type(raw) is not dict:
                 continue
             message = None
             if deep and _deeper_than(raw, max_depth - 2):
                 message = _depth_message(max_depth)
             else:
-                where, message = _long_nested_id(raw, limits.max_identifier_bytes)
+                where, message = _long_nested_id(raw, id_limit)
                 message = message and f"{where[1:]}: {message}"
             if message:
                 if refused is None:
