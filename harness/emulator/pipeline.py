@@ -25,7 +25,7 @@ from harness.emulator.server_config import ServerConfig
 from harness.emulator.state import UnknownApiKey
 from harness.emulator.stores import EngagementStore, JournalStore, StateStore, TenancyStore
 from harness.journal import Exchange, JournalEntry
-from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
+from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text, is_depth_problem
 from harness.protocol.requests import DataRequest
 from harness.protocol.wire import DEFAULT_LIMITS, Limits, WireRequest
 
@@ -113,8 +113,13 @@ class Pipeline:
         with self.lock:  # applied and journaled in one step: the journal's order is the order of the state's changes
             try:
                 if rest:
-                    answer, app = self.rest.answer(decoded, wire.text)
-                    scope = scope or (app.scope if app is not None else None)
+                    too_deep = next((p for p in decoded.problems if is_depth_problem(p)), None)
+                    if too_deep is not None:  # refused before the REST handlers parse it (docs/limits.md)
+                        body = {"message": "Bad Request", "errors": [too_deep.message], "limit": "max_json_depth"}
+                        answer = Answer(400, body)
+                    else:
+                        answer, app = self.rest.answer(decoded, wire.text)
+                        scope = scope or (app.scope if app is not None else None)
                 elif upstream is not None:
                     answer = None
                     if decoded.body is not None and decoded.api_key and accepted(upstream.status, upstream.response):

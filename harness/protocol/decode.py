@@ -232,6 +232,10 @@ def decode_text(
         problems.append(Problem(where="path", message=f"not a Braze SDK endpoint: {path}"))
     elif endpoint is Endpoint.REST:  # answered and checked by the REST handlers: kept as text
         found["raw_body"] = text[:MAX_RAW_KEPT] if text else None
+        if text and text.count("{") + text.count("[") > limits.max_json_depth:  # else it cannot be too deep
+            problem = rest_depth_problem(text, limits.max_json_depth)
+            if problem is not None:
+                problems.append(problem)
     else:
         payload = _parse_text(text, problems, found)
         if payload is not None:
@@ -497,8 +501,27 @@ def _within_limits(
     return True
 
 
+def rest_depth_problem(text: str, limit: int) -> Problem | None:
+    """The problem of a REST body nested beyond `limit` (the pipeline answers it 400 before the REST handlers
+    parse it), else None. A body that is not JSON is left to the handlers."""
+    try:
+        payload = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if type(payload) in _CONTAINERS and _deeper_than(payload, limit):
+        return Problem(where="body", message=_depth_message(limit))
+    return None
+
+
+def is_depth_problem(problem: Problem) -> bool:
+    return problem.where == "body" and problem.message.endswith(_DEPTH_TAIL)
+
+
+_DEPTH_TAIL = "objects/arrays deep (max_json_depth): not applied"
+
+
 def _depth_message(limit: int) -> str:
-    return f"nested more than {limit} objects/arrays deep (max_json_depth): not applied"
+    return f"nested more than {limit} {_DEPTH_TAIL}"
 
 
 def _deeper_than(value: Any, levels: int) -> bool:

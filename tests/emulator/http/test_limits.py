@@ -293,3 +293,16 @@ def test_the_documented_answers_name_settings_and_match_the_defaults() -> None:
     for name in ("max_body_bytes", "max_expanded_body_bytes", "max_header_bytes", "header_timeout_s", "max_json_depth",
                  "max_identifier_bytes", "max_events_per_request", "journal_max_bytes"):  # fmt: skip
         assert f"`{name}`" in page and name in EmulatorSettings.model_fields
+
+
+def test_an_over_deep_rest_body_is_a_400_before_the_rest_handlers(client: httpx.Client, app: tuple[str, str]) -> None:
+    scope, key = app
+    auth = {"authorization": f"Bearer {key}"}
+    deep = {"attributes": [{"external_id": "rest-user", "deep": nested(300)}]}  # was a 500 (the serialiser's depth)
+    answer = client.post("/users/track", json=deep, headers=auth)
+    assert answer.status_code == 400 and answer.json()["limit"] == "max_json_depth"
+    entries = client.get("/_emulator/requests").json()["entries"]
+    assert entries[-1]["response"]["status"] == 400 and not entries[-1]["good"]
+    fine = {"attributes": [{"external_id": "rest-user", "nested": nested(10)}]}
+    assert client.post("/users/track", json=fine, headers=auth).status_code < 300
+    assert [p["external_id"] for p in profiles(client, scope)] == ["rest-user"]
