@@ -306,3 +306,15 @@ def test_an_over_deep_rest_body_is_a_400_before_the_rest_handlers(client: httpx.
     fine = {"attributes": [{"external_id": "rest-user", "nested": nested(10)}]}
     assert client.post("/users/track", json=fine, headers=auth).status_code < 300
     assert [p["external_id"] for p in profiles(client, scope)] == ["rest-user"]
+
+
+def test_the_ingest_route_takes_deep_input_without_a_5xx(client: httpx.Client, app: tuple[str, str]) -> None:
+    scope, key = app
+    exchange = {"method": "POST", "url": "https://sdk.iad-01.braze.com/api/v3/data/", "headers": {"x-braze-api-key": key}}
+    body = {"api_key": key, "device_id": "d", "x": nested(300)}
+    answer = client.post("/_emulator/ingest", json={**exchange, "body": body, "status": 200, "response": {}, "scope": scope})
+    assert answer.status_code == 400 and "body" in answer.json()["error"]
+    deep_answer = {**exchange, "body": json.dumps({"api_key": key, "device_id": "d"}), "status": 200, "response": nested(300)}
+    assert client.post("/_emulator/ingest", json={**deep_answer, "scope": scope}).status_code == 201
+    [entry] = journal(client, scope)  # an observed answer deeper than orjson serialises still reads back
+    assert entry["response"]["body"].startswith("(not kept in this form")
