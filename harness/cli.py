@@ -52,6 +52,7 @@ _LIMIT_FLAGS = {
     "max_json_depth": (int, "object/array nesting of a body (over: the event rejected, or 400)"),
     "max_identifier_bytes": (int, "user_id / device_id / alias bytes (over: the event rejected, or 400)"),
     "max_events_per_request": (int, "events + attributes objects per request (over: 400)"),
+    "max_json_values": (int, "values (scalars + containers) in one body (over: 400)"),
     "journal_max_bytes": (int, "the journal's memory (oldest entries dropped and counted)"),
 }
 

@@ -53,6 +53,7 @@ class EmulatorSettings(BaseModel):
     max_json_depth: int = Field(64, ge=4, le=200)  # object/array nesting (orjson serialises at most 254 levels)
     max_identifier_bytes: int = Field(997, ge=16)  # user_id, device_id, alias names: the Web SDK's own cap
     max_events_per_request: int = Field(1000, ge=1)  # events + attributes objects in one request -> 400
+    max_json_values: int = Field(100_000, ge=1000)  # values (scalars + containers) in one body -> 400
     journal_max_bytes: int = Field(256 * 1024 * 1024, ge=1024 * 1024)  # the journal's memory, oldest dropped
 
     def limits(self) -> Limits:
@@ -62,4 +63,5 @@ class EmulatorSettings(BaseModel):
             max_json_depth=self.max_json_depth,
             max_identifier_bytes=self.max_identifier_bytes,
             max_events_per_request=self.max_events_per_request,
+            max_json_values=self.max_json_values,
         )

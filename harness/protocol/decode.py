@@ -238,6 +238,11 @@ def decode_text(
                 problems.append(problem)
     else:
         payload = _parse_text(text, problems, found)
+        if payload is not None and text and len(text) > limits.max_json_values and _too_many_values(payload, text, limits):
+            message = f"more than {limits.max_json_values} JSON values in one body (max_json_values): nothing applied"
+            problems.append(Problem(where="body", message=message))
+            found["raw_body"] = text[:MAX_RAW_KEPT]
+            payload = None
         if payload is not None:
             found["body"] = _validate(endpoint, payload, problems, found, rejected, limits, text)
             if not (braze.api_key or payload.get("api_key")):
@@ -518,6 +523,28 @@ def is_depth_problem(problem: Problem) -> bool:
 
 
 _DEPTH_TAIL = "objects/arrays deep (max_json_depth): not applied"
+
+
+def _too_many_values(payload: Any, text: str, limits: Limits) -> bool:
+    """Whether the body holds more than `max_json_values` values (each needs a character, so only a longer text
+    can). A cheap overestimate first (every value but a container's first follows a comma), then the exact
+    count, walking the parsed body: validating a list of 500,000 bad items costs pydantic ~200 MB of errors."""
+    limit = limits.max_json_values
+    if text.count(",") + text.count("{") + text.count("[") + 1 <= limit:
+        return False
+    count = 0
+    stack = [payload]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        children = node.values() if type(node) is dict else node
+        count += len(children)
+        if count > limit:
+            return True
+        for child in children:
+            if type(child) in _CONTAINERS:
+                push(child)
+    return False
 
 
 def _depth_message(limit: int) -> str:

@@ -33,6 +33,7 @@ class Limits:
     max_json_depth: int = 64  # nesting of objects/arrays, the body's top level counted as 1
     max_identifier_bytes: int = 997  # user_id / external_id, device_id, alias names and labels (UTF-8 bytes)
     max_events_per_request: int = 1000  # events plus attributes objects in one request
+    max_json_values: int = 100_000  # scalars and containers in one body (checked only in longer bodies)
 
 
 DEFAULT_LIMITS = Limits()

@@ -25,6 +25,7 @@ SETTINGS = EmulatorSettings(
     header_timeout_s=0.5,
     max_json_depth=16,
     max_events_per_request=50,
+    max_json_values=5000,
 )
 T = 1796000000
 
@@ -124,6 +125,15 @@ def test_too_many_events_is_a_400_naming_the_limit_and_nothing_is_applied(client
     assert custom_events(client, scope) == {}
     assert post(client, key, data(key, [event(f"e{i}") for i in range(50)])).status_code == 200  # the limit itself is fine
     assert len(custom_events(client, scope)) == 50
+
+
+def test_too_many_json_values_is_a_400_before_validation(client: httpx.Client, app: tuple[str, str]) -> None:
+    scope, key = app
+    answer = post(client, key, data(key, [event("e1")], sdk_metadata=[1] * 6000))  # each one a validation error
+    assert answer.status_code == 400 and "max_json_values" in answer.json()["message"]
+    assert custom_events(client, scope) == {}
+    assert post(client, key, data(key, [event("e1")], sdk_metadata=["x"] * 4000)).status_code == 200
+    assert custom_events(client, scope) == {"e1": 1}
 
 
 def test_over_long_identifiers(client: httpx.Client, app: tuple[str, str]) -> None:
@@ -280,6 +290,18 @@ def test_the_proxy_serves_the_same_limits(server: EmulatorServer) -> None:
     assert profile["custom_events"] == {"e1": 1, "e2": 1}
 
 
+def test_every_limit_setting_is_an_emulator_flag() -> None:
+    from harness.cli import _LIMIT_FLAGS, build_parser
+
+    args = build_parser().parse_args(
+        ["emulator", "--max-json-depth", "16", "--header-timeout", "0.5", "--journal-max-bytes", "2000000"]
+    )
+    assert (args.max_json_depth, args.header_timeout_s, args.journal_max_bytes) == (16, 0.5, 2_000_000)
+    assert args.max_identifier_bytes is None  # not given: the setting's default
+    block = [n for n in EmulatorSettings.model_fields if n in _LIMIT_FLAGS or n == "max_body_bytes"]
+    assert set(_LIMIT_FLAGS) | {"max_body_bytes"} == set(block)
+
+
 def test_the_documented_answers_name_settings_and_match_the_defaults() -> None:
     from tests.support.paths import REPO
 
@@ -291,7 +313,7 @@ def test_the_documented_answers_name_settings_and_match_the_defaults() -> None:
     for answer in answers:
         assert str(getattr(defaults, answer["limit"])).removesuffix(".0") in answer["message"]
     for name in ("max_body_bytes", "max_expanded_body_bytes", "max_header_bytes", "header_timeout_s", "max_json_depth",
-                 "max_identifier_bytes", "max_events_per_request", "journal_max_bytes"):  # fmt: skip
+                 "max_identifier_bytes", "max_events_per_request", "max_json_values", "journal_max_bytes"):  # fmt: skip
         assert f"`{name}`" in page and name in EmulatorSettings.model_fields
 
 
