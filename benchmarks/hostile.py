@@ -1,6 +1,6 @@
 """Hostile traffic at one emulator subprocess: a bounded burst of good SDK requests mixed with deep nesting, gzip
-bombs, huge headers, bad JSON, over-long ids and too many events. Prints req/s, the 5xx count, the emulator's RSS
-(before, peak, after) and the good events lost (sent in accepted requests vs stored on the profiles).
+bombs, huge headers, bad JSON, over-long ids, too many events and too many values. Prints req/s, the 5xx count, the
+emulator's RSS (before, peak, after) and the good events lost (sent in accepted requests vs stored on the profiles).
 
     .venv/bin/python -m benchmarks.hostile            # 200 rounds
     .venv/bin/python -m benchmarks.hostile --quick    # 10 rounds (the test's)
@@ -146,6 +146,7 @@ class Burst:
         self.post(self.data([long_id, *neighbour]), neighbour)
         self.post(self.data(self.good(), user_id="u" * 100_000))  # over-long envelope id: 400
         self.post(self.data([{}] * 5000))  # too many events: 400
+        self.post(self.data(self.good(), sdk_metadata=[1] * 300_000))  # 300,000 bad values: 400
         filler = b"x-filler: " + b"y" * (256 * 1024) + b"\r\n"
         self.raw(b"POST /api/v3/data/ HTTP/1.1\r\nhost: 127.0.0.1\r\n" + filler + b"content-length: 2\r\n\r\n{}")
 
@@ -209,7 +210,7 @@ def run(rounds: int, journal_max_bytes: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=200, help="hostile rounds (10 requests each)")
+    parser.add_argument("--rounds", type=int, default=200, help="hostile rounds (11 requests each)")
     parser.add_argument("--quick", action="store_true", help="10 rounds")
     parser.add_argument("--journal-max-bytes", type=int, default=32 * 1024 * 1024)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
