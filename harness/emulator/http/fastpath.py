@@ -158,6 +158,9 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             self._refused = True
             self.transport.close()
             return
+        if self._answering():  # a pipelined request waits on the answer before it: its headers wait too
+            self._header_timer = self.loop.call_later(self.sdk.header_timeout_s, self._headers_too_slow)
+            return
         self._in_headers = False
         method = self.parser.get_method() if self._header_bytes > len(self.url or b"") else b""  # a request line read
         url = request_url(self.scheme or "http", [], _path_of(self.url or b""), b"")
@@ -168,10 +171,14 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             reply = None
         self._close_with(reply)
 
+    def _answering(self) -> bool:
+        """Whether an earlier request's answer is still to be written (ASGI cycle or a delayed fast-path answer)."""
+        return (self.cycle is not None and not self.cycle.response_complete) or self.flow.read_paused
+
     def _close_with(self, reply: Any) -> None:
         """Answer a refusal (None: none could be made) and close: the rest of the request is never read."""
         self._refused = True
-        if reply is not None and not self.transport.is_closing():
+        if reply is not None and not self.transport.is_closing() and not self._answering():  # never inside an answer
             out = [STATUS_LINE[reply.status]]
             for name, value in (
                 *self.server_state.default_headers,

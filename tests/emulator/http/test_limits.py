@@ -340,3 +340,13 @@ def test_the_ingest_route_takes_deep_input_without_a_5xx(client: httpx.Client, a
     assert client.post("/_emulator/ingest", json={**deep_answer, "scope": scope}).status_code == 201
     [entry] = journal(client, scope)  # an observed answer deeper than orjson serialises still reads back
     assert entry["response"]["body"].startswith("(not kept in this form")
+
+
+def test_a_pipelined_request_waiting_on_an_answer_is_not_cut_into_it(server: EmulatorServer) -> None:
+    # request 1 long-polls for 1.5 s (longer than header_timeout_s); request 2's headers, pipelined behind it, never end
+    first = b"GET /_emulator/requests/wait?after_seq=999999999&timeout=1.5 HTTP/1.1\r\nhost: x\r\n\r\n"
+    answer, took = raw_exchange(server, first + b"POST /api/v3/data/ HTTP/1.1\r\nhost: x\r\n")
+    head, rest = answer.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 ") and not head.startswith(b"HTTP/1.1 408"), answer[:300]
+    assert b"HTTP/1.1 408 " in rest and b"header_timeout_s" in rest  # after the first answer, whole
+    assert 1.4 < took < 5
