@@ -9,6 +9,7 @@ only if that answer accepted it, and journaled with that answer.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ from harness.journal import Exchange, JournalEntry
 from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text, is_depth_problem
 from harness.protocol.requests import DataRequest
 from harness.protocol.wire import DEFAULT_LIMITS, Limits, WireRequest
+
+# the setting a decoder problem names when a limit refused the request: "... (max_json_depth): not applied" (anchored
+# at the end: a value quoted in another problem's message cannot pass for one)
+_LIMIT_NAMED = re.compile(r"\((max_[a-z_]+)\): (?:not|nothing) applied$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +210,13 @@ class Pipeline:
         if decoded.body is None or api_key is None:
             errors = [p.model_dump() for p in decoded.errors]
             message = "; ".join(str(p) for p in decoded.errors)
-            return Answer(400, {"error": "bad_request", "message": message, "problems": errors}), []
+            body: dict[str, Any] = {"error": "bad_request", "message": message, "problems": errors}
+            for problem in decoded.errors:  # over a limit (docs/limits.md): named as the 413/431/408 answers name theirs
+                limit = _LIMIT_NAMED.search(problem.message)
+                if limit is not None:
+                    body["limit"] = limit.group(1)
+                    break
+            return Answer(400, body), []
         try:
             app = self.state.app(api_key)
         except UnknownApiKey:
