@@ -35,6 +35,8 @@ def _emulator(args: argparse.Namespace) -> int:
             max_body_bytes=args.max_body_bytes,
             **({"connected_content_allow": args.connected_content_allow} if args.connected_content_allow else {}),
             control_token=token,
+            # limits (docs/limits.md): a flag not given keeps the setting's default
+            **{name: getattr(args, name) for name in _LIMIT_FLAGS if getattr(args, name) is not None},
         )
     except ValidationError as exc:
         raise HarnessConfigError(_first_error(exc)) from None
@@ -51,6 +53,19 @@ def _emulator(args: argparse.Namespace) -> int:
         print(f"journal copied to {args.journal_db}", flush=True)
     serve_forever(settings, allow_remote=args.allow_remote)
     return 0
+
+
+# the limit settings the `emulator` command takes as flags (--max-header-bytes ...; --header-timeout for header_timeout_s)
+_LIMIT_FLAGS = {
+    "max_expanded_body_bytes": (int, "a body's bytes after gzip/deflate expansion (over: 413)"),
+    "max_header_bytes": (int, "request line + headers bytes (over: 431)"),
+    "header_timeout_s": (float, "seconds for a request's headers to arrive (over: 408, closed)"),
+    "max_json_depth": (int, "object/array nesting of a body (over: the event rejected, or 400)"),
+    "max_identifier_bytes": (int, "user_id / device_id / alias bytes (over: the event rejected, or 400)"),
+    "max_events_per_request": (int, "events + attributes objects per request (over: 400)"),
+    "max_json_values": (int, "values (scalars + containers) in one body (over: 400)"),
+    "journal_max_bytes": (int, "the journal's memory (oldest entries dropped and counted)"),
+}
 
 
 def _journal(args: argparse.Namespace) -> int:
@@ -300,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--journal-db", type=Path, help="also write the journal to this SQLite file")
     emu.add_argument("--journal-cap", type=int, default=20_000, help="entries kept (oldest dropped and counted)")
     emu.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024)
+    for name, (kind, help_text) in _LIMIT_FLAGS.items():
+        flag = "--header-timeout" if name == "header_timeout_s" else "--" + name.replace("_", "-")
+        emu.add_argument(flag, dest=name, type=kind, default=None, help=f"{help_text}; docs/limits.md")
     emu.add_argument(
         "--allow-remote", action="store_true", help="allow a non-loopback --host (the control API then needs a token)"
     )

@@ -45,7 +45,13 @@ class Emulator:
         self.engagement = EngagementLedger()
         self.clock = ScopeClocks()
         self.incidents = Incidents()
-        self.journal = Journal(cap=self.settings.journal_cap, sqlite_path=self.settings.journal_db)
+        self.limits = self.settings.limits()  # the normalizer's and the decoder's (docs/limits.md)
+        self.journal = Journal(
+            cap=self.settings.journal_cap,
+            sqlite_path=self.settings.journal_db,
+            max_bytes=self.settings.journal_max_bytes,
+            limits=self.limits,
+        )
         self.config = ServerConfig(self.settings)
         self.faults = FaultTable()  # per scope, set by tests (faults.py)
         self.sdk_auth = SdkAuthTable()  # per api key (sdk_auth.py)
@@ -73,6 +79,7 @@ class Emulator:
             config=self.config,
             incidents=self.incidents,
             lock=self.lock,
+            limits=self.limits,
         )
         self.preflights = 0
 
@@ -104,7 +111,8 @@ class Emulator:
         received_at: float | None = None,
     ) -> Answer:
         """Answer one request as the emulator (normalized, then `ingest`): for in-process callers and tests."""
-        answer = self.ingest(normalize(method, url, headers, body), source=source, received_at=received_at).answer
+        wire = normalize(method, url, headers, body, max_expanded=self.limits.max_expanded_body_bytes)
+        answer = self.ingest(wire, source=source, received_at=received_at).answer
         assert answer is not None
         return answer
 
@@ -123,7 +131,7 @@ class Emulator:
         problems: list[Problem] | None = None,
     ) -> JournalEntry:
         """Journal an exchange someone else answered (proxy observe mode, HAR), applied if that answer accepted it."""
-        wire = normalize(method, url, headers, body)
+        wire = normalize(method, url, headers, body, max_expanded=self.limits.max_expanded_body_bytes)
         return self.ingest(
             wire, source=source, upstream=Upstream(status, response), received_at=received_at, scope=scope, problems=problems
         ).entry

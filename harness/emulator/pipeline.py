@@ -9,6 +9,7 @@ only if that answer accepted it, and journaled with that answer.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -25,9 +26,13 @@ from harness.emulator.server_config import ServerConfig
 from harness.emulator.state import UnknownApiKey
 from harness.emulator.stores import EngagementStore, JournalStore, StateStore, TenancyStore
 from harness.journal import Exchange, JournalEntry
-from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
+from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text, is_depth_problem
 from harness.protocol.requests import DataRequest
-from harness.protocol.wire import WireRequest
+from harness.protocol.wire import DEFAULT_LIMITS, Limits, WireRequest
+
+# the setting a decoder problem names when a limit refused the request: "... (max_json_depth): not applied" (anchored
+# at the end: a value quoted in another problem's message cannot pass for one)
+_LIMIT_NAMED = re.compile(r"\((max_[a-z_]+)\): (?:not|nothing) applied$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +73,9 @@ class Pipeline:
         config: ServerConfig,
         incidents: Incidents,
         lock: threading.RLock,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
+        self.limits = limits  # the decoder's (docs/limits.md)
         self.state = state
         self.tenancy = tenancy
         self.journal = journal
@@ -97,7 +104,11 @@ class Pipeline:
         `problems`: what the caller found wrong with the capture itself."""
         started = time.perf_counter()
         received_at = time.time() if received_at is None else received_at
-        decoded = decode_text(wire.method, wire.url, wire.headers, wire.text, wire.problems)
+        too_large = wire.too_large
+        if too_large is not None and upstream is None:  # a bomb: refused, never expanded past the limit
+            answer = Answer(413, {"error": "payload_too_large", "message": too_large.message, "limit": "max_expanded_body_bytes"})
+            return Ingested(answer, self.refuse(wire, answer, too_large.message, source=source, received_at=received_at))
+        decoded = decode_text(wire.method, wire.url, wire.headers, wire.text, wire.problems, limits=self.limits)
         found = list(problems or ())
         rest = decoded.endpoint is Endpoint.REST
         if not rest:
@@ -107,8 +118,13 @@ class Pipeline:
         with self.lock:  # applied and journaled in one step: the journal's order is the order of the state's changes
             try:
                 if rest:
-                    answer, app = self.rest.answer(decoded, wire.text)
-                    scope = scope or (app.scope if app is not None else None)
+                    too_deep = next((p for p in decoded.problems if is_depth_problem(p)), None)
+                    if too_deep is not None:  # refused before the REST handlers parse it (docs/limits.md)
+                        body = {"message": "Bad Request", "errors": [too_deep.message], "limit": "max_json_depth"}
+                        answer = Answer(400, body)
+                    else:
+                        answer, app = self.rest.answer(decoded, wire.text)
+                        scope = scope or (app.scope if app is not None else None)
                 elif upstream is not None:
                     answer = None
                     if decoded.body is not None and decoded.api_key and accepted(upstream.status, upstream.response):
@@ -137,14 +153,23 @@ class Pipeline:
             )
         return Ingested(answer, entry)
 
-    def refuse(self, wire: WireRequest, answer: Answer, reason: str, *, source: str = "emulator") -> JournalEntry:
-        """Journal a request the HTTP definition refused before processing it (405, 413) as bad, with its reason.
-        Its body is not kept: it was not read (or not all of it)."""
-        decoded = decode_text(wire.method, wire.url, wire.headers, None)
+    def refuse(
+        self,
+        wire: WireRequest,
+        answer: Answer,
+        reason: str,
+        *,
+        source: str = "emulator",
+        received_at: float | None = None,
+        where: str = "body",
+    ) -> JournalEntry:
+        """Journal a request refused before processing it (405, 413, 431, a limit) as bad, with its reason.
+        Its body is not kept (not read, not all of it, or too large to keep): the reason is its summary."""
+        decoded = decode_text(wire.method, wire.url, wire.headers, None, limits=self.limits)
         scope = self.tenancy.scope_for(decoded.api_key, None)
         body_free = Exchange(wire.method, wire.url, wire.headers, None, answer.status, answer.body)
-        decoded.problems = [Problem(where="body", message=reason)]
-        return self.journal.append(body_free, source=source, decoded=decoded, scope=scope)
+        decoded.problems = [Problem(where=where, message=reason)]
+        return self.journal.append(body_free, source=source, decoded=decoded, scope=scope, received_at=received_at)
 
     # -- the stages ------------------------------------------------------------------------------
 
@@ -185,7 +210,13 @@ class Pipeline:
         if decoded.body is None or api_key is None:
             errors = [p.model_dump() for p in decoded.errors]
             message = "; ".join(str(p) for p in decoded.errors)
-            return Answer(400, {"error": "bad_request", "message": message, "problems": errors}), []
+            body: dict[str, Any] = {"error": "bad_request", "message": message, "problems": errors}
+            for problem in decoded.errors:  # over a limit (docs/limits.md): named as the 413/431/408 answers name theirs
+                limit = _LIMIT_NAMED.search(problem.message)
+                if limit is not None:
+                    body["limit"] = limit.group(1)
+                    break
+            return Answer(400, body), []
         try:
             app = self.state.app(api_key)
         except UnknownApiKey:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from harness.protocol.wire import Limits
+
 
 class Backoff(BaseModel):
     """Server-config `request_backoff`: the SDK's retry delays. Short by default so retries land in seconds."""
@@ -66,3 +68,23 @@ class EmulatorSettings(BaseModel):
                 if not re.fullmatch(r"(?i)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?", entry):
                     raise ValueError(f"{entry!r} is neither a host name nor an IP address or CIDR") from None
         return entries
+
+    # limits (docs/limits.md): what hostile or broken input is refused with, each a 4xx JSON error naming it
+    max_expanded_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)  # a body after gzip/deflate expansion -> 413
+    max_header_bytes: int = Field(64 * 1024, ge=1024)  # request line + headers, all together -> 431
+    header_timeout_s: float = Field(10.0, gt=0)  # a request's headers must be complete within this -> closed
+    max_json_depth: int = Field(64, ge=4, le=200)  # object/array nesting (orjson serialises at most 254 levels)
+    max_identifier_bytes: int = Field(997, ge=16)  # user_id, device_id, alias names: the Web SDK's own cap
+    max_events_per_request: int = Field(1000, ge=1)  # events + attributes objects in one request -> 400
+    max_json_values: int = Field(100_000, ge=1000)  # values (scalars + containers) in one body -> 400
+    journal_max_bytes: int = Field(256 * 1024 * 1024, ge=1024 * 1024)  # the journal's memory, oldest dropped
+
+    def limits(self) -> Limits:
+        """The normalizer's and the decoder's limits (`harness.protocol.wire.Limits`) from these settings."""
+        return Limits(
+            max_expanded_body_bytes=self.max_expanded_body_bytes,
+            max_json_depth=self.max_json_depth,
+            max_identifier_bytes=self.max_identifier_bytes,
+            max_events_per_request=self.max_events_per_request,
+            max_json_values=self.max_json_values,
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ import orjson
 
 from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
 from harness.protocol.events import CustomEvent, Event, Purchase
+from harness.protocol.wire import DEFAULT_LIMITS, Limits
 
 
 @dataclass(slots=True)
@@ -66,6 +68,8 @@ class JournalEntry:
     problems: list[Problem] = field(default_factory=list)  # decoder problems + processing problems
     _decoded: DecodedRequest | None = None
     _wire_problems: tuple[Problem, ...] = ()  # what normalizing the request found (re-applied when decoding again)
+    _limits: Limits = DEFAULT_LIMITS  # the decoder's limits when it arrived (re-applied when decoding again)
+    _size: int = field(default=0, init=False, repr=False)  # approx_bytes(), counted by the journal
     # the index queries read: keys when journaled (_index), event sets when first asked for (_index_events)
     _indexed: bool = field(default=False, init=False, repr=False)
     _events_indexed: bool = field(default=False, init=False, repr=False)
@@ -84,10 +88,34 @@ class JournalEntry:
         decoded = self._decoded
         if decoded is None:
             ex = self.exchange
-            decoded = self._decoded = decode_text(ex.method, ex.url, ex.headers, ex.body, self._wire_problems)
+            decoded = self._decoded = decode_text(
+                ex.method, ex.url, ex.headers, ex.body, self._wire_problems, limits=self._limits
+            )
             if self._bounded:
                 RECENTLY_DECODED.hold(self)
         return decoded
+
+    def approx_bytes(self) -> int:
+        """About the memory the entry keeps (its body text, headers, answer, problems and its serialisation once
+        read), for the journal's byte bound: O(headers), the body measured without being walked."""
+        ex = self.exchange
+        body = ex.body
+        size = _ENTRY_OVERHEAD + len(ex.url) + _PER_HEADER * len(ex.headers) + sum(map(len, ex.headers.values()))
+        if body is not None:
+            size += sys.getsizeof(body)
+            if len(body) <= MAX_CACHED_JSONL:
+                size += len(body) + 64  # the serialisation `to_jsonl` keeps after the first read
+        response = ex.response
+        if response is not None:
+            if isinstance(response, str):
+                size += sys.getsizeof(response)
+            elif self.source == "emulator":  # the emulator's own answer: sized by what tests set up, not by clients
+                size += _OWN_ANSWER
+            else:  # an answer from elsewhere (proxy, HAR, ingest): measured
+                size += _json_size(response)
+        size += _PER_PROBLEM * len(self.problems)
+        self._size = size
+        return size
 
     def release_decoded(self) -> None:
         """Index now, then let the decoded request go (decoded objects kept alive cost the garbage collector more
@@ -234,11 +262,20 @@ class JournalEntry:
         )
 
     def to_jsonl(self) -> bytes:
-        """The entry as JSON, serialised at the first read and kept (bytes: no garbage-collector cost), so reading
-        it again (another wait, the drift report, an artifact) neither parses nor serialises it again."""
-        if self._jsonl is None:
-            self._jsonl = orjson.dumps(self.to_json())
-        return self._jsonl
+        """The entry as JSON, serialised at the first read and kept when small (bytes: no garbage-collector cost), so
+        reading it again (another wait, the drift report, an artifact) neither parses nor serialises it again.
+        Never fails: what the serialiser cannot take (an observed answer nested beyond its 254 levels) is replaced
+        by a note saying so."""
+        if self._jsonl is not None:
+            return self._jsonl
+        data = self.to_json()
+        try:
+            out = orjson.dumps(data)
+        except orjson.JSONEncodeError as exc:
+            out = orjson.dumps(_serialisable(data, str(exc)))
+        if len(out) <= MAX_CACHED_JSONL + 4096:
+            self._jsonl = out
+        return out
 
     def summary(self) -> str:
         """One line, decoded: used in failure messages and the plain-text artifacts."""
@@ -257,6 +294,41 @@ class JournalEntry:
         if req.body is not None and not req.events and not req.attributes and req.user_ids:
             parts.append(f"user={','.join(sorted(req.user_ids))}")
         return "  ".join(parts)
+
+
+MAX_CACHED_JSONL = 64 * 1024  # an entry's serialisation is kept after the first read up to about this size
+_ENTRY_OVERHEAD = 1024  # the entry, its exchange, index and problems list as objects
+_PER_HEADER = 120  # a header's two str objects and its dict slot
+_PER_PROBLEM = 400  # a Problem model and its strings
+_OWN_ANSWER = 2048  # an emulator answer as objects (a /data/ answer with its config: ~1 KiB as JSON)
+
+
+def _json_size(value: Any) -> int:
+    try:
+        return len(orjson.dumps(value))
+    except (orjson.JSONEncodeError, TypeError):
+        return 64 * 1024  # not serialisable (nested beyond orjson's depth): counted as large
+
+
+def _serialisable(data: dict[str, Any], why: str) -> dict[str, Any]:
+    """`to_json` with what orjson cannot serialise replaced by a note (the entry stays readable)."""
+    out = dict(data)
+    for key in ("events",):
+        try:
+            orjson.dumps(out[key])
+        except orjson.JSONEncodeError:
+            out[key] = []
+    response = dict(out["response"])
+    try:
+        orjson.dumps(response["body"])
+    except orjson.JSONEncodeError:
+        response["body"] = f"(not kept in this form: {why})"
+    out["response"] = response
+    try:
+        orjson.dumps(out)
+    except orjson.JSONEncodeError:
+        out["request"] = {**out["request"], "body": f"(not kept in this form: {why})"}
+    return out
 
 
 def _frozen(values: set[str]) -> frozenset[str]:

@@ -19,16 +19,32 @@ from harness.journal.entry import Exchange, JournalEntry
 from harness.journal.query import Query
 from harness.journal.sqlite import SqliteSink
 from harness.protocol.decode import DecodedRequest, Problem, decode_wire
-from harness.protocol.wire import normalize
+from harness.protocol.wire import DEFAULT_LIMITS, Limits, normalize
 
 DEFAULT_CAP = 20_000
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
 
 class Journal:
-    def __init__(self, cap: int = DEFAULT_CAP, sqlite_path: str | Path | None = None) -> None:
+    """Bounded twice: at most `cap` entries and about `max_bytes` of memory (each entry's estimate,
+    `JournalEntry.approx_bytes`); past either, the oldest entries are dropped and counted."""
+
+    def __init__(
+        self,
+        cap: int = DEFAULT_CAP,
+        sqlite_path: str | Path | None = None,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         if cap < 1:
             raise ValueError("journal cap must be >= 1")
+        if max_bytes < 1:
+            raise ValueError("journal max_bytes must be >= 1")
         self.cap = cap
+        self.max_bytes = max_bytes
+        self.limits = limits  # entries are decoded again with the limits they were decoded with
+        self._bytes = 0
         self._entries: deque[JournalEntry] = deque()
         self._seq = 0
         self._dropped = 0
@@ -67,10 +83,12 @@ class Journal:
         normalizing found. Without `decoded`, the exchange is normalized and decoded here. `problems`: what
         the caller found besides the decoder (faults, state)."""
         if decoded is None:
-            wire = normalize(exchange.method, exchange.url, exchange.headers, exchange.body)
+            wire = normalize(
+                exchange.method, exchange.url, exchange.headers, exchange.body, max_expanded=self.limits.max_expanded_body_bytes
+            )
             exchange = Exchange(wire.method, wire.url, wire.headers, wire.text, exchange.status, exchange.response)
             wire_problems = wire.problems
-            decoded = decode_wire(wire)
+            decoded = decode_wire(wire, limits=self.limits)
         entry = JournalEntry(
             seq=0,
             received_at=received_at if received_at is not None else time.time(),
@@ -81,14 +99,20 @@ class Journal:
             problems=[*decoded.problems, *problems],
             _decoded=decoded,
             _wire_problems=tuple(wire_problems),
+            _limits=self.limits,
         )
         entry._index()
+        size = entry.approx_bytes()
         with self._lock:
             self._seq += 1
             entry.seq = self._seq
             self._entries.append(entry)
-            while len(self._entries) > self.cap:
-                old = self._entries.popleft()
+            self._bytes += size
+            entries = self._entries
+            # the newest entry stays even alone over max_bytes: bodies are bounded by the size limits
+            while len(entries) > self.cap or (self._bytes > self.max_bytes and len(entries) > 1):
+                old = entries.popleft()
+                self._bytes -= old._size
                 self._dropped += 1
                 self._dropped_by_scope[old.scope] = self._dropped_by_scope.get(old.scope, 0) + 1
             self._last_seq_by_scope[scope] = entry.seq
@@ -113,6 +137,7 @@ class Journal:
             else:
                 self._entries = deque(e for e in self._entries if e.scope != scope)
                 self._dropped_by_scope.pop(scope, None)
+            self._bytes = sum(e._size for e in self._entries)
             self._cond.notify_all()
             return before - len(self._entries)
 
@@ -161,6 +186,8 @@ class Journal:
             "bad": bad,
             "dropped": self._dropped_by_scope.get(scope, 0) if scope else self._dropped,
             "cap": self.cap,
+            "bytes": sum(e._size for e in entries) if scope else self._bytes,
+            "max_bytes": self.max_bytes,
             "latest_seq": self.last_seq(scope),
         }
 

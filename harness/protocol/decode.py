@@ -40,7 +40,7 @@ from harness.protocol.responses import (
     TemplateResponse,
 )
 from harness.protocol.rest import is_rest_path
-from harness.protocol.wire import RawHeaders, WireRequest, body_text, normalize
+from harness.protocol.wire import DEFAULT_LIMITS, Limits, RawHeaders, WireRequest, body_text, normalize
 
 
 class Endpoint(StrEnum):
@@ -75,6 +75,7 @@ RESPONSE_MODELS: dict[Endpoint, type[Wire]] = {
 _ENDPOINT_RE = re.compile(r"/(data|content_cards/sync|feature_flags/sync|template|banners/sync|push/unregister)/?$")
 _API_V3_RE = re.compile(r"/api/v3/")
 MAX_RAW_KEPT = 64 * 1024
+MAX_PROBLEMS = 100  # problems kept per request; the rest are counted in one more (a batch of junk stays small)
 
 
 class BrazeHeaders(BaseModel):
@@ -183,23 +184,34 @@ def decode(
     url: str,
     headers: RawHeaders,
     body: bytes | str | Mapping[str, Any] | None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> DecodedRequest:
     """Decode one SDK request. Header names are case-insensitive; body may be bytes, text or parsed JSON."""
-    return decode_wire(normalize(method, url, headers, body))
+    return decode_wire(normalize(method, url, headers, body, max_expanded=limits.max_expanded_body_bytes), limits=limits)
 
 
-def decode_wire(wire: WireRequest) -> DecodedRequest:
+def decode_wire(wire: WireRequest, *, limits: Limits = DEFAULT_LIMITS) -> DecodedRequest:
     """Decode a normalized request (`harness.protocol.wire.normalize`): what the pipeline and the journal call."""
-    return decode_text(wire.method, wire.url, wire.headers, wire.text, wire.problems)
+    return decode_text(wire.method, wire.url, wire.headers, wire.text, wire.problems, limits=limits)
 
 
 def decode_text(
-    method: str, url: str, headers: dict[str, str], text: str | None, wire_problems: Sequence[Problem] = ()
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    text: str | None,
+    wire_problems: Sequence[Problem] = (),
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> DecodedRequest:
     """Decode a request from lower-cased headers and its canonical body text (`WireRequest.text`), after
     what normalizing found (`WireRequest.problems`).
 
-    The journal re-decodes its entries with this: the same text always gives the same result."""
+    The journal re-decodes its entries with this (and the same `limits`): the same text always gives the same
+    result. Over a limit (docs/limits.md) is a problem found before anything is validated: an over-deep or
+    over-long event or attributes object is rejected by its index, an over-deep or over-long envelope field or
+    too many items leave no body (the request is answered 400, nothing applied)."""
     path, endpoint = path_and_endpoint(url)
     problems: list[Problem] = list(wire_problems)
     braze = _braze_headers(headers, problems)
@@ -220,10 +232,19 @@ def decode_text(
         problems.append(Problem(where="path", message=f"not a Braze SDK endpoint: {path}"))
     elif endpoint is Endpoint.REST:  # answered and checked by the REST handlers: kept as text
         found["raw_body"] = text[:MAX_RAW_KEPT] if text else None
+        if text and text.count("{") + text.count("[") > limits.max_json_depth:  # else it cannot be too deep
+            problem = rest_depth_problem(text, limits.max_json_depth)
+            if problem is not None:
+                problems.append(problem)
     else:
         payload = _parse_text(text, problems, found)
+        if payload is not None and text and len(text) > limits.max_json_values and _too_many_values(payload, text, limits):
+            message = f"more than {limits.max_json_values} JSON values in one body (max_json_values): nothing applied"
+            problems.append(Problem(where="body", message=message))
+            found["raw_body"] = text[:MAX_RAW_KEPT]
+            payload = None
         if payload is not None:
-            found["body"] = _validate(endpoint, payload, problems, found, rejected)
+            found["body"] = _validate(endpoint, payload, problems, found, rejected, limits, text)
             if not (braze.api_key or payload.get("api_key")):
                 problems.append(Problem(where="api_key", message="missing api key (X-Braze-Api-Key header and body api_key)"))
             elif braze.api_key and payload.get("api_key") not in (None, braze.api_key):
@@ -232,6 +253,8 @@ def decode_text(
                         where="api_key", message=f"header key {braze.api_key!r} differs from body key {payload.get('api_key')!r}"
                     )
                 )
+    if len(problems) > MAX_PROBLEMS:
+        problems = _bounded_problems(problems)
     found["problems"] = problems
     decoded: DecodedRequest = _DECODED_REQUEST.validate_python(found)
     if rejected:
@@ -347,7 +370,13 @@ def _parse_text(text: str | None, problems: list[Problem], found: dict[str, Any]
 
 
 def _validate(
-    endpoint: Endpoint, payload: dict[str, Any], problems: list[Problem], found: dict[str, Any], rejected: list[Any]
+    endpoint: Endpoint,
+    payload: dict[str, Any],
+    problems: list[Problem],
+    found: dict[str, Any],
+    rejected: list[Any],
+    limits: Limits,
+    text: str,
 ) -> Envelope | None:
     model = REQUEST_MODELS[endpoint]
     items: dict[str, list[Any]] = {}
@@ -365,11 +394,15 @@ def _validate(
             items[key] = value
     else:
         envelope_fields = payload
+    if not _within_limits(envelope_fields, items, problems, limits, text):
+        found["raw_body"] = text[:MAX_RAW_KEPT]
+        return None
     try:
         envelope = model.__pydantic_validator__.validate_python(envelope_fields)  # = model.model_validate(...)
     except ValidationError as exc:
         problems.extend(_problems(exc, "body"))
-        found["raw_body"] = _text(orjson.dumps({**envelope_fields, **items}))
+        # within max_json_depth (serialisable); an item refused by a limit is shown as its problem
+        found["raw_body"] = _text(orjson.dumps({**envelope_fields, **items}, default=repr))
         return None
     if _has_drift(envelope):
         _drift(envelope, "body", problems)
@@ -385,6 +418,186 @@ def _validate(
         fields["events"], fields["attributes"] = events, attributes
         envelope.__pydantic_fields_set__.update(("events", "attributes"))
     return envelope
+
+
+class _OverLimit:
+    """An event or attributes object refused by a limit before validation: its problem, not its (huge) value."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"<refused: {self.message}>"
+
+
+_CONTAINERS = (dict, list)
+_ENVELOPE_IDS = ("user_id", "device_id")
+
+
+def _within_limits(
+    envelope: dict[str, Any], items: dict[str, list[Any]], problems: list[Problem], limits: Limits, text: str
+) -> bool:
+    """Whether the request is within the limits (docs/limits.md); else False with the problems, nothing validated.
+    An event or attributes object over one is replaced in `items` by an `_OverLimit` (rejected by its index).
+
+    Depth is measured only when the text holds more `{`/`[` than the limit: a document cannot nest deeper than
+    its brackets (those in strings only add to the count), so the usual small request costs two `str.count`s."""
+    count = sum(map(len, items.values()))
+    if count > limits.max_events_per_request:
+        message = (
+            f"{count} events and attributes objects in one request, over the limit of {limits.max_events_per_request} "
+            "(max_events_per_request): nothing applied"
+        )
+        problems.append(Problem(where="events", message=message))
+        return False
+    max_depth, id_limit = limits.max_json_depth, limits.max_identifier_bytes
+    deep = text.count("{") + text.count("[") > max_depth
+    quarter = id_limit // 4  # a str of at most this many characters is within `id_limit` UTF-8 bytes
+    ok = True
+    if deep:
+        for key, value in envelope.items():
+            if type(value) in _CONTAINERS and _deeper_than(value, max_depth - 1):
+                problems.append(Problem(where=f"body.{key}", message=_depth_message(max_depth)))
+                ok = False
+    for key in _ENVELOPE_IDS:
+        value = envelope.get(key)
+        message = _long_id(value, id_limit) if type(value) is str and len(value) > quarter else None
+        if message:
+            problems.append(Problem(where=f"body.{key}", message=message))
+            ok = False
+    for key in ("alias", "respond_with"):
+        if envelope.get(key) is not None:
+            where, message = _long_nested_id(envelope[key], id_limit)
+            if message:
+                problems.append(Problem(where=f"body.{key}{where}", message=message))
+                ok = False
+    if not ok:
+        return False
+    for key, raw_items in items.items():
+        # the items worth a closer look, in one comprehension (it runs per request, per item): all when deep;
+        # else those with an alias or a long user_id
+        suspects = (
+            range(len(raw_items))
+            if deep
+            else [
+                i
+                for i, raw in enumerate(raw_items)
+                if type(raw) is dict
+                and (raw.get("alias") is not None or (type(u := raw.get("user_id")) is str and len(u) > quarter))
+            ]
+        )
+        refused: list[Any] | None = None
+        for index in suspects:
+            raw = raw_items[index]
+            if type(raw) is not dict:
+                continue
+            message = None
+            if deep and _deeper_than(raw, max_depth - 2):
+                message = _depth_message(max_depth)
+            else:
+                where, message = _long_nested_id(raw, id_limit)
+                message = message and f"{where[1:]}: {message}"
+            if message:
+                if refused is None:
+                    refused = items[key] = list(raw_items)
+                refused[index] = _OverLimit(message)
+    return True
+
+
+def rest_depth_problem(text: str, limit: int) -> Problem | None:
+    """The problem of a REST body nested beyond `limit` (the pipeline answers it 400 before the REST handlers
+    parse it), else None. A body that is not JSON is left to the handlers."""
+    try:
+        payload = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if type(payload) in _CONTAINERS and _deeper_than(payload, limit):
+        return Problem(where="body", message=_depth_message(limit))
+    return None
+
+
+def is_depth_problem(problem: Problem) -> bool:
+    return problem.where == "body" and problem.message.endswith(_DEPTH_TAIL)
+
+
+_DEPTH_TAIL = "objects/arrays deep (max_json_depth): not applied"
+
+
+def _too_many_values(payload: Any, text: str, limits: Limits) -> bool:
+    """Whether the body holds more than `max_json_values` values (each needs a character, so only a longer text
+    can). A cheap overestimate first (every value but a container's first follows a comma), then the exact
+    count, walking the parsed body: validating a list of 500,000 bad items costs pydantic ~200 MB of errors."""
+    limit = limits.max_json_values
+    if text.count(",") + text.count("{") + text.count("[") + 1 <= limit:
+        return False
+    count = 0
+    stack = [payload]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        children = node.values() if type(node) is dict else node
+        count += len(children)
+        if count > limit:
+            return True
+        for child in children:
+            if type(child) in _CONTAINERS:
+                push(child)
+    return False
+
+
+def _depth_message(limit: int) -> str:
+    return f"nested more than {limit} {_DEPTH_TAIL}"
+
+
+def _deeper_than(value: Any, levels: int) -> bool:
+    """Whether `value` (a dict or list) holds containers more than `levels` deep, itself counted as 1. Iterative:
+    the parser allows 1024 levels, Python's recursion fewer."""
+    stack = [(value, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth > levels:
+            return True
+        for child in node.values() if type(node) is dict else node:
+            if type(child) in _CONTAINERS:
+                push((child, depth + 1))
+    return False
+
+
+def _long_id(value: Any, limit: int) -> str | None:
+    # characters first: a str of at most limit/4 characters is at most `limit` UTF-8 bytes
+    if type(value) is not str or len(value) * 4 <= limit:
+        return None
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size <= limit:
+        return None
+    return f"{size} bytes, over the limit of {limit} (max_identifier_bytes): not applied"
+
+
+def _long_nested_id(raw: Any, limit: int) -> tuple[str, str | None]:
+    """(where, message) for an over-long `user_id`, `alias.name` or `alias.label` of an object (an event,
+    an attributes object, `respond_with`); ("", None) when there is none."""
+    if type(raw) is not dict:
+        return "", None
+    message = _long_id(raw.get("user_id"), limit)
+    if message:
+        return ".user_id", message
+    alias = raw.get("alias")
+    if type(alias) is dict:
+        for name in ("name", "label"):
+            message = _long_id(alias.get(name), limit)
+            if message:
+                return f".alias.{name}", message
+    return "", None
+
+
+def _bounded_problems(problems: list[Problem]) -> list[Problem]:
+    kept, rest = problems[:MAX_PROBLEMS], problems[MAX_PROBLEMS:]
+    severity = "error" if any(p.severity == "error" for p in rest) else rest[0].severity
+    more = Problem(where="problems", message=f"{len(rest)} more problems not kept", severity=severity)
+    return [*kept, more]
 
 
 _ATTRIBUTES_ADAPTER: TypeAdapter[list[Attributes]] = TypeAdapter(list[Attributes])
@@ -447,6 +660,10 @@ def _validate_items(key: str, raw_items: list[Any], validate: Any, problems: lis
     good: list[Any] = []
     for index, raw in enumerate(raw_items):
         where = f"{key}[{index}]"
+        if type(raw) is _OverLimit:
+            problems.append(Problem(where=where, message=raw.message))
+            rejected.append(repr(raw))
+            continue
         try:
             item = validate(raw)
         except ValidationError as exc:
@@ -462,13 +679,22 @@ def _validate_items(key: str, raw_items: list[Any], validate: Any, problems: lis
 
 
 def _problems(exc: ValidationError, where: str) -> list[Problem]:
+    count = exc.error_count()
+    if count > MAX_PROBLEMS:  # listing them costs ~2 µs each (a list of 500,000 bad ints: seconds): counted instead
+        return [Problem(where=where, message=f"{count} validation errors, more than {MAX_PROBLEMS}: not listed one by one")]
     found = []
     for err in exc.errors(include_url=False):
         loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"] if not _is_tag(p))
         value = err.get("input")
-        shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+        shown = "" if isinstance(value, dict | list) else f" (got {_short_repr(value)})"
         found.append(Problem(where=f"{where}{loc}", message=f"{err['msg']}{shown}"))
     return found
+
+
+def _short_repr(value: Any) -> str:
+    # a problem names the value it got, not all of it (a 1 MB string is not copied into every problem)
+    text = repr(value)
+    return text if len(text) <= 200 else f"{text[:200]}… ({len(text)} characters)"
 
 
 def _is_tag(part: Any) -> bool:

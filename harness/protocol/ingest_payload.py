@@ -76,7 +76,10 @@ def parse_payload(data: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError("headers must be an object or a list of [name, value] pairs")
     body = data.get("body")
     if body is not None and not isinstance(body, str):
-        body = orjson.dumps(body).decode()  # a JSON body given as JSON
+        try:
+            body = orjson.dumps(body).decode()  # a JSON body given as JSON
+        except orjson.JSONEncodeError as exc:  # nested beyond the serialiser's 254 levels (docs/limits.md)
+            raise ValueError(f"body cannot be serialised as JSON: {exc}") from None
     if data.get("body_encoding") not in (None, "base64"):
         raise ValueError("body_encoding must be base64 when given")
     if data.get("body_encoding") == "base64" and body is not None:

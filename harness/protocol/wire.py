@@ -20,6 +20,23 @@ RawHeaders = Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]] | Non
 # a compressed body is expanded up to this many bytes; beyond it the body is not decoded (a zip bomb costs nothing)
 MAX_EXPANDED_BYTES = 16 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
+# the start of the problem message of a body over `max_expanded` (the HTTP definition answers it 413)
+TOO_LARGE = "body over the limit"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What the normalizer and the decoder refuse, each named after its emulator setting (docs/limits.md).
+    The defaults are `EmulatorSettings`' (the emulator passes its own)."""
+
+    max_expanded_body_bytes: int = MAX_EXPANDED_BYTES  # a body's size after gzip/deflate expansion
+    max_json_depth: int = 64  # nesting of objects/arrays, the body's top level counted as 1
+    max_identifier_bytes: int = 997  # user_id / external_id, device_id, alias names and labels (UTF-8 bytes)
+    max_events_per_request: int = 1000  # events plus attributes objects in one request
+    max_json_values: int = 100_000  # scalars and containers in one body (checked only in longer bodies)
+
+
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +49,14 @@ class WireRequest:
     text: str | None  # the canonical body: decompressed, UTF-8 (None: no body, or one that could not be read)
     problems: tuple[Problem, ...] = ()  # what normalizing found wrong (not decompressible, not UTF-8, too large)
     size: int = 0  # bytes as received
+
+    @property
+    def too_large(self) -> Problem | None:
+        """The problem when the body expands beyond the limit (refused 413, its text not kept), else None."""
+        for problem in self.problems:
+            if problem.message.startswith(TOO_LARGE):
+                return problem
+        return None
 
 
 def normalize_headers(headers: RawHeaders) -> dict[str, str]:
@@ -86,17 +111,25 @@ def body_text(
     and reported. A parsed JSON body (a mapping) is serialised."""
     if body is None:
         return None, []
-    if type(body) is bytes and not encoding and body[:1] in (b"{", b"["):  # the usual: plain JSON (not gzip)
+    if type(body) is bytes and not encoding and body[:1] in (b"{", b"[") and len(body) <= max_expanded:  # the usual
         try:
             return body.decode("utf-8"), []
         except UnicodeDecodeError:
             pass  # reported below
     if isinstance(body, str):
+        if len(body) > max_expanded:  # already expanded by its source (a HAR, the ingest route): bounded all the same
+            return None, [_too_large(f"{len(body)} characters", max_expanded)]
         return body, []
     if isinstance(body, Mapping):
         import orjson
 
-        return orjson.dumps(dict(body)).decode(), []
+        try:
+            text = orjson.dumps(dict(body)).decode()
+        except orjson.JSONEncodeError as exc:  # nested beyond the serialiser's depth, or not JSON at all
+            return None, [Problem(where="body", message=f"cannot serialise the body as JSON: {exc}")]
+        if len(text) > max_expanded:
+            return None, [_too_large(f"{len(text)} characters", max_expanded)]
+        return text, []
     problems: list[Problem] = []
     raw = bytes(body)
     encoding = encoding.strip().lower()
@@ -104,6 +137,8 @@ def body_text(
         raw, problem = _expand(raw, zlib.MAX_WBITS | 16, "gzip", max_expanded)
     elif encoding == "deflate" and raw[:1] not in (b"{", b"[", b""):
         raw, problem = _expand(raw, zlib.MAX_WBITS, "deflate", max_expanded)
+    elif len(raw) > max_expanded:
+        problem = _too_large(f"{len(raw)} bytes", max_expanded)
     else:
         problem = None
     if problem is not None:
@@ -126,10 +161,10 @@ def _expand(raw: bytes, wbits: int, name: str, limit: int) -> tuple[bytes, Probl
             size += len(chunk)
             out.append(chunk)
             if size > limit:
-                return b"", Problem(where="body", message=f"{name} body expands beyond {limit} bytes: not decoded")
+                return b"", _too_large(f"{name} expanding beyond it", limit)
             if not inflater.eof:
                 if inflater.unconsumed_tail:
-                    return b"", Problem(where="body", message=f"{name} body expands beyond {limit} bytes: not decoded")
+                    return b"", _too_large(f"{name} expanding beyond it", limit)
                 return b"", Problem(where="body", message=f"cannot decompress ({name}): truncated stream")
             raw = inflater.unused_data  # gzip allows several members one after another
             if name != "gzip" or raw[:2] != _GZIP_MAGIC:
@@ -139,6 +174,13 @@ def _expand(raw: bytes, wbits: int, name: str, limit: int) -> tuple[bytes, Probl
             return _expand(raw, -zlib.MAX_WBITS, "deflate (raw)", limit)
         return b"", Problem(where="body", message=f"cannot decompress ({name}): {exc}")
     return b"".join(out), None
+
+
+def _too_large(what: str, limit: int) -> Problem:
+    return Problem(
+        where="body",
+        message=f"{TOO_LARGE} of {limit} bytes after decompression (max_expanded_body_bytes): {what}; not decoded",
+    )
 
 
 def normalize(

@@ -7,7 +7,10 @@ The same app is what the mitmproxy addon serves for Braze hosts in emulate mode 
 from __future__ import annotations
 
 import asyncio
+import re
+from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from harness.emulator.app import Emulator
 from harness.emulator.http.control import control_app
@@ -23,14 +26,32 @@ def is_control_path(path: str) -> bool:
 
 
 def request_url(scheme: str, raw_headers: list[tuple[bytes, bytes]], path: str, query_string: bytes) -> str:
-    """The URL journaled for a request: scheme, the (first) Host header, path and query string."""
+    """The URL journaled for a request: scheme, the (first) Host header, path and query string.
+
+    The route is the request target's path alone: a Host that is not a host (`[`, `x/api/v3/data/#`) is
+    percent-encoded whole, so it can neither fail the URL's parsing nor add to its path; a decoded path's
+    `#`/`?` are encoded back for the same reason."""
     for name, value in raw_headers:  # a loop, not next() over a generator: it runs per request
         if name.lower() == b"host":
-            host = value.decode("latin-1")
+            host = _host(value)
             break
     else:
         host = "localhost"
+    if "#" in path or "?" in path:
+        path = path.replace("#", "%23").replace("?", "%3F")
     return f"{scheme}://{host}{path}" + (f"?{query_string.decode('latin-1')}" if query_string else "")
+
+
+# a reg-name or IPv4 address with an optional port, or a bracketed IPv6 address with one
+_HOST_RE = re.compile(rb"[A-Za-z0-9._~!$&'()*+,;=-]*(:[0-9]*)?|\[[0-9A-Fa-f:.]+\](:[0-9]*)?")
+
+
+@lru_cache(maxsize=256)
+def _host(value: bytes) -> str:
+    # asked per request of a client's one or few Host values
+    if _HOST_RE.fullmatch(value):
+        return value.decode("ascii")
+    return quote(value, safe="")
 
 
 class EmulatorASGI:

@@ -5,6 +5,11 @@ machinery, not a `/template/` request that may wait on Connected Content) is ans
 through the same definition as the ASGI app (`sdk.SdkHttp`): this file is transport only. Everything else
 (control API, preflights, chunked or oversized bodies, pipelined requests, Expect: 100-continue, proxy
 headers) goes through uvicorn's ASGI cycle and `EmulatorASGI`.
+
+Every request on the socket, whichever way it is answered, has its header bytes counted as they arrive
+(`max_header_bytes`: a 431 and the connection closed) and its headers timed (`header_timeout_s`: a 408 and the
+connection closed), limits uvicorn has no setting for under httptools (docs/limits.md). The timer is armed only
+when a read leaves a request's headers incomplete, so the usual request (headers in one read) costs nothing.
 """
 
 from __future__ import annotations
@@ -78,6 +83,112 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._sdk: _SdkRequest | None = None
         self._reading_paused_for_writes = False
+        self._in_headers = False  # a request has begun and its headers are not complete
+        self._header_bytes = 0  # of the current request's line and headers (as parsed)
+        self._raw_header_bytes = 0  # read while its headers were incomplete (what the parser buffers)
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._refused = False  # answered 431/408 and closing: nothing more is parsed
+
+    # -- header limits (docs/limits.md) -------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        # a connection must send its first request's headers in time too
+        self._header_timer = self.loop.call_later(self.sdk.header_timeout_s, self._headers_too_slow)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        super().data_received(data)
+        if self._in_headers and not self._refused:
+            self._raw_header_bytes += len(data)
+            if self._raw_header_bytes > self.sdk.max_header_bytes:
+                self._refuse_headers(self._raw_header_bytes)
+            elif self._header_timer is None:
+                self._header_timer = self.loop.call_later(self.sdk.header_timeout_s, self._headers_too_slow)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_headers = True
+        self._header_bytes = self._raw_header_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        if self._refused:
+            return
+        super().on_url(url)
+        self._header_bytes += len(url)
+        if self._header_bytes > self.sdk.max_header_bytes:
+            self._refuse_headers(self._header_bytes)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._refused:
+            return
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > self.sdk.max_header_bytes:
+            self._refuse_headers(self._header_bytes)
+            return
+        super().on_header(name, value)
+
+    def send_400_response(self, msg: str) -> None:
+        if not self._refused:
+            super().send_400_response(msg)
+
+    def _end_headers(self) -> None:
+        self._in_headers = False
+        timer, self._header_timer = self._header_timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _refuse_headers(self, size: int) -> None:
+        self._end_headers()
+        method = (self.parser.get_method() or b"GET").decode("latin-1") if self.parser is not None else "GET"
+        url = request_url(self.scheme or "http", self.headers or [], _path_of(self.url), b"")
+        try:
+            reply = self.sdk.headers_too_large(method, url, normalize_headers(self.headers or []), size)
+        except Exception as error:  # journaling failed: still refuse
+            self.logger.error("Exception in ASGI application\n", exc_info=error)
+            reply = None
+        self._close_with(reply)
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing() or self._refused:
+            return
+        if not self._in_headers:  # nothing of a request arrived: an idle new connection
+            self._refused = True
+            self.transport.close()
+            return
+        if self._answering():  # a pipelined request waits on the answer before it: its headers wait too
+            self._header_timer = self.loop.call_later(self.sdk.header_timeout_s, self._headers_too_slow)
+            return
+        self._in_headers = False
+        method = self.parser.get_method() if self._header_bytes > len(self.url or b"") else b""  # a request line read
+        url = request_url(self.scheme or "http", [], _path_of(self.url or b""), b"")
+        try:
+            reply = self.sdk.headers_timed_out(method.decode("latin-1"), url)
+        except Exception as error:
+            self.logger.error("Exception in ASGI application\n", exc_info=error)
+            reply = None
+        self._close_with(reply)
+
+    def _answering(self) -> bool:
+        """Whether an earlier request's answer is still to be written (ASGI cycle or a delayed fast-path answer)."""
+        return (self.cycle is not None and not self.cycle.response_complete) or self.flow.read_paused
+
+    def _close_with(self, reply: Any) -> None:
+        """Answer a refusal (None: none could be made) and close: the rest of the request is never read."""
+        self._refused = True
+        if reply is not None and not self.transport.is_closing() and not self._answering():  # never inside an answer
+            out = [STATUS_LINE[reply.status]]
+            for name, value in (
+                *self.server_state.default_headers,
+                *reply.headers,
+                (b"content-length", str(len(reply.body)).encode()),
+            ):
+                out += (name, b": ", value, b"\r\n")
+            out += (b"\r\n", reply.body)
+            self.transport.write(b"".join(out))
+        self.transport.close()
 
     def resume_writing(self) -> None:
         super().resume_writing()
@@ -86,6 +197,10 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             self.flow.resume_reading()
 
     def on_headers_complete(self) -> None:
+        if self._refused:
+            return
+        if self._header_timer is not None or self._in_headers:
+            self._end_headers()
         sdk = self._plain_sdk_post()
         if sdk is None:
             super().on_headers_complete()
@@ -93,12 +208,16 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             self._sdk = sdk
 
     def on_body(self, body: bytes) -> None:
+        if self._refused:
+            return
         if self._sdk is not None:
             self._sdk.chunks.append(body)
         else:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
+        if self._refused:
+            return
         sdk = self._sdk
         if sdk is None:
             super().on_message_complete()
@@ -107,6 +226,9 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
         self._answer(sdk)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        timer, self._header_timer = self._header_timer, None
+        if timer is not None:
+            timer.cancel()
         sdk, self._sdk = self._sdk, None
         if sdk is not None:
             # the client went away mid-body: the ASGI path journals what it read, so does this one
@@ -197,6 +319,15 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             self.flow.pause_reading()
         if self.gc_policy is not None:
             self.gc_policy.answered()
+
+
+def _path_of(url: bytes) -> str:
+    """The request target's path for the journal, from what was read of it (possibly cut short)."""
+    try:
+        path = httptools.parse_url(url).path or b"/"
+    except httptools.HttpParserInvalidURLError:
+        path = url.split(b"?", 1)[0] or b"/"
+    return path.decode("latin-1")[:1024]
 
 
 def protocol_class(sdk: SdkHttp, gc_policy: FreezePolicy | None) -> type[EmulatorHttpProtocol]:

@@ -58,13 +58,24 @@ def off_loop(path: str) -> bool:
 _endpoint_of_path = lru_cache(maxsize=512)(endpoint_of)  # asked per request, of a handful of paths
 
 
+_KEPT_ON_REFUSAL = frozenset({"x-braze-api-key", "origin", "host"})
+
+
 class SdkHttp:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
-        self.limit = emulator.settings.max_body_bytes
+        settings = emulator.settings
+        self.limit = settings.max_body_bytes
+        self.max_expanded = settings.max_expanded_body_bytes
+        self.max_header_bytes = settings.max_header_bytes
+        self.header_timeout_s = settings.header_timeout_s
 
     def on_headers(self, method: str, url: str, headers: dict[str, str], *, source: str = "emulator") -> Reply | None:
-        """The reply when the headers decide it (a preflight; a declared body over the limit), else None."""
+        """The reply when the headers decide it (headers over their limit; a preflight; a declared body over the
+        limit), else None. (The socket's transport counts header bytes as they arrive, before this.)"""
+        size = len(url) + sum(map(len, headers)) + sum(map(len, headers.values())) + 4 * len(headers)
+        if size > self.max_header_bytes:
+            return self.headers_too_large(method, url, headers, size, source=source)
         if method == "OPTIONS":
             self.emulator.preflights += 1
             allow = headers.get("access-control-request-headers", "*").encode("latin-1", "replace")
@@ -97,7 +108,7 @@ class SdkHttp:
         """The reply to a whole request (`truncated`: the body went over the limit and was not all read)."""
         if truncated:
             return self._too_large(method, url, headers, source)
-        wire = request_of(method, url, headers, body)  # `headers` came through normalize_headers
+        wire = request_of(method, url, headers, body, max_expanded=self.max_expanded)  # headers: from normalize_headers
         if method != "POST" and path_and_endpoint(url)[1] is not Endpoint.REST:
             message = f"the SDK endpoints take POST, not {method}"
             answer = Answer(405, {"error": "method_not_allowed", "message": message})
@@ -108,10 +119,39 @@ class SdkHttp:
         return self._reply(headers, ingested.answer, ingested.entry.seq)
 
     def _too_large(self, method: str, url: str, headers: dict[str, str], source: str) -> Reply:
-        message = f"body exceeds the emulator's limit of {self.limit} bytes (--max-body-bytes)"
-        answer = Answer(413, {"error": "payload_too_large", "message": message})
+        message = f"body exceeds the emulator's limit of {self.limit} bytes (max_body_bytes, --max-body-bytes)"
+        answer = Answer(413, {"error": "payload_too_large", "message": message, "limit": "max_body_bytes"})
         entry = self.emulator.pipeline.refuse(normalize(method, url, headers, None), answer, message, source=source)
         return self._reply(headers, answer, entry.seq)
+
+    def headers_too_large(self, method: str, url: str, headers: dict[str, str], size: int, *, source: str = "emulator") -> Reply:
+        """431: the request line and headers went over `max_header_bytes` (`size`: at least this many). The
+        headers are not kept (only those given, the few read so far), the URL only its first 1 KiB."""
+        message = (
+            f"request headers of {size} bytes or more exceed the emulator's limit of {self.max_header_bytes} bytes "
+            "(max_header_bytes, --max-header-bytes)"
+        )
+        answer = Answer(431, {"error": "request_header_fields_too_large", "message": message, "limit": "max_header_bytes"})
+        kept = {k: v for k, v in headers.items() if k in _KEPT_ON_REFUSAL and len(v) <= 256}  # the scope's key
+        wire = normalize(method or "GET", url[:1024], kept, None)
+        entry = self.emulator.pipeline.refuse(wire, answer, message, source=source, where="headers")
+        reply = self._reply(kept, answer, entry.seq)
+        reply.headers.append((b"connection", b"close"))
+        return reply
+
+    def headers_timed_out(self, method: str, url: str, *, source: str = "emulator") -> Reply:
+        """408: the request's headers were not complete within `header_timeout_s` (a slow or stalled client)."""
+        message = (
+            f"request headers not complete within {self.header_timeout_s:g} s (header_timeout_s, --header-timeout): "
+            "connection closed"
+        )
+        answer = Answer(408, {"error": "request_timeout", "message": message, "limit": "header_timeout_s"})
+        entry = self.emulator.pipeline.refuse(
+            normalize(method or "GET", url[:1024], {}, None), answer, message, source=source, where="headers"
+        )
+        reply = self._reply({}, answer, entry.seq)
+        reply.headers.append((b"connection", b"close"))
+        return reply
 
     @staticmethod
     def _reply(headers: dict[str, str], answer: Answer, seq: int) -> Reply:
