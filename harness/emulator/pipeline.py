@@ -26,7 +26,8 @@ from harness.emulator.server_config import ServerConfig
 from harness.emulator.state import UnknownApiKey
 from harness.emulator.stores import EngagementStore, JournalStore, StateStore, TenancyStore
 from harness.journal import Exchange, JournalEntry
-from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text, is_depth_problem
+from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
+from harness.protocol.input_limits import is_depth_problem
 from harness.protocol.requests import DataRequest
 from harness.protocol.wire import DEFAULT_LIMITS, Limits, WireRequest
 
