@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -35,6 +36,7 @@ def _emulator(args: argparse.Namespace) -> int:
             max_body_bytes=args.max_body_bytes,
             **({"connected_content_allow": args.connected_content_allow} if args.connected_content_allow else {}),
             control_token=token,
+            data_plan=args.data_plan,
             # limits (docs/limits.md): a flag not given keeps the setting's default
             **{name: getattr(args, name) for name in _LIMIT_FLAGS if getattr(args, name) is not None},
         )
@@ -98,6 +100,38 @@ def _journal(args: argparse.Namespace) -> int:
         for e in entries:
             print(e.summary())
         print(f"{len(entries)} entries", file=sys.stderr)
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from harness.dataplan import load_plan, plan_json_schema
+    from harness.dataplan.draft import draft_plan, plan_yaml
+    from harness.journal import read_sqlite
+
+    if args.action == "schema":
+        print(json.dumps(plan_json_schema(), indent=2))
+        return 0
+    if args.action == "check":
+        if not args.file:
+            raise HarnessConfigError("plan check needs the plan file: braze-harness plan check plan.yaml")
+        plan = load_plan(args.file)
+        print(f"{args.file}: ok ({len(plan.events)} events, {len(plan.attributes)} attributes planned)")
+        return 0
+    if not args.from_journal:
+        raise HarnessConfigError("plan init needs --from-journal run.db (a journal written with --journal-db)")
+    if not Path(args.from_journal).is_file():
+        raise HarnessConfigError(f"no journal database at {args.from_journal}")
+    text = plan_yaml(draft_plan(read_sqlite(args.from_journal, run=args.run)))
+    if args.file in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        out = Path(args.file)
+        if out.exists() and not args.force:
+            raise HarnessConfigError(f"{out} exists: pass --force to overwrite it")
+        if not out.parent.is_dir():
+            raise HarnessConfigError(f"no folder {out.parent} for {out}")
+        out.write_text(text)
+        print(f"drafted {out}: review every type and rule before using it", file=sys.stderr)
     return 0
 
 
@@ -325,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--control-token",
         help=f"token every control call must carry (default ${TOKEN_ENV}; beyond loopback one is generated and printed)",
     )
+    emu.add_argument("--data-plan", type=Path, help="check every exchange against this data plan (docs/data-plan.md)")
     emu.add_argument(
         "--connected-content-allow",
         action="append",
@@ -343,6 +378,14 @@ def build_parser() -> argparse.ArgumentParser:
     jr.add_argument("--user-id")
     jr.add_argument("--event", help="event code, e.g. ce")
     jr.set_defaults(func=_journal)
+
+    pl = sub.add_parser("plan", help="the data plan: check a plan file, print its JSON Schema, draft one from a journal")
+    pl.add_argument("action", choices=["check", "schema", "init"])
+    pl.add_argument("file", nargs="?", help="check: the plan file; init: where to write the draft (default stdout)")
+    pl.add_argument("--from-journal", metavar="DB", help="init: the journal (--journal-db) whose traffic the draft describes")
+    pl.add_argument("--run", help="init: which run of the journal (default: the newest)")
+    pl.add_argument("--force", action="store_true", help="init: overwrite an existing file")
+    pl.set_defaults(func=_plan)
 
     px = sub.add_parser("proxy", help="run mitmproxy with the Braze addon (emulate or observe)")
     px.add_argument("--mode", default="emulate", help="emulate (default): answer Braze from the emulator; observe: pass through")

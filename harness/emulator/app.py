@@ -11,6 +11,7 @@ import secrets
 import threading
 from typing import Any
 
+from harness.dataplan import PlanChecker, load_plan
 from harness.emulator.answer import Answer
 from harness.emulator.clock import ScopeClocks
 from harness.emulator.faults import FaultTable
@@ -80,6 +81,7 @@ class Emulator:
             incidents=self.incidents,
             lock=self.lock,
             limits=self.limits,
+            plan=PlanChecker(load_plan(self.settings.data_plan)) if self.settings.data_plan is not None else None,
         )
         self.preflights = 0
 

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from harness.dataplan import PlanChecker
 from harness.emulator.answer import Answer
 from harness.emulator.faults import NOT_APPLIED, Fault, FaultTable
 from harness.emulator.incidents import Incidents
@@ -75,8 +76,10 @@ class Pipeline:
         incidents: Incidents,
         lock: threading.RLock,
         limits: Limits = DEFAULT_LIMITS,
+        plan: PlanChecker | None = None,
     ) -> None:
         self.limits = limits  # the decoder's (docs/limits.md)
+        self.plan = plan  # the team's data plan, checked on every exchange (docs/data-plan.md)
         self.state = state
         self.tenancy = tenancy
         self.journal = journal
@@ -111,6 +114,8 @@ class Pipeline:
             return Ingested(answer, self.refuse(wire, answer, too_large.message, source=source, received_at=received_at))
         decoded = decode_text(wire.method, wire.url, wire.headers, wire.text, wire.problems, limits=self.limits)
         found = list(problems or ())
+        if self.plan is not None:  # reported like drift: Braze accepts what breaks the plan
+            found += self.plan.check(decoded)
         rest = decoded.endpoint is Endpoint.REST
         if not rest:
             scope = scope or self.tenancy.scope_for(decoded.api_key, decoded.device_id)

@@ -28,6 +28,8 @@ class EmulatorSettings(BaseModel):
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
     journal_cap: int = Field(20_000, ge=1)
     journal_db: Path | None = None  # optional SQLite copy of the journal, for inspection after the run
+    # the team's data plan (docs/data-plan.md): every exchange is checked against it, violations reported as `plan`
+    data_plan: Path | None = None
     keep_anonymous_events_on_merge: bool = True  # the docs disagree (docs/server-behaviour.md, anonymous-history-on-merge)
 
     # control API access (docs/security.md): with a token every /_emulator/ call but the health check must carry it

@@ -23,7 +23,9 @@ def start_embedded(config: pytest.Config) -> str:
 
     server = config.stash.get(SERVER, None)
     if server is None:
-        settings = EmulatorSettings(port=0, journal_db=config.getoption("--braze-journal-db"))
+        settings = EmulatorSettings(
+            port=0, journal_db=config.getoption("--braze-journal-db"), data_plan=config.getoption("--braze-data-plan")
+        )
         server = config.stash[SERVER] = EmulatorServer(settings).start()
         from harness.emulator.drift import ProblemTally
 

@@ -55,12 +55,28 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
     try:
         yield handle
         raised = braze_client.errors(handle.scope)
+        off_plan = _plan_problems(braze_client, handle.scope) if config.getoption("--braze-data-plan-strict") else []
     finally:
         handle.close()
+    if off_plan:
+        shown = "\n".join(off_plan[:20]) + (f"\n... and {len(off_plan) - 20} more" if len(off_plan) > 20 else "")
+        pytest.fail(f"this test's traffic breaks the data plan ({len(off_plan)} problem(s)):\n{shown}", pytrace=False)
     if raised:
         # what the emulator raised while serving this test's traffic is this test's failure, never only a server log
         shown = "\n".join(f"{e['where']}: {e['error']}\n{e['traceback']}" for e in raised)
         pytest.fail(f"the emulator raised {len(raised)} error(s) while this test ran:\n{shown}", pytrace=False)
+
+
+def _plan_problems(client: EmulatorClient, scope: str) -> list[str]:
+    """`#seq where: message` for each data plan problem of the scope's journal entries."""
+    from harness.journal import Query
+
+    return [
+        f"#{entry.seq} {problem.where}: {problem.message}"
+        for entry in client.entries(Query(scope=scope))
+        for problem in entry.problems
+        if problem.severity == "plan"
+    ]
 
 
 @pytest.fixture(scope="session")

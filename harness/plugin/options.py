@@ -39,6 +39,17 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--braze-timeout", type=float, default=5.0, help="default seconds an expectation waits (default 5)")
     group.addoption("--braze-journal-db", default=None, help="embedded emulator: also write the journal to this SQLite file")
     group.addoption(
+        "--braze-data-plan",
+        default=None,
+        help="embedded emulator: check every exchange against this data plan (docs/data-plan.md)",
+    )
+    group.addoption(
+        "--braze-data-plan-strict",
+        action="store_true",
+        default=False,
+        help="fail a test whose traffic breaks the data plan (default: reported only)",
+    )
+    group.addoption(
         "--braze-adapter",
         default=None,
         help="module:factory building the app adapter for the suites (default: the bundled web demo)",
@@ -88,6 +99,7 @@ def validate(config: pytest.Config) -> None:
     if adapter and ":" not in adapter:
         raise pytest.UsageError(f"--braze-adapter: {adapter!r} must look like package.module:factory")
     _resolve_target(config)
+    _check_data_plan(config)
     exe = config.getoption("--braze-chromium")
     if exe and not Path(exe).is_file():
         raise pytest.UsageError(f"--braze-chromium: no executable at {exe}")
@@ -105,6 +117,22 @@ def validate(config: pytest.Config) -> None:
             addon_module().parse_hosts(config.getoption("--braze-proxy-allow-hosts"))
         except ValueError as exc:
             raise pytest.UsageError(f"--braze-proxy-allow-hosts: {exc}") from None
+
+
+def _check_data_plan(config: pytest.Config) -> None:
+    """A plan given to the embedded emulator is read now: a mistake in it stops the run with one line."""
+    plan = config.getoption("--braze-data-plan")
+    if plan is None:
+        return
+    if config.getoption("--braze-emulator-url"):
+        raise pytest.UsageError("--braze-data-plan: give the plan to the running emulator (braze-harness emulator --data-plan)")
+    from harness.dataplan import load_plan
+    from harness.errors import HarnessConfigError
+
+    try:
+        load_plan(plan)
+    except HarnessConfigError as exc:
+        raise pytest.UsageError(f"--braze-data-plan: {exc}") from None
 
 
 def _resolve_target(config: pytest.Config) -> None:

@@ -1,4 +1,4 @@
-"""A problem found in an exchange: where it is, what is wrong, and how bad (error, protocol drift, info)."""
+"""A problem found in an exchange: where it is, what is wrong, and how bad (error, protocol drift, data plan, info)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel
 class Problem(BaseModel):
     where: str
     message: str
-    severity: Literal["error", "drift", "info"] = "error"
+    severity: Literal["error", "drift", "plan", "info"] = "error"  # plan: against the team's data plan (harness.dataplan)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
