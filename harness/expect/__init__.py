@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from harness.expect.data_points import DataPointsExpectation
 from harness.expect.delivery import DeliveredEvent, Delivery, NothingLostExpectation
 from harness.expect.metrics import MetricsExpectation, MetricsReader
 from harness.expect.patterns import ANONYMOUS, ANY, AttributesPattern, Diff, EventPattern
@@ -110,6 +111,10 @@ class Expect:
             )
         return MetricsExpectation(self.source, self.read_metrics, campaign_id, self.default_timeout)
 
+    def data_points(self, user: str | None = None) -> DataPointsExpectation:
+        """The Braze data points `user`'s traffic (or all of this scope's) costs: `.at_most(n)`, `.no_waste()`."""
+        return DataPointsExpectation(self.source, user)
+
     def profile(self, external_id: str | None = None, *, device_id: str | None = None) -> ProfileExpectation:
         return ProfileExpectation(self.source, external_id=external_id, device_id=device_id, default_timeout=self.default_timeout)
 
@@ -125,6 +130,7 @@ __all__ = [
     "ANONYMOUS",
     "ANY",
     "AttributesMatch",
+    "DataPointsExpectation",
     "DeliveredEvent",
     "Delivery",
     "Diff",

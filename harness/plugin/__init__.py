@@ -71,7 +71,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """What the SDK sent that the harness does not model (drift) and what it refused, over the whole run."""
+    """What the SDK sent that the harness does not model (drift) and what it refused, over the whole run; the
+    Braze data points the tests' traffic cost."""
+    _data_points_summary(terminalreporter)
     tally = config.stash.get(TALLY, None)
     if tally is None:
         return
@@ -82,6 +84,29 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_line(f"{summary['requests']} SDK request(s) journaled, {summary['bad']} bad")
     for row in summary["problems"][:20]:
         terminalreporter.write_line(f"  {row['severity']:5} {row['count']:>5}×  {row['where']}: {row['message']}")
+
+
+def _data_points_summary(terminalreporter: Any) -> None:
+    """Each test's data points come as a report property (so xdist workers' do too): the run's total and the
+    tests that wasted the most on attributes re-sent unchanged."""
+    per_test: dict[str, tuple[int, int]] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "teardown":
+                continue
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "braze_data_points":
+                    used, _, rest = value.partition(" used, ")
+                    per_test[report.nodeid] = (int(used), int(rest.split()[0]))
+    if not per_test:
+        return
+    terminalreporter.section("Braze data points")
+    used = sum(u for u, _ in per_test.values())
+    wasted = sum(w for _, w in per_test.values())
+    terminalreporter.write_line(f"{used} data points in {len(per_test)} test(s), {wasted} wasted on attributes re-sent unchanged")
+    for nodeid, (u, w) in sorted(per_test.items(), key=lambda kv: -kv[1][1])[:5]:
+        if w:
+            terminalreporter.write_line(f"  {w:>4} wasted of {u:>5}  {nodeid}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

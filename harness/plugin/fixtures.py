@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from harness.client import EmulatorClient
+from harness.dataplan.datapoints import DataPointLedger, DataPoints
 from harness.errors import HarnessConfigError
+from harness.journal import JournalEntry, Query
 from harness.plugin.embedded import start_embedded
 from harness.plugin.handle import BrazeHandle
 
@@ -55,7 +57,10 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
     try:
         yield handle
         raised = braze_client.errors(handle.scope)
-        off_plan = _plan_problems(braze_client, handle.scope) if config.getoption("--braze-data-plan-strict") else []
+        entries = braze_client.entries(Query(scope=handle.scope))
+        off_plan = _plan_problems(entries) if config.getoption("--braze-data-plan-strict") else []
+        points = _data_points(entries)
+        request.node.user_properties.append(("braze_data_points", f"{points.used} used, {points.wasted} wasted"))
     finally:
         handle.close()
     if off_plan:
@@ -67,16 +72,21 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
         pytest.fail(f"the emulator raised {len(raised)} error(s) while this test ran:\n{shown}", pytrace=False)
 
 
-def _plan_problems(client: EmulatorClient, scope: str) -> list[str]:
+def _plan_problems(entries: list[JournalEntry]) -> list[str]:
     """`#seq where: message` for each data plan problem of the scope's journal entries."""
-    from harness.journal import Query
-
     return [
         f"#{entry.seq} {problem.where}: {problem.message}"
-        for entry in client.entries(Query(scope=scope))
+        for entry in entries
         for problem in entry.problems
         if problem.severity == "plan"
     ]
+
+
+def _data_points(entries: list[JournalEntry]) -> DataPoints:
+    ledger = DataPointLedger()
+    for entry in entries:
+        ledger.feed(entry.request, seq=entry.seq)
+    return ledger.total()
 
 
 @pytest.fixture(scope="session")

@@ -151,6 +151,7 @@ def test_strict_mode_fails_the_test_that_breaks_the_plan(pytester: pytest.Pytest
     )
     result.assert_outcomes(passed=2, errors=1)  # reported at teardown, when the whole test's traffic is in
     result.stdout.fnmatch_lines(["*this test's traffic breaks the data plan (1 problem(s))*", "*planned number, got string '3'*"])
+    result.stdout.fnmatch_lines(["*Braze data points*", "2 data points in 2 test(s), 0 wasted on attributes re-sent unchanged"])
 
 
 def test_the_documented_plan_file_is_a_valid_plan(tmp_path: Path) -> None:
