@@ -135,6 +135,27 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dictionary(args: argparse.Namespace) -> int:
+    from harness.dataplan import load_plan
+    from harness.dataplan.dictionary import build_dictionary, to_markdown
+    from harness.journal import read_sqlite
+
+    if not Path(args.db).is_file():
+        raise HarnessConfigError(f"no journal database at {args.db} (write one with --journal-db / --braze-journal-db)")
+    plan = load_plan(args.plan) if args.plan else None
+    book = build_dictionary(read_sqlite(args.db, run=args.run), plan)
+    text = json.dumps(book.as_json(), indent=2) + "\n" if args.format == "json" else to_markdown(book, source=args.db)
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        out = Path(args.out)
+        if not out.parent.is_dir():
+            raise HarnessConfigError(f"no folder {out.parent} for {out}")
+        out.write_text(text)
+        print(f"wrote the data dictionary ({len(book.items)} names) to {out}", file=sys.stderr)
+    return 0
+
+
 def _bundle(args: argparse.Namespace) -> int:
     from devices.web.sdk_bundle import ensure_bundle
 
@@ -386,6 +407,14 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--run", help="init: which run of the journal (default: the newest)")
     pl.add_argument("--force", action="store_true", help="init: overwrite an existing file")
     pl.set_defaults(func=_plan)
+
+    dc = sub.add_parser("dictionary", help="the data dictionary: every custom event, property, attribute and purchase sent")
+    dc.add_argument("db", help="a journal written with --journal-db / --braze-journal-db")
+    dc.add_argument("--format", choices=["md", "json"], default="md")
+    dc.add_argument("--plan", help="a data plan to set the dictionary against (planned, unplanned, never seen)")
+    dc.add_argument("--run", help="which run of the journal (default: the newest)")
+    dc.add_argument("--out", default="-", help="output file (default stdout)")
+    dc.set_defaults(func=_dictionary)
 
     px = sub.add_parser("proxy", help="run mitmproxy with the Braze addon (emulate or observe)")
     px.add_argument("--mode", default="emulate", help="emulate (default): answer Braze from the emulator; observe: pass through")
