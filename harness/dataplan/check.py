@@ -251,7 +251,12 @@ class PlanChecker:
                     self._identity(external_id, f"{where}.external_id", problems)
                 if kind == "attributes":
                     for key, value in item.items():
-                        if key not in _REST_NOT_CUSTOM:
+                        if key in _REST_NOT_CUSTOM:
+                            continue
+                        operation = _rest_operation(value)
+                        if operation is not None:
+                            self._attribute_kind(key, operation, f"{where}.{key}", problems)
+                        else:
                             self._attribute(key, value, f"{where}.{key}", problems)
                 elif kind == "events" and isinstance(item.get("name"), str):
                     props = _mapping(item.get("properties"))
@@ -260,6 +265,24 @@ class PlanChecker:
                     props = _mapping(item.get("properties"))
                     self._purchase(item["product_id"], props, f"{where}.product_id", f"{where}.properties", problems)
         return problems
+
+
+# /users/track's attribute operations: `{"inc": 3}` increments; `{"add": [...], "remove": [...]}` changes an array
+# (`$add`/`$remove`/`$update` for arrays of objects)
+_REST_INCREMENT = frozenset({"inc"})
+_REST_ARRAY_OPS = frozenset({"add", "remove", "$add", "$remove", "$update"})
+
+
+def _rest_operation(value: Any) -> tuple[str, ...] | None:
+    """The kinds of attribute a /users/track operation value changes, or None for a plain value."""
+    if not isinstance(value, dict) or not value:
+        return None
+    keys = set(value)
+    if keys <= _REST_INCREMENT:
+        return ("integer", "number")
+    if keys <= _REST_ARRAY_OPS:
+        return ("array",)
+    return None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -145,12 +145,16 @@ def test_purchases_product_id_and_properties() -> None:
 
 def test_rest_users_track_is_checked_with_its_own_field_names() -> None:
     body = {
-        "attributes": [{"external_id": "user-1", "first_name": "Ada", "visits": 2.5}],
+        "attributes": [
+            {"external_id": "user-1", "first_name": "Ada", "visits": 2.5},
+            {"external_id": "user-1", "visits": {"inc": 3}, "plan": {"add": ["x"]}},
+        ],
         "events": [{"external_id": "a@b.co", "name": "cart_add", "time": "2024-01-01T00:00:00Z", "properties": {}}],
     }
     decoded = decode("POST", "http://127.0.0.1:9090/users/track", {"authorization": "Bearer k"}, json.dumps(body).encode())
     assert [str(p) for p in PlanChecker(PLAN).check(decoded)] == [
         "attributes[0].visits: `visits`: planned integer, got number 2.5",
+        "attributes[1].plan: `plan`: planned string, but changed as array",
         "events[0].external_id: external_id 'a@b.co' is an email: it can change, Braze asks for an id that never does",
         "events[0].properties.price: `cart_add.price`: required property missing",
     ]
