@@ -24,6 +24,7 @@ from harness.emulator.state.workspaces import Workspace
 from harness.protocol import Problem
 
 MAX_ITEMS = 50  # every one of these endpoints takes at most 50 objects or ids per request
+MAX_ALIAS_BYTES = 236  # alias_name and alias_label (Braze's user alias object page)
 _PRIORITIES = frozenset({"identified", "unidentified", "most_recently_updated", "least_recently_updated"})
 
 Errors = list[dict[str, Any]]
@@ -65,6 +66,13 @@ def _alias(value: Any) -> tuple[str, str]:
     if not isinstance(value, dict) or not all(isinstance(value.get(k), str) and value[k] for k in ("alias_name", "alias_label")):
         raise _Skip("user_alias must be {alias_name, alias_label} non-empty strings")
     return value["alias_label"], value["alias_name"]
+
+
+def _new_alias(label: str, name: str) -> None:
+    """An alias about to be written: each part at most MAX_ALIAS_BYTES in UTF-8."""
+    for key, value in (("alias_label", label), ("alias_name", name)):
+        if len(value.encode()) > MAX_ALIAS_BYTES:
+            raise _Skip(f"{key} is {len(value.encode())} bytes, over {MAX_ALIAS_BYTES}")
 
 
 def _by_email(ws: Workspace, email: Any, prioritization: Any) -> Profile:
@@ -164,6 +172,7 @@ def alias_new(ws: Workspace, body: Any, *, now: float) -> dict[str, Any]:
 
     def apply(obj: dict[str, Any]) -> bool:
         label, name = _alias(obj)
+        _new_alias(label, name)
         if ws.by_alias.get((label, name)) is not None:
             return True
         if obj.get("external_id") is None:
@@ -189,6 +198,7 @@ def alias_update(ws: Workspace, body: Any, *, now: float) -> dict[str, Any]:
 
     def apply(obj: dict[str, Any]) -> bool:
         label, old, new = (_string(obj, k) for k in ("alias_label", "old_alias_name", "new_alias_name"))
+        _new_alias(label, new)
         profile = ws.profile(ws.by_alias.get((label, old)))
         if profile is None:
             raise _Skip(f"no profile with alias {label}:{old}")

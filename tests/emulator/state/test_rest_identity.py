@@ -148,6 +148,14 @@ def test_alias_new_on_a_known_user_an_unknown_one_and_an_existing_pair(server, r
     _clean(server)
 
 
+def test_alias_parts_are_at_most_236_bytes(server, rest, lab):
+    long_name = "é" * 119  # 238 bytes in UTF-8
+    answer = rest("/users/alias/new", {"user_aliases": [_alias(long_name), _alias("é" * 118)]}, status=201)
+    assert answer["aliases_processed"] == 1 and answer["errors"][0]["type"] == "alias_name is 238 bytes, over 236"
+    update = {"alias_updates": [{"alias_label": "crm", "old_alias_name": "é" * 118, "new_alias_name": long_name}]}
+    assert rest("/users/alias/update", update, status=201)["aliases_processed"] == 0
+
+
 def test_alias_update_renames_the_alias(server, rest, lab):
     rest("/users/alias/new", {"user_aliases": [_alias("old-name"), _alias("taken")]})
     body = {
