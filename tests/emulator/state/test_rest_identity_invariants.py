@@ -10,8 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.emulator.state import identity, rest_identity
+from harness.emulator.state.rest_users import RestInputError
 from harness.emulator.state.workspaces import Workspace
 
+# the field names the endpoints read, so random bodies reach past the first check
+KEYS = [
+    *("aliases_to_identify", "emails_to_identify", "user_aliases", "alias_updates", "merge_updates"),
+    *("external_id_renames", "external_ids", "braze_ids", "email_addresses", "external_id", "user_alias", "email"),
+    *("prioritization", "alias_name", "alias_label", "old_alias_name", "new_alias_name", "identifier_to_merge"),
+    *("identifier_to_keep", "current_external_id", "new_external_id", "phone"),
+]
 IDS = st.sampled_from(["a", "b", "c", "d"])
 NAMES = st.sampled_from(["n1", "n2", "n3"])
 LABELS = st.sampled_from(["crm", "web"])
@@ -110,3 +118,25 @@ def test_indexes_agree_with_profiles_after_any_calls(calls: list[tuple[str, Any]
         assert ws.index_errors() == [], (step, path, body)
         for old, braze_id in ws.deprecated_external_ids.items():
             assert braze_id in ws.profiles and old not in ws.by_external_id
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.sampled_from(["a", "crm", "x@y.z", "identified"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(sorted(rest_identity.HANDLERS)), st.dictionaries(st.sampled_from(KEYS), JSON, max_size=3) | JSON)
+def test_any_body_is_an_answer_or_a_named_400(path: str, body: Any) -> None:
+    """Whatever JSON a backend sends: an answer, or RestInputError (a 400 naming the field), never another exception."""
+    ws = Workspace(name="w")
+    identity.route(ws, "dev1", "a", when=1.0, now=1.0, keep_logs=True)
+    try:
+        out = rest_identity.HANDLERS[path](ws, body, now=2.0)
+    except RestInputError as exc:
+        assert str(exc) and exc.braze_message
+    else:
+        assert out["message"] == "success"
+    assert ws.index_errors() == []
