@@ -44,3 +44,33 @@ def test_app_events_and_backend_data_meet_on_one_profile_and_export(braze, braze
     [exported] = braze.rest("/users/export/ids", {"external_ids": [user]})["users"]
     assert [e["name"] for e in exported["custom_events"]] == ["song_played"] and exported["purchases"][0]["name"] == "sub"
     assert braze_app.device_id in [d["device_id"] for d in exported["devices"]]
+
+
+def test_backend_merges_two_app_users_and_the_kept_profile_shows_both_users_events(braze, braze_app):
+    guest, member = braze.uid("guest"), braze.uid("member")
+    braze_app.launch()
+    braze_app.login(guest)
+    braze_app.log_event("browsed_pricing", {"plan": "pro"})
+    braze_app.flush()
+    braze.expect.profile(guest).has(custom_events={"browsed_pricing": 1}).within()
+    braze_app.login(member)
+    braze_app.log_event("subscribed")
+    braze_app.flush()
+    braze.expect.profile(member).has(custom_events={"subscribed": 1}).within()
+    braze.rest("/users/track", {"attributes": [{"external_id": guest, "referrer": "ads", "plan": "free"}]})
+    braze.rest("/users/track", {"attributes": [{"external_id": member, "plan": "pro"}]})
+
+    merge = {"identifier_to_merge": {"external_id": guest}, "identifier_to_keep": {"external_id": member}}
+    assert braze.rest("/users/merge", {"merge_updates": [merge]}) == {"message": "success"}
+    # both users' events on the kept profile; its own values win, what it lacked is filled in
+    kept = braze.expect.profile(member).has(custom_events={"browsed_pricing": 1, "subscribed": 1}).within()
+    assert kept["attributes"]["custom"] == {"plan": "pro", "referrer": "ads"}
+    assert braze.profiles(external_id=guest) == []
+    exported = braze.rest("/users/export/ids", {"external_ids": [member, guest]})
+    assert exported["invalid_user_ids"] == [guest] and len(exported["users"]) == 1
+    assert {e["name"] for e in exported["users"][0]["custom_events"]} == {"browsed_pricing", "subscribed"}
+
+    braze_app.log_event("renewed")  # the app, still logged in as the kept user, goes on writing to it
+    braze_app.flush()
+    braze.expect.profile(member).has(custom_events={"browsed_pricing": 1, "subscribed": 1, "renewed": 1}).within()
+    assert [d["device_id"] for d in exported["users"][0]["devices"]] == [braze_app.device_id]

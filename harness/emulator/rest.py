@@ -1,5 +1,7 @@
 """The REST API subset as a backend calls it (Braze's shapes, `Authorization: Bearer <key>`): `POST /users/track`,
-`POST /users/export/ids`, `POST /messages/send`. REST calls enter the same pipeline as SDK traffic and are
+`POST /users/export/ids`, `POST /messages/send` and the user-identity endpoints (`/users/identify`, `/users/alias/new`,
+`/users/alias/update`, `/users/merge`, `/users/external_ids/rename`, `/users/external_ids/remove`, `/users/delete`:
+state/rest_identity.py). REST calls enter the same pipeline as SDK traffic and are
 journaled; this module is their answer stage.
 
 The emulator has no separate REST keys: the key is the api key of any app of the workspace to act on
@@ -17,10 +19,12 @@ from harness.emulator.answer import Answer
 from harness.emulator.messaging.service import Messaging
 from harness.emulator.push.send_body import REST_FIELDS, fatal_message, send_request
 from harness.emulator.push.service import PushSendError
+from harness.emulator.state.rest_identity import STATUS
 from harness.emulator.state.rest_users import RestInputError
 from harness.emulator.state.workspaces import App
 from harness.emulator.stores import StateStore
 from harness.protocol.decode import DecodedRequest
+from harness.protocol.rest import IDENTITY_PATHS
 
 
 class RestApi:
@@ -50,6 +54,8 @@ class RestApi:
             return self._messages_send(app, text), app
         try:
             body = _json(text)
+            if path in IDENTITY_PATHS:
+                return Answer(STATUS.get(path, 201), self.state.rest_identity(app, path, body)), app
             if path == "/users/track":
                 out = self.state.rest_track(app, body)
                 refused = {e["index"] for e in out.get("errors", []) if e["input_array"] == "events"}

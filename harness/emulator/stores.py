@@ -53,6 +53,8 @@ class StateStore(Protocol):
 
     def rest_export_ids(self, app: App, body: Any) -> dict[str, Any]: ...
 
+    def rest_identity(self, app: App, path: str, body: Any) -> dict[str, Any]: ...
+
 
 class TenancyStore(Protocol):
     """Scopes and what they own (`harness.emulator.tenancy.Tenancy`)."""

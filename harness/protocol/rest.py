@@ -3,7 +3,19 @@ SDK traffic by path: they enter the same pipeline and journal, decoded as REST, 
 
 from __future__ import annotations
 
-REST_PATHS = frozenset({"/users/track", "/users/export/ids", "/messages/send"})
+# the user-identity endpoints (harness/emulator/state/rest_identity.py)
+IDENTITY_PATHS = frozenset(
+    {
+        "/users/identify",
+        "/users/alias/new",
+        "/users/alias/update",
+        "/users/merge",
+        "/users/external_ids/rename",
+        "/users/external_ids/remove",
+        "/users/delete",
+    }
+)
+REST_PATHS = frozenset({"/users/track", "/users/export/ids", "/messages/send"}) | IDENTITY_PATHS
 
 
 def is_rest_path(path: str) -> bool:

@@ -70,7 +70,8 @@ def identify(ws: Workspace, device_id: str | None, user_id: str, *, when: float,
         # no device, or case (c): the user's own profile; the push token follows via the session (store.py)
         return known or ws.new_profile(external_id=user_id, now=now)
     anonymous = ws.profile(state.anonymous)
-    if anonymous is None:
+    if anonymous is None or known is anonymous:
+        # known is anonymous: identified by the backend (REST /users/identify) while the device was still anonymous
         target = known or ws.new_profile(external_id=user_id, now=now)
     elif known is None:
         # (a) the anonymous profile becomes the identified one, braze_id and aliases included
@@ -112,6 +113,8 @@ def merge(ws: Workspace, source: Profile, target: Profile, *, keep_logs: bool) -
     for state in ws.device_states.values():
         if state.anonymous == source.braze_id:
             state.anonymous = None
+        if state.claimed_by == source.braze_id:  # an identified source (REST /users/merge): its devices follow it
+            state.claimed_by = target.braze_id
         for app, (braze_id, since) in list(state.current.items()):
             if braze_id == source.braze_id:
                 state.current[app] = (target.braze_id, since)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.emulator.state import events, identity, push, rest_users, sessions
+from harness.emulator.state import events, identity, push, rest_identity, rest_users, sessions
 from harness.emulator.state.attributes import AttributeWriter
 from harness.emulator.state.profiles import DeviceUse, Profile, profile_view
 from harness.emulator.state.workspaces import App, Registry, Workspace
@@ -144,6 +145,14 @@ class EmulatorState:
         """`POST /users/export/ids` in `app`'s workspace."""
         with self._lock:
             return rest_users.export_ids(self._registry.workspace_of(app), body)
+
+    def rest_identity(self, app: App, path: str, body: Any) -> dict[str, Any]:
+        """`POST /users/identify`, `/users/alias/*`, `/users/merge`, `/users/external_ids/*`, `/users/delete` in `app`'s
+        workspace (state/rest_identity.py); RestInputError on a fatal mistake."""
+        with self._lock:
+            out = rest_identity.HANDLERS[path](self._registry.workspace_of(app), body, now=time.time())
+            self._version += 1
+            return out
 
     def forget_devices(self, device_ids: list[str] | set[str]) -> int:
         """Drop the profiles seen only on these devices (in any workspace); how many were dropped."""

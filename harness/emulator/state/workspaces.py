@@ -59,6 +59,8 @@ class Workspace:
     profiles: dict[str, Profile] = field(default_factory=dict)  # by braze_id, in creation order
     by_external_id: dict[str, str] = field(default_factory=dict)
     by_alias: dict[tuple[str, str], str] = field(default_factory=dict)  # (label, name) -> braze_id
+    # REST /users/external_ids/rename: an old external id still finds its profile until removed (state/rest_identity.py)
+    deprecated_external_ids: dict[str, str] = field(default_factory=dict)  # old external_id -> braze_id
     session_owner: dict[str, str] = field(default_factory=dict)  # session_id -> braze_id
     token_holder: dict[DeviceKey, str] = field(default_factory=dict)  # (app, device) -> braze_id holding its push token
     device_states: dict[str, DeviceState] = field(default_factory=dict)
@@ -78,7 +80,8 @@ class Workspace:
         return self.profiles.get(braze_id) if braze_id else None
 
     def by_external(self, external_id: str) -> Profile | None:
-        return self.profile(self.by_external_id.get(external_id))
+        braze_id = self.by_external_id.get(external_id) or self.deprecated_external_ids.get(external_id)
+        return self.profile(braze_id)
 
     def device_state(self, device_id: str) -> DeviceState:
         state = self.device_states.get(device_id)
@@ -137,6 +140,8 @@ class Workspace:
         for label, name in profile.aliases.items():
             if self.by_alias.get((label, name)) == braze_id:
                 del self.by_alias[(label, name)]
+        for old in [k for k, v in self.deprecated_external_ids.items() if v == braze_id]:
+            del self.deprecated_external_ids[old]
         for session_id in profile.sessions:
             if self.session_owner.get(session_id) == braze_id:
                 del self.session_owner[session_id]
@@ -185,7 +190,7 @@ class Registry:
                     continue
                 del ws.profiles[braze_id]
                 removed += 1
-                for index in (ws.by_external_id, ws.by_alias, ws.session_owner, ws.token_holder):
+                for index in (ws.by_external_id, ws.deprecated_external_ids, ws.by_alias, ws.session_owner, ws.token_holder):
                     for key in [k for k, v in index.items() if v == braze_id]:
                         del index[key]
             for device in device_ids:
