@@ -77,7 +77,8 @@ def _explain(err: LiquidError, source: str) -> TemplateError:
     token = err.token
     if token is not None and token.start_index >= 0 and token.source == source:
         return TemplateError(f"{position(source, token.start_index)}: {message}")
-    return TemplateError(message)
+    # python-liquid knows no position for what it met at the end (a block never closed): the end is named
+    return TemplateError(f"{position(source, len(source))} (the end of the template): {message}")
 
 
 # -- Braze tags ------------------------------------------------------------------------------------------------------
@@ -217,7 +218,14 @@ def _when(value: Any, context: RenderContext) -> Any:
 
 @with_context
 def date(value: Any, fmt: Any, *, context: RenderContext) -> str:
-    return liquid_date(_when(value, context), fmt, environment=context.env)
+    when = _when(value, context)
+    if isinstance(when, dt.datetime) and isinstance(fmt, str):
+        # formatted here: python-liquid's date caches its dates by equality, and 22:13 UTC equals 17:13 in New York
+        try:
+            return when.strftime(fmt)
+        except ValueError as err:
+            raise FilterArgumentError(str(err), token=None) from None
+    return liquid_date(when, fmt, environment=context.env)
 
 
 @with_context
