@@ -303,8 +303,12 @@ REMOVED_FILTERS = ("find_index",)
 # -- the environment, with its bounds -----------------------------------------------------------------------------
 
 
+RENDERED_MAX_CHARS = 2 * 1024 * 1024  # what one message's texts may expand to together (a 1 MB Connected Content value fits)
+
+
 class _Bounded(io.StringIO):
-    """An output buffer that refuses to grow past `limit` characters or to be written after `deadline`."""
+    """An output buffer that refuses to grow past `limit` characters (what is left of RENDERED_MAX_CHARS) or to be
+    written after `deadline`."""
 
     def __init__(self, limit: int, deadline: float, budget: float) -> None:
         super().__init__()
@@ -313,7 +317,10 @@ class _Bounded(io.StringIO):
     def write(self, text: str) -> int:
         self.size += len(text)
         if self.size > self.limit:
-            raise LiquidError(f"rendered text over the {self.limit // (1024 * 1024)} MB rendered-size limit", token=None)
+            raise LiquidError(
+                f"rendered text over the {RENDERED_MAX_CHARS // (1024 * 1024)} MB rendered-size limit (all texts together)",
+                token=None,
+            )
         _check_deadline(self.deadline, self.budget)
         return super().write(text)
 
@@ -377,6 +384,26 @@ class BrazeEnvironment(Environment):
         self.add_tag(AbortMessageTag)
         for name, func in BRAZE_FILTERS.items():
             self.add_filter(name, func)
+        for name, func in list(self.filters.items()):
+            if name not in _RANGE_SAFE:
+                self.filters[name] = _bounded_ranges(func)
+
+
+_RANGE_SAFE = frozenset({"size", "first", "last", "default"})  # O(1) on a range
+
+
+def _bounded_ranges(func: Any) -> Any:
+    """`(1..1000000000) | join` would build a billion strings under the lock: a range over the loop bound is refused
+    (a `for` over it is refused by the loop bound itself)."""
+
+    @functools.wraps(func)  # keeps python-liquid's with_context / with_environment marks
+    def guarded(value: Any, *args: Any, **kwargs: Any) -> Any:
+        for arg in (value, *args):
+            if isinstance(arg, range) and len(arg) > MAX_LOOP_ITERATIONS:
+                raise FilterArgumentError(f"a range of {len(arg)} items is over the {MAX_LOOP_ITERATIONS} limit", token=None)
+        return func(value, *args, **kwargs)
+
+    return guarded
 
 
 ENV = BrazeEnvironment()

@@ -20,15 +20,23 @@ import time
 from typing import Any
 
 from harness.emulator.messaging import braze_liquid as bl
-from harness.emulator.messaging.braze_liquid import Aborted, Fetched, TemplateError
+from harness.emulator.messaging.braze_liquid import RENDERED_MAX_CHARS, Aborted, Fetched, TemplateError
 from harness.emulator.messaging.liquid_lexer import ROOT_TAGS, mangle
 
-__all__ = ["Aborted", "Fetched", "TemplateError", "check_message", "connected_urls", "render", "render_message"]
+__all__ = [
+    "RENDERED_MAX_CHARS",
+    "Aborted",
+    "Fetched",
+    "TemplateError",
+    "check_message",
+    "connected_urls",
+    "render",
+    "render_message",
+]
 
 # Braze documents no size limit for an in-app message's text (its Creative Details page asks for a few lines);
 # these are the emulator's own bounds (docs/server-behaviour.md#templated-messages-and-connected-content)
 TEMPLATE_MAX_BYTES = 64 * 1024  # message + header + button texts of one message
-RENDERED_MAX_CHARS = 2 * 1024 * 1024  # what the tags may expand to (a 1 MB Connected Content value fits)
 RENDER_BUDGET_S = 1.0
 
 

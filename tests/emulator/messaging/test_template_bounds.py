@@ -190,3 +190,14 @@ def test_a_64_kb_hostile_template_is_refused_within_the_budget(seeded) -> None:
         with pytest.raises(DefinitionError, match=r"campaigns\[0\]\.message\.message: line 1, column"):
             _template(emu, scope, sdk, hostile)
         assert time.perf_counter() - started < templating.RENDER_BUDGET_S
+
+
+def test_a_huge_range_given_to_a_filter_is_refused_not_built() -> None:
+    data = templating.template_data({}, {}, {})
+    started = time.perf_counter()
+    with pytest.raises(
+        templating.TemplateError, match=rf"line 1, column 22: a range of 1000000000 items is over the {MAX_LOOP_ITERATIONS}"
+    ):
+        templating.render("{{ (1..1000000000) | sort | join }}", data)
+    assert time.perf_counter() - started < 0.5
+    assert templating.render("{{ (1..1000000000) | size }}", data) == "1000000000"  # O(1): allowed
