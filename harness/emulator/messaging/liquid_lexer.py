@@ -7,9 +7,10 @@ python-liquid's parser expects (content, output + expression, tag + expression, 
 the same whitespace control (`{{-`, `-%}`).
 
 Braze's `${name}` is not Liquid syntax: each is rewritten, in place and at the same length, so that error
-positions stay the template's: `${first_name}` becomes the identifier `__first_name_` (`mangle`), `.${Plan Type}`
-becomes `["Plan Type"]`. Which names are allowed where is checked here, with their position: a `${name}` at the
-root must be a personalization tag the emulator knows (`ROOT_TAGS`), after a dot it must follow one of `OBJECTS`.
+positions stay the template's: `${first_name}` becomes the identifier `__first_name_` (`mangle`), `.${plan}`
+becomes `["plan"]` (a key, whatever its characters: `.${Plan Type}`, nested `.${a}.${b}`). Which names are allowed
+where is checked here, with their position: a `${name}` at the root must be a personalization tag the emulator knows
+(`ROOT_TAGS`), after a dot it must follow one of `OBJECTS`.
 """
 
 from __future__ import annotations
@@ -50,8 +51,7 @@ NOT_EMULATED_OBJECTS = frozenset(
     {"content_blocks", "most_recently_used_device", "targeted_device", "subscribed_state", "campaign", "canvas", "sms"}
 )
 
-MAX_BRACKETS = 64  # per tag or output: each `(` / `[` makes python-liquid's expression lexer scan what follows
-_WORD = re.compile(r"\w[\w-]*")
+MAX_BRACKETS = 64  # per tag or output: each `(` / `[` / `${` makes an expression lexer scan what follows or precedes
 _TAG_NAME = re.compile(r"\s*(#|\w+)")
 _ENDRAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
 
@@ -206,9 +206,9 @@ def _stripped(s: str, start: int, end: int) -> tuple[str, int]:
 
 def rewrite(expr: str, at: int, source: str, *, blank_braces: bool = False) -> str:
     """`expr` with each `${name}` outside quoted strings rewritten (same length; see the module's docstring)."""
-    if expr.count("(") > MAX_BRACKETS or expr.count("[") > MAX_BRACKETS:
+    if max(expr.count("("), expr.count("["), expr.count("${")) > MAX_BRACKETS:
         raise LiquidSyntaxError(
-            f"more than {MAX_BRACKETS} `(` or `[` in one tag (python-liquid's expression lexer is quadratic in them)",
+            f"more than {MAX_BRACKETS} `(`, `[` or `${{` in one tag (the expression lexers are quadratic in them)",
             token=Token(TOKEN_EOF, expr[:1], at, source),
         )
     if "${" not in expr and not (blank_braces and ("{{" in expr or "}}" in expr)):
@@ -229,11 +229,12 @@ def rewrite(expr: str, at: int, source: str, *, blank_braces: bool = False) -> s
             name = expr[i + 2 : end]
             owner = _owner(expr, i)
             _check(name, owner, Token(TOKEN_EOF, expr[i : end + 1], at + i, source))
-            if owner is None or _WORD.fullmatch(name):
+            if owner is None:
                 out.append(mangle(name))
-            else:  # `.${Plan Type}` -> `["Plan Type"]` (the dot is replaced: same length)
-                out[-1] = out[-1][:-1]
-                out.append('["' + name.replace('"', "'") + '"]')
+            else:  # `.${Plan Type}` -> `["Plan Type"]`: a key, whatever its characters (the dot goes: same length)
+                out[-1] = out[-1].rstrip()[:-1] + out[-1][len(out[-1].rstrip()) :]
+                quote = "'" if '"' in name else '"'
+                out.append(f"[{quote}{name}{quote}]")
             i = end + 1
         elif blank_braces and (expr.startswith("{{", i) or expr.startswith("}}", i)):
             out.append("  ")
@@ -254,8 +255,12 @@ def _owner(expr: str, i: int) -> str | None:
         j -= 1
     if j < 0 or expr[j] != ".":
         return None
-    end = j
+    if j > 0 and expr[:j].rstrip().endswith("}") and (k := expr.rfind("${", 0, j)) >= 0:
+        return _owner(expr, k)  # `custom_attribute.${a}.${b}`: a nested key, owned by what owns `${a}`
     j -= 1
+    while j >= 0 and expr[j] in " \t":
+        j -= 1
+    end = j + 1
     while j >= 0 and (expr[j].isalnum() or expr[j] in "_-"):
         j -= 1
     return expr[j + 1 : end] or "?"

@@ -87,8 +87,8 @@ def template_data(
     attrs = dict(profile.get("attributes") or {})
     attrs["external_id"], attrs["braze_id"] = profile.get("external_id"), profile.get("braze_id")
     data: dict[str, Any] = {mangle(tag): attrs.get(field) for tag, field in ROOT_TAGS.items() if field}
-    data["custom_attribute"] = _keyed(attrs.get("custom") or {})
-    data["event_properties"] = _keyed(event_properties)
+    data["custom_attribute"] = attrs.get("custom") or {}
+    data["event_properties"] = event_properties
     data["api_trigger_properties"] = {}
     data["canvas_entry_properties"] = {}
     data["connected"] = connected
@@ -96,11 +96,6 @@ def template_data(
     if now is not None:
         data[bl.NOW] = dt.datetime.fromtimestamp(now, dt.UTC)
     return data
-
-
-def _keyed(values: dict[str, Any]) -> dict[str, Any]:
-    """`values` under their own names (`.${Plan Type}` reads `["Plan Type"]`) and their `${name}` rewrites."""
-    return {**values, **{mangle(k): v for k, v in values.items()}}
 
 
 def render_message(message: dict[str, Any], data: dict[str, Any]) -> None:

@@ -109,6 +109,13 @@ def test_personalization_tags_custom_attributes_and_event_properties(emu: Emulat
     assert data["btns"][0]["text"] == "3 more"
 
 
+def test_nested_keys_are_keys_whatever_their_characters() -> None:
+    custom = {"address": {"city": "Lyon"}, "Plan Type": "gold"}
+    data = template_data({"attributes": {"custom": custom}}, {"order": {"total": 5}}, {})
+    text = "{{custom_attribute.${address}.${city}}}/{{custom_attribute.${address}.city}}/{{custom_attribute . ${Plan Type}}}"
+    assert render(text + "/{{event_properties.${order}.total}}/{{ '${not a tag}' }}", data) == "Lyon/Lyon/gold/5/${not a tag}"
+
+
 def test_braze_writes_liquid_inside_tag_conditions() -> None:
     # Braze's conditional-logic page: `{% if {{custom_attribute.${total_spend}}} >0 %}`
     data = template_data({"attributes": {"custom": {"total_spend": 5}}}, {}, {})
