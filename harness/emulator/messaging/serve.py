@@ -22,7 +22,7 @@ from harness.emulator.messaging.payloads import card_json, message_json, trigger
 from harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
 from harness.emulator.messaging.segments import evaluate
 from harness.emulator.messaging.store import MessagingStore, ScopeMessaging
-from harness.emulator.messaging.templating import Aborted, TemplateError, render_message
+from harness.emulator.messaging.templating import Aborted, Fetched, TemplateError, connected_urls, render_message, template_data
 from harness.emulator.settings import EmulatorSettings
 from harness.emulator.state.engagement import Engagement, user_key
 from harness.protocol.decode import DecodedRequest, Endpoint
@@ -33,13 +33,15 @@ from harness.protocol.requests import BannersSyncRequest, ContentCardsSyncReques
 
 @dataclass(frozen=True, slots=True)
 class Prefetched:
-    """What a `/template/` request needs before it is answered: its Connected Content (fetched outside the lock),
-    and, once answered, the problems its rendering met (a failed fetch, a template over a bound), which the
-    pipeline puts on the request's journal entry."""
+    """What a `/template/` request needs before it is answered: its Connected Content (fetched outside the lock:
+    the campaign's `connected_content_url` as `connected`, and each `{% connected_content %}` tag's by its markup in
+    `fetched`), and, once answered, the problems its rendering met (a failed fetch, a template error or bound),
+    which the pipeline puts on the request's journal entry."""
 
     connected: dict[str, Any]
     failure: str | None
     problems: list[Problem] = field(default_factory=list)
+    fetched: dict[str, Fetched] = field(default_factory=dict)
 
 
 class Serving:
@@ -121,45 +123,70 @@ class Serving:
 
     def prefetch(self, decoded: DecodedRequest, scope: str | None) -> Prefetched | None:
         """Fetch the Connected Content a `/template/` request needs. Runs outside the emulator's lock (a slow
-        endpoint must not hold up other requests); the transports also run it off the event loop."""
+        endpoint must not hold up other requests); the transports also run it off the event loop. The URLs of the
+        template's `{% connected_content %}` tags are rendered first (they may hold Liquid), under the lock."""
         body = decoded.body
         if decoded.endpoint is not Endpoint.TEMPLATE or not isinstance(body, TemplateRequest):
             return None
+        calls: list[tuple[str, str]] = []
+        problems: list[Problem] = []
         with self.lock:
             sm = self.store.get(scope)
             campaign = self._templated(sm, body.template.trigger_id) if sm is not None else None
             url = campaign.connected_content_url if campaign is not None else None
-        if not url:
-            return Prefetched({}, None)
-        connected, failure = fetch_connected(url, self.allow)
-        return Prefetched(connected, failure)
+            if campaign is not None and sm is not None:
+                try:
+                    calls = connected_urls(message_json(campaign, trigger_id(campaign.id)), self._data(decoded, scope, sm))
+                except TemplateError as exc:  # rendered (and reported) as the template's error by `template`
+                    problems.append(Problem(where="connected_content", message=f"campaign {campaign.id!r}: {exc}"))
+        connected, failure = fetch_connected(url, self.allow) if url else ({}, None)
+        fetched: dict[str, Fetched] = {}
+        for markup, target in calls:
+            if markup not in fetched:
+                value, why = fetch_connected(target, self.allow)
+                fetched[markup] = Fetched(target, value if why is None else None, why)
+        return Prefetched(connected, failure, problems, fetched)
+
+    def _data(
+        self, decoded: DecodedRequest, scope: str | None, sm: ScopeMessaging, prefetched: Prefetched | None = None
+    ) -> dict[str, Any]:
+        """What the template of a `/template/` request sees: the user's profile, the trigger event's properties, the
+        Connected Content fetched, the scope's clock."""
+        body = decoded.body
+        assert isinstance(body, TemplateRequest)
+        _, profile, _ = self._context(decoded, scope)
+        event = body.template.data or {}
+        event_data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        props = event_data.get("p") or event_data.get("pr") or {}
+        connected = prefetched.connected if prefetched is not None else {}
+        fetched = prefetched.fetched if prefetched is not None else {}
+        return template_data(profile, props if isinstance(props, dict) else {}, connected, fetched, self.clock.now(sm.name))
 
     def template(self, decoded: DecodedRequest, scope: str | None, prefetched: Prefetched | None) -> dict[str, Any]:
         body = decoded.body
         assert isinstance(body, TemplateRequest)
-        sm, profile, who = self._context(decoded, scope)
+        sm, _, who = self._context(decoded, scope)
         if sm is None:
             return {}
         campaign = self._templated(sm, body.template.trigger_id)
         if campaign is None:
             return {}
-        event = body.template.data or {}
-        event_data = event.get("data") if isinstance(event.get("data"), dict) else {}
-        props = event_data.get("p") or event_data.get("pr") or {}
-        connected, failure = ({}, None)
+        failure = None
         if campaign.connected_content_url:
             if prefetched is None:  # re-seeded between the prefetch and now: reported, never fetched under the lock
                 failure = "Connected Content was not fetched before the answer (the campaign changed meanwhile)"
             else:
-                connected, failure = prefetched.connected, prefetched.failure
+                failure = prefetched.failure
         reported = prefetched.problems if prefetched is not None else []
-        if failure:  # rendered as Braze does (nothing in its place), and reported on the request's journal entry
-            reported.append(Problem(where="connected_content", message=failure))
-        context = {"profile": profile, "event_properties": props, "connected": connected}
+        failures = [failure] if failure else []
+        failures += [f.failure for f in (prefetched.fetched.values() if prefetched is not None else ()) if f.failure]
+        for why in failures:  # rendered as Braze does (nothing in its place), and reported on the request's journal entry
+            reported.append(Problem(where="connected_content", message=why))
+        failure_text = "; ".join(failures) or None
         message = message_json(campaign, trigger_id(campaign.id))
         try:
-            render_message(message, context)
-        except TemplateError as exc:  # over a renderer bound: nothing of the message is sent, the bound is named
+            render_message(message, self._data(decoded, scope, sm, prefetched))
+        except TemplateError as exc:  # a render error or a bound: nothing of the message is sent, the cause is named
             reported.append(Problem(where="template", message=f"campaign {campaign.id!r}: {exc}"))
             sm.template_log.append(
                 {
@@ -167,7 +194,7 @@ class Serving:
                     "user": who,
                     "aborted": True,
                     "render_error": str(exc),
-                    "connected_content_error": failure,
+                    "connected_content_error": failure_text,
                 }
             )
             return {"error": "message aborted"}
@@ -178,7 +205,7 @@ class Serving:
                     "user": who,
                     "aborted": True,
                     "abort_reason": exc.reason,
-                    "connected_content_error": failure,
+                    "connected_content_error": failure_text,
                 }
             )
             # Braze documents no wire answer for an aborted message; a 2xx `error` is what the Web SDK treats as
@@ -190,7 +217,7 @@ class Serving:
                 "user": who,
                 "message": message.get("message"),
                 "header": message.get("header"),
-                "connected_content_error": failure,
+                "connected_content_error": failure_text,
                 "aborted": False,
             }
         )

@@ -23,6 +23,7 @@ from harness.emulator.messaging.models import (
     parse_segment,
 )
 from harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
+from harness.emulator.messaging.templating import TemplateError, check_message
 from harness.protocol.ids import step_message_id, trigger_id
 
 AnyCampaign = InAppCampaign | ContentCardCampaign | FeatureFlag | Banner
@@ -93,6 +94,8 @@ class MessagingStore:
         sm = self.of(scope)
         known = set(sm.segments) | {s.id for s in parsed_segments}
         for i, c in enumerate(parsed):
+            if isinstance(c, InAppCampaign) and c.templated:
+                _check_template(c, f"campaigns[{i}].message")
             if c.segment is not None and c.segment not in known:
                 raise DefinitionError(f"campaigns[{i}].segment: no segment {c.segment!r} (seeded: {sorted(known)})")
         for i, canvas in enumerate(parsed_canvases):
@@ -125,3 +128,19 @@ class MessagingStore:
                 del sm.runs[key]
             return True
         return sm.campaigns.pop(campaign_id, None) is not None
+
+
+def _check_template(c: InAppCampaign, where: str) -> None:
+    """A templated message's Liquid must parse as Braze's would (templating.py): else a DefinitionError naming the
+    field, line and column, and nothing is seeded."""
+    m = c.message
+    texts = {
+        "message": m.html if m.type == "HTML" else m.message,
+        "header": m.header,
+        "btns": [{"text": b.text} for b in m.buttons],
+    }
+    try:
+        check_message(texts)
+    except TemplateError as exc:
+        field = "html" if m.type == "HTML" and exc.field == "message" else exc.field
+        raise DefinitionError(f"{where}.{field}: {exc}" if field else f"{where}: {exc}") from None

@@ -1,135 +1,134 @@
-"""Liquid-style personalisation for templated in-app messages (`/template/`), with Connected Content.
+"""Liquid personalisation of templated in-app messages (`/template/`), as Braze renders it: python-liquid with
+Braze's dialect on top (braze_liquid.py, liquid_lexer.py), documented in
+docs/server-behaviour.md#templated-messages-and-connected-content.
 
-Supported: `{{${first_name}}}` (standard attributes), `{{custom_attribute.${plan}}}`,
-`{{event_properties.${item}}}`, `{{connected.<path>}}` (the campaign's Connected Content JSON),
-each with an optional `| default: 'text'`. Unknown or missing values render as the default or ''.
-Connected Content that cannot be fetched renders as '' (Braze renders nothing in its place); the fetch and its
-guard are in connected_content.py. Block tags (`{% if %}`, `{% abort_message('why') %}`) are evaluated first
-(liquid_blocks.py).
+What a template reads: `{{${first_name}}}` and the other standard attributes, `{{custom_attribute.${plan}}}`,
+`{{event_properties.${item}}}` (the trigger event's), `{{api_trigger_properties.${x}}}` and
+`{{canvas_entry_properties.${x}}}` (empty: an SDK-triggered campaign has none), what `{% connected_content URL
+:save name %}` fetched, and `{{connected.<path>}}` (the JSON of the campaign's `connected_content_url`).
 
-Rendering runs under the emulator's lock, so it is bounded (`render_message`, around whichever engine renders):
-the template's size, the rendered size, `{% if %}` nesting, and a time budget. The renderer is linear in the
-template's size (no backtracking regex over user text), so the budget holds far below the size limit.
+A template is checked when its campaign is seeded (`check_message`: a syntax error, an unknown tag or filter, a
+`${name}` Braze does not have is a DefinitionError naming the field, line and column). Rendering runs under the
+emulator's lock, so it is bounded (`render_message`): the template's size, the rendered size, block nesting, loop
+iterations, and a time budget checked while rendering. The lexer is linear in the template's size.
 """
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 import time
 from typing import Any
 
-from harness.emulator.messaging.liquid_blocks import Aborted, TemplateError, run_blocks
+from harness.emulator.messaging import braze_liquid as bl
+from harness.emulator.messaging.braze_liquid import RENDERED_MAX_CHARS, Aborted, Fetched, TemplateError
+from harness.emulator.messaging.liquid_lexer import ROOT_TAGS, mangle
 
-__all__ = ["Aborted", "TemplateError", "render", "render_message"]
+__all__ = [
+    "RENDERED_MAX_CHARS",
+    "Aborted",
+    "Fetched",
+    "TemplateError",
+    "check_message",
+    "connected_urls",
+    "render",
+    "render_message",
+]
 
 # Braze documents no size limit for an in-app message's text (its Creative Details page asks for a few lines);
 # these are the emulator's own bounds (docs/server-behaviour.md#templated-messages-and-connected-content)
 TEMPLATE_MAX_BYTES = 64 * 1024  # message + header + button texts of one message
-RENDERED_MAX_CHARS = 2 * 1024 * 1024  # what the tags may expand to (a 1 MB Connected Content value fits)
 RENDER_BUDGET_S = 1.0
 
-_VAR = re.compile(r"\$\{([^}]+)\}")
-_DEFAULT_WORD = "default:"
+
+def message_texts(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, text) of the texts of a message (as message_json shapes it) that are templates."""
+    texts = [(key, message.get(key)) for key in ("message", "header")]
+    texts += [(f"buttons[{i}].text", b.get("text")) for i, b in enumerate(message.get("btns", []))]
+    return [(where, text) for where, text in texts if text]
 
 
-def render_message(message: dict[str, Any], context: dict[str, Any]) -> None:
-    """Render a message's `message`, `header` and button texts in place, within the bounds above.
-
-    Raises Aborted (`{% abort_message %}`) or TemplateError (a bound exceeded, named); the caller then sends
-    nothing of the message."""
-    texts = [message.get("message"), message.get("header"), *(b.get("text") for b in message.get("btns", []))]
-    size = sum(len(t.encode("utf-8", "surrogatepass")) for t in texts if t)
+def _check_size(texts: list[tuple[str, str]]) -> None:
+    size = sum(len(t.encode("utf-8", "surrogatepass")) for _, t in texts)
     if size > TEMPLATE_MAX_BYTES:
         raise TemplateError(f"template of {size} bytes is over the {TEMPLATE_MAX_BYTES // 1024} KB template limit")
+
+
+def check_message(message: dict[str, Any]) -> None:
+    """Raise TemplateError (`<field>: line L, column C: why`) unless every text of the message parses."""
+    texts = message_texts(message)
+    _check_size(texts)
+    for where, text in texts:
+        try:
+            bl.compile_template(text)
+        except TemplateError as exc:
+            raise TemplateError(str(exc), field=where) from None
+
+
+def connected_urls(message: dict[str, Any], data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(markup, URL) of each `{% connected_content %}` of the message, the URL's own Liquid rendered with `data`."""
+    calls: list[tuple[str, str]] = []
+    context = bl.url_context(data)
+    for _, text in message_texts(message):
+        for node in bl.connected_calls(bl.compile_template(text)):
+            url = bl.render_url(node.url, context) if "{" in node.url else node.url
+            calls.append((node.markup, url))
+    return calls
+
+
+def template_data(
+    profile: dict[str, Any] | None,
+    event_properties: dict[str, Any],
+    connected: dict[str, Any],
+    fetched: dict[str, Fetched] | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """What a template sees, by the names liquid_lexer.py rewrites `${name}` to."""
+    profile = profile or {}
+    attrs = dict(profile.get("attributes") or {})
+    attrs["external_id"], attrs["braze_id"] = profile.get("external_id"), profile.get("braze_id")
+    data: dict[str, Any] = {mangle(tag): attrs.get(field) for tag, field in ROOT_TAGS.items() if field}
+    data["custom_attribute"] = attrs.get("custom") or {}
+    data["event_properties"] = event_properties
+    data["api_trigger_properties"] = {}
+    data["canvas_entry_properties"] = {}
+    data["connected"] = connected
+    data[bl.FETCHED] = fetched or {}
+    if now is not None:
+        data[bl.NOW] = dt.datetime.fromtimestamp(now, dt.UTC)
+    return data
+
+
+def render_message(message: dict[str, Any], data: dict[str, Any]) -> None:
+    """Render a message's `message`, `header` and button texts in place, within the bounds above.
+
+    Raises Aborted (`{% abort_message %}`) or TemplateError (a render error or a bound, named with its field and
+    position); the caller then sends nothing of the message."""
+    _check_size(message_texts(message))
     started = time.perf_counter()
+    room = RENDERED_MAX_CHARS
     for key in ("message", "header"):
-        message[key] = render(message.get(key), context)
-    for b in message.get("btns", []):
-        b["text"] = render(b.get("text"), context)
+        message[key] = _render_field(key, message.get(key), data, room, started)
+        room -= len(message[key] or "")
+    for i, b in enumerate(message.get("btns", [])):
+        b["text"] = _render_field(f"buttons[{i}].text", b.get("text"), data, room, started)
+        room -= len(b["text"] or "")
     took = time.perf_counter() - started
-    if took > RENDER_BUDGET_S:  # cannot be interrupted in-process; refused so an over-budget template never passes
+    if took > RENDER_BUDGET_S:  # the deadline is checked as output is written; this catches the rest
         raise TemplateError(f"rendering took {took:.2f} s, over the {RENDER_BUDGET_S:g} s render budget")
 
 
-def render(text: str | None, context: dict[str, Any]) -> str | None:
-    """The text personalised; raises Aborted when it reaches `{% abort_message(...) %}` (liquid_blocks.py) and
-    TemplateError past a bound."""
+def _render_field(where: str, text: str | None, data: dict[str, Any], room: int, started: float) -> str | None:
+    if not text:
+        return text
+    budget = max(RENDER_BUDGET_S - (time.perf_counter() - started), 0.0)
+    try:
+        return bl.render(bl.compile_template(text), data, limit=room, budget=budget)
+    except TemplateError as exc:
+        raise TemplateError(f"{where}: {exc}") from None
+
+
+def render(text: str | None, data: dict[str, Any]) -> str | None:
+    """One text rendered (Aborted, TemplateError as render_message)."""
     if text is None:
         return None
-    text = run_blocks(text, lambda expr: _lookup(expr.strip(), context))
-    out: list[str] = []
-    size, pos = 0, 0
-    for start, end, expr in _tags(text):
-        piece = text[pos:start] + _value(expr, context)
-        size += len(piece)
-        if size > RENDERED_MAX_CHARS:
-            raise TemplateError(f"rendered text over the {RENDERED_MAX_CHARS // (1024 * 1024)} MB rendered-size limit")
-        out.append(piece)
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def _tags(text: str) -> Any:
-    """(start, end, expression) of each `{{ ... }}`, left to right, in one pass. Inside, `${...}` may hold a `}`;
-    any other lone `}` means the `{{` before it opens no tag (it is text)."""
-    pos, n = 0, len(text)
-    while (start := text.find("{{", pos)) >= 0:
-        i = start + 2
-        while i < n:
-            if text.startswith("${", i):
-                close = text.find("}", i + 2)
-                if close < 0:
-                    return  # no `}` anywhere after: no tag can close
-                i = close + 1
-            elif text[i] == "}":
-                break
-            else:
-                i += 1
-        if i >= n:
-            return
-        if text.startswith("}}", i) and i > start + 2:
-            yield start, i + 2, text[start + 2 : i]
-            pos = i + 2
-        else:
-            pos = max(i, start + 1)  # every `{{` up to this lone `}` would stop at it too
-
-
-def _value(expr: str, context: dict[str, Any]) -> str:
-    expr, default = _split_default(expr)
-    value = _lookup(expr.strip(), context)
-    return default if value in (None, "") else str(value)
-
-
-def _split_default(expr: str) -> tuple[str, str]:
-    """`x | default: 'text'` → (`x`, `text`); found from the end, without backtracking."""
-    tail = expr.rstrip()
-    if len(tail) < 2 or tail[-1] not in "'\"":
-        return expr, ""
-    opening = tail.rfind(tail[-1], 0, len(tail) - 1)
-    head = tail[:opening].rstrip() if opening >= 0 else ""
-    if not head.endswith(_DEFAULT_WORD):
-        return expr, ""
-    head = head[: -len(_DEFAULT_WORD)].rstrip()
-    if not head.endswith("|"):
-        return expr, ""
-    return head[:-1], tail[opening + 1 : -1]
-
-
-def _lookup(expr: str, context: dict[str, Any]) -> Any:
-    path = [_VAR.sub(lambda m: m.group(1), part) for part in expr.split(".")]
-    profile = context.get("profile") or {}
-    attrs = profile.get("attributes", {})
-    match path:
-        case [name] if expr.startswith("${"):
-            return attrs.get(name) if name != "custom" else None
-        case ["custom_attribute", name]:
-            return attrs.get("custom", {}).get(name)
-        case ["event_properties", name]:
-            return (context.get("event_properties") or {}).get(name)
-        case ["connected", *rest]:
-            value: Any = context.get("connected") or {}
-            for key in rest:
-                value = value.get(key) if isinstance(value, dict) else None
-            return value
-    return None
+    return bl.render(bl.compile_template(text), data, limit=RENDERED_MAX_CHARS, budget=RENDER_BUDGET_S)

@@ -14,7 +14,7 @@ from harness.emulator.app import Emulator
 from harness.emulator.messaging import DefinitionError
 from harness.emulator.messaging.canvas_models import parse_canvas
 from harness.emulator.messaging.canvases import bucket
-from harness.emulator.messaging.liquid_blocks import Aborted, run_blocks
+from harness.emulator.messaging.templating import Aborted, TemplateError, render, template_data
 from harness.emulator.settings import EmulatorSettings
 from harness.protocol.ids import trigger_id
 from tests.support.inprocess_sdk import Sdk
@@ -319,31 +319,37 @@ def test_card_rate_limit_from_the_settings():
 # -- abort_message -----------------------------------------------------------------------------------------
 
 
+def _run(text: str, connected: dict, **standard: object) -> str | None:
+    return render(text, template_data({"attributes": standard}, {}, connected))
+
+
 def test_liquid_blocks_and_abort():
-    look = {"connected.items": [1, 2], "connected.city": "Paris", "${first_name}": None}.get
-    assert run_blocks("{% if connected.items.size < 5 %}few{% else %}many{% endif %}", look) == "few"
-    assert run_blocks("{% if connected.city == 'Rome' %}R{% elsif connected.city %}{{x}}{% endif %}", look) == "{{x}}"
-    assert run_blocks("{% if ${first_name} == blank %}anon{% endif %}!", look) == "anon!"
+    connected = {"items": [1, 2], "city": "Paris"}
+    assert _run("{% if connected.items.size < 5 %}few{% else %}many{% endif %}", connected) == "few"
+    assert _run("{% if connected.city == 'Rome' %}R{% elsif connected.city %}{{x}}{% endif %}", connected) == ""
+    assert _run("{% if ${first_name} == blank %}blank{% elsif ${first_name} == nil %}nil{% endif %}!", connected) == "nil!"
+    assert _run("{% if ${first_name} == blank %}anon{% endif %}!", connected, first_name=" ") == "anon!"
     with pytest.raises(Aborted) as err:
-        run_blocks("a{% if connected.items.size < 5 %}{% abort_message('Not enough items') %}{% endif %}", look)
+        _run("a{% if connected.items.size < 5 %}{% abort_message('Not enough items') %}{% endif %}", connected)
     assert err.value.reason == "Not enough items"
     with pytest.raises(Aborted) as err:
-        run_blocks("{% abort_message() %}", look)
+        _run("{% abort_message() %}", connected)
     assert err.value.reason is None
-    assert run_blocks("{% if connected.city == 'Rome' %}{% abort_message('no') %}{% endif %}ok", look) == "ok"
+    assert _run("{% if connected.city == 'Rome' %}{% abort_message('no') %}{% endif %}ok", connected) == "ok"
 
 
 def test_liquid_and_or_evaluate_right_to_left_and_quotes_are_operands():
-    look = {"a": False, "b": True, "c": True, "name": "black or white"}.get
+    connected = {"a": False, "b": True, "c": True, "name": "black or white"}
     # Liquid has no and/or precedence: `a and b or c` is `a and (b or c)`, false here
-    assert run_blocks("{% if a and b or c %}yes{% else %}no{% endif %}", look) == "no"
-    assert run_blocks("{% if c or a and b %}yes{% else %}no{% endif %}", look) == "yes"  # c or (a and b)
-    assert run_blocks("{% if name == 'black or white' %}yes{% else %}no{% endif %}", look) == "yes"
-    assert run_blocks('{% if name contains " or " and b %}yes{% endif %}', look) == "yes"
+    assert _run("{% if connected.a and connected.b or connected.c %}yes{% else %}no{% endif %}", connected) == "no"
+    assert _run("{% if connected.c or connected.a and connected.b %}yes{% else %}no{% endif %}", connected) == "yes"
+    assert _run("{% if connected.name == 'black or white' %}yes{% else %}no{% endif %}", connected) == "yes"
+    assert _run('{% if connected.name contains " or " and connected.b %}yes{% endif %}', connected) == "yes"
 
 
-def test_a_stray_block_tag_renders_nothing_and_keeps_the_rest():
-    assert run_blocks("Hi {% endif %}there{% else %}, see you", {}.get) == "Hi there, see you"
+def test_a_stray_block_tag_is_an_error_naming_its_position():
+    with pytest.raises(TemplateError, match="line 1, column 7: unexpected tag 'endif'"):
+        _run("Hi {% endif %}there", {})
 
 
 def test_aborted_template_answers_an_error_and_is_logged(emu, scoped):
