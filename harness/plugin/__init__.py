@@ -73,6 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     """What the SDK sent that the harness does not model (drift) and what it refused, over the whole run; the
     Braze data points the tests' traffic cost."""
+    _data_plan_summary(terminalreporter)
     _data_points_summary(terminalreporter)
     tally = config.stash.get(TALLY, None)
     if tally is None:
@@ -86,18 +87,41 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(f"  {row['severity']:5} {row['count']:>5}×  {row['where']}: {row['message']}")
 
 
-def _data_points_summary(terminalreporter: Any) -> None:
-    """Each test's data points come as a report property (so xdist workers' do too): the run's total and the
-    tests that wasted the most on attributes re-sent unchanged."""
-    per_test: dict[str, tuple[int, int]] = {}
+def _teardown_properties(terminalreporter: Any, name: str) -> dict[str, Any]:
+    """One report property of every test's teardown (xdist workers' included), by test id."""
+    found: dict[str, Any] = {}
     for reports in terminalreporter.stats.values():
         for report in reports:
             if getattr(report, "when", None) != "teardown":
                 continue
-            for name, value in getattr(report, "user_properties", ()):
-                if name == "braze_data_points":
-                    used, _, rest = value.partition(" used, ")
-                    per_test[report.nodeid] = (int(used), int(rest.split()[0]))
+            for key, value in getattr(report, "user_properties", ()):
+                if key == name:
+                    found[report.nodeid] = value
+    return found
+
+
+def _data_plan_summary(terminalreporter: Any) -> None:
+    """Each test whose traffic broke the data plan, with what it broke (strict mode also fails those tests)."""
+    per_test = _teardown_properties(terminalreporter, "braze_data_plan")
+    if not per_test:
+        return
+    terminalreporter.section("Braze data plan")
+    terminalreporter.write_line(f"{len(per_test)} test(s) sent traffic that breaks the data plan")
+    for nodeid, problems in sorted(per_test.items()):
+        terminalreporter.write_line(nodeid)
+        for problem in problems[:5]:
+            terminalreporter.write_line(f"    {problem}")
+        if len(problems) > 5:
+            terminalreporter.write_line(f"    ... and {len(problems) - 5} more")
+
+
+def _data_points_summary(terminalreporter: Any) -> None:
+    """Each test's data points come as a report property (so xdist workers' do too): the run's total and the
+    tests that wasted the most on attributes re-sent unchanged."""
+    per_test: dict[str, tuple[int, int]] = {}
+    for nodeid, value in _teardown_properties(terminalreporter, "braze_data_points").items():
+        used, _, rest = value.partition(" used, ")
+        per_test[nodeid] = (int(used), int(rest.split()[0]))
     if not per_test:
         return
     terminalreporter.section("Braze data points")

@@ -152,6 +152,32 @@ def test_strict_mode_fails_the_test_that_breaks_the_plan(pytester: pytest.Pytest
     result.assert_outcomes(passed=2, errors=1)  # reported at teardown, when the whole test's traffic is in
     result.stdout.fnmatch_lines(["*this test's traffic breaks the data plan (1 problem(s))*", "*planned number, got string '3'*"])
     result.stdout.fnmatch_lines(["*Braze data points*", "2 data points in 2 test(s), 0 wasted on attributes re-sent unchanged"])
+    result.stdout.fnmatch_lines(
+        ["*Braze data plan*", "1 test(s) sent traffic that breaks the data plan", "*test_shop.py::test_breaks"]
+    )
+
+
+def test_without_strict_mode_the_run_summary_lists_each_test_that_broke_the_plan(
+    pytester: pytest.Pytester, plan_file: Path
+) -> None:
+    pytester.makepyfile(
+        test_shop=textwrap.dedent(
+            """
+            import httpx
+
+            def test_breaks(braze):
+                body = {"api_key": braze.api_key, "device_id": "d-1", "time": 1795379958,
+                        "events": [{"name": "ce", "time": 1795379958.5, "data": {"n": "cart_ad", "p": {}}, "session_id": "s"}]}
+                url = braze.emulator_url + "/api/v3/data/"
+                assert httpx.post(url, json=body, headers={"X-Braze-Api-Key": braze.api_key}, trust_env=False).status_code == 200
+            """
+        )
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--braze-data-plan", str(plan_file), timeout=120)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["*Braze data plan*", "*test_shop.py::test_breaks", "*unplanned custom event 'cart_ad'; planned names nearby: cart_add"]
+    )
 
 
 def test_the_documented_plan_file_is_a_valid_plan(tmp_path: Path) -> None:
