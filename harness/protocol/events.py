@@ -109,6 +109,15 @@ class ButtonClickData(TriggerIdsData):
     bid: int | str
 
 
+class DisplayFailureData(Wire):
+    """`sfe`, sent by Web SDK 4.x (InAppMessage.DisplayFailures; docs/web-sdk-versions.md): the message's trigger id
+    and why it was not shown, e.g. `hd` HTML messages disabled, `ias` another message already showing, `of` wrong
+    orientation, `do` display overridden, `umt` unknown message type, `tf`/`te` a trigger failure."""
+
+    trigger_ids: list[str]
+    error_code: str
+
+
 class IdsData(Wire):
     ids: list[str]
 
@@ -400,11 +409,11 @@ class GeofenceTransition(Event):
     data: GeofenceData
 
 
-class SfeEvent(Event):
+class InAppMessageDisplayFailure(Event):
     code: ClassVar[str] = "sfe"
-    title: ClassVar[str] = "web sfe (defined, unused in 6.13)"
+    title: ClassVar[str] = "in-app message display failure (Web SDK 4.x; defined, unused in 6.13)"
     name: Literal["sfe"]
-    data: AnyData | None = None
+    data: DisplayFailureData
 
 
 class TestTypeEvent(Event):
@@ -485,7 +494,7 @@ AnyEvent = Annotated[
     | Annotated[InternalError, Tag("ie")]
     | Annotated[Internal, Tag("i")]
     | Annotated[GeofenceTransition, Tag("g")]
-    | Annotated[SfeEvent, Tag("sfe")]
+    | Annotated[InAppMessageDisplayFailure, Tag("sfe")]
     | Annotated[TestTypeEvent, Tag("tt")]
     | Annotated[MessageExtrasEvent, Tag("message_extras")],
     Discriminator(_event_tag),
