@@ -20,6 +20,7 @@ def _attempts(delivered):
     return [d.attempt for e in delivered for d in e.deliveries]
 
 
+@pytest.mark.braze_web_sdk_feature("req_attempt_header")
 def test_5xx_then_recovery_loses_nothing(braze, braze_app, braze_sdk_retries):
     user = braze.uid("outage")
     _ready(braze, braze_app, user)

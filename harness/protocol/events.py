@@ -144,6 +144,12 @@ class PushActionData(Wire):
     a: str | None = None
 
 
+class InternalData(Wire):
+    """`i`: Web SDK 4.0.0-4.0.3 log `{"n": "content_cards_displayed"}` (logContentCardsDisplayed, a no-op from 4.0.4)."""
+
+    n: str | None = None
+
+
 class InternalErrorData(Wire):
     e: str | None = None
 
@@ -399,7 +405,7 @@ class Internal(Event):
     code: ClassVar[str] = "i"
     title: ClassVar[str] = "SDK internal"
     name: Literal["i"]
-    data: AnyData | None = None
+    data: InternalData | None = None
 
 
 class GeofenceTransition(Event):

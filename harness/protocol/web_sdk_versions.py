@@ -58,9 +58,20 @@ FEATURES: Final[dict[str, Feature]] = {
     f.name: f
     for f in (
         # 3.3.0 "Introduced support for new SDK Authentication feature"
-        _feature("sdk_authentication", "3.3.0", "SDK authentication (enableSdkAuthentication, subscribeToSdkAuthenticationFailures)"),
+        _feature(
+            "sdk_authentication", "3.3.0", "SDK authentication (enableSdkAuthentication, subscribeToSdkAuthenticationFailures)"
+        ),
         # 4.0.0: the `appboy` object became `braze` (ES modules): the demo app only knows `braze`
         _feature("braze_namespace", "4.0.0", "the `braze` namespace (3.x exported `appboy`)"),
+        # 4.0.4 "Fixed an issue introduced in 4.0.0 that prevented control in-app message impressions from being logged"
+        # (4.0.0-4.0.3 log a control message's impression as `ccic`, a content card control impression)
+        _feature("iam_control_impression", "4.0.4", "control in-app message impressions logged as `iec`"),
+        # Not in the CHANGELOG, read in the npm sources (session-manager.js): up to 4.7.1 a session shorter than the
+        # 1 s minimum ends with `se {"d": null}` (its length is added to an undefined field); 4.8.3 is the next
+        # version on npm and has the fix
+        _feature("session_end_length", "4.8.3", "a session end (`se`) of a session under 1 s carries its length `d`"),
+        # Not in the CHANGELOG, read in network-manager.js: X-Braze-Req-Attempt first in 4.9.0 (4.8.3 lacks it)
+        _feature("req_attempt_header", "4.9.0", "the X-Braze-Req-Attempt request header (retry count)"),
         # 4.6.0 "Added support for the upcoming Braze Feature Flags product"
         _feature("feature_flags", "4.6.0", "feature flags (getFeatureFlag, logFeatureFlagImpression)"),
         # 4.7.0 setCustomUserAttribute accepts nested objects and arrays of objects, with a `merge` parameter
@@ -105,8 +116,10 @@ def missing_reason(version: str, name: str) -> str | None:
     v = parse_version(version)
     if f.present_in(v):
         return None
+
     def show(x: Version) -> str:
         return ".".join(map(str, x))
+
     if f.removed is not None and f.removed <= v:
         back = f" until {show(f.restored)}" if f.restored else ""
         return f"{name}: {f.what} — removed in Web SDK {show(f.removed)}{back}; this run uses {version} ({CHANGELOG_URL})"
