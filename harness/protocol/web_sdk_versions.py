@@ -91,6 +91,11 @@ FEATURES: Final[dict[str, Feature]] = {
         _feature("retry_after", "5.7.0", "Retry-After honoured on /data/ retries"),
         # 6.5.0 "Improved request retry timing to prefer server-configurable values" (config.request_backoff)
         _feature("server_backoff", "6.5.0", "retry timing from the server's config (request_backoff)"),
+        # 4.6.0 "Added a method braze.logContentCardClick()" (before: logCardClick(card, true))
+        _feature("content_card_click_method", "4.6.0", "braze.logContentCardClick()"),
+        # 6.10.0: unregisterPush() POSTs /push/unregister (checked in the npm sources: 6.9.0 has no such request, it
+        # only queues a null push token; the CHANGELOG first names "the push unregistration endpoint" in 6.10.2)
+        _feature("push_unregister_endpoint", "6.10.0", "unregisterPush() POSTs /push/unregister"),
         # 6.10.0 "Added braze.logout()"
         _feature("logout", "6.10.0", "braze.logout()"),
         # 6.11.0 "Added braze.registerPush()"
