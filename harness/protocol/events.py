@@ -110,9 +110,9 @@ class ButtonClickData(TriggerIdsData):
 
 
 class DisplayFailureData(Wire):
-    """`sfe`, sent by Web SDK 4.x (InAppMessage.DisplayFailures; docs/web-sdk-versions.md): the message's trigger id
-    and why it was not shown, e.g. `hd` HTML messages disabled, `ias` another message already showing, `of` wrong
-    orientation, `do` display overridden, `umt` unknown message type, `tf`/`te` a trigger failure."""
+    """`sfe`, sent by Web SDK 4.0-5.1 (docs/web-sdk-versions.md): the message's trigger id and why it was not shown,
+    a code of the SDK's InAppMessage display failures, e.g. `hd` HTML messages disabled, `ias` another message is
+    being shown, `of` the message's orientation is not the screen's."""
 
     trigger_ids: list[str]
     error_code: str
@@ -417,7 +417,7 @@ class GeofenceTransition(Event):
 
 class InAppMessageDisplayFailure(Event):
     code: ClassVar[str] = "sfe"
-    title: ClassVar[str] = "in-app message display failure (Web SDK 4.x; defined, unused in 6.13)"
+    title: ClassVar[str] = "in-app message display failure (Web SDK 4.0-5.1; defined, unused in 6.13)"
     name: Literal["sfe"]
     data: DisplayFailureData
 

@@ -91,6 +91,9 @@ FEATURES: Final[dict[str, Feature]] = {
         _feature("retry_after", "5.7.0", "Retry-After honoured on /data/ retries"),
         # 6.5.0 "Improved request retry timing to prefer server-configurable values" (config.request_backoff)
         _feature("server_backoff", "6.5.0", "retry timing from the server's config (request_backoff)"),
+        # Wire, from the npm sources (not in the CHANGELOG): an in-app message that cannot be shown is logged as `sfe`
+        # {trigger_ids, error_code} (events.py InAppMessageDisplayFailure) in 4.0.3-5.1.1; 5.2.0 no longer sends it
+        _feature("iam_display_failure_event", "4.0.0", "`sfe` in-app message display failures", removed="5.2.0"),
         # 4.6.0 "Added a method braze.logContentCardClick()" (before: logCardClick(card, true))
         _feature("content_card_click_method", "4.6.0", "braze.logContentCardClick()"),
         # 6.10.0: unregisterPush() POSTs /push/unregister (checked in the npm sources: 6.9.0 has no such request, it

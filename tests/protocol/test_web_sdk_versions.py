@@ -39,6 +39,8 @@ from harness.protocol.web_sdk_versions import (
         ("4.8.3", "session_end_length", True),
         ("4.0.3", "iam_control_impression", False),
         ("4.0.4", "iam_control_impression", True),
+        ("5.1.1", "iam_display_failure_event", True),
+        ("5.2.0", "iam_display_failure_event", False),
         ("4.5.0", "feature_flags", False),
         ("4.6.0", "feature_flags", True),
     ],
@@ -53,8 +55,11 @@ def test_missing_reason_names_the_feature_and_the_versions_that_have_it():
         f"this run uses 4.10.2 ({CHANGELOG_URL})"
     )
     assert "removed in Web SDK 6.0.0 until 6.5.0" in missing_reason("6.2.0", "banner_html")
+    gone = missing_reason("6.13.0", "iam_display_failure_event")
+    assert gone.endswith(f"removed in Web SDK 5.2.0; this run uses 6.13.0 ({CHANGELOG_URL})")
     assert missing_reason("6.13.0", "banners") is None
-    assert all(missing_reason("6.13.0", name) is None for name in FEATURES)  # the default version has everything
+    removed = {"iam_display_failure_event"}  # a wire event 6.13.0 no longer sends
+    assert all(missing_reason("6.13.0", name) is None for name in FEATURES if name not in removed)
 
 
 def test_unknown_feature_and_bad_version_are_errors_naming_them():
