@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+
 
 def test_standard_attributes(braze, braze_app):
     user = braze.uid("ada")
@@ -25,6 +27,7 @@ def test_standard_attributes(braze, braze_app):
     braze.expect.profile(user).has(**fields).within()
 
 
+@pytest.mark.braze_web_sdk_feature("nested_custom_attributes")
 def test_custom_attributes_of_every_type(braze, braze_app):
     user = braze.uid("typed")
     braze_app.launch()

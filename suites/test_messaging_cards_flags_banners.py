@@ -68,6 +68,7 @@ def test_expired_card_is_not_shown(braze, braze_app):
     OnScreen(braze.expect, braze_app.screen).cards_shown(["live"])
 
 
+@pytest.mark.braze_web_sdk_feature("feature_flags")
 def test_feature_flag_on_for_the_segment_with_ffi_and_off_outside_it(braze, braze_app_factory):
     beta, other = braze.uid("beta"), braze.uid("other")
     m = braze.messaging
@@ -92,6 +93,8 @@ def test_feature_flag_on_for_the_segment_with_ffi_and_off_outside_it(braze, braz
 
 # 6.5.0's requestBannersRefresh() refuses to run (no /banners/sync, only a logged error "Banners are disabled")
 # unless the SDK was initialised with allowUserSuppliedJavascript; 6.13 dropped that requirement
+# the demo renders Banner.html and logs the click itself (braze.logBannerClick), as a site with its own banner UI
+@pytest.mark.braze_web_sdk_feature("banners", "banner_html", "banner_click_api")
 @pytest.mark.braze_app(init_options={"allowUserSuppliedJavascript": True})
 def test_banner_per_placement_with_impression_and_click(braze, braze_app):
     m = braze.messaging

@@ -68,6 +68,7 @@ def test_priority_picks_one(braze, braze_app):
     braze.expect.event("si").exactly(1).within(settle=0.5)
 
 
+@pytest.mark.braze_web_sdk_feature("iam_control_impression")
 def test_control_group_logs_iec_and_shows_nothing(braze, braze_app):
     braze.messaging.in_app("holdout", trigger="open", control=True, message={"type": "MODAL", "message": "never shown"})
     braze_app.launch()

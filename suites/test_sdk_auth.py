@@ -9,7 +9,10 @@ import pytest
 
 from harness.sdk_auth import KeyPair, malformed
 
-pytestmark = pytest.mark.braze_app(init_options={"enableSdkAuthentication": True})
+pytestmark = [
+    pytest.mark.braze_app(init_options={"enableSdkAuthentication": True}),
+    pytest.mark.braze_web_sdk_feature("sdk_authentication"),
+]
 
 
 @pytest.fixture
@@ -25,7 +28,7 @@ def _auth_failure_shown(braze_app, code, within=20.0):
         time.sleep(0.1)  # the SDK retries on its own backoff: nothing to wake on in the page
 
 
-def test_rejected_then_new_signature_lands_exactly_once(braze, braze_app, keys):
+def test_rejected_then_new_signature_lands_exactly_once(braze, braze_app, keys, braze_sdk_retries):
     braze.sdk_auth("required", [keys.public_pem])
     user = braze.uid("signed")
     braze_app.launch()
@@ -39,7 +42,7 @@ def test_rejected_then_new_signature_lands_exactly_once(braze, braze_app, keys):
     assert "signed_event" not in (braze.profile(user) or {}).get("custom_events", {})
 
     braze_app.set_sdk_auth_signature(keys.mint(user))  # no request by itself: the SDK's next retry carries it
-    (event,) = braze.expect.nothing_lost(user, [("signed_event", {"v": 1})]).within(20)
+    (event,) = braze_sdk_retries.wait(braze.expect.nothing_lost(user, [("signed_event", {"v": 1})]).within, 20)
     assert not event.deliveries[0].applied and event.deliveries[-1].applied
     rejected = [e for e in braze.entries() if isinstance(e.exchange.response, dict) and "auth_error" in e.exchange.response]
     assert rejected and all(any(p.where == "sdk_auth" for p in e.problems) for e in rejected)

@@ -13,6 +13,7 @@ def test_session_start_is_recorded(braze, braze_app):
 
 
 @pytest.mark.braze_app(session_timeout=10)
+@pytest.mark.braze_web_sdk_feature("session_end_length")
 def test_session_end_is_recorded_after_the_timeout(braze, braze_app):
     braze_app.launch()
     first = braze.expect.session_start().within()[0].event.session_id

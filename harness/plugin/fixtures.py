@@ -227,8 +227,8 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
                 request.getfixturevalue("braze_demo_site"),
                 api_key=api_key or braze.api_key,
                 base_url=braze_sdk_base_url,
-                device_id=(device_id := braze.new_device_id()),
-                push_source=lambda device_id=device_id: braze.push.outbox(device_id),  # read, not drained
+                device_id=braze.new_device_id(),
+                push_source=braze.push.outbox,  # read, not drained
                 **opts,
             )
         made.append(app)

@@ -109,6 +109,15 @@ class ButtonClickData(TriggerIdsData):
     bid: int | str
 
 
+class DisplayFailureData(Wire):
+    """`sfe`, sent by Web SDK 4.0-5.1 (docs/web-sdk-versions.md): the message's trigger id and why it was not shown,
+    a code of the SDK's InAppMessage display failures, e.g. `hd` HTML messages disabled, `ias` another message is
+    being shown, `of` the message's orientation is not the screen's."""
+
+    trigger_ids: list[str]
+    error_code: str
+
+
 class IdsData(Wire):
     ids: list[str]
 
@@ -133,6 +142,12 @@ class PushClickData(Wire):
 class PushActionData(Wire):
     cid: str | None = None
     a: str | None = None
+
+
+class InternalData(Wire):
+    """`i`: Web SDK 4.0.0-4.0.3 log `{"n": "content_cards_displayed"}` (logContentCardsDisplayed, a no-op from 4.0.4)."""
+
+    n: str | None = None
 
 
 class InternalErrorData(Wire):
@@ -390,7 +405,7 @@ class Internal(Event):
     code: ClassVar[str] = "i"
     title: ClassVar[str] = "SDK internal"
     name: Literal["i"]
-    data: AnyData | None = None
+    data: InternalData | None = None
 
 
 class GeofenceTransition(Event):
@@ -400,11 +415,11 @@ class GeofenceTransition(Event):
     data: GeofenceData
 
 
-class SfeEvent(Event):
+class InAppMessageDisplayFailure(Event):
     code: ClassVar[str] = "sfe"
-    title: ClassVar[str] = "web sfe (defined, unused in 6.13)"
+    title: ClassVar[str] = "in-app message display failure (Web SDK 4.0-5.1; defined, unused in 6.13)"
     name: Literal["sfe"]
-    data: AnyData | None = None
+    data: DisplayFailureData
 
 
 class TestTypeEvent(Event):
@@ -485,7 +500,7 @@ AnyEvent = Annotated[
     | Annotated[InternalError, Tag("ie")]
     | Annotated[Internal, Tag("i")]
     | Annotated[GeofenceTransition, Tag("g")]
-    | Annotated[SfeEvent, Tag("sfe")]
+    | Annotated[InAppMessageDisplayFailure, Tag("sfe")]
     | Annotated[TestTypeEvent, Tag("tt")]
     | Annotated[MessageExtrasEvent, Tag("message_extras")],
     Discriminator(_event_tag),

@@ -66,10 +66,12 @@ class WebDemoAdapter(AppAdapter):
         auto_session: bool = True,
         init_options: Mapping[str, Any] | None = None,
         timeout_s: float = 10.0,
-        push_source: Callable[[], list[dict[str, Any]]] | None = None,
+        push_source: Callable[[str], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.page = page
-        self.push_source = push_source  # what the browser's push service would hand this device (the emulator outbox)
+        # what the browser's push service would hand the device with this id (the emulator outbox); asked with the id the
+        # SDK reports, not the `device_id` option: Web SDK < 5.2.0 ignores that option and makes its own id
+        self.push_source = push_source
         self._opened_pushes: set[Any] = set()
         query: dict[str, str] = {"apiKey": api_key, "baseUrl": base_url}
         if device_id is not None:
@@ -211,7 +213,7 @@ class WebDemoAdapter(AppAdapter):
         if delivery is None:
             waiting = [
                 d
-                for d in (self.push_source() if self.push_source else [])
+                for d in (self.push_source(self.device_id or "") if self.push_source else [])
                 if d.get("platform") == "web" and d.get("id") not in self._opened_pushes
             ]
             if not waiting:

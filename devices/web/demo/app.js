@@ -73,6 +73,25 @@
     return u;
   }
 
+  // getDeviceId()/getUser().getUserId() return the id from Web SDK 4.10.0 on; before that only a callback
+  // (called at once) receives it. A site built for both reads the return value, else passes a callback.
+  function readId(get) {
+    const direct = get();
+    if (direct !== undefined) return direct;
+    let viaCallback;
+    get((id) => { viaCallback = id; });
+    return viaCallback;
+  }
+
+  function deviceId() {
+    return readId((cb) => braze.getDeviceId(cb)) ?? null;
+  }
+
+  function sdkUserId() {
+    const u = braze.getUser();
+    return u ? readId((cb) => u.getUserId(cb)) ?? null : null;
+  }
+
   function show(value) {
     if (value === undefined) return "undefined";
     try {
@@ -84,15 +103,15 @@
 
   function render() {
     const set = (id, text) => { byTestId(id).textContent = text; };
-    let userId = "", deviceId = "";
+    let shownUser = "", shownDevice = "";
     if (demo.isReady) {
-      userId = braze.getUser()?.getUserId() ?? "";
-      deviceId = braze.getDeviceId() ?? "";
+      shownUser = sdkUserId() ?? "";
+      shownDevice = deviceId() ?? "";
     }
     set("status-sdk", demo.initError ? `failed: ${demo.initError}` : demo.isReady ? "ready" : "loading…");
     set("status-app-user", state.appUser ?? "(logged out)");
-    set("status-user-id", userId);
-    set("status-device-id", deviceId);
+    set("status-user-id", shownUser);
+    set("status-device-id", shownDevice);
     set("status-cards", String(state.cards));
     const lastAuth = state.authFailures[state.authFailures.length - 1];
     set("status-auth-failures", lastAuth
@@ -300,12 +319,16 @@
       slot.replaceChildren();
       delete slot.dataset.bannerId;
       if (!banner || banner.isControl) {
-        if (banner) braze.logBannerImpressions([placement]);  // control: impression, nothing shown
+        if (banner && braze.logBannerImpressions) braze.logBannerImpressions([placement]);  // control: impression, nothing shown
+        continue;
+      }
+      slot.dataset.bannerId = banner.id;
+      shown.push(`${placement}=${banner.id}`);
+      if (typeof banner.html !== "string" || !braze.logBannerImpressions) {
+        braze.insertBanner(banner, slot);  // Web SDK 6.0-6.4: no Banner.html; the SDK renders and logs itself
         continue;
       }
       slot.innerHTML = banner.html;  // our own campaigns: a real site would sanitise or use insertBanner
-      slot.dataset.bannerId = banner.id;
-      shown.push(`${placement}=${banner.id}`);
       braze.logBannerImpressions([placement]);
     }
     byTestId("status-banners").textContent = shown.join(",");
@@ -318,11 +341,12 @@
     });
   }
 
-  // A click on an element with data-button-id inside a banner logs a banner click.
+  // A click on an element with data-button-id inside a banner logs a banner click (braze.logBannerClick: Web SDK
+  // 6.4.0+; 5.x's npm package does not export it, so there the click goes unlogged, as on such a site).
   document.querySelectorAll(".banner-slot").forEach((slot) => slot.addEventListener("click", (ev) => {
     const target = ev.target.closest("[data-button-id]");
     const banner = currentBanners[slot.dataset.placement];
-    if (target && banner) braze.logBannerClick(banner, target.dataset.buttonId);
+    if (target && banner && braze.logBannerClick) braze.logBannerClick(banner, target.dataset.buttonId);
   }));
 
   function showCards() {
@@ -346,8 +370,8 @@
   Object.assign(demo, {
     login, logout, saveProfile, setAttribute, logEvent, purchase, flush, refreshBanners, showCards, refreshCards, setSignature,
     authFailures: () => state.authFailures.slice(),
-    deviceId: () => (demo.isReady ? braze.getDeviceId() ?? null : null),
-    userId: () => (demo.isReady ? braze.getUser()?.getUserId() ?? null : null),
+    deviceId: () => (demo.isReady ? deviceId() : null),
+    userId: () => (demo.isReady ? sdkUserId() : null),
   });
 
   // ---------- forms ----------
