@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ from harness.protocol.events import (
     SubscriptionGroupUpdate,
     UserAliasAdded,
 )
+from harness.protocol.platform import sdk_platform
 from harness.protocol.requests import DataRequest, PushUnregisterRequest
 
 DEFAULT_WORKSPACE = "default"
@@ -103,8 +105,11 @@ class EmulatorState:
             self._version += 1
             return app
 
-    def app(self, api_key: str) -> App:
-        """The app of an SDK key; an unknown key is auto-created in workspace "default" or rejected."""
+    def app(self, api_key: str, platform: Callable[[], str] | None = None) -> App:
+        """The app of an SDK key; an unknown key is auto-created in workspace "default" or rejected.
+
+        `platform`: called only when the app is created, for the platform of the SDK that sent the key
+        (`harness.protocol.platform.sdk_platform`); "web" without it."""
         known = self._registry.apps.get(api_key)  # the usual: a known key (one dict read needs no lock)
         if known is not None:
             return known
@@ -114,7 +119,8 @@ class EmulatorState:
                 return known
             if self.unknown_api_keys == "reject":
                 raise UnknownApiKey(api_key)
-            app = self._registry.add_app(App(api_key=api_key, workspace=DEFAULT_WORKSPACE, auto_created=True))
+            app = App(api_key=api_key, workspace=DEFAULT_WORKSPACE, auto_created=True, platform=platform() if platform else "web")
+            app = self._registry.add_app(app)
             self._version += 1
             return app
 
@@ -215,15 +221,14 @@ class EmulatorState:
         if not api_key:
             return [Problem(where="api_key", message="no api key: request not applied")]
         with self._lock:
-            app = self.app(api_key)
+            app = self.app(api_key, lambda: sdk_platform(decoded.headers, body.device, body.device_id))
             ws = self._registry.workspace_of(app)
             req = _Request(ws, app, body.device_id, {}, body.sdk_version, received_at, [])
             if body.device_id:
-                record = ws.record_device(
-                    app.api_key, body.device_id, body.device, body.sdk_version, body.app_version, received_at
-                )
+                device = body.device.sent() if body.device is not None else None  # what was sent, as sent
+                record = ws.record_device(app.api_key, body.device_id, device, body.sdk_version, body.app_version, received_at)
                 req.device = record.device
-                push.note_device(ws, app.api_key, body.device_id, body.device)  # OS push permission reported
+                push.note_device(ws, app.api_key, body.device_id, device)  # OS push permission reported
             if isinstance(body, DataRequest):
                 # attributes before events, the order /users/track documents (docs/server-behaviour.md, attributes)
                 for index, attrs in enumerate(body.attributes):

@@ -31,7 +31,9 @@ def test_an_iso_datetime_dob_is_stored_as_its_date(sent: str, stored: str) -> No
     assert attributes["dob"] == stored
 
 
-@pytest.mark.parametrize("garbage", ["1990-07-04T25:00:00Z", "1990-02-30T00:00:00Z", "1990-07-04Tnoon", "yesterday", "04/07/1990"])
+@pytest.mark.parametrize(
+    "garbage", ["1990-07-04T25:00:00Z", "1990-02-30T00:00:00Z", "1990-07-04Tnoon", "yesterday", "04/07/1990"]
+)
 def test_garbage_dob_is_still_rejected(garbage: str) -> None:
     attributes, problems = _dob_after(garbage)
     assert "dob" not in attributes
