@@ -39,8 +39,8 @@ class Device(Wire):
 
     def sent(self) -> dict[str, Any]:
         """The keys the SDK sent, as sent (unknown ones too): what the state merges into the device record."""
-        fields = self.__dict__
-        out = {name: fields[name] for name in self.__pydantic_fields_set__}
+        fields = self.__dict__  # the declared fields (`__pydantic_fields_set__` names the extra keys too)
+        out = {name: fields[name] for name in self.__pydantic_fields_set__ if name in fields}
         extra = self.__pydantic_extra__
         if extra:
             out.update(extra)
