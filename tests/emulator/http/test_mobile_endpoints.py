@@ -54,7 +54,7 @@ MOBILE = [
         {"location_event": {"name": "lr", "time": 1796000000.5, "data": {"latitude": 48.85, "longitude": 2.35}}},
         {"geofences": []},
     ),
-    ("geofence/report", {"geofence_event": {"name": "g", "time": 1796000001.0, "data": {"ids": "g-1", "event_type": "enter"}}}, {}),
+    ("geofence/report", {"geofence_event": {"name": "g", "time": 1796000001.0, "data": {"ids": "g-1", "event_type": "in"}}}, {}),
     ("debugger/init", {"user_id": "ada"}, {}),
     ("debugger/log", {"data": [{"type": "sdk_event_log", "data": [{"log": "V/Braze: hello", "time": "1796000000"}]}]}, {}),
     ("dust/config", {"user_id": "ada"}, {}),
