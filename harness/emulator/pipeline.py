@@ -29,7 +29,6 @@ from harness.emulator.stores import EngagementStore, JournalStore, StateStore, T
 from harness.journal import Exchange, JournalEntry
 from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
 from harness.protocol.input_limits import is_depth_problem
-from harness.protocol.platform import sdk_platform
 from harness.protocol.requests import DataRequest
 from harness.protocol.wire import DEFAULT_LIMITS, Limits, WireRequest
 
@@ -222,8 +221,7 @@ class Pipeline:
             return Answer(400, body), []
         try:
             # an unknown key is auto-created for the platform of the SDK that sent it (docs/mobile-wire.md)
-            device = decoded.body.device
-            app = self.state.app(api_key, lambda: sdk_platform(decoded.headers, device, decoded.device_id))
+            app = self.state.app(api_key, decoded)
         except UnknownApiKey:
             # a 2xx `error` makes the SDK stop resending instead of retrying forever
             unknown = Problem(where="api_key", message=f"unknown api key {api_key!r}")

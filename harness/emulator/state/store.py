@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -35,6 +34,13 @@ from harness.protocol.platform import sdk_platform
 from harness.protocol.requests import DataRequest, PushUnregisterRequest
 
 DEFAULT_WORKSPACE = "default"
+
+
+def _platform_of(decoded: DecodedRequest) -> str:
+    body = decoded.body
+    return sdk_platform(decoded.headers, body.device if body is not None else None, decoded.device_id)
+
+
 # the locations of a batch's first events, made once (a problem's `where`; formatting one per event costs)
 _EVENT_WHERE_KEPT = 64
 _EVENT_WHERE = tuple(f"events[{index}]" for index in range(_EVENT_WHERE_KEPT))
@@ -105,11 +111,11 @@ class EmulatorState:
             self._version += 1
             return app
 
-    def app(self, api_key: str, platform: Callable[[], str] | None = None) -> App:
+    def app(self, api_key: str, sender: DecodedRequest | None = None) -> App:
         """The app of an SDK key; an unknown key is auto-created in workspace "default" or rejected.
 
-        `platform`: called only when the app is created, for the platform of the SDK that sent the key
-        (`harness.protocol.platform.sdk_platform`); "web" without it."""
+        `sender`: the request that brought the key; an app created for it gets the platform of the SDK that sent
+        it (`harness.protocol.platform.sdk_platform`, read only then), "web" without it."""
         known = self._registry.apps.get(api_key)  # the usual: a known key (one dict read needs no lock)
         if known is not None:
             return known
@@ -119,8 +125,8 @@ class EmulatorState:
                 return known
             if self.unknown_api_keys == "reject":
                 raise UnknownApiKey(api_key)
-            app = App(api_key=api_key, workspace=DEFAULT_WORKSPACE, auto_created=True, platform=platform() if platform else "web")
-            app = self._registry.add_app(app)
+            platform = "web" if sender is None else _platform_of(sender)
+            app = self._registry.add_app(App(api_key=api_key, workspace=DEFAULT_WORKSPACE, auto_created=True, platform=platform))
             self._version += 1
             return app
 
@@ -221,7 +227,7 @@ class EmulatorState:
         if not api_key:
             return [Problem(where="api_key", message="no api key: request not applied")]
         with self._lock:
-            app = self.app(api_key, lambda: sdk_platform(decoded.headers, body.device, body.device_id))
+            app = self.app(api_key, decoded)
             ws = self._registry.workspace_of(app)
             req = _Request(ws, app, body.device_id, {}, body.sdk_version, received_at, [])
             if body.device_id:
