@@ -71,6 +71,14 @@ def standard_value(key: str, value: Any) -> Any:
     return value
 
 
+def dob_as_datetime(value: str) -> str:
+    """A `YYYY-MM-DD` date of birth as the Swift SDK 18 sends it, `YYYY-MM-DDT00:00:00Z`; anything else as given."""
+    try:
+        return dt.date.fromisoformat(value).isoformat() + "T00:00:00Z"
+    except ValueError:
+        return value
+
+
 def custom_value(value: Any) -> tuple[Literal["array", "value"], Any] | None:
     """How `setCustomUserAttribute(key, value)` goes out: `("array", strings)` for a list of strings (it is
     `setCustomAttributeArray`, the `set` event), `("value", wire value)` for a str, number, bool, date (an ISO

@@ -297,6 +297,8 @@ class VirtualDevice:
             if self._user_id is None:
                 self.queue.reassign(None, user_id)
             self._user_id = user_id
+            if self.profile.change_user_attributes:
+                self.queue.announce(user_id)
             if was_foreground:
                 started = self.sessions.open(user_id).started
                 if started is not None:
@@ -396,6 +398,8 @@ class VirtualDevice:
     def set_attribute(self, key: str, value: Any) -> bool:
         """A standard attribute (`first_name`, `email`, `dob`, `push_subscribe`, ...); None unsets it."""
         value = attributes.standard_value(key, value)
+        if key == "dob" and self.profile.dob_as_datetime and isinstance(value, str):
+            value = attributes.dob_as_datetime(value)
         return value is not attributes.REFUSED and self._set_field(key, value)
 
     def set_attributes(self, **fields: Any) -> dict[str, bool]:

@@ -8,6 +8,7 @@ docs/server-behaviour.md, purchases).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,8 +61,10 @@ def session_start(profile: PlatformProfile, session: Session, time: float) -> di
 
 
 def session_end(session: Session, now: float, time: float) -> dict[str, Any]:
-    """`se`: generated late (at the next open or user change), so its time is now; `d` is open -> close."""
-    found: dict[str, Any] = {"name": "se", "data": {"d": round(session.duration(now), 3)}}
+    """`se`: generated late (at the next open or user change), so its time is now; `d` is open -> close, in whole
+    seconds as the real SDKs send it (captures, docs/mobile-wire.md, event-codes), rounded up (inferred) so that a
+    session never reports 0."""
+    found: dict[str, Any] = {"name": "se", "data": {"d": math.ceil(session.duration(now))}}
     found["time"] = time
     found["session_id"] = session.id
     if session.user_id is not None:

@@ -19,6 +19,7 @@ class PendingAttributes:
     user_id: str | None
     fields: dict[str, Any] = field(default_factory=dict)
     custom: dict[str, Any] = field(default_factory=dict)
+    announced: bool = False  # sent even when empty: `{"user_id"}` alone (Android 43's changeUser)
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -73,6 +74,10 @@ class OutboundQueue:
         self.attributes.append(bucket)
         return bucket
 
+    def announce(self, user_id: str) -> None:
+        """An attributes object for `user_id` goes out even with nothing set (what Android 43's changeUser sends)."""
+        self._bucket(user_id).announced = True
+
     def set_field(self, user_id: str | None, key: str, value: Any) -> None:
         self._bucket(user_id).fields[key] = copy.deepcopy(value)
 
@@ -96,7 +101,7 @@ class OutboundQueue:
         events, self.events = self.events[:n], self.events[n:]
         attributes: list[PendingAttributes] = []
         if with_attributes:
-            attributes, self.attributes = [a for a in self.attributes if not a.empty], []
+            attributes, self.attributes = [a for a in self.attributes if not a.empty or a.announced], []
         return Batch(events, attributes)
 
     def put_back(self, batch: Batch) -> None:
@@ -113,3 +118,4 @@ def _merge_older_into(newer: PendingAttributes, older: PendingAttributes) -> Non
     """Keep `newer`'s values, add what only `older` has."""
     newer.fields = {**older.fields, **newer.fields}
     newer.custom = {**older.custom, **newer.custom}
+    newer.announced = newer.announced or older.announced

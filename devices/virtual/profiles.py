@@ -86,6 +86,8 @@ class PlatformProfile:
     app_version_code: str
     sdk_metadata: tuple[str, ...] | None = None
     flush_interval: float = 10.0  # Android "great network" default; Swift "every few seconds"
+    change_user_attributes: bool = False  # Android 43: changeUser also sends `attributes: [{"user_id": ...}]`
+    dob_as_datetime: bool = False  # Swift 18: `dob` as `1990-07-04T00:00:00Z` (docs/mobile-wire.md, date-of-birth)
     http2: bool = False  # only over TLS (httpx negotiates h2 by ALPN)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -129,6 +131,7 @@ ANDROID = PlatformProfile(
     app_version="1.0.0",
     app_version_code="1.0.0.0",
     flush_interval=10.0,
+    change_user_attributes=True,
 )
 
 IOS = PlatformProfile(
@@ -155,6 +158,7 @@ IOS = PlatformProfile(
     sdk_metadata=("manu",),
     flush_interval=5.0,
     http2=True,
+    dob_as_datetime=True,
 )
 
 PROFILES: Mapping[str, PlatformProfile] = {"android": ANDROID, "ios": IOS}

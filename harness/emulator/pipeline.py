@@ -21,6 +21,7 @@ from harness.emulator.faults import NOT_APPLIED, Fault, FaultTable
 from harness.emulator.incidents import Incidents
 from harness.emulator.messaging.serve import Prefetched
 from harness.emulator.messaging.service import Messaging
+from harness.emulator.mobile_answers import mobile_answer
 from harness.emulator.rest import RestApi
 from harness.emulator.sdk_auth import SdkAuthTable
 from harness.emulator.server_config import ServerConfig
@@ -224,7 +225,8 @@ class Pipeline:
                     break
             return Answer(400, body), []
         try:
-            app = self.state.app(api_key)
+            # an unknown key is auto-created for the platform of the SDK that sent it (docs/mobile-wire.md)
+            app = self.state.app(api_key, decoded)
         except UnknownApiKey:
             # a 2xx `error` makes the SDK stop resending instead of retrying forever
             unknown = Problem(where="api_key", message=f"unknown api key {api_key!r}")
@@ -232,6 +234,9 @@ class Pipeline:
         if app is not None and decoded.device_id is None and decoded.endpoint is not Endpoint.OTHER:
             return Answer(200, {"error": "no_device_identifier"}), []
         problems = self._apply(decoded, scope, received_at)
+        mobile = mobile_answer(decoded)  # the mobile SDKs' own endpoints: answered, and what is not modelled said
+        if mobile is not None:
+            return Answer(200, mobile[0]), problems + mobile[1]
         body = self._body(decoded, scope, prefetched)
         if prefetched is not None:  # what answering a /template/ met: a failed Connected Content fetch, a bound
             problems += prefetched.problems

@@ -35,6 +35,11 @@ class ServerConfig:
         s = self.settings
         config: dict[str, Any] = {
             "time": self._time,
+            # BrazeKit (Swift 18) cannot decode a config without these three ("Unable to decode either 'Error' or
+            # 'DataResponse'": docs/mobile-wire.md, server-config); the emulator blocks nothing, so they are empty
+            "events_blacklist": [],
+            "attributes_blacklist": [],
+            "purchases_blacklist": [],
             "content_cards": {"enabled": s.content_cards},
             "feature_flags": {"enabled": s.feature_flags, "refresh_rate_limit": s.feature_flags_refresh_rate_limit},
             "banners": {"enabled": s.banners, "max_placements": s.banners_max_placements if s.banners else 0},

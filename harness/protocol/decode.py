@@ -27,6 +27,18 @@ from harness.protocol.input_limits import (
     too_many_values,
     within_limits,
 )
+from harness.protocol.mobile import (
+    DebuggerInitRequest,
+    DebuggerLogRequest,
+    DustConfigRequest,
+    DustConfigResponse,
+    EmptyResponse,
+    GeofenceRefreshRequest,
+    GeofenceRefreshResponse,
+    GeofenceReportRequest,
+    PushDeliveryEventsRequest,
+    PushRedeliverRequest,
+)
 from harness.protocol.problems import Problem
 from harness.protocol.requests import (
     BannersSyncRequest,
@@ -56,7 +68,15 @@ class Endpoint(StrEnum):
     TEMPLATE = "template"
     BANNERS = "banners/sync"
     PUSH_UNREGISTER = "push/unregister"
-    OTHER = "other"  # an /api/v3/ path we do not model (geofences, dust, debugger, ...)
+    # the Android (and Swift) SDKs' other endpoints (docs/mobile-wire.md, mobile-only-endpoints)
+    PUSH_DELIVERY_EVENTS = "push/delivery_events"
+    PUSH_REDELIVER = "push/redeliver"
+    GEOFENCE_REQUEST = "geofence/request"
+    GEOFENCE_REPORT = "geofence/report"
+    DEBUGGER_INIT = "debugger/init"
+    DEBUGGER_LOG = "debugger/log"
+    DUST_CONFIG = "dust/config"
+    OTHER = "other"  # an /api/v3/ path no SDK is known to call
     REST = "rest"  # a REST API call (harness.protocol.rest), not SDK traffic: its body is kept, not decoded
 
 
@@ -67,6 +87,13 @@ REQUEST_MODELS: dict[Endpoint, type[Envelope]] = {
     Endpoint.TEMPLATE: TemplateRequest,
     Endpoint.BANNERS: BannersSyncRequest,
     Endpoint.PUSH_UNREGISTER: PushUnregisterRequest,
+    Endpoint.PUSH_DELIVERY_EVENTS: PushDeliveryEventsRequest,
+    Endpoint.PUSH_REDELIVER: PushRedeliverRequest,
+    Endpoint.GEOFENCE_REQUEST: GeofenceRefreshRequest,
+    Endpoint.GEOFENCE_REPORT: GeofenceReportRequest,
+    Endpoint.DEBUGGER_INIT: DebuggerInitRequest,
+    Endpoint.DEBUGGER_LOG: DebuggerLogRequest,
+    Endpoint.DUST_CONFIG: DustConfigRequest,
     Endpoint.OTHER: GenericSdkRequest,
 }
 RESPONSE_MODELS: dict[Endpoint, type[Wire]] = {
@@ -75,10 +102,20 @@ RESPONSE_MODELS: dict[Endpoint, type[Wire]] = {
     Endpoint.FEATURE_FLAGS: FeatureFlagsSyncResponse,
     Endpoint.TEMPLATE: TemplateResponse,
     Endpoint.BANNERS: BannersSyncResponse,
+    Endpoint.PUSH_DELIVERY_EVENTS: EmptyResponse,
+    Endpoint.PUSH_REDELIVER: EmptyResponse,
+    Endpoint.GEOFENCE_REQUEST: GeofenceRefreshResponse,
+    Endpoint.GEOFENCE_REPORT: EmptyResponse,
+    Endpoint.DEBUGGER_INIT: EmptyResponse,
+    Endpoint.DEBUGGER_LOG: EmptyResponse,
+    Endpoint.DUST_CONFIG: DustConfigResponse,
 }
 
 # A custom baseUrl path is used verbatim (docs/web-sdk-wire.md, base-url), so match on the tail only.
-_ENDPOINT_RE = re.compile(r"/(data|content_cards/sync|feature_flags/sync|template|banners/sync|push/unregister)/?$")
+_ENDPOINT_RE = re.compile(
+    r"/(data|content_cards/sync|feature_flags/sync|template|banners/sync|push/unregister|push/delivery_events|push/redeliver"
+    r"|geofence/request|geofence/report|debugger/init|debugger/log|dust/config)/?$"
+)
 _API_V3_RE = re.compile(r"/api/v3/")
 MAX_RAW_KEPT = 64 * 1024
 MAX_PROBLEMS = 100  # problems kept per request; the rest are counted in one more (a batch of junk stays small)

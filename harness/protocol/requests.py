@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from harness.protocol.attributes import Attributes
+from harness.protocol.device import Device
 from harness.protocol.events import Alias, Event, Wire
 
 
@@ -17,7 +18,7 @@ class Envelope(Wire):
     time: float | None = None
     sdk_version: str | None = None
     device_id: str | None = None
-    device: dict[str, Any] | None = None
+    device: Device | None = None  # a diff: only what changed (docs/mobile-wire.md, envelope-and-device-object)
     sdk_metadata: list[str] | None = None
     sdk_flavor: str | None = None
     app_version: str | None = None

@@ -23,10 +23,13 @@ class RequestBackoff(Wire):
 
 
 class ServerConfig(Wire):
+    """The `config` object. The three blacklists are required: BrazeKit (Swift 18) drops a config without them
+    (docs/mobile-wire.md, server-config); the Android and Web SDKs read every key as optional."""
+
     time: int
-    events_blacklist: list[str] | None = None
-    attributes_blacklist: list[str] | None = None
-    purchases_blacklist: list[str] | None = None
+    events_blacklist: list[str]
+    attributes_blacklist: list[str]
+    purchases_blacklist: list[str]
     messaging_session_timeout: int | None = None
     minimum_session_timeout: int | None = None
     vapid_public_key: str | None = None

@@ -190,7 +190,8 @@ def test_gzip_bodies_and_parsed_bodies():
 def test_paths():
     assert decode("POST", "http://h/custom/prefix/data/", {}, _body()).endpoint is Endpoint.DATA
     assert decode("POST", "https://sdk.fra-01.braze.eu/api/v3/content_cards/sync", {}, _body()).endpoint is Endpoint.CONTENT_CARDS
-    assert decode("POST", "https://h/api/v3/geofence/request", {}, _body()).endpoint is Endpoint.OTHER
+    assert decode("POST", "https://h/api/v3/geofence/request", {}, _body()).endpoint is Endpoint.GEOFENCE_REQUEST
+    assert decode("POST", "https://h/api/v3/not/known", {}, _body()).endpoint is Endpoint.OTHER
     assert decode("POST", "https://h/index.html", {}, _body()).errors[0].where == "path"
 
 
@@ -204,8 +205,12 @@ def test_user_ids_collects_every_place_a_user_appears():
 
 
 def test_responses_decode_as_the_sdk_reads_them():
-    ok = decode_response(Endpoint.DATA, 200, b'{"config": {"time": 5, "content_cards": {"enabled": true}}, "triggers": []}')
+    config = {"time": 5, "events_blacklist": [], "attributes_blacklist": [], "purchases_blacklist": [], "content_cards": {}}
+    ok = decode_response(Endpoint.DATA, 200, json.dumps({"config": config, "triggers": []}))
     assert ok.body.config.time == 5 and ok.body.triggers == [] and ok.problems == []
+    # what BrazeKit (Swift 18) cannot decode: a config without the three lists (docs/mobile-wire.md, server-config)
+    partial = decode_response(Endpoint.DATA, 200, b'{"config": {"time": 5, "events_blacklist": []}}')
+    assert {p.where for p in partial.problems} == {"response.config.attributes_blacklist", "response.config.purchases_blacklist"}
     assert decode_response(Endpoint.DATA, 200, b"").problems[0].message.startswith("empty body")
     assert "malformed JSON" in decode_response(Endpoint.DATA, 200, b"<html>").problems[0].message
     assert decode_response(Endpoint.DATA, 500, b"oops").body is None  # the SDK does not read non-2xx bodies

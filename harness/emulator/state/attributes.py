@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -23,6 +24,8 @@ MAX_OBJECT_BYTES = 100 * 1024  # nested objects and arrays of objects (docs/serv
 GENDERS = frozenset("mfoupn")  # Web SDK enum m f o n p u (docs/server-behaviour.md, standard-attributes)
 SUBSCRIPTION_STATES = frozenset({"opted_in", "subscribed", "unsubscribed"})
 _DOB = re.compile(r"^\d{1,4}-\d{1,2}-\d{1,2}$")  # the Web SDK does not zero-pad month/day (docs/web-sdk-wire.md, user-attributes)
+# Swift SDK 18 sends an ISO 8601 datetime at midnight UTC (docs/mobile-wire.md, date-of-birth): kept as its date
+_DOB_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})?$")
 
 
 def truncate(value: str, where: str, problems: list[Problem]) -> str:
@@ -85,6 +88,18 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _dob_date(value: str) -> str | None:
+    """The date of an ISO 8601 datetime date of birth (`1990-07-04T00:00:00Z` -> `1990-07-04`); None if it is not one."""
+    m = _DOB_DATETIME.match(value)
+    if m is None:
+        return None
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))  # a real calendar date and time, not just its shape
+    except ValueError:
+        return None
+    return m.group(1)
+
+
 @dataclass(slots=True)
 class AttributeWriter:
     profile: Profile
@@ -121,8 +136,12 @@ class AttributeWriter:
                 self.problems.append(Problem(where=where, message=f"invalid subscription state {value!r}: not applied"))
                 return
         elif key == "dob" and not _DOB.match(value):
-            self.problems.append(Problem(where=where, message=f"invalid date of birth {value!r} (YYYY-MM-DD): not applied"))
-            return
+            date = _dob_date(value)
+            if date is None:
+                message = f"invalid date of birth {value!r} (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ): not applied"
+                self.problems.append(Problem(where=where, message=message))
+                return
+            value = date
         std[key] = truncate(value, where, self.problems)
 
     # --- custom attributes ----------------------------------------------------------------------

@@ -31,9 +31,17 @@ from harness.protocol.events import (
     SubscriptionGroupUpdate,
     UserAliasAdded,
 )
+from harness.protocol.platform import sdk_platform
 from harness.protocol.requests import DataRequest, PushUnregisterRequest
 
 DEFAULT_WORKSPACE = "default"
+
+
+def _platform_of(decoded: DecodedRequest) -> str:
+    body = decoded.body
+    return sdk_platform(decoded.headers, body.device if body is not None else None, decoded.device_id)
+
+
 # the locations of a batch's first events, made once (a problem's `where`; formatting one per event costs)
 _EVENT_WHERE_KEPT = 64
 _EVENT_WHERE = tuple(f"events[{index}]" for index in range(_EVENT_WHERE_KEPT))
@@ -104,8 +112,11 @@ class EmulatorState:
             self._version += 1
             return app
 
-    def app(self, api_key: str) -> App:
-        """The app of an SDK key; an unknown key is auto-created in workspace "default" or rejected."""
+    def app(self, api_key: str, sender: DecodedRequest | None = None) -> App:
+        """The app of an SDK key; an unknown key is auto-created in workspace "default" or rejected.
+
+        `sender`: the request that brought the key; an app created for it gets the platform of the SDK that sent
+        it (`harness.protocol.platform.sdk_platform`, read only then), "web" without it."""
         known = self._registry.apps.get(api_key)  # the usual: a known key (one dict read needs no lock)
         if known is not None:
             return known
@@ -115,7 +126,8 @@ class EmulatorState:
                 return known
             if self.unknown_api_keys == "reject":
                 raise UnknownApiKey(api_key)
-            app = self._registry.add_app(App(api_key=api_key, workspace=DEFAULT_WORKSPACE, auto_created=True))
+            platform = "web" if sender is None else _platform_of(sender)
+            app = self._registry.add_app(App(api_key=api_key, workspace=DEFAULT_WORKSPACE, auto_created=True, platform=platform))
             self._version += 1
             return app
 
@@ -224,15 +236,14 @@ class EmulatorState:
         if not api_key:
             return [Problem(where="api_key", message="no api key: request not applied")]
         with self._lock:
-            app = self.app(api_key)
+            app = self.app(api_key, decoded)
             ws = self._registry.workspace_of(app)
             req = _Request(ws, app, body.device_id, {}, body.sdk_version, received_at, [])
             if body.device_id:
-                record = ws.record_device(
-                    app.api_key, body.device_id, body.device, body.sdk_version, body.app_version, received_at
-                )
+                device = body.device.sent() if body.device is not None else None  # what was sent, as sent
+                record = ws.record_device(app.api_key, body.device_id, device, body.sdk_version, body.app_version, received_at)
                 req.device = record.device
-                push.note_device(ws, app.api_key, body.device_id, body.device)  # OS push permission reported
+                push.note_device(ws, app.api_key, body.device_id, device)  # OS push permission reported
             if isinstance(body, DataRequest):
                 # attributes before events, the order /users/track documents (docs/server-behaviour.md, attributes)
                 for index, attrs in enumerate(body.attributes):
