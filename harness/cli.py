@@ -156,6 +156,25 @@ def _dictionary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drift(args: argparse.Namespace) -> int:
+    from harness.sdk_drift.run import run_flow
+    from harness.sdk_drift.shape import diff
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    a, b = run_flow(args.version_a, log=log), run_flow(args.version_b, log=log)
+    lines = diff(a.shape, b.shape, a.version, b.version)
+    for result, other in ((a, b), (b, a)):
+        for step, why in sorted(result.failed_steps.items()):
+            if step not in other.failed_steps:
+                lines.append(f"! step {step!r} failed on {result.version} only: {why}")
+    print(f"Web SDK {a.version} ({a.requests} requests) -> {b.version} ({b.requests} requests), same scripted flow:")
+    for line in lines or ["no difference in endpoints, headers, fields or event codes"]:
+        print(f"  {line}")
+    return 0
+
+
 def _bundle(args: argparse.Namespace) -> int:
     from devices.web.sdk_bundle import ensure_bundle
 
@@ -415,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     dc.add_argument("--run", help="which run of the journal (default: the newest)")
     dc.add_argument("--out", default="-", help="output file (default stdout)")
     dc.set_defaults(func=_dictionary)
+
+    dr = sub.add_parser("drift", help="what changed on the wire between two Web SDK versions (same scripted flow on both)")
+    dr.add_argument("version_a", help="e.g. 5.9.1 (any published @braze/web-sdk version)")
+    dr.add_argument("version_b", help="e.g. 6.13.0")
+    dr.set_defaults(func=_drift)
 
     px = sub.add_parser("proxy", help="run mitmproxy with the Braze addon (emulate or observe)")
     px.add_argument("--mode", default="emulate", help="emulate (default): answer Braze from the emulator; observe: pass through")

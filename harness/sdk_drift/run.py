@@ -1,0 +1,80 @@
+"""Runs one scripted flow on the real Web SDK of a version and returns its traffic's shape.
+
+The flow drives the bundled demo web app in Chromium against an emulator of its own. Each version gets a fresh
+emulator, a fresh browser and the same steps. A step the version cannot do (a function it lacks) is reported as a
+difference of its own, never left out silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from devices.web.chromium import CHROMIUM_ARGS, find_chromium
+from devices.web.demo.adapter import WebDemoAdapter, demo_site
+from devices.web.sdk_bundle import ensure_bundle
+from harness.emulator.http.server import EmulatorServer
+from harness.emulator.settings import EmulatorSettings
+from harness.errors import HarnessConfigError
+from harness.sdk_drift.shape import SdkShape, shape_of
+
+API_KEY = "drift-web-key"
+USER = "drift-user-1"
+
+
+@dataclass
+class FlowResult:
+    version: str
+    shape: SdkShape
+    failed_steps: dict[str, str] = field(default_factory=dict)  # step -> why
+    requests: int = 0
+
+
+def _steps(app: WebDemoAdapter) -> list[tuple[str, Callable[[], object]]]:
+    return [
+        ("anonymous session and event", lambda: (app.launch(), app.log_event("drift_anonymous", {"n": 1}), app.flush())),
+        ("changeUser", lambda: (app.login(USER), app.flush())),
+        ("standard attributes", lambda: (app.set_profile(first_name="Ada", email="ada@example.com"), app.flush())),
+        ("custom attributes", lambda: (app.set_custom_attribute("tier", "gold"), app.set_custom_attribute("visits", 3))),
+        ("custom event with properties", lambda: (app.log_event("drift_event", {"k": "v", "x": 1.5}), app.flush())),
+        ("purchase", lambda: (app.purchase("drift_pack", 1.99, properties={"gift": True}), app.flush())),
+        ("content cards refresh", lambda: (app.refresh_content_cards(), app.flush())),
+        ("banners refresh", lambda: (app.refresh_banners(), app.flush())),
+        ("session end after the timeout", lambda: (app.advance_time(3600), app.log_event("drift_next_session"), app.flush())),
+    ]
+
+
+def run_flow(version: str, *, log: Callable[[str], None] = lambda _m: None) -> FlowResult:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    bundle = ensure_bundle(version, log=log)
+    chromium = find_chromium()
+    if chromium is None:
+        raise HarnessConfigError("no Chromium found: install Debian's chromium or set $BRAZE_CHROMIUM")
+    result = FlowResult(version, SdkShape())
+    site = demo_site(bundle)
+    site_url = site.start()
+    try:
+        with EmulatorServer(EmulatorSettings(port=0)) as server, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                app = WebDemoAdapter(page, site_url, api_key=API_KEY, base_url=server.url)
+                for name, step in _steps(app):
+                    log(f"{version}: {name}")
+                    try:
+                        step()
+                    except (PlaywrightError, TimeoutError, HarnessConfigError, AssertionError) as exc:
+                        result.failed_steps[name] = str(exc).splitlines()[0][:160]
+                    except Exception as exc:  # the demo app refusing an action on this version
+                        result.failed_steps[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+                app.close()
+            finally:
+                browser.close()
+            entries = server.emulator.journal.query()
+            result.requests = len(entries)
+            result.shape = shape_of(entries)
+    finally:
+        site.stop()
+    return result
