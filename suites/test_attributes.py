@@ -67,7 +67,9 @@ def test_custom_attributes_of_every_type(braze, braze_app):
                 "visits": 5,
                 "address": {"city": "London", "geo": {"x": 1, "y": 2}},
                 "orders": [{"id": 1}, {"id": 2}],
-            }
+            },
+            # the null that unsets it may land after the rest: wait for it too, not only for what is present
+            attributes=lambda attributes: "temp_attr" not in attributes.get("custom", {}),
         )
         .within()
     )
