@@ -28,16 +28,13 @@ from harness.protocol.events import (
 )
 from harness.protocol.problems import Problem
 from harness.protocol.requests import DataRequest
+from harness.protocol.rest import TRACK_OPTIONS, TRACK_UNSUPPORTED, track_operation
 
 # ISO 8601 date-times as the SDKs send `Date` values ("2024-01-02T03:04:05", with or without zone/fraction)
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# keys of a /users/track attributes object that are not custom attributes (identifiers and request options)
-_REST_NOT_CUSTOM = frozenset(
-    {"external_id", "braze_id", "user_alias", "email", "phone", "_update_existing_only", "_merge_objects", "app_id"}
-    | set(STANDARD_ATTRIBUTES)
-    | set(PUSH_ATTRIBUTES)
-)
+# keys of a /users/track attributes object that are not custom attributes
+_REST_NOT_CUSTOM = TRACK_OPTIONS | TRACK_UNSUPPORTED | set(STANDARD_ATTRIBUTES) | set(PUSH_ATTRIBUTES)
 _REST_TRACK = "/users/track"
 
 
@@ -253,9 +250,10 @@ class PlanChecker:
                     for key, value in item.items():
                         if key in _REST_NOT_CUSTOM:
                             continue
-                        operation = _rest_operation(value)
+                        operation = track_operation(value)
                         if operation is not None:
-                            self._attribute_kind(key, operation, f"{where}.{key}", problems)
+                            kinds = ("integer", "number") if operation == "inc" else ("array",)
+                            self._attribute_kind(key, kinds, f"{where}.{key}", problems)
                         else:
                             self._attribute(key, value, f"{where}.{key}", problems)
                 elif kind == "events" and isinstance(item.get("name"), str):
@@ -265,24 +263,6 @@ class PlanChecker:
                     props = _mapping(item.get("properties"))
                     self._purchase(item["product_id"], props, f"{where}.product_id", f"{where}.properties", problems)
         return problems
-
-
-# /users/track's attribute operations: `{"inc": 3}` increments; `{"add": [...], "remove": [...]}` changes an array
-# (`$add`/`$remove`/`$update` for arrays of objects)
-_REST_INCREMENT = frozenset({"inc"})
-_REST_ARRAY_OPS = frozenset({"add", "remove", "$add", "$remove", "$update"})
-
-
-def _rest_operation(value: Any) -> tuple[str, ...] | None:
-    """The kinds of attribute a /users/track operation value changes, or None for a plain value."""
-    if not isinstance(value, dict) or not value:
-        return None
-    keys = set(value)
-    if keys <= _REST_INCREMENT:
-        return ("integer", "number")
-    if keys <= _REST_ARRAY_OPS:
-        return ("array",)
-    return None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -3,6 +3,8 @@ SDK traffic by path: they enter the same pipeline and journal, decoded as REST, 
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 # the user-identity endpoints (harness/emulator/state/rest_identity.py)
 IDENTITY_PATHS = frozenset(
     {
@@ -20,3 +22,22 @@ REST_PATHS = frozenset({"/users/track", "/users/export/ids", "/messages/send"}) 
 
 def is_rest_path(path: str) -> bool:
     return path in REST_PATHS or path.rstrip("/") in REST_PATHS
+
+
+# /users/track attributes objects: the keys that name the user or are request options, never attributes
+TRACK_IDENTIFIERS = ("external_id", "braze_id", "user_alias", "email", "phone")
+TRACK_OPTIONS = frozenset({*TRACK_IDENTIFIERS, "_update_existing_only", "_merge_objects", "app_id"})
+# keys Braze documents there that the emulator does not apply (reported, not taken for custom attributes)
+TRACK_UNSUPPORTED = frozenset({"push_token", "push_tokens", "subscription_groups"})
+
+
+def track_operation(value: Any) -> Literal["inc", "array"] | None:
+    """The attribute operation a /users/track value is (`{"inc": 3}`; `{"add": [...], "remove": [...]}`), or None
+    for a plain value."""
+    if isinstance(value, dict) and value:
+        keys = set(value)
+        if keys == {"inc"}:
+            return "inc"
+        if keys <= {"add", "remove"}:
+            return "array"
+    return None

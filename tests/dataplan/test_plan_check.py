@@ -147,7 +147,7 @@ def test_rest_users_track_is_checked_with_its_own_field_names() -> None:
     body = {
         "attributes": [
             {"external_id": "user-1", "first_name": "Ada", "visits": 2.5},
-            {"external_id": "user-1", "visits": {"inc": 3}, "plan": {"add": ["x"]}},
+            {"external_id": "user-1", "visits": {"inc": 3}, "plan": {"add": ["x"]}, "subscription_groups": []},
         ],
         "events": [{"external_id": "a@b.co", "name": "cart_add", "time": "2024-01-01T00:00:00Z", "properties": {}}],
     }

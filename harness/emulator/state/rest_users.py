@@ -24,11 +24,10 @@ from harness.emulator.state.workspaces import Workspace
 from harness.protocol import Problem
 from harness.protocol.attributes import STANDARD_ATTRIBUTES
 from harness.protocol.events import CustomEvent, Purchase
+from harness.protocol.rest import TRACK_IDENTIFIERS, TRACK_OPTIONS, TRACK_UNSUPPORTED, track_operation
 
 MAX_TRACK_OBJECTS = 75
 MAX_EXPORT_IDS = 50
-_IDENTIFIERS = ("external_id", "braze_id", "user_alias", "email", "phone")
-_CONTROL_KEYS = frozenset({*_IDENTIFIERS, "_update_existing_only", "_merge_objects", "app_id"})
 _EXPORT_STANDARD = ("first_name", "last_name", "email", "dob", "home_city", "country", "phone", "language", "time_zone", "gender")
 
 
@@ -86,7 +85,7 @@ def track(ws: Workspace, body: Any, *, array_cap: int, now: float | None = None)
 
 
 def _resolve(ws: Workspace, obj: dict[str, Any], where: str, problems: list[Problem], now: float) -> Profile | None:
-    given = [k for k in _IDENTIFIERS if obj.get(k) is not None]
+    given = [k for k in TRACK_IDENTIFIERS if obj.get(k) is not None]
     if "email" in given and "phone" in given:
         given.remove("phone")  # "if both are present, email is the identifier"
     if len(given) != 1:
@@ -141,18 +140,18 @@ def _attributes(profile: Profile, obj: dict[str, Any], where: str, problems: lis
     merge = obj.get("_merge_objects") is True
     for key, value in obj.items():
         at = f"{where}.{key}"
-        if key in _CONTROL_KEYS:
+        if key in TRACK_OPTIONS:
             continue
         if key in STANDARD_ATTRIBUTES:
             writer.standard_field(at, key, value)
-        elif key in ("push_token", "push_tokens", "subscription_groups"):
+        elif key in TRACK_UNSUPPORTED:
             problems.append(Problem(where=at, message=f"{key} through /users/track is not supported by this emulator"))
-        elif isinstance(value, dict) and set(value) == {"inc"}:
+        elif (operation := track_operation(value)) == "inc":
             if isinstance(value["inc"], bool) or not isinstance(value["inc"], int | float):
                 problems.append(Problem(where=at, message="inc must be a number"))
             else:
                 writer.increment(at, key, value["inc"])
-        elif isinstance(value, dict) and value and set(value) <= {"add", "remove"}:
+        elif operation == "array":
             for op, items in value.items():
                 if not isinstance(items, list):
                     problems.append(Problem(where=f"{at}.{op}", message="must be an array"))
