@@ -122,17 +122,24 @@ def _plan(args: argparse.Namespace) -> int:
     if not Path(args.from_journal).is_file():
         raise HarnessConfigError(f"no journal database at {args.from_journal}")
     text = plan_yaml(draft_plan(read_sqlite(args.from_journal, run=args.run)))
-    if args.file in (None, "-"):
-        sys.stdout.write(text)
-    else:
-        out = Path(args.file)
-        if out.exists() and not args.force:
-            raise HarnessConfigError(f"{out} exists: pass --force to overwrite it")
-        if not out.parent.is_dir():
-            raise HarnessConfigError(f"no folder {out.parent} for {out}")
-        out.write_text(text)
+    out = _write_text(text, args.file, overwrite=args.force)
+    if out is not None:
         print(f"drafted {out}: review every type and rule before using it", file=sys.stderr)
     return 0
+
+
+def _write_text(text: str, where: str | None, *, overwrite: bool = True) -> Path | None:
+    """`text` to stdout (`where` None or "-") or to the file `where` (its folder must exist); the file, if any."""
+    if where in (None, "-"):
+        sys.stdout.write(text)
+        return None
+    out = Path(where)
+    if out.exists() and not overwrite:
+        raise HarnessConfigError(f"{out} exists: pass --force to overwrite it")
+    if not out.parent.is_dir():
+        raise HarnessConfigError(f"no folder {out.parent} for {out}")
+    out.write_text(text)
+    return out
 
 
 def _dictionary(args: argparse.Namespace) -> int:
@@ -145,13 +152,8 @@ def _dictionary(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan) if args.plan else None
     book = build_dictionary(read_sqlite(args.db, run=args.run), plan)
     text = json.dumps(book.as_json(), indent=2) + "\n" if args.format == "json" else to_markdown(book, source=args.db)
-    if args.out == "-":
-        sys.stdout.write(text)
-    else:
-        out = Path(args.out)
-        if not out.parent.is_dir():
-            raise HarnessConfigError(f"no folder {out.parent} for {out}")
-        out.write_text(text)
+    out = _write_text(text, args.out)
+    if out is not None:
         print(f"wrote the data dictionary ({len(book.items)} names) to {out}", file=sys.stderr)
     return 0
 
