@@ -130,12 +130,7 @@ class _Lexer:
                 i = end + 1
                 continue
             break
-        inner_start, inner_end = start + 2, close
-        if s.startswith("-", inner_start):
-            inner_start += 1
-        right_strip = inner_end > inner_start and s[inner_end - 1] == "-"
-        if right_strip:
-            inner_end -= 1
+        inner_start, inner_end, right_strip = _inner(s, start, close)
         expr, at = _stripped(s, inner_start, inner_end)
         yield Token(TOKEN_OUTPUT, s[start : close + 2], start_index=start, source=s)
         yield Token(TOKEN_EXPRESSION, rewrite(expr, at, s), start_index=at, source=s)
@@ -147,12 +142,7 @@ class _Lexer:
         close = s.find("%}", start + 2)
         if close < 0:
             raise self._error("missing tag name or closing delimiter", start, s[start : start + 2])
-        inner_start, inner_end = start + 2, close
-        if s.startswith("-", inner_start):
-            inner_start += 1
-        right_strip = inner_end > inner_start and s[inner_end - 1] == "-"
-        if right_strip:
-            inner_end -= 1
+        inner_start, inner_end, right_strip = _inner(s, start, close)
         name_match = _TAG_NAME.match(s, inner_start, inner_end)
         if name_match is None:
             raise self._error("missing tag name", start, s[start : close + 2])
@@ -196,6 +186,18 @@ class _Lexer:
                 self.strip_next = s[close - 1] == "-"
                 return close + 2
             pos = close + 2
+
+
+def _inner(s: str, start: int, close: int) -> tuple[int, int, bool]:
+    """The span between `{{`/`{%` at `start` and `}}`/`%}` at `close`, without the `-` whitespace-control marks;
+    and whether the closing one had its `-` (strip the whitespace after)."""
+    inner_start, inner_end = start + 2, close
+    if s.startswith("-", inner_start):
+        inner_start += 1
+    right_strip = inner_end > inner_start and s[inner_end - 1] == "-"
+    if right_strip:
+        inner_end -= 1
+    return inner_start, inner_end, right_strip
 
 
 def _stripped(s: str, start: int, end: int) -> tuple[str, int]:
