@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.journal import JournalEntry
 from harness.protocol.attributes import STANDARD_ATTRIBUTES
 from harness.protocol.decode import DecodedRequest
 from harness.protocol.requests import DataRequest
@@ -107,8 +108,9 @@ class DataPointLedger:
         self._last[slot] = value
 
 
-def data_points(requests: Iterable[DecodedRequest]) -> DataPointLedger:
+def ledger_of(entries: Iterable[JournalEntry]) -> DataPointLedger:
+    """The ledger of journal entries, in their order (waste is named by entry `#seq`)."""
     ledger = DataPointLedger()
-    for decoded in requests:
-        ledger.feed(decoded)
+    for entry in entries:
+        ledger.feed(entry.request, seq=entry.seq)
     return ledger

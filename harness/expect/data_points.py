@@ -8,7 +8,7 @@ Not waiting: data points only grow, so "at most" holds now or never; flush the a
 
 from __future__ import annotations
 
-from harness.dataplan.datapoints import DataPointLedger, DataPoints
+from harness.dataplan.datapoints import DataPoints, ledger_of
 from harness.expect.report import ExpectationFailed
 from harness.expect.source import Source
 
@@ -22,9 +22,7 @@ class DataPointsExpectation:
 
     def get(self) -> DataPoints:
         """The data points now: of `user`, or of all the scope's traffic."""
-        ledger = DataPointLedger()
-        for entry in self.source.entries():
-            ledger.feed(entry.request, seq=entry.seq)
+        ledger = ledger_of(self.source.entries())
         return ledger.user(self.user) if self.user is not None else ledger.total()
 
     def at_most(self, limit: int) -> DataPoints:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from harness.client import EmulatorClient
-from harness.dataplan.datapoints import DataPointLedger, DataPoints
+from harness.dataplan.datapoints import ledger_of
 from harness.errors import HarnessConfigError
 from harness.journal import JournalEntry, Query
 from harness.plugin.embedded import start_embedded
@@ -63,7 +63,7 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
             request.node.user_properties.append(("braze_data_plan", off_plan[:20]))
         if not config.getoption("--braze-data-plan-strict"):
             off_plan = []
-        points = _data_points(entries)
+        points = ledger_of(entries).total()
         request.node.user_properties.append(("braze_data_points", f"{points.used} used, {points.wasted} wasted"))
     finally:
         handle.close()
@@ -84,13 +84,6 @@ def _plan_problems(entries: list[JournalEntry]) -> list[str]:
         for problem in entry.problems
         if problem.severity == "plan"
     ]
-
-
-def _data_points(entries: list[JournalEntry]) -> DataPoints:
-    ledger = DataPointLedger()
-    for entry in entries:
-        ledger.feed(entry.request, seq=entry.seq)
-    return ledger.total()
 
 
 @pytest.fixture(scope="session")
