@@ -103,7 +103,7 @@ def start_emulator(port: int, workdir: Path) -> Server:
     cmd = (
         [str(exe), "emulator", "--host", "127.0.0.1", "--port", str(port)]
         if exe.exists()
-        else [sys.executable, "-m", "harness.cli", "emulator", "--host", "127.0.0.1", "--port", str(port)]
+        else [sys.executable, "-m", "braze_harness.cli", "emulator", "--host", "127.0.0.1", "--port", str(port)]
     )
     log = workdir / "emulator.log"
     with open(log, "wb") as fh:

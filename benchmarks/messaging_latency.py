@@ -35,18 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "messaging_latency.json")
     args = parser.parse_args(argv)
 
+    from braze_harness.client import EmulatorClient, RemoteSource
+    from braze_harness.devices.web.chromium import CHROMIUM_ARGS
+    from braze_harness.devices.web.demo.adapter import WebDemoAdapter, demo_site
+    from braze_harness.devices.web.sdk_bundle import ensure_bundle
+    from braze_harness.emulator.http.server import EmulatorServer
+    from braze_harness.emulator.settings import EmulatorSettings
+    from braze_harness.expect import Expect
+    from braze_harness.plugin.context import ScopeContext
+    from braze_harness.plugin.messaging import MessagingHandle
+    from braze_harness.screens import OnScreen
     from playwright.sync_api import sync_playwright
-
-    from devices.web.chromium import CHROMIUM_ARGS
-    from devices.web.demo.adapter import WebDemoAdapter, demo_site
-    from devices.web.sdk_bundle import ensure_bundle
-    from harness.client import EmulatorClient, RemoteSource
-    from harness.emulator.http.server import EmulatorServer
-    from harness.emulator.settings import EmulatorSettings
-    from harness.expect import Expect
-    from harness.plugin.context import ScopeContext
-    from harness.plugin.messaging import MessagingHandle
-    from harness.screens import OnScreen
 
     server = EmulatorServer(EmulatorSettings(port=0)).start()
     site = demo_site(ensure_bundle("6.13.0"))

@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--requests, --users and --bodies must be ≥ 1")
 
     try:
-        from harness.emulator.app import Emulator
-        from harness.emulator.settings import EmulatorSettings
+        from braze_harness.emulator.app import Emulator
+        from braze_harness.emulator.settings import EmulatorSettings
     except ImportError as exc:
         print(f"profile_hot_path: error: cannot import the emulator ({exc})", file=sys.stderr)
         return 2

@@ -37,11 +37,12 @@ REPO = HERE.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from braze_harness.client import EmulatorClient  # noqa: E402
+from braze_harness.devices.virtual.device import VirtualDevice  # noqa: E402
+from braze_harness.journal import Query  # noqa: E402
+from braze_harness.protocol.events import CustomEvent  # noqa: E402
+
 from benchmarks.bench_servers import BenchError, free_port, start_emulator  # noqa: E402
-from devices.virtual.device import VirtualDevice  # noqa: E402
-from harness.client import EmulatorClient  # noqa: E402
-from harness.journal import Query  # noqa: E402
-from harness.protocol.events import CustomEvent  # noqa: E402
 
 
 @dataclass

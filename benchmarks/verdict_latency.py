@@ -112,17 +112,16 @@ def run(args: argparse.Namespace) -> int:
         )
     try:
         import httpx
+        from braze_harness.client import EmulatorClient, RemoteSource
+        from braze_harness.devices.web.chromium import CHROMIUM_ARGS
+        from braze_harness.devices.web.demo.adapter import WebDemoAdapter, demo_site
+        from braze_harness.devices.web.sdk_bundle import ensure_bundle
+        from braze_harness.emulator.http.server import EmulatorServer
+        from braze_harness.emulator.settings import EmulatorSettings
+        from braze_harness.errors import HarnessError
+        from braze_harness.expect import Expect
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
-
-        from devices.web.chromium import CHROMIUM_ARGS
-        from devices.web.demo.adapter import WebDemoAdapter, demo_site
-        from devices.web.sdk_bundle import ensure_bundle
-        from harness.client import EmulatorClient, RemoteSource
-        from harness.emulator.http.server import EmulatorServer
-        from harness.emulator.settings import EmulatorSettings
-        from harness.errors import HarnessError
-        from harness.expect import Expect
     except ImportError as exc:
         raise BenchError(
             f"cannot import the harness ({exc}); run with the project's venv: .venv/bin/python {sys.argv[0]}"
@@ -157,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
                 context = browser.new_context()
                 page = context.new_page()
                 if args.block_non_loopback:
-                    from harness.plugin.fixtures import _block_non_loopback
+                    from braze_harness.plugin.fixtures import _block_non_loopback
 
                     _block_non_loopback(page)
                 app = WebDemoAdapter(page, site_url, api_key=api_key, base_url=server.url, device_id=device_id)

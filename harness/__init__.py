@@ -1,7 +1,7 @@
 """Braze SDK emulator and QA test harness.
 
-The names a user of the package imports, from one place: `from harness import Expect, EmulatorClient, OnScreen`.
-They are imported on first use (PEP 562), so `import harness` stays cheap (the CLI, the pytest plugin's startup).
+The names a user of the package imports, from one place: `from braze_harness import Expect, EmulatorClient, OnScreen`.
+They are imported on first use (PEP 562), so `import braze_harness` stays cheap (the CLI, the pytest plugin's startup).
 """
 
 from __future__ import annotations
@@ -12,40 +12,40 @@ from typing import TYPE_CHECKING, Any
 # public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
     # the expect DSL and its one failure
-    "ANONYMOUS": "harness.expect",
-    "ANY": "harness.expect",
-    "Expect": "harness.expect",
-    "ExpectationFailed": "harness.expect",
-    "JournalSource": "harness.expect",
-    "MetricsExpectation": "harness.expect",
-    "Source": "harness.expect",
+    "ANONYMOUS": "braze_harness.expect",
+    "ANY": "braze_harness.expect",
+    "Expect": "braze_harness.expect",
+    "ExpectationFailed": "braze_harness.expect",
+    "JournalSource": "braze_harness.expect",
+    "MetricsExpectation": "braze_harness.expect",
+    "Source": "braze_harness.expect",
     # the emulator's control API
-    "EmulatorClient": "harness.client",
-    "RemoteSource": "harness.client",
+    "EmulatorClient": "braze_harness.client",
+    "RemoteSource": "braze_harness.client",
     # the app under test and its screen
-    "AppAdapter": "harness.adapters",
-    "IamView": "harness.screens",
-    "MessagingScreen": "harness.screens",
-    "OnScreen": "harness.screens",
-    "ScreenTimeout": "harness.screens",
+    "AppAdapter": "braze_harness.adapters",
+    "IamView": "braze_harness.screens",
+    "MessagingScreen": "braze_harness.screens",
+    "OnScreen": "braze_harness.screens",
+    "ScreenTimeout": "braze_harness.screens",
     # errors
-    "HarnessConfigError": "harness.errors",
-    "HarnessError": "harness.errors",
+    "HarnessConfigError": "braze_harness.errors",
+    "HarnessError": "braze_harness.errors",
     # the wire protocol
-    "DecodedRequest": "harness.protocol",
-    "Endpoint": "harness.protocol",
-    "Event": "harness.protocol",
-    "Problem": "harness.protocol",
-    "decode": "harness.protocol",
-    "decode_response": "harness.protocol",
+    "DecodedRequest": "braze_harness.protocol",
+    "Endpoint": "braze_harness.protocol",
+    "Event": "braze_harness.protocol",
+    "Problem": "braze_harness.protocol",
+    "decode": "braze_harness.protocol",
+    "decode_response": "braze_harness.protocol",
     # the journal
-    "Journal": "harness.journal",
-    "JournalEntry": "harness.journal",
-    "Query": "harness.journal",
+    "Journal": "braze_harness.journal",
+    "JournalEntry": "braze_harness.journal",
+    "Query": "braze_harness.journal",
     # SDK authentication keys, HAR import
-    "KeyPair": "harness.sdk_auth",
-    "import_har": "harness.har",
-    "load_har": "harness.har",
+    "KeyPair": "braze_harness.sdk_auth",
+    "import_har": "braze_harness.har",
+    "load_har": "braze_harness.har",
 }
 
 __all__ = [
@@ -94,12 +94,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
-    from harness.adapters import AppAdapter
-    from harness.client import EmulatorClient, RemoteSource
-    from harness.errors import HarnessConfigError, HarnessError
-    from harness.expect import ANONYMOUS, ANY, Expect, ExpectationFailed, JournalSource, MetricsExpectation, Source
-    from harness.har import import_har, load_har
-    from harness.journal import Journal, JournalEntry, Query
-    from harness.protocol import DecodedRequest, Endpoint, Event, Problem, decode, decode_response
-    from harness.screens import IamView, MessagingScreen, OnScreen, ScreenTimeout
-    from harness.sdk_auth import KeyPair
+    from braze_harness.adapters import AppAdapter
+    from braze_harness.client import EmulatorClient, RemoteSource
+    from braze_harness.errors import HarnessConfigError, HarnessError
+    from braze_harness.expect import ANONYMOUS, ANY, Expect, ExpectationFailed, JournalSource, MetricsExpectation, Source
+    from braze_harness.har import import_har, load_har
+    from braze_harness.journal import Journal, JournalEntry, Query
+    from braze_harness.protocol import DecodedRequest, Endpoint, Event, Problem, decode, decode_response
+    from braze_harness.screens import IamView, MessagingScreen, OnScreen, ScreenTimeout
+    from braze_harness.sdk_auth import KeyPair

@@ -13,16 +13,15 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from braze_harness.errors import HarnessConfigError, HarnessError
 from pydantic import ValidationError
-
-from harness.errors import HarnessConfigError, HarnessError
 
 TOKEN_ENV = "BRAZE_EMULATOR_TOKEN"  # the emulator's control token, read by the emulator and by its clients
 
 
 def _emulator(args: argparse.Namespace) -> int:
-    from harness.emulator.http.server import check_loopback, control_token_for, serve_forever
-    from harness.emulator.settings import EmulatorSettings
+    from braze_harness.emulator.http.server import check_loopback, control_token_for, serve_forever
+    from braze_harness.emulator.settings import EmulatorSettings
 
     check_loopback(args.host, args.allow_remote)
     token, generated = control_token_for(args.host, args.control_token or os.environ.get(TOKEN_ENV) or None)
@@ -71,7 +70,7 @@ _LIMIT_FLAGS = {
 
 
 def _journal(args: argparse.Namespace) -> int:
-    from harness.journal import Query, list_runs, read_sqlite
+    from braze_harness.journal import Query, list_runs, read_sqlite
 
     if not Path(args.db).is_file():
         raise HarnessConfigError(
@@ -104,9 +103,9 @@ def _journal(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from harness.dataplan import load_plan, plan_json_schema
-    from harness.dataplan.draft import draft_plan, plan_yaml
-    from harness.journal import read_sqlite
+    from braze_harness.dataplan import load_plan, plan_json_schema
+    from braze_harness.dataplan.draft import draft_plan, plan_yaml
+    from braze_harness.journal import read_sqlite
 
     if args.action == "schema":
         print(json.dumps(plan_json_schema(), indent=2))
@@ -143,9 +142,9 @@ def _write_text(text: str, where: str | None, *, overwrite: bool = True) -> Path
 
 
 def _dictionary(args: argparse.Namespace) -> int:
-    from harness.dataplan import load_plan
-    from harness.dataplan.dictionary import build_dictionary, to_markdown
-    from harness.journal import read_sqlite
+    from braze_harness.dataplan import load_plan
+    from braze_harness.dataplan.dictionary import build_dictionary, to_markdown
+    from braze_harness.journal import read_sqlite
 
     if not Path(args.db).is_file():
         raise HarnessConfigError(f"no journal database at {args.db} (write one with --journal-db / --braze-journal-db)")
@@ -159,8 +158,8 @@ def _dictionary(args: argparse.Namespace) -> int:
 
 
 def _drift(args: argparse.Namespace) -> int:
-    from harness.sdk_drift.run import run_flow
-    from harness.sdk_drift.shape import diff
+    from braze_harness.sdk_drift.run import run_flow
+    from braze_harness.sdk_drift.shape import diff
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -178,7 +177,7 @@ def _drift(args: argparse.Namespace) -> int:
 
 
 def _bundle(args: argparse.Namespace) -> int:
-    from devices.web.sdk_bundle import ensure_bundle
+    from braze_harness.devices.web.sdk_bundle import ensure_bundle
 
     path = ensure_bundle(args.sdk_version, log=lambda m: print(m, file=sys.stderr, flush=True))
     print(path)
@@ -186,8 +185,8 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _proxy(args: argparse.Namespace) -> int:
-    from harness.emulator.http.server import check_loopback
-    from harness.proxy import ca
+    from braze_harness.emulator.http.server import check_loopback
+    from braze_harness.proxy import ca
 
     if args.mode not in ("emulate", "observe"):
         raise HarnessConfigError(f"--mode must be emulate or observe, not {args.mode!r}")
@@ -197,18 +196,18 @@ def _proxy(args: argparse.Namespace) -> int:
         check_port_free(args.host, args.port, what="proxy")
     confdir = ca.check_confdir(args.confdir) if args.confdir else None
     if args.allow_hosts:
-        from harness.proxy.runner import addon_module
+        from braze_harness.proxy.runner import addon_module
 
         try:
             addon_module().parse_hosts(args.allow_hosts)
         except ValueError as exc:
             raise HarnessConfigError(f"--allow-hosts: {exc}") from None
 
-    from harness.proxy.runner import InProcessProxy
+    from braze_harness.proxy.runner import InProcessProxy
 
     server = None
     if args.emulator_url:
-        from harness.client import EmulatorClient
+        from braze_harness.client import EmulatorClient
 
         token = args.emulator_token or os.environ.get(TOKEN_ENV) or None
         client = EmulatorClient(args.emulator_url, token=token)
@@ -224,9 +223,9 @@ def _proxy(args: argparse.Namespace) -> int:
             host=args.host, port=args.port, proxy_mode=args.proxy_mode, confdir=confdir, emulator_token=token,
         )  # fmt: skip
     else:
-        from harness.emulator.app import Emulator
-        from harness.emulator.http.server import EmulatorServer
-        from harness.emulator.settings import EmulatorSettings
+        from braze_harness.emulator.app import Emulator
+        from braze_harness.emulator.http.server import EmulatorServer
+        from braze_harness.emulator.settings import EmulatorSettings
 
         emulator = Emulator(EmulatorSettings(port=args.emulator_port, journal_db=args.journal_db))
         # the proxy answers (emulate) or journals (observe) in process; the same emulator serves the control API
@@ -264,7 +263,7 @@ def _check_proxy_mode(spec: str) -> None:
 
 
 def _proxy_banner(args: argparse.Namespace, proxy: object, control_url: str, *, temporary: bool) -> str:
-    from harness.proxy import ca
+    from braze_harness.proxy import ca
 
     cert = proxy.ca_cert  # type: ignore[attr-defined]
     url = proxy.url  # type: ignore[attr-defined]
@@ -289,8 +288,8 @@ def _import_har(args: argparse.Namespace) -> int:
     """Exit 0 when the file was read (entries of a wrong shape skipped and counted on stderr), 2 with one line on
     stderr when it cannot be (missing, corrupt/truncated gzip, not JSON, not a HAR) or `--jsonl` cannot be written,
     1 when `--into` fails."""
-    from harness.emulator.app import Emulator
-    from harness.har import import_exchanges, read_har, summary_counts
+    from braze_harness.emulator.app import Emulator
+    from braze_harness.har import import_exchanges, read_har, summary_counts
 
     har = read_har(args.file)
     jsonl = _open_export(args.jsonl) if args.jsonl else None
@@ -326,8 +325,8 @@ def _import_har(args: argparse.Namespace) -> int:
     if args.jsonl:
         print(f"exported {len(entries)} entries to {args.jsonl}", file=sys.stderr)
     if args.into:
-        from harness.client import EmulatorClient
-        from harness.protocol.ingest_payload import payload
+        from braze_harness.client import EmulatorClient
+        from braze_harness.protocol.ingest_payload import payload
 
         client = EmulatorClient(args.into)
         items: list[dict] = []

@@ -13,9 +13,8 @@ from typing import Any
 
 import httpx
 import orjson
-
-from harness.errors import HarnessConfigError, HarnessError
-from harness.journal import JournalEntry, Query
+from braze_harness.errors import HarnessConfigError, HarnessError
+from braze_harness.journal import JournalEntry, Query
 
 _JSON_HEADERS = {"content-type": "application/json"}
 TOKEN_ENV = "BRAZE_EMULATOR_TOKEN"
@@ -113,7 +112,7 @@ class EmulatorClient:
 
     def ingest(self, exchange: dict[str, Any]) -> dict[str, Any]:
         """Journal an exchange the emulator did not answer (`POST /_emulator/ingest`): `{"method", "url",
-        "headers", "body", "status", "response", "source"}` (see `harness.protocol.ingest_payload.payload`)."""
+        "headers", "body", "status", "response", "source"}` (see `braze_harness.protocol.ingest_payload.payload`)."""
         return self._request("POST", "/_emulator/ingest", json=exchange)
 
     def ingest_many(self, exchanges: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -123,7 +122,7 @@ class EmulatorClient:
         return self._request("POST", "/_emulator/ingest/batch", content=body, headers=_JSON_HEADERS)["entries"]
 
     def add_fault(self, scope: str, **spec: Any) -> dict[str, Any]:
-        """`POST /_emulator/scopes/{scope}/faults` (see harness.emulator.faults)."""
+        """`POST /_emulator/scopes/{scope}/faults` (see braze_harness.emulator.faults)."""
         return self._request("POST", f"/_emulator/scopes/{scope}/faults", json=spec)["fault"]
 
     def faults(self, scope: str) -> list[dict[str, Any]]:
@@ -133,7 +132,7 @@ class EmulatorClient:
         return self._request("DELETE", f"/_emulator/scopes/{scope}/faults")["cleared"]
 
     def set_sdk_auth(self, api_key: str, *, mode: str, public_keys: list[str] | None = None, **extra: Any) -> dict[str, Any]:
-        """`PUT /_emulator/apps/{api_key}/sdk_auth` (see harness.emulator.sdk_auth)."""
+        """`PUT /_emulator/apps/{api_key}/sdk_auth` (see braze_harness.emulator.sdk_auth)."""
         body = {"mode": mode, "public_keys": public_keys or [], **extra}
         return self._request("PUT", f"/_emulator/apps/{api_key}/sdk_auth", json=body)
 

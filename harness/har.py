@@ -30,14 +30,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import orjson
-
-from harness.errors import HarnessConfigError
-from harness.journal import JournalEntry
-from harness.protocol.decode import Problem, is_braze_request
-from harness.protocol.wire import body_text, response_value
+from braze_harness.errors import HarnessConfigError
+from braze_harness.journal import JournalEntry
+from braze_harness.protocol.decode import Problem, is_braze_request
+from braze_harness.protocol.wire import body_text, response_value
 
 if TYPE_CHECKING:
-    from harness.emulator.app import Emulator
+    from braze_harness.emulator.app import Emulator
 
 
 @dataclass(slots=True)

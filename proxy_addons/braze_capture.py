@@ -29,19 +29,16 @@ import re
 import socket
 import sys
 from collections import Counter, deque
-from pathlib import Path
 from typing import Any
 
-if importlib.util.find_spec("harness") is None:  # `mitmdump -s proxy_addons/braze_capture.py` from a checkout not installed
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if importlib.util.find_spec("braze_harness") is None:  # `mitmdump -s` from a Python without the package
+    sys.exit("braze_capture: the braze-harness package is not installed in this Python (pip install 'braze-harness[proxy]')")
 
-from mitmproxy import ctx, exceptions, http
-
-from harness.protocol.decode import endpoint_of, is_braze_request
-from harness.protocol.ingest_payload import payload
-from harness.protocol.wire import response_value
-from proxy_addons.flow_asgi import serve_asgi
-from proxy_addons.options import (
+from braze_harness.protocol.decode import endpoint_of, is_braze_request
+from braze_harness.protocol.ingest_payload import payload
+from braze_harness.protocol.wire import response_value
+from braze_harness.proxy_addons.flow_asgi import serve_asgi
+from braze_harness.proxy_addons.options import (
     EmulatorTarget,
     is_local_client,
     is_loopback,
@@ -50,7 +47,8 @@ from proxy_addons.options import (
     parse_emulator,
     parse_hosts,
 )
-from proxy_addons.remote_ingest import Ingestor
+from braze_harness.proxy_addons.remote_ingest import Ingestor
+from mitmproxy import ctx, exceptions, http
 
 logger = logging.getLogger("braze_capture")
 
@@ -99,7 +97,7 @@ def _header_pairs(headers: http.Headers) -> list[tuple[str, str]]:
 
 
 class BrazeCapture:
-    """One addon, two modes (see the module doc). `emulator`: an in-process `harness.emulator.app.Emulator`;
+    """One addon, two modes (see the module doc). `emulator`: an in-process `braze_harness.emulator.app.Emulator`;
     `client`: what posts observed exchanges to a remote emulator (default: `EmulatorClient(braze_emulator)`)."""
 
     def __init__(self, emulator: Any = None, *, client: Any = None, emulator_token: str | None = None) -> None:
@@ -347,14 +345,14 @@ class BrazeCapture:
 
     def _app(self) -> Any:
         if self._asgi is None:
-            from harness.emulator.http.asgi import EmulatorASGI
+            from braze_harness.emulator.http.asgi import EmulatorASGI
 
             self._asgi = EmulatorASGI(self._emulator())
         return self._asgi
 
     def _emulator(self) -> Any:
         if self.emulator is None:
-            from harness.emulator.app import Emulator
+            from braze_harness.emulator.app import Emulator
 
             logger.warning(
                 "braze_capture: no braze_emulator set: using a private in-process emulator "
@@ -368,7 +366,7 @@ class BrazeCapture:
             assert self.target is not None
             client = self._client
             if client is None:
-                from harness.client import EmulatorClient
+                from braze_harness.client import EmulatorClient
 
                 self._ingestor = Ingestor(EmulatorClient(self.target.url, token=self.emulator_token), owns_client=True)
             else:

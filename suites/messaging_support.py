@@ -2,8 +2,7 @@
 (the demo web app does; an adapter without one skips these suites instead of failing them)."""
 
 import pytest
-
-from harness.screens import MessagingScreen
+from braze_harness.screens import MessagingScreen
 
 
 def require_screen(request: pytest.FixtureRequest) -> None:

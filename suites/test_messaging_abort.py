@@ -3,8 +3,8 @@ error, the real Web SDK shows nothing for it (no `si`) and falls back to a lower
 the reason is in the template log."""
 
 import pytest
+from braze_harness.screens import OnScreen
 
-from harness.screens import OnScreen
 from suites.messaging_support import require_screen
 
 

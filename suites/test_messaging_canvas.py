@@ -2,9 +2,9 @@
 delays), and each step's message is seen on screen and attributed to the canvas and step."""
 
 import pytest
+from braze_harness.adapters.base import AppAdapter
+from braze_harness.screens import OnScreen
 
-from harness.adapters.base import AppAdapter
-from harness.screens import OnScreen
 from suites.messaging_support import require_screen
 
 DAY = 86400

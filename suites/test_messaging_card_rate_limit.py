@@ -5,8 +5,8 @@ has cached; a token comes back after the refill interval (on the emulator's cloc
 import time
 
 import pytest
+from braze_harness.screens import OnScreen
 
-from harness.screens import OnScreen
 from suites.messaging_support import require_screen
 
 

@@ -1,8 +1,8 @@
 """Content Cards, feature flags and banners on the demo app, real Web SDK: the screen and the telemetry."""
 
 import pytest
+from braze_harness.screens import OnScreen
 
-from harness.screens import OnScreen
 from suites.messaging_support import flag_gate_text, require_screen
 
 

@@ -2,8 +2,8 @@
 the trigger JSON the emulator serves)."""
 
 import pytest
+from braze_harness.screens import OnScreen
 
-from harness.screens import OnScreen
 from suites.messaging_support import require_screen
 
 

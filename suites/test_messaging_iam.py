@@ -1,8 +1,8 @@
 """In-app messages on the demo app, real Web SDK: seeded campaigns, what is displayed, what is logged."""
 
 import pytest
+from braze_harness.screens import OnScreen
 
-from harness.screens import OnScreen
 from suites.messaging_support import require_screen
 
 

@@ -7,10 +7,9 @@ Adapters without the push actions (`enable_push`, ...) skip these tests.
 """
 
 import pytest
-
-from harness.adapters.base import AppAdapter
-from harness.protocol.push import VAPID_PUBLIC_KEY, campaign_of
-from harness.screens import MessagingScreen, OnScreen
+from braze_harness.adapters.base import AppAdapter
+from braze_harness.protocol.push import VAPID_PUBLIC_KEY, campaign_of
+from braze_harness.screens import MessagingScreen, OnScreen
 
 
 def need(app, *actions):

@@ -1,7 +1,7 @@
 """A backend writes to Braze through the REST API while the app's SDK writes through its own endpoints: both land
 on one profile, and REST-written attributes decide segment membership for what the app is shown."""
 
-from harness.screens import MessagingScreen, OnScreen
+from braze_harness.screens import MessagingScreen, OnScreen
 
 
 def test_backend_attribute_puts_the_user_in_the_segment_the_app_is_shown(braze, braze_app):

@@ -6,8 +6,7 @@ exactly once."""
 import time
 
 import pytest
-
-from harness.sdk_auth import KeyPair, malformed
+from braze_harness.sdk_auth import KeyPair, malformed
 
 pytestmark = [
     pytest.mark.braze_app(init_options={"enableSdkAuthentication": True}),

@@ -1,8 +1,8 @@
 """Fixtures shared by the harness's own tests."""
 
 import pytest
+from braze_harness.emulator.http.server import EmulatorServer
 
-from harness.emulator.http.server import EmulatorServer
 from tests.support.virtual_lab import VirtualLab
 
 

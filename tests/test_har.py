@@ -17,17 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from braze_harness.devices.web.chromium import CHROMIUM_ARGS, find_chromium
+from braze_harness.devices.web.demo.adapter import WebDemoAdapter, demo_site
+from braze_harness.devices.web.sdk_bundle import ensure_bundle
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.errors import HarnessConfigError
+from braze_harness.expect import Expect, ExpectationFailed, JournalSource
+from braze_harness.har import import_har, load_har, summary_counts
+from braze_harness.proxy.runner import InProcessProxy
 from playwright.sync_api import sync_playwright
 
-from devices.web.chromium import CHROMIUM_ARGS, find_chromium
-from devices.web.demo.adapter import WebDemoAdapter, demo_site
-from devices.web.sdk_bundle import ensure_bundle
-from harness.emulator.app import Emulator
-from harness.emulator.http.server import EmulatorServer
-from harness.errors import HarnessConfigError
-from harness.expect import Expect, ExpectationFailed, JournalSource
-from harness.har import import_har, load_har, summary_counts
-from harness.proxy.runner import InProcessProxy
 from tests.support.paths import DATA
 
 SAMPLE = DATA / "web_sdk_6.13.0.har"

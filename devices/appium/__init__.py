@@ -10,13 +10,13 @@ and the fake driver's app (`fake_app.xml`) that exercises the plumbing where no 
     artifacts.py what a failed test leaves behind (page source, screenshot, logs)
 
 Where the app's controls are (`Locators`) is part of a target: `devices/targets/locators.py`. The pytest factory
-for the Appium targets is `harness.plugin.appium:appium_app`.
+for the Appium targets is `braze_harness.plugin.appium:appium_app`.
 """
 
-from devices.appium.adapter import FAKE_APP_XML, AppiumAdapter, AppiumAppError
-from devices.appium.screen import AppiumScreen
-from devices.appium.server import AppiumEndpoint, AppiumServer, AppiumServerError, AppiumSetupError
-from devices.targets.locators import Locator, Locators, PushReceiver, ScreenLocators
+from braze_harness.devices.appium.adapter import FAKE_APP_XML, AppiumAdapter, AppiumAppError
+from braze_harness.devices.appium.screen import AppiumScreen
+from braze_harness.devices.appium.server import AppiumEndpoint, AppiumServer, AppiumServerError, AppiumSetupError
+from braze_harness.devices.targets.locators import Locator, Locators, PushReceiver, ScreenLocators
 
 __all__ = [
     "FAKE_APP_XML",

@@ -22,7 +22,7 @@ app); the phone itself is driven with Appium's `mobile:` commands:
 Push (`enable_push()`, `disable_push_in_os()`, `unregister_push()`, `open_push()`) is `devices/appium/push.py`;
 opening the session is `driver.py`. With the fake driver (automationName `Fake`) the `mobile:` commands, which it
 does not have, go to a `FakeOs` (`devices/appium/fake_os.py`) that records them and applies what the fake app can
-show. The pytest factory building this adapter for `--braze-target` is `harness.plugin.appium:appium_app`.
+show. The pytest factory building this adapter for `--braze-target` is `braze_harness.plugin.appium:appium_app`.
 """
 
 from __future__ import annotations
@@ -34,15 +34,15 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from devices.appium.driver import AppiumAppError, open_session, platform_of
-from devices.appium.fake_os import FakeOs
-from devices.appium.push import AppiumPush, PushSource
-from devices.appium.screen import AppiumScreen
-from devices.appium.server import AppiumEndpoint
-from devices.targets.locators import Locator, Locators
-from harness.adapters.base import ATTRIBUTE_KINDS, AppAdapter, AttributeKind, check_profile_fields
-from harness.errors import HarnessConfigError
-from harness.expect.waiting import wait_until
+from braze_harness.adapters.base import ATTRIBUTE_KINDS, AppAdapter, AttributeKind, check_profile_fields
+from braze_harness.devices.appium.driver import AppiumAppError, open_session, platform_of
+from braze_harness.devices.appium.fake_os import FakeOs
+from braze_harness.devices.appium.push import AppiumPush, PushSource
+from braze_harness.devices.appium.screen import AppiumScreen
+from braze_harness.devices.appium.server import AppiumEndpoint
+from braze_harness.devices.targets.locators import Locator, Locators
+from braze_harness.errors import HarnessConfigError
+from braze_harness.expect.waiting import wait_until
 
 __all__ = ["FAKE_APP_XML", "AppiumAdapter", "AppiumAppError", "PushSource", "ResetCommand"]
 

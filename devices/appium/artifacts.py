@@ -7,7 +7,7 @@ import contextlib
 import json
 from pathlib import Path
 
-from devices.appium.adapter import AppiumAdapter
+from braze_harness.devices.appium.adapter import AppiumAdapter
 
 
 def save_artifacts(adapter: AppiumAdapter, folder: Path) -> list[str]:

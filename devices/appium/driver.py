@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from devices.appium.server import AppiumEndpoint, AppiumSetupError, install_command
-from devices.targets.redaction import shown_url
-from harness.errors import HarnessError
+from braze_harness.devices.appium.server import AppiumEndpoint, AppiumSetupError, install_command
+from braze_harness.devices.targets.redaction import shown_url
+from braze_harness.errors import HarnessError
 
 
 class AppiumAppError(HarnessError):

@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from appium.webdriver.common.appiumby import AppiumBy
-
-from harness.errors import HarnessError
+from braze_harness.errors import HarnessError
 
 RUNNING_IN_FOREGROUND, RUNNING_IN_BACKGROUND, NOT_RUNNING = 4, 3, 1
 # UiAutomator2's intent extra types (appium-android-driver `SUPPORTED_EXTRA_TYPES`); `sn` takes no value

@@ -25,14 +25,14 @@ import shlex
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from devices.appium.driver import AppiumAppError
-from devices.appium.fake_os import FakeOs
-from devices.appium.server import AppiumSetupError
-from devices.targets.locators import Locator, Locators
-from devices.tools.push_delivery import POST_NOTIFICATIONS
-from harness.errors import HarnessConfigError
-from harness.expect.waiting import wait_until
-from harness.protocol.push import SIMULATOR_TARGET_KEY, campaign_of
+from braze_harness.devices.appium.driver import AppiumAppError
+from braze_harness.devices.appium.fake_os import FakeOs
+from braze_harness.devices.appium.server import AppiumSetupError
+from braze_harness.devices.targets.locators import Locator, Locators
+from braze_harness.devices.tools.push_delivery import POST_NOTIFICATIONS
+from braze_harness.errors import HarnessConfigError
+from braze_harness.expect.waiting import wait_until
+from braze_harness.protocol.push import SIMULATOR_TARGET_KEY, campaign_of
 
 PushSource = Callable[[str], list[dict[str, Any]]]  # device id -> the deliveries waiting for it (the emulator outbox)
 

@@ -2,7 +2,7 @@
 
 It reads from one page-source snapshot per look (the XML every driver returns, parsed here), so a wait costs one
 round trip per poll whatever the number of elements; it taps through the driver. A phone's screen is not in the
-journal, so its waits poll (every `POLL_S`) through the expect DSL's one wait (`harness.expect.waiting.wait_for`)
+journal, so its waits poll (every `POLL_S`) through the expect DSL's one wait (`braze_harness.expect.waiting.wait_for`)
 and fail with its ScreenTimeout (an ExpectationFailed). Where things are is declared in
 `ScreenLocators`; how the platform's XML names ids, text and visibility in a `SourceDialect`.
 """
@@ -13,10 +13,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
-from devices.targets.locators import DIALECTS, Locator, ScreenLocators, SourceDialect
-from harness.errors import HarnessConfigError
-from harness.expect.waiting import wait_for
-from harness.screens.base import IamView, MessagingScreen, ScreenTimeout
+from braze_harness.devices.targets.locators import DIALECTS, Locator, ScreenLocators, SourceDialect
+from braze_harness.errors import HarnessConfigError
+from braze_harness.expect.waiting import wait_for
+from braze_harness.screens.base import IamView, MessagingScreen, ScreenTimeout
 
 POLL_S = 0.2
 

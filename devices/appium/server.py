@@ -28,9 +28,8 @@ from pathlib import Path
 from typing import Self
 
 import httpx
-
-from devices.targets.redaction import shown_url
-from harness.errors import HarnessConfigError, HarnessError
+from braze_harness.devices.targets.redaction import shown_url
+from braze_harness.errors import HarnessConfigError, HarnessError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

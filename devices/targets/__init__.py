@@ -1,6 +1,6 @@
 """Targets: where the suites run (the web demo, virtual SDK devices, or a real app through Appium).
 
-The interface every target offers (the Appium adapter factory, `harness.plugin.appium:appium_app`, relies on it):
+The interface every target offers (the Appium adapter factory, `braze_harness.plugin.appium:appium_app`, relies on it):
 
     target.name            # "web", "android-virtual", "pixel7", … (the profile's name)
     target.kind            # "web" | "android-virtual" | "ios-virtual" | "fake" | "android-emulator" | "android-device"
@@ -24,7 +24,7 @@ The interface every target offers (the Appium adapter factory, `harness.plugin.a
                            # the `mobile:` call (re)starting the app WITH the debug-hook launch arguments inside a session
                            # (`mobile: startActivity` with extras / `mobile: launchApp` with arguments): run it after
                            # reset_commands(), since `mobile: activateApp` does not carry launch arguments
-    target.locators        # Appium kinds: the profile's `locators` (devices.targets.locators.Locators) or None
+    target.locators        # Appium kinds: the profile's `locators` (braze_harness.devices.targets.locators.Locators) or None
     target.check_environment()   # raises TargetError if what the target needs at run time is missing (env credentials)
 
     redact_capabilities(caps) -> dict   # the same capabilities with credentials masked, for logs and reports
@@ -36,7 +36,7 @@ Selected with `--braze-target NAME` (else the file's `default:`, else `web`); th
 `config.braze_target` and serves it as the session fixture `braze_target`.
 """
 
-from devices.targets.kinds import (
+from braze_harness.devices.targets.kinds import (
     FAKE_APP_XML,
     KINDS,
     AndroidDeviceTarget,
@@ -54,7 +54,7 @@ from devices.targets.kinds import (
     TargetError,
     WebTarget,
 )
-from devices.targets.loading import (
+from braze_harness.devices.targets.loading import (
     DEFAULT_TARGET,
     DEFAULT_TARGETS_FILE,
     builtin_targets,
@@ -65,7 +65,7 @@ from devices.targets.loading import (
     read_targets_file,
     resolve_target,
 )
-from devices.targets.redaction import redact_capabilities, shown_url
+from braze_harness.devices.targets.redaction import redact_capabilities, shown_url
 
 __all__ = [
     "DEFAULT_TARGET",

@@ -1,7 +1,7 @@
-"""`python -m devices.targets [NAME] [--file braze-targets.yaml]`: list the targets, or show what one becomes.
+"""`python -m braze_harness.devices.targets [NAME] [--file braze-targets.yaml]`: list the targets, or show what one becomes.
 
-    .venv/bin/python -m devices.targets                        # name, kind, platform, Appium server of every target
-    .venv/bin/python -m devices.targets pixel7 --api-key K --endpoint http://127.0.0.1:9090
+    .venv/bin/python -m braze_harness.devices.targets                        # name, kind, platform, Appium server of every target
+    .venv/bin/python -m braze_harness.devices.targets pixel7 --api-key K --endpoint http://127.0.0.1:9090
                                                                # its capabilities (credentials masked), reset and launch
 
 A bad profile prints the same one-line error the pytest run would, and exits 2."""
@@ -13,12 +13,12 @@ import json
 import sys
 from pathlib import Path
 
-from devices.targets import DEFAULT_TARGETS_FILE, TargetError, known_targets, redact_capabilities, resolve_target
-from devices.targets.redaction import shown_url
+from braze_harness.devices.targets import DEFAULT_TARGETS_FILE, TargetError, known_targets, redact_capabilities, resolve_target
+from braze_harness.devices.targets.redaction import shown_url
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devices.targets", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m braze_harness.devices.targets", description=__doc__.splitlines()[0])
     parser.add_argument("name", nargs="?", help="a target to show (default: list them all)")
     parser.add_argument("--file", default=None, help=f"targets file (default: ./{DEFAULT_TARGETS_FILE} if present)")
     parser.add_argument("--api-key", default="<api-key>", help="api key put in the launch arguments")

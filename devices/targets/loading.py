@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import TypeAdapter, ValidationError
-
-from devices.targets.kinds import (
+from braze_harness.devices.targets.kinds import (
     KINDS,
     AndroidVirtualTarget,
     FakeTarget,
@@ -18,6 +16,7 @@ from devices.targets.kinds import (
     TargetError,
     WebTarget,
 )
+from pydantic import TypeAdapter, ValidationError
 
 DEFAULT_TARGET = "web"
 DEFAULT_TARGETS_FILE = "braze-targets.yaml"

@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any, Literal, Self, get_args
 
 import yaml
+from braze_harness.adapters.base import STANDARD_PROFILE_FIELDS
+from braze_harness.devices.tools.push_delivery import FCM_ROUTING_ACTION
+from braze_harness.errors import HarnessConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from devices.tools.push_delivery import FCM_ROUTING_ACTION
-from harness.adapters.base import STANDARD_PROFILE_FIELDS
-from harness.errors import HarnessConfigError
 
 Strategy = Literal[
     "id",

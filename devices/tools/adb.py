@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devices.tools.runner import ToolError
+from braze_harness.devices.tools.runner import ToolError
 
 ADB = "adb"
 USER_CA_DIR = "/data/misc/user/0/cacerts-added"
@@ -240,6 +240,6 @@ def install_user_ca(prepared: str | Path, *, serial: str | None = None) -> list[
 
 
 def run_all(commands: Sequence[Sequence[str]], *, timeout: float = 120.0) -> list[str]:
-    from devices.tools.runner import run
+    from braze_harness.devices.tools.runner import run
 
     return [run(argv, timeout=timeout) for argv in commands]

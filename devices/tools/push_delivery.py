@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from devices.tools import adb, simctl
-from harness.protocol.push import SIMULATOR_TARGET_KEY, PayloadError
+from braze_harness.devices.tools import adb, simctl
+from braze_harness.protocol.push import SIMULATOR_TARGET_KEY, PayloadError
 
 # a debug-only exported receiver in the app re-routes this to BrazePushReceiver
 FCM_ROUTING_ACTION = "firebase_messaging_service_routing_action"

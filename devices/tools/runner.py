@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 
-from harness.errors import HarnessConfigError
+from braze_harness.errors import HarnessConfigError
 
 _INSTALL_HINTS = {
     "adb": "install Android SDK platform-tools (sdkmanager 'platform-tools', or apt-get install adb) and put adb on PATH",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devices.tools.runner import ToolError
+from braze_harness.devices.tools.runner import ToolError
 
 XCRUN = "xcrun"
 APNS_MAX_BYTES = 4096  # simctl push refuses larger payloads, like APNs

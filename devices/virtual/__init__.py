@@ -1,13 +1,13 @@
 """Virtual Braze SDK devices: Python clients that speak the Android (43.x) and Swift (18.x) wire protocol.
 
 `VirtualDevice` is the SDK (sessions, queue, flush, retries, push); `VirtualDeviceAdapter` puts it
-behind the suites' `AppAdapter` (`--braze-adapter devices.virtual.adapter:android_app` / `ios_app`).
+behind the suites' `AppAdapter` (`--braze-adapter braze_harness.devices.virtual.adapter:android_app` / `ios_app`).
 """
 
-from devices.virtual.clock import DeviceClock
-from devices.virtual.device import FlushPolicy, PushUnregistrationError, VirtualDevice
-from devices.virtual.profiles import ANDROID, IOS, PlatformProfile, apns_token, fcm_token, profile_for
-from devices.virtual.transport import Attempt, Backoff, Delivery, Transport
+from braze_harness.devices.virtual.clock import DeviceClock
+from braze_harness.devices.virtual.device import FlushPolicy, PushUnregistrationError, VirtualDevice
+from braze_harness.devices.virtual.profiles import ANDROID, IOS, PlatformProfile, apns_token, fcm_token, profile_for
+from braze_harness.devices.virtual.transport import Attempt, Backoff, Delivery, Transport
 
 __all__ = [
     "ANDROID",

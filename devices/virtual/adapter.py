@@ -1,7 +1,7 @@
 """`VirtualDeviceAdapter`: the suites' `AppAdapter` on a virtual Android or iOS SDK device.
 
-    ./qa suites --braze-adapter devices.virtual.adapter:android_app
-    ./qa suites --braze-adapter devices.virtual.adapter:ios_app
+    ./qa suites --braze-adapter braze_harness.devices.virtual.adapter:android_app
+    ./qa suites --braze-adapter braze_harness.devices.virtual.adapter:ios_app
 
 What each app action is on a phone:
 
@@ -14,7 +14,7 @@ What each app action is on a phone:
   background and comes back, like Appium's `background_app(s)`; `idle="foreground"` only moves the clock;
 * `flush()`: `requestImmediateDataFlush()`; `login(id)`: `changeUser(id)`;
 * `logout()`: the app forgets its user; per Braze guidance no `changeUser` (nothing is sent);
-* `set_custom_attribute(k, v, kind=)`: the same kinds as the web demo (`harness.adapters.base.AttributeKind`).
+* `set_custom_attribute(k, v, kind=)`: the same kinds as the web demo (`braze_harness.adapters.base.AttributeKind`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ import ssl
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from devices.virtual.device import VirtualDevice
-from devices.virtual.push import Fetch, PushReceiver, ReceivedPush
-from devices.virtual.screen import VirtualScreen
-from harness.adapters.base import ATTRIBUTE_KINDS, AppAdapter, AttributeKind, check_profile_fields
-from harness.errors import HarnessConfigError, HarnessError
+from braze_harness.adapters.base import ATTRIBUTE_KINDS, AppAdapter, AttributeKind, check_profile_fields
+from braze_harness.devices.virtual.device import VirtualDevice
+from braze_harness.devices.virtual.push import Fetch, PushReceiver, ReceivedPush
+from braze_harness.devices.virtual.screen import VirtualScreen
+from braze_harness.errors import HarnessConfigError, HarnessError
 
 Idle = Literal["background", "foreground"]
 
@@ -278,12 +278,12 @@ _WEB_ONLY_OPTIONS = ("logging", "init_options")
 
 
 def android_app(*, request: Any, braze: Any, api_key: str, **options: Any) -> VirtualDeviceAdapter:
-    """`--braze-adapter devices.virtual.adapter:android_app`: a virtual Android 43 device per app instance."""
+    """`--braze-adapter braze_harness.devices.virtual.adapter:android_app`: a virtual Android 43 device per app instance."""
     return make_app("android", request=request, braze=braze, api_key=api_key, **options)
 
 
 def ios_app(*, request: Any, braze: Any, api_key: str, **options: Any) -> VirtualDeviceAdapter:
-    """`--braze-adapter devices.virtual.adapter:ios_app`: a virtual Swift 18 device per app instance."""
+    """`--braze-adapter braze_harness.devices.virtual.adapter:ios_app`: a virtual Swift 18 device per app instance."""
     return make_app("ios", request=request, braze=braze, api_key=api_key, **options)
 
 

@@ -12,8 +12,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from harness.protocol.attributes import STANDARD_ATTRIBUTES
-from harness.protocol.responses import ServerConfig
+from braze_harness.protocol.attributes import STANDARD_ATTRIBUTES
+from braze_harness.protocol.responses import ServerConfig
 
 GENDERS = {"male": "m", "female": "f", "other": "o", "unknown": "u", "not_applicable": "n", "prefer_not_to_say": "p"}
 REFUSED: Any = object()  # a value the SDK refuses: the setter returns False and nothing is queued

@@ -31,17 +31,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from devices.virtual import attributes, events, sync, wire
-from devices.virtual.clock import DeviceClock
-from devices.virtual.messaging import MessagingEngine
-from devices.virtual.outbound import OutboundQueue
-from devices.virtual.profiles import PlatformProfile, profile_for
-from devices.virtual.push_registration import PushRegistration
-from devices.virtual.session import Session, SessionManager
-from devices.virtual.sync import Flags, PushUnregistrationError
-from devices.virtual.transport import Attempt, Backoff, Delivery, Transport
-from harness.protocol import Endpoint, Problem, decode, decode_response
-from harness.protocol.responses import DataResponse, ServerConfig
+from braze_harness.devices.virtual import attributes, events, sync, wire
+from braze_harness.devices.virtual.clock import DeviceClock
+from braze_harness.devices.virtual.messaging import MessagingEngine
+from braze_harness.devices.virtual.outbound import OutboundQueue
+from braze_harness.devices.virtual.profiles import PlatformProfile, profile_for
+from braze_harness.devices.virtual.push_registration import PushRegistration
+from braze_harness.devices.virtual.session import Session, SessionManager
+from braze_harness.devices.virtual.sync import Flags, PushUnregistrationError
+from braze_harness.devices.virtual.transport import Attempt, Backoff, Delivery, Transport
+from braze_harness.protocol import Endpoint, Problem, decode, decode_response
+from braze_harness.protocol.responses import DataResponse, ServerConfig
 
 __all__ = ["FlushPolicy", "PushUnregistrationError", "VirtualDevice"]
 
@@ -134,7 +134,7 @@ class VirtualDevice:
         self.deliveries: deque[Delivery] = deque(maxlen=1000)
         self.dropped: list[Delivery] = []  # not retriable (4xx): the data in them is gone, as on a phone
         self.server_errors: list[dict[str, Any]] = []  # 2xx answers with `error` (not retried)
-        self.wire_problems: list[tuple[str, Problem]] = []  # what `harness.protocol.decode` found in our own requests
+        self.wire_problems: list[tuple[str, Problem]] = []  # what `braze_harness.protocol.decode` found in our own requests
         if check_wire:
             self.transport.on_attempt.append(self._check_wire)
 

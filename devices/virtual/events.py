@@ -12,10 +12,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from devices.virtual.attributes import blocked, finite_number, jsonable
-from devices.virtual.profiles import PlatformProfile
-from devices.virtual.session import Session
-from harness.protocol.responses import ServerConfig
+from braze_harness.devices.virtual.attributes import blocked, finite_number, jsonable
+from braze_harness.devices.virtual.profiles import PlatformProfile
+from braze_harness.devices.virtual.session import Session
+from braze_harness.protocol.responses import ServerConfig
 
 MISSING: Any = object()  # an event without a `data` field
 MAX_PURCHASE_QUANTITY = 100  # (docs/server-behaviour.md, purchases)

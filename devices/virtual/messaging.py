@@ -53,9 +53,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from devices.virtual.clock import DeviceClock
-from devices.virtual.transport import Delivery
-from harness.protocol.responses import ServerConfig
+from braze_harness.devices.virtual.clock import DeviceClock
+from braze_harness.devices.virtual.transport import Delivery
+from braze_harness.protocol.responses import ServerConfig
 
 DEFAULT_MIN_TRIGGER_INTERVAL = 30.0  # seconds (Android and Swift default)
 CHANNELS = ("content_cards", "feature_flags", "banners")

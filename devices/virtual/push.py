@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from devices.virtual.device import VirtualDevice
+    from braze_harness.devices.virtual.device import VirtualDevice
 
 _APNS_BRAZE_KEYS = ("aps", "ab", "ab_uri", "ab_use_webview", "Simulator Target Bundle")
 Fetch = Callable[[str], list[dict[str, Any]]]  # device id -> deliveries taken out of the outbox

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from devices.virtual.profiles import PlatformProfile
+from braze_harness.devices.virtual.profiles import PlatformProfile
 
 
 @dataclass(slots=True)

@@ -1,5 +1,5 @@
 """`VirtualScreen`: the screen of a virtual app, a `MessagingScreen` like the web demo's `WebScreen`, so the
-messaging suites and `harness.screens.OnScreen` run unchanged on `android-virtual` / `ios-virtual`.
+messaging suites and `braze_harness.screens.OnScreen` run unchanged on `android-virtual` / `ios-virtual`.
 
 What the app shows, like the web demo app (devices/web/demo/app.js) does on the web:
 
@@ -26,11 +26,11 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from harness.expect.waiting import wait_until
-from harness.screens.base import IamView, MessagingScreen, ScreenTimeout
+from braze_harness.expect.waiting import wait_until
+from braze_harness.screens.base import IamView, MessagingScreen, ScreenTimeout
 
 if TYPE_CHECKING:
-    from devices.virtual.device import VirtualDevice
+    from braze_harness.devices.virtual.device import VirtualDevice
 
 POLL = 0.02  # seconds between looks at the device state while waiting
 

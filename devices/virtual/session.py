@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from devices.virtual.clock import DeviceClock
+from braze_harness.devices.virtual.clock import DeviceClock
 
 
 @dataclass(slots=True)

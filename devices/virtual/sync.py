@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from devices.virtual.transport import Delivery
-from harness.protocol.responses import ServerConfig
+from braze_harness.devices.virtual.transport import Delivery
+from braze_harness.protocol.responses import ServerConfig
 
 Flags = Mapping[str, str] | Callable[[int], Mapping[str, str]]
 

@@ -29,8 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-
-from devices.virtual.clock import DeviceClock
+from braze_harness.devices.virtual.clock import DeviceClock
 
 MAX_LAST_REQ_MS = 7_200_000  # capped at 7 200 000 (docs/mobile-wire.md, headers); also the value when there was none
 RETRIABLE_STATUSES = frozenset({408, 429})

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from devices.virtual.outbound import Batch
-from devices.virtual.profiles import PlatformProfile
+from braze_harness.devices.virtual.outbound import Batch
+from braze_harness.devices.virtual.profiles import PlatformProfile
 
 _MISSING: Any = object()
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
+from braze_harness.screens.base import IamView, MessagingScreen, ScreenTimeout
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
-
-from harness.screens.base import IamView, MessagingScreen, ScreenTimeout
 
 IAM = ".ab-iam-root .ab-in-app-message"
 KINDS = {"ab-slideup": "slideup", "ab-modal": "modal", "ab-fullscreen": "fullscreen", "ab-html-message": "html"}

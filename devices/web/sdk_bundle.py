@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from harness.errors import HarnessConfigError, HarnessError
+from braze_harness.errors import HarnessConfigError, HarnessError
 
 PACKAGE = "@braze/web-sdk"
 DEFAULT_VERSION = "6.13.0"

@@ -1,6 +1,6 @@
 """App adapters: the one seam between the QA suites and the app under test."""
 
-from harness.adapters.base import (
+from braze_harness.adapters.base import (
     ATTRIBUTE_KINDS,
     STANDARD_PROFILE_FIELDS,
     AppAdapter,

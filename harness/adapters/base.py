@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Literal, Self, get_args
 
-from harness.protocol.attributes import STANDARD_ATTRIBUTES
+from braze_harness.protocol.attributes import STANDARD_ATTRIBUTES
 
 AttributeKind = Literal[
     "auto",

@@ -13,11 +13,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
-
-from harness.dataplan.models import DataPlan, PropertySpec, ValueSpec
-from harness.protocol.attributes import PUSH_ATTRIBUTES, STANDARD_ATTRIBUTES
-from harness.protocol.decode import DecodedRequest, Endpoint
-from harness.protocol.events import (
+from braze_harness.dataplan.models import DataPlan, PropertySpec, ValueSpec
+from braze_harness.protocol.attributes import PUSH_ATTRIBUTES, STANDARD_ATTRIBUTES
+from braze_harness.protocol.decode import DecodedRequest, Endpoint
+from braze_harness.protocol.events import (
     ArrayAdd,
     ArrayRemove,
     ArraySet,
@@ -26,9 +25,9 @@ from harness.protocol.events import (
     NestedMerge,
     Purchase,
 )
-from harness.protocol.problems import Problem
-from harness.protocol.requests import DataRequest
-from harness.protocol.rest import TRACK_OPTIONS, TRACK_UNSUPPORTED, track_operation
+from braze_harness.protocol.problems import Problem
+from braze_harness.protocol.requests import DataRequest
+from braze_harness.protocol.rest import TRACK_OPTIONS, TRACK_UNSUPPORTED, track_operation
 
 # ISO 8601 date-times as the SDKs send `Date` values ("2024-01-02T03:04:05", with or without zone/fraction)
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")

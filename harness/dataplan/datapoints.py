@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.journal import JournalEntry
-from harness.protocol.attributes import STANDARD_ATTRIBUTES
-from harness.protocol.decode import DecodedRequest
-from harness.protocol.requests import DataRequest
+from braze_harness.journal import JournalEntry
+from braze_harness.protocol.attributes import STANDARD_ATTRIBUTES
+from braze_harness.protocol.decode import DecodedRequest
+from braze_harness.protocol.requests import DataRequest
 
 # standard attributes that are subscription states: changing them costs no data point
 _FREE_STANDARD = frozenset({"email_subscribe", "push_subscribe"})

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
-
-from harness.dataplan.check import value_type
-from harness.dataplan.models import DataPlan
-from harness.journal import JournalEntry
-from harness.protocol.events import ArrayAdd, ArrayRemove, ArraySet, CustomEvent, Increment, NestedMerge, Purchase
-from harness.protocol.requests import DataRequest
+from braze_harness.dataplan.check import value_type
+from braze_harness.dataplan.models import DataPlan
+from braze_harness.journal import JournalEntry
+from braze_harness.protocol.events import ArrayAdd, ArrayRemove, ArraySet, CustomEvent, Increment, NestedMerge, Purchase
+from braze_harness.protocol.requests import DataRequest
 
 Kind = Literal["event", "event property", "attribute", "purchase", "purchase property"]
 Status = Literal["planned", "unplanned", "never seen"]

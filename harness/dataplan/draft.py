@@ -11,11 +11,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from harness.dataplan.check import value_type
-from harness.dataplan.models import DataPlan, EventSpec, PropertySpec, PurchaseSpec, ValueSpec
-from harness.journal import JournalEntry
-from harness.protocol.events import ArrayAdd, ArrayRemove, ArraySet, CustomEvent, Increment, NestedMerge, Purchase
-from harness.protocol.requests import DataRequest
+from braze_harness.dataplan.check import value_type
+from braze_harness.dataplan.models import DataPlan, EventSpec, PropertySpec, PurchaseSpec, ValueSpec
+from braze_harness.journal import JournalEntry
+from braze_harness.protocol.events import ArrayAdd, ArrayRemove, ArraySet, CustomEvent, Increment, NestedMerge, Purchase
+from braze_harness.protocol.requests import DataRequest
 
 
 class _Seen:

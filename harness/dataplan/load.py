@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from braze_harness.dataplan.models import DataPlan
+from braze_harness.errors import HarnessConfigError
 from pydantic import ValidationError
-
-from harness.dataplan.models import DataPlan
-from harness.errors import HarnessConfigError
 
 
 def load_plan(path: str | Path) -> DataPlan:

@@ -11,24 +11,24 @@ import secrets
 import threading
 from typing import Any
 
-from harness.dataplan import PlanChecker, load_plan
-from harness.emulator.answer import Answer
-from harness.emulator.clock import ScopeClocks
-from harness.emulator.faults import FaultTable
-from harness.emulator.incidents import Incidents
-from harness.emulator.messaging import Messaging
-from harness.emulator.pipeline import Ingested, Pipeline, Upstream
-from harness.emulator.push import PushService
-from harness.emulator.rest import RestApi
-from harness.emulator.sdk_auth import SdkAuthTable
-from harness.emulator.server_config import ServerConfig
-from harness.emulator.settings import EmulatorSettings
-from harness.emulator.state import EmulatorState
-from harness.emulator.state.engagement import EngagementLedger
-from harness.emulator.tenancy import Tenancy
-from harness.journal import Journal, JournalEntry, Query
-from harness.protocol.decode import Problem
-from harness.protocol.wire import RawHeaders, WireRequest, normalize
+from braze_harness.dataplan import PlanChecker, load_plan
+from braze_harness.emulator.answer import Answer
+from braze_harness.emulator.clock import ScopeClocks
+from braze_harness.emulator.faults import FaultTable
+from braze_harness.emulator.incidents import Incidents
+from braze_harness.emulator.messaging import Messaging
+from braze_harness.emulator.pipeline import Ingested, Pipeline, Upstream
+from braze_harness.emulator.push import PushService
+from braze_harness.emulator.rest import RestApi
+from braze_harness.emulator.sdk_auth import SdkAuthTable
+from braze_harness.emulator.server_config import ServerConfig
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.emulator.state import EmulatorState
+from braze_harness.emulator.state.engagement import EngagementLedger
+from braze_harness.emulator.tenancy import Tenancy
+from braze_harness.journal import Journal, JournalEntry, Query
+from braze_harness.protocol.decode import Problem
+from braze_harness.protocol.wire import RawHeaders, WireRequest, normalize
 
 __all__ = ["Answer", "Emulator", "Ingested", "Upstream"]
 
@@ -97,7 +97,7 @@ class Emulator:
         scope: str | None = None,
         problems: list[Problem] | None = None,
     ) -> Ingested:
-        """The one way in for every exchange (see `harness.emulator.pipeline`)."""
+        """The one way in for every exchange (see `braze_harness.emulator.pipeline`)."""
         return self.pipeline.ingest(
             wire, source=source, upstream=upstream, received_at=received_at, scope=scope, problems=problems
         )

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from harness.journal import JournalEntry
+from braze_harness.journal import JournalEntry
 
 _INDEX = re.compile(r"\[\d+\]")
 

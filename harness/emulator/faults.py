@@ -25,9 +25,8 @@ import random
 import threading
 from typing import Any, Literal
 
+from braze_harness.emulator.answer import Answer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from harness.emulator.answer import Answer
 
 FaultKind = Literal["status", "drop", "delay", "auth_error", "malformed", "empty"]
 FaultEndpoint = Literal[

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.protocol.decode import DecodedRequest, Endpoint
-from harness.protocol.problems import Problem
+from braze_harness.protocol.decode import DecodedRequest, Endpoint
+from braze_harness.protocol.problems import Problem
 
 # endpoint -> (the answer, what of its effect is not modelled)
 _ANSWERS: dict[Endpoint, tuple[dict[str, Any], str]] = {

@@ -15,23 +15,23 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from harness.dataplan import PlanChecker
-from harness.emulator.answer import Answer
-from harness.emulator.faults import NOT_APPLIED, Fault, FaultTable
-from harness.emulator.incidents import Incidents
-from harness.emulator.messaging.serve import Prefetched
-from harness.emulator.messaging.service import Messaging
-from harness.emulator.mobile_answers import mobile_answer
-from harness.emulator.rest import RestApi
-from harness.emulator.sdk_auth import SdkAuthTable
-from harness.emulator.server_config import ServerConfig
-from harness.emulator.state import UnknownApiKey
-from harness.emulator.stores import EngagementStore, JournalStore, StateStore, TenancyStore
-from harness.journal import Exchange, JournalEntry
-from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
-from harness.protocol.input_limits import is_depth_problem
-from harness.protocol.requests import DataRequest
-from harness.protocol.wire import DEFAULT_LIMITS, Limits, WireRequest
+from braze_harness.dataplan import PlanChecker
+from braze_harness.emulator.answer import Answer
+from braze_harness.emulator.faults import NOT_APPLIED, Fault, FaultTable
+from braze_harness.emulator.incidents import Incidents
+from braze_harness.emulator.messaging.serve import Prefetched
+from braze_harness.emulator.messaging.service import Messaging
+from braze_harness.emulator.mobile_answers import mobile_answer
+from braze_harness.emulator.rest import RestApi
+from braze_harness.emulator.sdk_auth import SdkAuthTable
+from braze_harness.emulator.server_config import ServerConfig
+from braze_harness.emulator.state import UnknownApiKey
+from braze_harness.emulator.stores import EngagementStore, JournalStore, StateStore, TenancyStore
+from braze_harness.journal import Exchange, JournalEntry
+from braze_harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
+from braze_harness.protocol.input_limits import is_depth_problem
+from braze_harness.protocol.requests import DataRequest
+from braze_harness.protocol.wire import DEFAULT_LIMITS, Limits, WireRequest
 
 # the setting a decoder problem names when a limit refused the request: "... (max_json_depth): not applied" (anchored
 # at the end: a value quoted in another problem's message cannot pass for one)

@@ -14,17 +14,16 @@ import threading
 from typing import Any
 
 import orjson
-
-from harness.emulator.answer import Answer
-from harness.emulator.messaging.service import Messaging
-from harness.emulator.push.send_body import REST_FIELDS, fatal_message, send_request
-from harness.emulator.push.service import PushSendError
-from harness.emulator.state.rest_identity import STATUS
-from harness.emulator.state.rest_users import RestInputError
-from harness.emulator.state.workspaces import App
-from harness.emulator.stores import StateStore
-from harness.protocol.decode import DecodedRequest
-from harness.protocol.rest import IDENTITY_PATHS
+from braze_harness.emulator.answer import Answer
+from braze_harness.emulator.messaging.service import Messaging
+from braze_harness.emulator.push.send_body import REST_FIELDS, fatal_message, send_request
+from braze_harness.emulator.push.service import PushSendError
+from braze_harness.emulator.state.rest_identity import STATUS
+from braze_harness.emulator.state.rest_users import RestInputError
+from braze_harness.emulator.state.workspaces import App
+from braze_harness.emulator.stores import StateStore
+from braze_harness.protocol.decode import DecodedRequest
+from braze_harness.protocol.rest import IDENTITY_PATHS
 
 
 class RestApi:

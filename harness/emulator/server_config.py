@@ -6,8 +6,8 @@ import threading
 import time
 from typing import Any
 
-from harness.emulator.settings import EmulatorSettings
-from harness.protocol.push import VAPID_PUBLIC_KEY
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.protocol.push import VAPID_PUBLIC_KEY
 
 
 class ServerConfig:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from braze_harness.protocol.wire import Limits
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-
-from harness.protocol.wire import Limits
 
 
 class Backoff(BaseModel):
@@ -82,7 +81,7 @@ class EmulatorSettings(BaseModel):
     journal_max_bytes: int = Field(256 * 1024 * 1024, ge=1024 * 1024)  # the journal's memory, oldest dropped
 
     def limits(self) -> Limits:
-        """The normalizer's and the decoder's limits (`harness.protocol.wire.Limits`) from these settings."""
+        """The normalizer's and the decoder's limits (`braze_harness.protocol.wire.Limits`) from these settings."""
         return Limits(
             max_expanded_body_bytes=self.max_expanded_body_bytes,
             max_json_depth=self.max_json_depth,

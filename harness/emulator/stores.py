@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from harness.emulator.state.engagement import Engagement
-from harness.emulator.state.profiles import Profile
-from harness.emulator.state.workspaces import App
-from harness.journal import Exchange, JournalEntry, Query
-from harness.protocol.decode import DecodedRequest, Problem
+from braze_harness.emulator.state.engagement import Engagement
+from braze_harness.emulator.state.profiles import Profile
+from braze_harness.emulator.state.workspaces import App
+from braze_harness.journal import Exchange, JournalEntry, Query
+from braze_harness.protocol.decode import DecodedRequest, Problem
 
 __all__ = ["EngagementStore", "JournalStore", "StateStore", "TenancyStore"]
 
@@ -20,7 +20,7 @@ EngagementStore = Engagement  # record / ids / counts / drop (state/engagement.p
 
 
 class StateStore(Protocol):
-    """Workspaces, apps and profiles (`harness.emulator.state.EmulatorState`)."""
+    """Workspaces, apps and profiles (`braze_harness.emulator.state.EmulatorState`)."""
 
     def app(self, api_key: str, sender: DecodedRequest | None = None) -> App: ...
 
@@ -57,7 +57,7 @@ class StateStore(Protocol):
 
 
 class TenancyStore(Protocol):
-    """Scopes and what they own (`harness.emulator.tenancy.Tenancy`)."""
+    """Scopes and what they own (`braze_harness.emulator.tenancy.Tenancy`)."""
 
     def new_scope(self, name: str | None = None) -> str: ...
 
@@ -71,7 +71,7 @@ class TenancyStore(Protocol):
 
 
 class JournalStore(Protocol):
-    """Where exchanges are kept and read (`harness.journal.Journal`)."""
+    """Where exchanges are kept and read (`braze_harness.journal.Journal`)."""
 
     cap: int
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from harness.expect.data_points import DataPointsExpectation
-from harness.expect.delivery import DeliveredEvent, Delivery, NothingLostExpectation
-from harness.expect.metrics import MetricsExpectation, MetricsReader
-from harness.expect.patterns import ANONYMOUS, ANY, AttributesPattern, Diff, EventPattern
-from harness.expect.profile import ProfileExpectation
-from harness.expect.report import ExpectationFailed
-from harness.expect.source import JournalSource, Source
-from harness.expect.waiting import (
+from braze_harness.expect.data_points import DataPointsExpectation
+from braze_harness.expect.delivery import DeliveredEvent, Delivery, NothingLostExpectation
+from braze_harness.expect.metrics import MetricsExpectation, MetricsReader
+from braze_harness.expect.patterns import ANONYMOUS, ANY, AttributesPattern, Diff, EventPattern
+from braze_harness.expect.profile import ProfileExpectation
+from braze_harness.expect.report import ExpectationFailed
+from braze_harness.expect.source import JournalSource, Source
+from braze_harness.expect.waiting import (
     DEFAULT_TIMEOUT,
     AttributesExpectation,
     AttributesMatch,
@@ -29,7 +29,7 @@ from harness.expect.waiting import (
     EventMatch,
     OrderExpectation,
 )
-from harness.protocol.events import Event
+from braze_harness.protocol.events import Event
 
 
 class Expect:

@@ -1,4 +1,4 @@
-"""Assertions on the Braze data points a test's traffic costs (`harness.dataplan.datapoints` counts them).
+"""Assertions on the Braze data points a test's traffic costs (`braze_harness.dataplan.datapoints` counts them).
 
     braze.expect.data_points("ada").at_most(12)     # this user's traffic so far
     braze.expect.data_points().no_waste()           # no attribute re-sent unchanged, by anyone
@@ -8,9 +8,9 @@ Not waiting: data points only grow, so "at most" holds now or never; flush the a
 
 from __future__ import annotations
 
-from harness.dataplan.datapoints import DataPoints, ledger_of
-from harness.expect.report import ExpectationFailed
-from harness.expect.source import Source
+from braze_harness.dataplan.datapoints import DataPoints, ledger_of
+from braze_harness.expect.report import ExpectationFailed
+from braze_harness.expect.source import Source
 
 _SHOWN = 10
 

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
-from harness.expect.report import failure
-from harness.expect.source import Source
-from harness.expect.waiting import DEFAULT_TIMEOUT, wait_until
-from harness.journal import JournalEntry
-from harness.protocol.events import CustomEvent, Event
+from braze_harness.expect.report import failure
+from braze_harness.expect.source import Source
+from braze_harness.expect.waiting import DEFAULT_TIMEOUT, wait_until
+from braze_harness.journal import JournalEntry
+from braze_harness.protocol.events import CustomEvent, Event
 
 Logged = str | tuple[str, Mapping[str, Any]]
 

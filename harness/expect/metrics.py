@@ -14,10 +14,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Self
 
 import orjson
-
-from harness.expect.patterns import Diff, Expected, value_diffs
-from harness.expect.source import Source
-from harness.expect.waiting import DEFAULT_TIMEOUT, wait_for
+from braze_harness.expect.patterns import Diff, Expected, value_diffs
+from braze_harness.expect.source import Source
+from braze_harness.expect.waiting import DEFAULT_TIMEOUT, wait_for
 
 MetricsReader = Callable[[str], dict[str, Any]]
 

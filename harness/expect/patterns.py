@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.protocol.attributes import Attributes
-from harness.protocol.events import CustomEvent, Event, Purchase
+from braze_harness.protocol.attributes import Attributes
+from braze_harness.protocol.events import CustomEvent, Event, Purchase
 
 
 class _Any:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
-from harness.expect.patterns import Diff, value_diffs
-from harness.expect.report import failure
-from harness.expect.source import Source
-from harness.expect.waiting import DEFAULT_TIMEOUT, wait_until
-from harness.journal import JournalEntry
+from braze_harness.expect.patterns import Diff, value_diffs
+from braze_harness.expect.report import failure
+from braze_harness.expect.source import Source
+from braze_harness.expect.waiting import DEFAULT_TIMEOUT, wait_until
+from braze_harness.journal import JournalEntry
 
 # keys of `has()` that compare against a count or a sub-document of the profile view
 _COUNTS = {"sessions": ("sessions", "count"), "devices": ("devices", None), "push_tokens": ("push_tokens", None)}

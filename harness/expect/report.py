@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.journal import JournalEntry
+from braze_harness.journal import JournalEntry
 
 RECENT_SHOWN = 15
 MISSES_SHOWN = 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from harness.journal import Journal, JournalEntry, Query
+from braze_harness.journal import Journal, JournalEntry, Query
 
 
 class Source(Protocol):

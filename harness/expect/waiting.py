@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Self
 
-from harness.expect.patterns import AttributesPattern, Diff, EventPattern
-from harness.expect.report import ExpectationFailed, failure
-from harness.expect.source import Source
-from harness.journal import JournalEntry
-from harness.journal.entry import describe_event
-from harness.protocol.attributes import Attributes
-from harness.protocol.events import Event
+from braze_harness.expect.patterns import AttributesPattern, Diff, EventPattern
+from braze_harness.expect.report import ExpectationFailed, failure
+from braze_harness.expect.source import Source
+from braze_harness.journal import JournalEntry
+from braze_harness.journal.entry import describe_event
+from braze_harness.protocol.attributes import Attributes
+from braze_harness.protocol.events import Event
 
 DEFAULT_TIMEOUT = 5.0
 

@@ -9,16 +9,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
-from harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
-from harness.protocol.events import CustomEvent, Event, Purchase
-from harness.protocol.wire import DEFAULT_LIMITS, Limits
+from braze_harness.protocol.decode import DecodedRequest, Endpoint, Problem, decode_text
+from braze_harness.protocol.events import CustomEvent, Event, Purchase
+from braze_harness.protocol.wire import DEFAULT_LIMITS, Limits
 
 
 @dataclass(slots=True)
 class Exchange:
     """What went over the wire, as the decoder read it: lower-cased headers and the canonical body text
-    (`harness.protocol.wire`), so any reader can re-run the one decoder on it and get the same result."""
+    (`braze_harness.protocol.wire`), so any reader can re-run the one decoder on it and get the same result."""
 
     method: str
     url: str

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from harness.errors import HarnessConfigError
-from harness.journal.entry import JournalEntry
+from braze_harness.errors import HarnessConfigError
+from braze_harness.journal.entry import JournalEntry
 
 
 @dataclass(frozen=True, slots=True)

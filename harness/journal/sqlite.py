@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-
-from harness.errors import HarnessConfigError
-from harness.journal.entry import JournalEntry
-from harness.journal.query import Query
+from braze_harness.errors import HarnessConfigError
+from braze_harness.journal.entry import JournalEntry
+from braze_harness.journal.query import Query
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (run TEXT PRIMARY KEY, started_at REAL NOT NULL, label TEXT);

@@ -2,7 +2,7 @@
 
 Each entry carries the scope its caller gives (the emulator's tenancy decides which scope owns a request);
 queries, resets and stats can be limited to one scope. Waiters (sync via a Condition, async via listeners)
-wake on every append. An entry keeps the canonical body text (`harness.protocol.wire`), so reading it decodes
+wake on every append. An entry keeps the canonical body text (`braze_harness.protocol.wire`), so reading it decodes
 it again exactly as it was decoded when it arrived.
 """
 
@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.journal.entry import Exchange, JournalEntry
-from harness.journal.query import Query
-from harness.journal.sqlite import SqliteSink
-from harness.protocol.decode import DecodedRequest, Problem, decode_wire
-from harness.protocol.wire import DEFAULT_LIMITS, Limits, normalize
+from braze_harness.journal.entry import Exchange, JournalEntry
+from braze_harness.journal.query import Query
+from braze_harness.journal.sqlite import SqliteSink
+from braze_harness.protocol.decode import DecodedRequest, Problem, decode_wire
+from braze_harness.protocol.wire import DEFAULT_LIMITS, Limits, normalize
 
 DEFAULT_CAP = 20_000
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
@@ -79,7 +79,7 @@ class Journal:
         """Journal one exchange in `scope` (None: no scope's).
 
         `exchange.body` is the canonical body text and `exchange.headers` the lower-cased headers
-        (`harness.protocol.wire.normalize`), `decoded` what the caller decoded from them, `wire_problems` what
+        (`braze_harness.protocol.wire.normalize`), `decoded` what the caller decoded from them, `wire_problems` what
         normalizing found. Without `decoded`, the exchange is normalized and decoded here. `problems`: what
         the caller found besides the decoder (faults, state)."""
         if decoded is None:

@@ -11,12 +11,11 @@ from collections.abc import Generator
 from typing import Any
 
 import pytest
-
-from harness.errors import HarnessConfigError
-from harness.plugin import options
-from harness.plugin.appium import braze_appium_server
-from harness.plugin.embedded import TALLY, URL, start_embedded, stop_embedded
-from harness.plugin.fixtures import (
+from braze_harness.errors import HarnessConfigError
+from braze_harness.plugin import options
+from braze_harness.plugin.appium import braze_appium_server
+from braze_harness.plugin.embedded import TALLY, URL, start_embedded, stop_embedded
+from braze_harness.plugin.fixtures import (
     braze,
     braze_app,
     braze_app_factory,
@@ -53,7 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "braze_app(**options): options of the app under test (e.g. session_timeout=10)")
     options.validate(config)
-    from harness.plugin import web_sdk
+    from braze_harness.plugin import web_sdk
 
     if not config.pluginmanager.has_plugin("braze-web-sdk"):
         config.pluginmanager.register(web_sdk, "braze-web-sdk")  # feature markers, braze_sdk_retries
@@ -64,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
         for module in ("mitmproxy", "pyparsing", "ldap3", "pyasn1"):
             config.addinivalue_line("filterwarnings", f"ignore::DeprecationWarning:{module}.*")
     if config.pluginmanager.hasplugin("playwright"):
-        from harness.plugin import playwright_overrides
+        from braze_harness.plugin import playwright_overrides
 
         config.pluginmanager.register(playwright_overrides, "braze-playwright-overrides")
     is_controller = not hasattr(config, "workerinput")
@@ -160,7 +159,7 @@ def pytest_runtest_makereport(
     if report.failed and report.when in ("call", "setup"):
         handle = getattr(item, "funcargs", {}).get("braze")
         if handle is not None:
-            from harness.plugin.artifacts import attach_traffic
+            from braze_harness.plugin.artifacts import attach_traffic
 
             attach_traffic(item, report, handle)
     return report

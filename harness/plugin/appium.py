@@ -15,18 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
-from harness.errors import HarnessConfigError
-from harness.plugin.artifacts import test_folder
+from braze_harness.errors import HarnessConfigError
+from braze_harness.plugin.artifacts import test_folder
 
 if TYPE_CHECKING:
-    from devices.appium.adapter import AppiumAdapter
+    from braze_harness.devices.appium.adapter import AppiumAdapter
 
 
 @pytest.fixture(scope="session")
 def braze_appium_server(request: pytest.FixtureRequest) -> Generator[object]:
     """An `AppiumEndpoint` (`.url` for `webdriver.Remote`, `.require_driver(automation_name)`)."""
-    from devices.appium.server import AppiumEndpoint, AppiumServer
+    from braze_harness.devices.appium.server import AppiumEndpoint, AppiumServer
 
     target = request.getfixturevalue("braze_target")
     url = getattr(target, "appium_url", None)
@@ -51,9 +50,9 @@ def appium_app(*, request: Any, braze: Any, api_key: str, **options: Any) -> App
 
     Options (`@pytest.mark.braze_app(...)`): `locators` (a `Locators`, a mapping or a YAML path; default: the
     target's `locators`, else those of fake_app.xml), `reset_on_launch`, `ready_timeout`."""
-    from devices.appium.adapter import FAKE_APP_XML, AppiumAdapter
-    from devices.appium.server import AppiumEndpoint
-    from devices.targets.locators import Locators
+    from braze_harness.devices.appium.adapter import FAKE_APP_XML, AppiumAdapter
+    from braze_harness.devices.appium.server import AppiumEndpoint
+    from braze_harness.devices.targets.locators import Locators
 
     unknown = set(options) - set(_OPTIONS) - set(_IGNORED_OPTIONS)
     if unknown:
@@ -96,7 +95,7 @@ def _artifacts_on_failure(request: Any, adapter: AppiumAdapter) -> None:
     failed = [r for r in (getattr(node, "_braze_rep_setup", None), getattr(node, "_braze_rep_call", None)) if r and r.failed]
     if not failed:
         return
-    from devices.appium.artifacts import save_artifacts
+    from braze_harness.devices.appium.artifacts import save_artifacts
 
     folder = test_folder(request.config, node.nodeid)
     saved = save_artifacts(adapter, folder)

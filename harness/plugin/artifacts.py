@@ -7,8 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-from harness.plugin.handle import BrazeHandle
+from braze_harness.plugin.handle import BrazeHandle
 
 
 def test_folder(config: pytest.Config, nodeid: str) -> Path:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.client import EmulatorClient
-from harness.expect import Expect
+from braze_harness.client import EmulatorClient
+from braze_harness.expect import Expect
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from harness.emulator.drift import ProblemTally
-    from harness.emulator.http.server import EmulatorServer
+    from braze_harness.emulator.drift import ProblemTally
+    from braze_harness.emulator.http.server import EmulatorServer
 
 SERVER: pytest.StashKey[EmulatorServer] = pytest.StashKey()
 TALLY: pytest.StashKey[ProblemTally] = pytest.StashKey()
@@ -18,8 +18,8 @@ URL: pytest.StashKey[str] = pytest.StashKey()  # the controller's emulator, hand
 
 def start_embedded(config: pytest.Config) -> str:
     """The URL of this run's embedded emulator (started on first use)."""
-    from harness.emulator.http.server import EmulatorServer
-    from harness.emulator.settings import EmulatorSettings
+    from braze_harness.emulator.http.server import EmulatorServer
+    from braze_harness.emulator.settings import EmulatorSettings
 
     server = config.stash.get(SERVER, None)
     if server is None:
@@ -27,7 +27,7 @@ def start_embedded(config: pytest.Config) -> str:
             port=0, journal_db=config.getoption("--braze-journal-db"), data_plan=config.getoption("--braze-data-plan")
         )
         server = config.stash[SERVER] = EmulatorServer(settings).start()
-        from harness.emulator.drift import ProblemTally
+        from braze_harness.emulator.drift import ProblemTally
 
         tally = config.stash[TALLY] = ProblemTally()
         server.emulator.journal.add_listener(tally.add)

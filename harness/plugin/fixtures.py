@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from harness.client import EmulatorClient
-from harness.dataplan.datapoints import ledger_of
-from harness.errors import HarnessConfigError
-from harness.journal import JournalEntry, Query
-from harness.plugin.embedded import start_embedded
-from harness.plugin.handle import BrazeHandle
+from braze_harness.client import EmulatorClient
+from braze_harness.dataplan.datapoints import ledger_of
+from braze_harness.errors import HarnessConfigError
+from braze_harness.journal import JournalEntry, Query
+from braze_harness.plugin.embedded import start_embedded
+from braze_harness.plugin.handle import BrazeHandle
 
 _LOOPBACK_URL = re.compile(r"^(https?|wss?)://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/|$)")
 
@@ -89,7 +88,7 @@ def _plan_problems(entries: list[JournalEntry]) -> list[str]:
 @pytest.fixture(scope="session")
 def braze_web_sdk_bundle(pytestconfig: pytest.Config) -> Path:
     """The real @braze/web-sdk, bundled with esbuild (cached per version)."""
-    from devices.web.sdk_bundle import ensure_bundle
+    from braze_harness.devices.web.sdk_bundle import ensure_bundle
 
     version = pytestconfig.getoption("--braze-web-sdk-version")
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
@@ -107,7 +106,7 @@ def braze_web_sdk_bundle(pytestconfig: pytest.Config) -> Path:
 @pytest.fixture(scope="session")
 def braze_demo_site(braze_web_sdk_bundle: Path) -> Generator[str]:
     """Base URL of the demo web app (its own origin, so the SDK's CORS preflights are real)."""
-    from devices.web.demo.adapter import demo_site
+    from braze_harness.devices.web.demo.adapter import demo_site
 
     site = demo_site(braze_web_sdk_bundle)
     url = site.start()
@@ -124,7 +123,7 @@ def braze_proxy(pytestconfig: pytest.Config, braze_emulator_url: str) -> Generat
     if not pytestconfig.getoption("--braze-proxy"):
         yield None
         return
-    from harness.proxy.runner import InProcessProxy
+    from braze_harness.proxy.runner import InProcessProxy
 
     proxy = InProcessProxy(
         mode="emulate",
@@ -154,9 +153,9 @@ def braze_har(pytestconfig: pytest.Config) -> Any:
     fresh in-memory journal and profiles, so the same expectations run on a capture after the fact.
 
     Expectations do not wait on a capture (default timeout 0): what is not in the file fails at once."""
-    from harness.emulator.app import Emulator
-    from harness.expect import Expect, JournalSource
-    from harness.har import import_har
+    from braze_harness.emulator.app import Emulator
+    from braze_harness.expect import Expect, JournalSource
+    from braze_harness.har import import_har
 
     def load(path: str | Path, *, timeout: float = 0.0) -> Expect:
         emulator = Emulator()
@@ -209,7 +208,7 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
         if factory_path:
             app = _custom_factory(factory_path)(request=request, braze=braze, api_key=api_key or braze.api_key, **opts)
         else:
-            from devices.web.demo.adapter import WebDemoAdapter
+            from braze_harness.devices.web.demo.adapter import WebDemoAdapter
 
             # the first app uses pytest-playwright's `page` so its screenshot/trace options apply
             page = request.getfixturevalue("page") if not made else request.getfixturevalue("new_context")().new_page()
@@ -243,7 +242,7 @@ def braze_target(pytestconfig: pytest.Config) -> Any:
 def _target_of(config: pytest.Config) -> Any:
     target = getattr(config, "braze_target", None)
     if target is None:  # options not validated (e.g. a plugin test calling fixtures directly): the default
-        from devices.targets import builtin_targets
+        from braze_harness.devices.targets import builtin_targets
 
         target = builtin_targets()["web"]
     return target

@@ -6,13 +6,13 @@ import secrets
 import uuid
 from typing import Any
 
-from harness.client import EmulatorClient, RemoteSource
-from harness.expect import Expect
-from harness.expect.waiting import DEFAULT_TIMEOUT
-from harness.journal import JournalEntry
-from harness.plugin.context import ScopeContext
-from harness.plugin.messaging import MessagingHandle
-from harness.plugin.push import PushHandle
+from braze_harness.client import EmulatorClient, RemoteSource
+from braze_harness.expect import Expect
+from braze_harness.expect.waiting import DEFAULT_TIMEOUT
+from braze_harness.journal import JournalEntry
+from braze_harness.plugin.context import ScopeContext
+from braze_harness.plugin.messaging import MessagingHandle
+from braze_harness.plugin.push import PushHandle
 
 
 class BrazeHandle:
@@ -110,19 +110,19 @@ class BrazeHandle:
         self, mode: str = "required", public_keys: list[str] | None = None, *, api_key: str | None = None
     ) -> dict[str, Any]:
         """SDK authentication for this test's app (default: `braze.api_key`): disabled / optional / required,
-        RS256 against up to 3 PEM public keys (`harness.sdk_auth.KeyPair.generate().public_pem`)."""
+        RS256 against up to 3 PEM public keys (`braze_harness.sdk_auth.KeyPair.generate().public_pem`)."""
         return self.client.set_sdk_auth(api_key or self.api_key, mode=mode, public_keys=public_keys)
 
     @property
     def messaging(self) -> MessagingHandle:
-        """Segments and campaigns seeded for this test, their metrics (`harness.plugin.messaging`)."""
+        """Segments and campaigns seeded for this test, their metrics (`braze_harness.plugin.messaging`)."""
         if self._messaging is None:
             self._messaging = MessagingHandle(self.context)
         return self._messaging
 
     @property
     def push(self) -> PushHandle:
-        """Push sends to this test's users, device outboxes, push tokens (`harness.plugin.push`)."""
+        """Push sends to this test's users, device outboxes, push tokens (`braze_harness.plugin.push`)."""
         if self._push is None:
             self._push = PushHandle(self.context)
         return self._push

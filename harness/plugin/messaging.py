@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from harness.emulator.messaging.canvas_models import parse_canvas
-from harness.emulator.messaging.models import DefinitionError, parse_campaign, parse_segment
-from harness.expect.waiting import wait_for
-from harness.plugin.context import ScopeContext
-from harness.protocol.ids import step_message_id, trigger_id
+from braze_harness.emulator.messaging.canvas_models import parse_canvas
+from braze_harness.emulator.messaging.models import DefinitionError, parse_campaign, parse_segment
+from braze_harness.expect.waiting import wait_for
+from braze_harness.plugin.context import ScopeContext
+from braze_harness.protocol.ids import step_message_id, trigger_id
 
 __all__ = ["DefinitionError", "MessagingHandle"]
 

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-from devices.web.chromium import find_chromium
+from braze_harness.devices.web.chromium import find_chromium
 
 DEFAULT_SDK_VERSION = "6.13.0"
 DEFAULT_PROXY_HOST = "sdk.iad-01.braze.com"
@@ -111,7 +110,7 @@ def validate(config: pytest.Config) -> None:
             import mitmproxy  # noqa: F401
         except ImportError:
             raise pytest.UsageError("--braze-proxy needs mitmproxy (pip install mitmproxy==12.2.3)") from None
-        from harness.proxy.runner import addon_module
+        from braze_harness.proxy.runner import addon_module
 
         try:
             addon_module().parse_hosts(config.getoption("--braze-proxy-allow-hosts"))
@@ -126,8 +125,8 @@ def _check_data_plan(config: pytest.Config) -> None:
         return
     if config.getoption("--braze-emulator-url"):
         raise pytest.UsageError("--braze-data-plan: give the plan to the running emulator (braze-harness emulator --data-plan)")
-    from harness.dataplan import load_plan
-    from harness.errors import HarnessConfigError
+    from braze_harness.dataplan import load_plan
+    from braze_harness.errors import HarnessConfigError
 
     try:
         load_plan(plan)
@@ -138,7 +137,7 @@ def _check_data_plan(config: pytest.Config) -> None:
 def _resolve_target(config: pytest.Config) -> None:
     """`--braze-target` (a built-in or a profile of the targets file) → `config.braze_target`; a bad name or
     profile stops the run with one line naming the file, profile and field, and the known targets."""
-    from devices.targets import TargetError, default_targets_file, known_targets, resolve_target
+    from braze_harness.devices.targets import TargetError, default_targets_file, known_targets, resolve_target
 
     targets_file = config.getoption("--braze-targets-file") or default_targets_file(config.rootpath)
     try:

@@ -10,15 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from devices.web.chromium import CHROMIUM_ARGS
+from braze_harness.devices.web.chromium import CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(
     browser_type_launch_args: dict[str, Any], pytestconfig: pytest.Config, request: pytest.FixtureRequest
 ) -> dict[str, Any]:
-    from harness.plugin.options import chromium_path
+    from braze_harness.plugin.options import chromium_path
 
     args = dict(browser_type_launch_args)
     exe = chromium_path(pytestconfig)

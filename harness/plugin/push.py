@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from devices.tools.push_delivery import adb_broadcast, simctl_push, write_apns_file
-from harness.expect.profile import ProfileExpectation
-from harness.plugin.context import ScopeContext
+from braze_harness.devices.tools.push_delivery import adb_broadcast, simctl_push, write_apns_file
+from braze_harness.expect.profile import ProfileExpectation
+from braze_harness.plugin.context import ScopeContext
 
 __all__ = ["PushHandle", "TokenMatch"]
 

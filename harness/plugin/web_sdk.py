@@ -16,9 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-from harness.expect.report import ExpectationFailed
-from harness.protocol.web_sdk_versions import RetrySchedule, missing_reason, retry_schedule
+from braze_harness.expect.report import ExpectationFailed
+from braze_harness.protocol.web_sdk_versions import RetrySchedule, missing_reason, retry_schedule
 
 MARKER = "braze_web_sdk_feature"
 _POLL_S = 2.0  # how long each look waits before the SDK's clock is moved on (> any Retry-After the suites set)
@@ -34,7 +33,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def web_sdk_version(config: pytest.Config) -> str | None:
     """The `@braze/web-sdk` version of the app under test, or None when the app is not the bundled web demo."""
-    from harness.plugin.fixtures import target_adapter
+    from braze_harness.plugin.fixtures import target_adapter
 
     if config.getoption("--braze-adapter") or target_adapter(config):
         return None

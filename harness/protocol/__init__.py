@@ -1,7 +1,7 @@
 """Typed models of the Braze SDK wire protocol and the one decoder every source goes through."""
 
-from harness.protocol.attributes import Attributes
-from harness.protocol.decode import (
+from braze_harness.protocol.attributes import Attributes
+from braze_harness.protocol.decode import (
     BrazeHeaders,
     DecodedRequest,
     DecodedResponse,
@@ -12,8 +12,8 @@ from harness.protocol.decode import (
     endpoint_of,
     is_braze_request,
 )
-from harness.protocol.events import EVENT_CLASSES, KNOWN_EVENT_CODES, Event, UnknownEvent
-from harness.protocol.requests import DataRequest, Envelope
+from braze_harness.protocol.events import EVENT_CLASSES, KNOWN_EVENT_CODES, Event, UnknownEvent
+from braze_harness.protocol.requests import DataRequest, Envelope
 
 __all__ = [
     "EVENT_CLASSES",

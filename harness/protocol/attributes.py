@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from braze_harness.protocol.events import Alias, Wire
 from pydantic import Field
-
-from harness.protocol.events import Alias, Wire
 
 SubscriptionState = Literal["opted_in", "subscribed", "unsubscribed"]
 

@@ -17,17 +17,15 @@ from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-
-from harness.protocol.attributes import Attributes
-from harness.protocol.events import EVENT_ADAPTER, KNOWN_EVENTS_ADAPTER, Event, UnknownEvent, Wire
-from harness.protocol.input_limits import (
+from braze_harness.protocol.attributes import Attributes
+from braze_harness.protocol.events import EVENT_ADAPTER, KNOWN_EVENTS_ADAPTER, Event, UnknownEvent, Wire
+from braze_harness.protocol.input_limits import (
     OverLimit,
     rest_depth_problem,
     too_many_values,
     within_limits,
 )
-from harness.protocol.mobile import (
+from braze_harness.protocol.mobile import (
     DebuggerInitRequest,
     DebuggerLogRequest,
     DustConfigRequest,
@@ -39,8 +37,8 @@ from harness.protocol.mobile import (
     PushDeliveryEventsRequest,
     PushRedeliverRequest,
 )
-from harness.protocol.problems import Problem
-from harness.protocol.requests import (
+from braze_harness.protocol.problems import Problem
+from braze_harness.protocol.requests import (
     BannersSyncRequest,
     ContentCardsSyncRequest,
     DataRequest,
@@ -50,15 +48,16 @@ from harness.protocol.requests import (
     PushUnregisterRequest,
     TemplateRequest,
 )
-from harness.protocol.responses import (
+from braze_harness.protocol.responses import (
     BannersSyncResponse,
     ContentCardsSyncResponse,
     DataResponse,
     FeatureFlagsSyncResponse,
     TemplateResponse,
 )
-from harness.protocol.rest import is_rest_path
-from harness.protocol.wire import DEFAULT_LIMITS, Limits, RawHeaders, WireRequest, body_text, normalize
+from braze_harness.protocol.rest import is_rest_path
+from braze_harness.protocol.wire import DEFAULT_LIMITS, Limits, RawHeaders, WireRequest, body_text, normalize
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 
 class Endpoint(StrEnum):
@@ -77,7 +76,7 @@ class Endpoint(StrEnum):
     DEBUGGER_LOG = "debugger/log"
     DUST_CONFIG = "dust/config"
     OTHER = "other"  # an /api/v3/ path no SDK is known to call
-    REST = "rest"  # a REST API call (harness.protocol.rest), not SDK traffic: its body is kept, not decoded
+    REST = "rest"  # a REST API call (braze_harness.protocol.rest), not SDK traffic: its body is kept, not decoded
 
 
 REQUEST_MODELS: dict[Endpoint, type[Envelope]] = {
@@ -235,7 +234,7 @@ def decode(
 
 
 def decode_wire(wire: WireRequest, *, limits: Limits = DEFAULT_LIMITS) -> DecodedRequest:
-    """Decode a normalized request (`harness.protocol.wire.normalize`): what the pipeline and the journal call."""
+    """Decode a normalized request (`braze_harness.protocol.wire.normalize`): what the pipeline and the journal call."""
     return decode_text(wire.method, wire.url, wire.headers, wire.text, wire.problems, limits=limits)
 
 
@@ -626,8 +625,8 @@ def _may_hold_model(annotation: Any) -> bool:
     return True  # a model, Any, or anything else: looked at
 
 
-from harness.protocol.events import EVENT_CLASSES as _EVENT_CLASSES  # noqa: E402
-from harness.protocol.events import KNOWN_EVENT_CODES as _TAGS  # noqa: E402
+from braze_harness.protocol.events import EVENT_CLASSES as _EVENT_CLASSES  # noqa: E402
+from braze_harness.protocol.events import KNOWN_EVENT_CODES as _TAGS  # noqa: E402
 
 
 def _flat_data_classes() -> frozenset[type[BaseModel]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.protocol.events import Wire
+from braze_harness.protocol.events import Wire
 
 # bool before int: an exact-type match wins in pydantic's smart unions, so `1` stays 1 and `True` stays True
 Flag = bool | int

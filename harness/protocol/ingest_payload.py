@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-
-from harness.protocol.wire import RawHeaders, body_text, normalize_headers
+from braze_harness.protocol.wire import RawHeaders, body_text, normalize_headers
 
 SOURCES = frozenset({"proxy", "har", "virtual-device", "emulator"})
 _FIELDS = frozenset({"method", "url", "headers", "body", "body_encoding", "status", "response", "source", "received_at", "scope"})

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
-from harness.protocol.problems import Problem
-from harness.protocol.wire import Limits
+from braze_harness.protocol.problems import Problem
+from braze_harness.protocol.wire import Limits
 
 
 class OverLimit:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from braze_harness.protocol.events import Wire
+from braze_harness.protocol.requests import Envelope
 from pydantic import Field
-
-from harness.protocol.events import Wire
-from harness.protocol.requests import Envelope
 
 
 class SdkEvent(Wire):

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import Literal
 
-from harness.protocol.device import Device
+from braze_harness.protocol.device import Device
 
 Platform = Literal["android", "ios", "web"]
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 class Problem(BaseModel):
     where: str
     message: str
-    severity: Literal["error", "drift", "plan", "info"] = "error"  # plan: against the team's data plan (harness.dataplan)
+    severity: Literal["error", "drift", "plan", "info"] = "error"  # plan: against the team's data plan (braze_harness.dataplan)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from braze_harness.protocol.attributes import Attributes
+from braze_harness.protocol.device import Device
+from braze_harness.protocol.events import Alias, Event, Wire
 from pydantic import Field
-
-from harness.protocol.attributes import Attributes
-from harness.protocol.device import Device
-from harness.protocol.events import Alias, Event, Wire
 
 
 class Envelope(Wire):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from braze_harness.protocol.events import Wire
 from pydantic import Field
-
-from harness.protocol.events import Wire
 
 
 class RateLimitConfig(Wire):

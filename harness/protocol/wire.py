@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.protocol.problems import Problem
+from braze_harness.protocol.problems import Problem
 
 RawHeaders = Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]] | None
 # a compressed body is expanded up to this many bytes; beyond it the body is not decoded (a zip bomb costs nothing)

@@ -20,21 +20,21 @@ __all__ = [
 ]
 
 _LAZY = {
-    "InProcessProxy": "harness.proxy.runner",
-    "MitmdumpProcess": "harness.proxy.runner",
-    "ProxyError": "harness.proxy.runner",
-    "build_nss_db": "harness.proxy.ca",
-    "certutil_command": "harness.proxy.ca",
-    "chromium_trust_args": "harness.proxy.ca",
-    "ensure_ca": "harness.proxy.ca",
-    "spki_hash": "harness.proxy.ca",
+    "InProcessProxy": "braze_harness.proxy.runner",
+    "MitmdumpProcess": "braze_harness.proxy.runner",
+    "ProxyError": "braze_harness.proxy.runner",
+    "build_nss_db": "braze_harness.proxy.ca",
+    "certutil_command": "braze_harness.proxy.ca",
+    "chromium_trust_args": "braze_harness.proxy.ca",
+    "ensure_ca": "braze_harness.proxy.ca",
+    "spki_hash": "braze_harness.proxy.ca",
 }
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'harness.proxy' has no attribute {name!r}")
+        raise AttributeError(f"module 'braze_harness.proxy' has no attribute {name!r}")
     import importlib
 
     return getattr(importlib.import_module(module), name)

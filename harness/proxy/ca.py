@@ -16,11 +16,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from harness.errors import HarnessConfigError
+from braze_harness.errors import HarnessConfigError
 
 BASENAME = "mitmproxy"
 NSS_NICKNAME = "braze-harness-mitmproxy"
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE = Path(__file__).resolve().parents[1]
+_REPO_ROOT = _PACKAGE.parent if (_PACKAGE.parent / "pyproject.toml").is_file() else _PACKAGE  # a checkout, else the install
 
 
 def new_confdir(prefix: str = "braze-proxy-") -> Path:

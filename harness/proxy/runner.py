@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import re
 import subprocess
@@ -24,10 +25,11 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessConfigError, HarnessError
-from harness.proxy import ca
+from braze_harness.errors import HarnessConfigError, HarnessError
+from braze_harness.proxy import ca
 
-ADDON_PATH = Path(__file__).resolve().parents[2] / "proxy_addons" / "braze_capture.py"
+# The addon file `mitmdump -s` loads: in a checkout proxy_addons/ beside harness/, in a wheel braze_harness/proxy_addons/.
+ADDON_PATH = Path(importlib.util.find_spec("braze_harness.proxy_addons").origin).parent / "braze_capture.py"
 _LISTENING_RE = re.compile(r"listening at (?:http://)?\[?([0-9a-fA-F.:*]+|localhost)\]?:(\d+)")
 _active_lock = threading.Lock()
 _active: InProcessProxy | None = None
@@ -38,12 +40,9 @@ class ProxyError(HarnessError):
 
 
 def addon_module() -> Any:
-    """`proxy_addons.braze_capture`, also from a checkout whose install predates the package."""
-    try:
-        import proxy_addons.braze_capture as module
-    except ModuleNotFoundError:
-        sys.path.insert(0, str(ADDON_PATH.parents[1]))
-        import proxy_addons.braze_capture as module
+    """`braze_harness.proxy_addons.braze_capture` (imported late: mitmproxy is the `[proxy]` extra)."""
+    import braze_harness.proxy_addons.braze_capture as module
+
     return module
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from harness.expect.report import ExpectationFailed
+from braze_harness.expect.report import ExpectationFailed
 
 
 @dataclass

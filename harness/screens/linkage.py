@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from harness.expect import Expect
-from harness.expect.report import with_traffic
-from harness.expect.waiting import EventExpectation, EventMatch
-from harness.protocol.ids import trigger_id
-from harness.screens.base import IamView, MessagingScreen, ScreenTimeout
+from braze_harness.expect import Expect
+from braze_harness.expect.report import with_traffic
+from braze_harness.expect.waiting import EventExpectation, EventMatch
+from braze_harness.protocol.ids import trigger_id
+from braze_harness.screens.base import IamView, MessagingScreen, ScreenTimeout
 
 FLUSH_EVERY = 0.4
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from devices.web.chromium import CHROMIUM_ARGS, find_chromium
-from devices.web.demo.adapter import WebDemoAdapter, demo_site
-from devices.web.sdk_bundle import ensure_bundle
-from harness.emulator.http.server import EmulatorServer
-from harness.emulator.settings import EmulatorSettings
-from harness.errors import HarnessConfigError
-from harness.sdk_drift.shape import SdkShape, shape_of
+from braze_harness.devices.web.chromium import CHROMIUM_ARGS, find_chromium
+from braze_harness.devices.web.demo.adapter import WebDemoAdapter, demo_site
+from braze_harness.devices.web.sdk_bundle import ensure_bundle
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.errors import HarnessConfigError
+from braze_harness.sdk_drift.shape import SdkShape, shape_of
 
 API_KEY = "drift-web-key"
 USER = "drift-user-1"

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.journal import JournalEntry
-from harness.protocol.requests import DataRequest
+from braze_harness.journal import JournalEntry
+from braze_harness.protocol.requests import DataRequest
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The scale benchmark's verdicts (none lost, no cross-talk) must catch what they claim to catch."""
 
+from braze_harness.client import EmulatorClient
+
 from benchmarks.scale import drive, prepare, verify
-from harness.client import EmulatorClient
 
 
 def test_clean_parallel_run_verifies(server):

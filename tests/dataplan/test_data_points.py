@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from braze_harness.dataplan.datapoints import DataPointLedger
+from braze_harness.expect import ExpectationFailed, JournalSource
+from braze_harness.expect.data_points import DataPointsExpectation
+from braze_harness.journal import Journal
+from braze_harness.protocol import decode
 
-from harness.dataplan.datapoints import DataPointLedger
-from harness.expect import ExpectationFailed, JournalSource
-from harness.expect.data_points import DataPointsExpectation
-from harness.journal import Journal
-from harness.protocol import decode
 from tests.support.builders import append, ce, data_body, ss
 
 URL = "http://127.0.0.1:9090/api/v3/data/"

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import httpx
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.emulator.settings import EmulatorSettings
 
-from harness.emulator.http.server import EmulatorServer
-from harness.emulator.settings import EmulatorSettings
 from tests.support.builders import ce, data_body
 
 PLAN = """
@@ -43,7 +43,7 @@ def _journal(tmp_path: Path) -> Path:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "braze_harness.cli", *args], capture_output=True, text=True, timeout=60)
 
 
 def test_the_dictionary_lists_what_was_sent_with_its_tests_and_data_points(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from braze_harness.dataplan import DataPlan, PlanChecker
+from braze_harness.protocol import decode
 
-from harness.dataplan import DataPlan, PlanChecker
-from harness.protocol import decode
 from tests.support.builders import ce, data_body
 
 URL = "http://127.0.0.1:9090/api/v3/data/"

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from braze_harness.dataplan import DataPlan, load_plan
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.errors import HarnessConfigError
 
-from harness.dataplan import DataPlan, load_plan
-from harness.emulator.http.server import EmulatorServer
-from harness.emulator.settings import EmulatorSettings
-from harness.errors import HarnessConfigError
 from tests.support.builders import ce, data_body
 
 pytest_plugins = ["pytester"]
@@ -75,7 +75,7 @@ def test_the_emulator_reports_plan_problems_on_the_entry_and_still_applies_the_r
 
 def test_an_unreadable_plan_stops_the_emulator_with_one_line(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "emulator", "--port", "0", "--data-plan", str(tmp_path / "missing.yaml")],
+        [sys.executable, "-m", "braze_harness.cli", "emulator", "--port", "0", "--data-plan", str(tmp_path / "missing.yaml")],
         capture_output=True,
         text=True,
         timeout=60,
@@ -85,7 +85,7 @@ def test_an_unreadable_plan_stops_the_emulator_with_one_line(tmp_path: Path) -> 
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "braze_harness.cli", *args], capture_output=True, text=True, timeout=60)
 
 
 def test_the_cli_checks_a_plan_and_prints_its_json_schema(plan_file: Path) -> None:
@@ -116,8 +116,8 @@ def test_plan_init_drafts_a_plan_from_a_journal_that_the_traffic_then_follows(tm
     assert drafted["events"]["song_played"]["properties"]["at"] == {"type": "time", "required": True}
     assert drafted["attributes"] == {"tier": {"type": "string"}}
     assert _cli("plan", "init", str(out), "--from-journal", str(db)).returncode == 2  # no silent overwrite
-    from harness.dataplan import PlanChecker
-    from harness.protocol import decode
+    from braze_harness.dataplan import PlanChecker
+    from braze_harness.protocol import decode
 
     decoded = decode("POST", "http://x/api/v3/data/", {"x-braze-api-key": "draft-key"}, body.encode())
     assert PlanChecker(DataPlan.model_validate(drafted)).check(decoded) == []

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from braze_harness.client import EmulatorClient
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.faults import FaultSpec, FaultTable, parse_fault
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.errors import HarnessError
+from braze_harness.expect import Expect, ExpectationFailed, JournalSource
 
-from harness.client import EmulatorClient
-from harness.emulator.app import Emulator
-from harness.emulator.faults import FaultSpec, FaultTable, parse_fault
-from harness.emulator.http.server import EmulatorServer
-from harness.emulator.settings import EmulatorSettings
-from harness.errors import HarnessError
-from harness.expect import Expect, ExpectationFailed, JournalSource
 from tests.support.builders import ce, data_body
 from tests.support.paths import CAPTURES
 
@@ -210,7 +210,7 @@ def test_control_api_validates_faults(server: EmulatorServer) -> None:
 
 
 def test_handle_helpers(server: EmulatorServer) -> None:
-    from harness.plugin.handle import BrazeHandle
+    from braze_harness.plugin.handle import BrazeHandle
 
     client = EmulatorClient(server.url)
     braze = BrazeHandle(client, name="h")
@@ -230,9 +230,8 @@ def test_handle_helpers(server: EmulatorServer) -> None:
 
 
 def test_addon_applies_the_emulators_faults() -> None:
+    from braze_harness.proxy_addons.braze_capture import BrazeCapture
     from mitmproxy.test import taddons, tflow
-
-    from proxy_addons.braze_capture import BrazeCapture
 
     emu, scope, key = _emulator_scope()
     emu.faults.add(scope, FaultSpec(endpoint="data", status=503, retry_after=1, times=1))
@@ -347,9 +346,8 @@ def test_replayed_sdk_retry_lands_once() -> None:
 def test_addon_holds_a_delayed_answer_without_blocking() -> None:
     import asyncio
 
+    from braze_harness.proxy_addons.braze_capture import BrazeCapture
     from mitmproxy.test import taddons, tflow
-
-    from proxy_addons.braze_capture import BrazeCapture
 
     emu, scope, key = _emulator_scope()
     emu.faults.add(scope, FaultSpec(endpoint="data", kind="delay", delay_ms=200, times=1))
@@ -390,6 +388,6 @@ def test_addon_holds_a_delayed_answer_without_blocking() -> None:
 )
 def test_only_non_loopback_requests_wait_for_the_test_thread(url: str, routed: bool) -> None:
     # the page's SDK requests (and so the SDK's own retries) must never be paused by the blocking route
-    from harness.plugin.fixtures import routed_urls
+    from braze_harness.plugin.fixtures import routed_urls
 
     assert bool(routed_urls(("sdk.iad-01.braze.com",)).match(url)) is routed

@@ -15,17 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from braze_harness.emulator.http.sdk import cors_headers, off_loop
+from braze_harness.emulator.state import EmulatorState
+from braze_harness.emulator.state import events as state_events
+from braze_harness.emulator.state import profiles as state_profiles
+from braze_harness.emulator.state import workspaces as state_workspaces
+from braze_harness.protocol import Endpoint, decode
+from braze_harness.protocol.decode import _drift, _validate_items, _validate_list, decode_text, endpoint_of
+from braze_harness.protocol.events import EVENT_ADAPTER, KNOWN_EVENTS_ADAPTER
+from braze_harness.protocol.wire import body_text, normalize, normalize_headers
 from pydantic import BaseModel
-
-from harness.emulator.http.sdk import cors_headers, off_loop
-from harness.emulator.state import EmulatorState
-from harness.emulator.state import events as state_events
-from harness.emulator.state import profiles as state_profiles
-from harness.emulator.state import workspaces as state_workspaces
-from harness.protocol import Endpoint, decode
-from harness.protocol.decode import _drift, _validate_items, _validate_list, decode_text, endpoint_of
-from harness.protocol.events import EVENT_ADAPTER, KNOWN_EVENTS_ADAPTER
-from harness.protocol.wire import body_text, normalize, normalize_headers
 
 CAPTURES = sorted((Path(__file__).parents[1] / "data" / "captures").glob("*.json"))
 HEADERS = {"X-Braze-Api-Key": "k", "Content-Type": "application/json"}
@@ -315,7 +314,7 @@ def test_a_journal_waiter_wakes_on_the_append_it_waits_for() -> None:
     # appends notify only while someone waits: a waiter blocked before the append must still wake
     import threading
 
-    from harness.journal import Exchange, Journal
+    from braze_harness.journal import Exchange, Journal
 
     journal = Journal()
     woke: list[bool] = []

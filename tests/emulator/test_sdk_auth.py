@@ -12,15 +12,15 @@ from collections.abc import Iterator
 import httpx
 import orjson
 import pytest
+from braze_harness.client import EmulatorClient
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.emulator.sdk_auth import SdkAuthSpec, parse_sdk_auth, verify
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.errors import HarnessError
+from braze_harness.expect import Expect, JournalSource
+from braze_harness.sdk_auth import KeyPair, malformed, mint
 
-from harness.client import EmulatorClient
-from harness.emulator.app import Emulator
-from harness.emulator.http.server import EmulatorServer
-from harness.emulator.sdk_auth import SdkAuthSpec, parse_sdk_auth, verify
-from harness.emulator.settings import EmulatorSettings
-from harness.errors import HarnessError
-from harness.expect import Expect, JournalSource
-from harness.sdk_auth import KeyPair, malformed, mint
 from tests.support.builders import ce, data_body, ss
 from tests.support.paths import CAPTURES
 
@@ -221,7 +221,7 @@ def test_control_api_and_wire(server: EmulatorServer, keys: KeyPair) -> None:
 
 
 def test_handle_sdk_auth(server: EmulatorServer, keys: KeyPair) -> None:
-    from harness.plugin.handle import BrazeHandle
+    from braze_harness.plugin.handle import BrazeHandle
 
     client = EmulatorClient(server.url)
     braze = BrazeHandle(client, name="h")

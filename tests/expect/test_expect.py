@@ -3,11 +3,11 @@
 import time
 
 import pytest
+from braze_harness.emulator.app import Emulator
+from braze_harness.expect import ANONYMOUS, Expect, ExpectationFailed, JournalSource
+from braze_harness.expect.waiting import wait_for
+from braze_harness.journal import Journal
 
-from harness.emulator.app import Emulator
-from harness.expect import ANONYMOUS, Expect, ExpectationFailed, JournalSource
-from harness.expect.waiting import wait_for
-from harness.journal import Journal
 from tests.support.builders import append as _append
 from tests.support.builders import ce, data_body, later, ss
 

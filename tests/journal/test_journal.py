@@ -4,9 +4,9 @@ import json
 import time
 
 import pytest
+from braze_harness.errors import HarnessConfigError
+from braze_harness.journal import Journal, Query, read_sqlite
 
-from harness.errors import HarnessConfigError
-from harness.journal import Journal, Query, read_sqlite
 from tests.support.builders import append, ce, data_body, later, ss
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from harness.journal import Exchange, Journal
+from braze_harness.journal import Exchange, Journal
 
 MB = 1024 * 1024
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import stat
 
-from harness.journal import Journal
+from braze_harness.journal import Journal
+
 from tests.support.builders import append, ce, data_body
 
 

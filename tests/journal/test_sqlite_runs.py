@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from braze_harness.errors import HarnessConfigError
+from braze_harness.journal import Journal, list_runs, read_sqlite
 
-from harness.errors import HarnessConfigError
-from harness.journal import Journal, list_runs, read_sqlite
 from tests.support.builders import append, ce, data_body
 
 

@@ -182,7 +182,7 @@ import httpx
 from sdk_send import ce
 
 def test_state_raises(braze, monkeypatch):
-    from harness.emulator.state.store import EmulatorState
+    from braze_harness.emulator.state.store import EmulatorState
 
     def boom(self, decoded, *, received_at):
         raise RuntimeError("state exploded")

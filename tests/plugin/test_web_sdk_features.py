@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from harness.expect.report import ExpectationFailed
-from harness.plugin.web_sdk import SdkRetries
-from harness.protocol.web_sdk_versions import retry_schedule
+from braze_harness.expect.report import ExpectationFailed
+from braze_harness.plugin.web_sdk import SdkRetries
+from braze_harness.protocol.web_sdk_versions import retry_schedule
 
 pytest_plugins = ["pytester"]
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from braze_harness.protocol.decode import MAX_PROBLEMS, decode, decode_text
+from braze_harness.protocol.wire import Limits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from harness.protocol.decode import MAX_PROBLEMS, decode, decode_text
-from harness.protocol.wire import Limits
 
 URLS = st.sampled_from(
     ["http://x/api/v3/data/", "http://x/api/v3/content_cards/sync", "http://x/api/v3/template/", "http://x/api/v3/other", "/x"]

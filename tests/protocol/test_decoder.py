@@ -4,9 +4,8 @@ import gzip
 import json
 
 import pytest
-
-from harness.protocol import Endpoint, decode, decode_response
-from harness.protocol.events import (
+from braze_harness.protocol import Endpoint, decode, decode_response
+from braze_harness.protocol.events import (
     EVENT_CLASSES,
     CustomEvent,
     Purchase,
@@ -14,7 +13,8 @@ from harness.protocol.events import (
     SessionStart,
     UnknownEvent,
 )
-from harness.protocol.requests import BannersSyncRequest, ContentCardsSyncRequest, DataRequest, TemplateRequest
+from braze_harness.protocol.requests import BannersSyncRequest, ContentCardsSyncRequest, DataRequest, TemplateRequest
+
 from tests.support.paths import CAPTURES
 
 CAPTURES = sorted((CAPTURES).glob("*.json"))

@@ -7,10 +7,9 @@ import json
 from typing import Any
 
 import pytest
-
-from harness.protocol import Endpoint, decode
-from harness.protocol.device import Device
-from harness.protocol.mobile import (
+from braze_harness.protocol import Endpoint, decode
+from braze_harness.protocol.device import Device
+from braze_harness.protocol.mobile import (
     DebuggerInitRequest,
     DebuggerLogRequest,
     DustConfigRequest,
@@ -19,7 +18,8 @@ from harness.protocol.mobile import (
     PushDeliveryEventsRequest,
     PushRedeliverRequest,
 )
-from harness.protocol.platform import sdk_platform
+from braze_harness.protocol.platform import sdk_platform
+
 from tests.support.paths import CAPTURES
 
 # a real Android SDK 15 app's device object (a published capture, docs/mobile-wire.md, envelope-and-device-object)

@@ -7,12 +7,11 @@ import shlex
 
 import orjson
 import pytest
-
-from devices.tools.push_delivery import adb_broadcast, simctl_push, write_apns_file
-from devices.tools.simctl import APNS_MAX_BYTES
-from devices.virtual.push import parse_payload
-from harness.emulator.push.service import token_platform
-from harness.protocol.push import (
+from braze_harness.devices.tools.push_delivery import adb_broadcast, simctl_push, write_apns_file
+from braze_harness.devices.tools.simctl import APNS_MAX_BYTES
+from braze_harness.devices.virtual.push import parse_payload
+from braze_harness.emulator.push.service import token_platform
+from braze_harness.protocol.push import (
     PayloadError,
     PushMessage,
     apns_payload,

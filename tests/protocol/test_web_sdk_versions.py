@@ -3,10 +3,9 @@
 import json
 
 import pytest
-
-from harness.protocol import decode
-from harness.protocol.events import InAppMessageDisplayFailure
-from harness.protocol.web_sdk_versions import (
+from braze_harness.protocol import decode
+from braze_harness.protocol.events import InAppMessageDisplayFailure
+from braze_harness.protocol.web_sdk_versions import (
     CHANGELOG_URL,
     FEATURES,
     has_feature,

@@ -16,10 +16,11 @@ with warnings.catch_warnings():  # mitmproxy's dependencies warn about their own
     from mitmproxy.proxy.server_hooks import ServerConnectionHookData
     from mitmproxy.test import taddons, tflow
 
-from harness.emulator.app import Emulator
-from harness.emulator.settings import EmulatorSettings
-from harness.journal import Query
-from proxy_addons.braze_capture import BrazeCapture, parse_emulator, parse_hosts
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.journal import Query
+from braze_harness.proxy_addons.braze_capture import BrazeCapture, parse_emulator, parse_hosts
+
 from tests.support.paths import REPO
 
 ADDON_FILE = REPO / "proxy_addons" / "braze_capture.py"
@@ -289,7 +290,7 @@ def test_observe_passes_through_and_ingests_remotely() -> None:
 
 def test_observe_remote_batches_and_loses_nothing(server) -> None:
     """A burst of observed flows reaches a real remote emulator in a few ingest calls, every one journaled."""
-    from harness.client import EmulatorClient
+    from braze_harness.client import EmulatorClient
 
     class Counting(EmulatorClient):
         calls = 0

@@ -20,19 +20,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from braze_harness.devices.web.chromium import CHROMIUM_ARGS, find_chromium
+from braze_harness.devices.web.demo.adapter import WebDemoAdapter, demo_site
+from braze_harness.devices.web.sdk_bundle import ensure_bundle
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.errors import HarnessConfigError
+from braze_harness.expect import Expect, JournalSource
+from braze_harness.proxy import ca
+from braze_harness.proxy.runner import InProcessProxy, MitmdumpProcess, ProxyError
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
-from devices.web.chromium import CHROMIUM_ARGS, find_chromium
-from devices.web.demo.adapter import WebDemoAdapter, demo_site
-from devices.web.sdk_bundle import ensure_bundle
-from harness.emulator.app import Emulator
-from harness.emulator.http.server import EmulatorServer
-from harness.emulator.settings import EmulatorSettings
-from harness.errors import HarnessConfigError
-from harness.expect import Expect, JournalSource
-from harness.proxy import ca
-from harness.proxy.runner import InProcessProxy, MitmdumpProcess, ProxyError
 from tests.support.paths import REPO
 
 BRAZE = "https://sdk.iad-01.braze.com"

@@ -24,12 +24,12 @@ with warnings.catch_warnings():
     from mitmproxy.proxy.server_hooks import ServerConnectionHookData
     from mitmproxy.test import taddons, tflow
 
-import proxy_addons.braze_capture as braze_capture
-from harness.emulator.app import Emulator
-from harness.emulator.settings import EmulatorSettings
-from harness.proxy.runner import InProcessProxy
-from proxy_addons.braze_capture import BrazeCapture
-from proxy_addons.options import is_local_client, is_loopback, is_own_address
+import braze_harness.proxy_addons.braze_capture as braze_capture
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.proxy.runner import InProcessProxy
+from braze_harness.proxy_addons.braze_capture import BrazeCapture
+from braze_harness.proxy_addons.options import is_local_client, is_loopback, is_own_address
 
 REMOTE_PEER = ("198.51.100.7", 50123)  # TEST-NET-2: never this machine
 BRAZE = "https://sdk.iad-01.braze.com"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from braze_harness.expect import Expect, ExpectationFailed, JournalSource
+from braze_harness.journal import Journal
+from braze_harness.protocol.ids import trigger_id
+from braze_harness.screens import IamView, MessagingScreen, OnScreen, ScreenTimeout
 
-from harness.expect import Expect, ExpectationFailed, JournalSource
-from harness.journal import Journal
-from harness.protocol.ids import trigger_id
-from harness.screens import IamView, MessagingScreen, OnScreen, ScreenTimeout
 from tests.support.builders import append, ce, data_body
 
 

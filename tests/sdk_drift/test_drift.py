@@ -6,8 +6,9 @@ import json
 import subprocess
 import sys
 
-from harness.journal import Exchange, Journal
-from harness.sdk_drift.shape import diff, shape_of
+from braze_harness.journal import Exchange, Journal
+from braze_harness.sdk_drift.shape import diff, shape_of
+
 from tests.support.paths import REPO
 
 URL = "http://127.0.0.1:9090/api/v3/data/"
@@ -45,7 +46,7 @@ def test_the_shapes_differ_in_codes_fields_and_headers_not_in_values() -> None:
 
 def test_the_cli_runs_the_same_flow_on_two_real_sdks_and_names_what_changed() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "drift", "4.0.3", "6.13.0"],
+        [sys.executable, "-m", "braze_harness.cli", "drift", "4.0.3", "6.13.0"],
         capture_output=True,
         text=True,
         timeout=600,

@@ -3,7 +3,7 @@
 import json
 import time
 
-from harness.journal import Exchange, Journal
+from braze_harness.journal import Exchange, Journal
 
 _T0 = 1795379909.0
 

@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from harness.emulator.state.store import EmulatorState
-from harness.protocol.decode import DecodedRequest, Problem, decode
+from braze_harness.emulator.state.store import EmulatorState
+from braze_harness.protocol.decode import DecodedRequest, Problem, decode
 
 _SAME: Any = object()  # "use the device's current user / session"
 

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from harness.emulator.app import Emulator
+from braze_harness.emulator.app import Emulator
 
 BASE = "http://127.0.0.1/api/v3/"
 

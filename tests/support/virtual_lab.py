@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from devices.virtual.device import VirtualDevice
-from harness.emulator.http.server import EmulatorServer
-from harness.expect import Expect, JournalSource
-from harness.journal import JournalEntry, Query
-from harness.protocol import Problem
+from braze_harness.devices.virtual.device import VirtualDevice
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.expect import Expect, JournalSource
+from braze_harness.journal import JournalEntry, Query
+from braze_harness.protocol import Problem
 
 
 class VirtualLab:

@@ -13,16 +13,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from braze_harness.devices.targets.kinds.android import (
+    AndroidAppTarget,
+    AndroidDeviceTarget,
+    AndroidEmulatorTarget,
+    emulator_endpoint,
+)
+from braze_harness.devices.targets.kinds.base import (
+    AppiumTarget,
+    DebugHooks,
+    PushPermission,
+    ResetPolicy,
+    TargetBase,
+    TargetError,
+)
+from braze_harness.devices.targets.kinds.fake import FAKE_APP_XML, FakeTarget
+from braze_harness.devices.targets.kinds.farms import BrowserStackTarget, FarmTarget, SauceLabsTarget
+from braze_harness.devices.targets.kinds.ios import IosAppTarget, IosDeviceTarget, IosSimulatorTarget
+from braze_harness.devices.targets.kinds.remote import EitherPlatformTarget, RemoteTarget
+from braze_harness.devices.targets.kinds.virtual import AndroidVirtualTarget, IosVirtualTarget
+from braze_harness.devices.targets.kinds.web import WebTarget
 from pydantic import Field
-
-from devices.targets.kinds.android import AndroidAppTarget, AndroidDeviceTarget, AndroidEmulatorTarget, emulator_endpoint
-from devices.targets.kinds.base import AppiumTarget, DebugHooks, PushPermission, ResetPolicy, TargetBase, TargetError
-from devices.targets.kinds.fake import FAKE_APP_XML, FakeTarget
-from devices.targets.kinds.farms import BrowserStackTarget, FarmTarget, SauceLabsTarget
-from devices.targets.kinds.ios import IosAppTarget, IosDeviceTarget, IosSimulatorTarget
-from devices.targets.kinds.remote import EitherPlatformTarget, RemoteTarget
-from devices.targets.kinds.virtual import AndroidVirtualTarget, IosVirtualTarget
-from devices.targets.kinds.web import WebTarget
 
 Target = Annotated[
     WebTarget

@@ -8,10 +8,9 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from braze_harness.devices.targets.kinds.base import PACKAGE_RE, AppiumTarget, resolve_app
+from braze_harness.devices.tools.push_delivery import POST_NOTIFICATIONS
 from pydantic import Field, ValidationInfo, field_validator, model_validator
-
-from devices.targets.kinds.base import PACKAGE_RE, AppiumTarget, resolve_app
-from devices.tools.push_delivery import POST_NOTIFICATIONS
 
 ANDROID_APP_SUFFIXES = (".apk", ".apks", ".aab", ".zip")
 _HOST_PORT = re.compile(r"^(https?://)?[A-Za-z0-9.-]+:\d{1,5}$")
@@ -96,7 +95,7 @@ class AndroidEmulatorTarget(AndroidAppTarget):
 
     `proxy` (host:port of mitmproxy in regular mode) boots the AVD with `-http-proxy`; the emulator reads it on the
     host side, so 127.0.0.1 is the host's loopback. The CA: a debug network-security-config in the QA build, or
-    `devices.tools.adb` (install_user_ca) on a Google APIs image (docs/mobile-wire.md, android-emulator)."""
+    `braze_harness.devices.tools.adb` (install_user_ca) on a Google APIs image (docs/mobile-wire.md, android-emulator)."""
 
     kind: Literal["android-emulator"] = "android-emulator"
     avd: str | None = None
@@ -143,7 +142,7 @@ def emulator_endpoint(endpoint: str | None) -> str | None:
 
 
 class AndroidDeviceTarget(AndroidAppTarget):
-    """A real Android phone over USB/Wi-Fi adb. Proxy and CA are set up by hand or with devices.tools.adb
+    """A real Android phone over USB/Wi-Fi adb. Proxy and CA are set up by hand or with braze_harness.devices.tools.adb
     (`adb reverse tcp:8080 tcp:8080` + global http_proxy 127.0.0.1:8080; the CA through the QA build's debug
     network-security-config): see the README's real-device steps."""
 

@@ -14,10 +14,9 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from braze_harness.devices.targets.locators import Locators
+from braze_harness.errors import HarnessConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-
-from devices.targets.locators import Locators
-from harness.errors import HarnessConfigError
 
 
 class TargetError(HarnessConfigError):
@@ -147,7 +146,7 @@ class AppiumTarget(TargetBase):
     """Fields and capabilities every Appium kind shares."""
 
     uses_appium: ClassVar[bool] = True
-    adapter: ClassVar[str | None] = "harness.plugin.appium:appium_app"  # the pytest plugin's Appium factory
+    adapter: ClassVar[str | None] = "braze_harness.plugin.appium:appium_app"  # the pytest plugin's Appium factory
     default_reset: ClassVar[ResetPolicy] = "session"
 
     app: str | None = None

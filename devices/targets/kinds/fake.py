@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
+from braze_harness.devices.targets.kinds.base import AppiumTarget, DebugHooks, ResetPolicy, resolve_app
 from pydantic import ValidationInfo, field_validator
-
-from devices.targets.kinds.base import AppiumTarget, DebugHooks, ResetPolicy, resolve_app
 
 FAKE_APP_XML = Path(__file__).resolve().parents[2] / "appium" / "fake_app.xml"
 

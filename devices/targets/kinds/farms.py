@@ -9,10 +9,9 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from braze_harness.devices.targets.kinds.base import TargetError
+from braze_harness.devices.targets.kinds.remote import EitherPlatformTarget
 from pydantic import field_validator
-
-from devices.targets.kinds.base import TargetError
-from devices.targets.kinds.remote import EitherPlatformTarget
 
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

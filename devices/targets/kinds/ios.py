@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from braze_harness.devices.targets.kinds.base import PACKAGE_RE, AppiumTarget, ResetPolicy, TargetError, resolve_app
 from pydantic import ValidationInfo, field_validator, model_validator
-
-from devices.targets.kinds.base import PACKAGE_RE, AppiumTarget, ResetPolicy, TargetError, resolve_app
 
 IOS_APP_SUFFIXES = (".app", ".ipa", ".zip")
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+from braze_harness.devices.targets.kinds.android import ANDROID_APP_SUFFIXES, AndroidDeviceTarget
+from braze_harness.devices.targets.kinds.base import AppiumTarget, resolve_app
+from braze_harness.devices.targets.kinds.ios import IOS_APP_SUFFIXES, IosDeviceTarget
+from braze_harness.devices.targets.redaction import shown_url
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
-
-from devices.targets.kinds.android import ANDROID_APP_SUFFIXES, AndroidDeviceTarget
-from devices.targets.kinds.base import AppiumTarget, resolve_app
-from devices.targets.kinds.ios import IOS_APP_SUFFIXES, IosDeviceTarget
-from devices.targets.redaction import shown_url
 
 
 class EitherPlatformTarget(AppiumTarget):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from devices.targets.kinds.base import TargetBase
+from braze_harness.devices.targets.kinds.base import TargetBase
 
 
 class AndroidVirtualTarget(TargetBase):
@@ -12,7 +12,7 @@ class AndroidVirtualTarget(TargetBase):
 
     kind: Literal["android-virtual"] = "android-virtual"
     platform: ClassVar[str] = "android"
-    adapter: ClassVar[str | None] = "devices.virtual.adapter:android_app"
+    adapter: ClassVar[str | None] = "braze_harness.devices.virtual.adapter:android_app"
 
 
 class IosVirtualTarget(TargetBase):
@@ -20,4 +20,4 @@ class IosVirtualTarget(TargetBase):
 
     kind: Literal["ios-virtual"] = "ios-virtual"
     platform: ClassVar[str] = "ios"
-    adapter: ClassVar[str | None] = "devices.virtual.adapter:ios_app"
+    adapter: ClassVar[str | None] = "braze_harness.devices.virtual.adapter:ios_app"

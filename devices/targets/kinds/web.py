@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from devices.targets.kinds.base import TargetBase
+from braze_harness.devices.targets.kinds.base import TargetBase
 
 
 class WebTarget(TargetBase):

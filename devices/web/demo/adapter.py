@@ -13,18 +13,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from playwright.sync_api import Locator, Page, expect
-
-from devices.web.screen import WebScreen
-from devices.web.static_site import StaticSite
-from harness.adapters.base import (
+from braze_harness.adapters.base import (
     ATTRIBUTE_KINDS,
     STANDARD_PROFILE_FIELDS,
     AppAdapter,
     AttributeKind,
     check_profile_fields,
 )
-from harness.errors import HarnessError
+from braze_harness.devices.web.screen import WebScreen
+from braze_harness.devices.web.static_site import StaticSite
+from braze_harness.errors import HarnessError
+from playwright.sync_api import Locator, Page, expect
 
 DEMO_DIR = Path(__file__).resolve().parent
 SDK_ROUTE = "/sdk/braze.js"
@@ -268,7 +267,7 @@ class WebDemoAdapter(AppAdapter):
 
     @property
     def screen(self) -> WebScreen:
-        """What the SDK displays (in-app messages, the feed, banners), for `harness.screens.OnScreen`."""
+        """What the SDK displays (in-app messages, the feed, banners), for `braze_harness.screens.OnScreen`."""
         return WebScreen(self.page)
 
     def show_content_cards(self) -> None:

@@ -12,10 +12,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from harness.emulator.app import Emulator
-from harness.emulator.http.control import control_app
-from harness.emulator.http.sdk import Reply, SdkHttp, off_loop
-from harness.protocol.wire import normalize_headers
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.http.control import control_app
+from braze_harness.emulator.http.sdk import Reply, SdkHttp, off_loop
+from braze_harness.protocol.wire import normalize_headers
 
 CONTROL_PREFIX = "/_emulator"
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.faults import FaultSpec
+from braze_harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, error, route
+from braze_harness.emulator.sdk_auth import SdkAuthSpec
 from pydantic import Field
 from starlette.requests import Request
 from starlette.routing import Route
-
-from harness.emulator.app import Emulator
-from harness.emulator.faults import FaultSpec
-from harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, error, route
-from harness.emulator.sdk_auth import SdkAuthSpec
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from braze_harness.errors import HarnessConfigError
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from harness.errors import HarnessConfigError
 
 # the `error` code of a control answer by status; `message` is the one line a person reads
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.http.access import TokenGuard
+from braze_harness.emulator.http.commands import command_routes
+from braze_harness.emulator.http.common import JSON, BadRequest, error, route
+from braze_harness.emulator.http.ingest import ingest_routes
+from braze_harness.emulator.http.inspect import inspect_routes
+from braze_harness.emulator.http.messaging_routes import messaging_routes
+from braze_harness.emulator.http.openapi import openapi_document
+from braze_harness.emulator.http.push_routes import push_routes
+from braze_harness.errors import HarnessConfigError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
-
-from harness.emulator.app import Emulator
-from harness.emulator.http.access import TokenGuard
-from harness.emulator.http.commands import command_routes
-from harness.emulator.http.common import JSON, BadRequest, error, route
-from harness.emulator.http.ingest import ingest_routes
-from harness.emulator.http.inspect import inspect_routes
-from harness.emulator.http.messaging_routes import messaging_routes
-from harness.emulator.http.openapi import openapi_document
-from harness.emulator.http.push_routes import push_routes
-from harness.errors import HarnessConfigError
 
 OPENAPI_PATH = "/_emulator/openapi.json"
 

@@ -20,11 +20,10 @@ from functools import lru_cache
 from typing import Any
 
 import httptools
+from braze_harness.emulator.http.asgi import CONTROL_PREFIX, request_url
+from braze_harness.emulator.http.sdk import SdkHttp, off_loop
+from braze_harness.protocol.wire import normalize_headers
 from uvicorn.protocols.http.httptools_impl import HEADER_VALUE_RE, STATUS_LINE, HttpToolsProtocol
-
-from harness.emulator.http.asgi import CONTROL_PREFIX, request_url
-from harness.emulator.http.sdk import SdkHttp, off_loop
-from harness.protocol.wire import normalize_headers
 
 _CONTROL_PREFIX = CONTROL_PREFIX.encode()
 # request headers after which the ASGI path must decide (proxy scheme, streaming, upgrades)

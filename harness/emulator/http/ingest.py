@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, route, validate
+from braze_harness.protocol.ingest_payload import parse_payload
 from pydantic import Field
 from starlette.requests import Request
 from starlette.routing import Route
-
-from harness.emulator.app import Emulator
-from harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, route, validate
-from harness.protocol.ingest_payload import parse_payload
 
 BATCH_MAX = 10_000  # exchanges per batch call (the proxy sends up to 500)
 
 
 class Exchange(Strict):
-    """The shape of one exchange (`harness.protocol.ingest_payload`, which checks the rest: method, base64, ...)."""
+    """The shape of one exchange (`braze_harness.protocol.ingest_payload`, which checks the rest: method, base64, ...)."""
 
     method: str = Field(max_length=32)
     url: str = Field(min_length=1)
@@ -48,7 +47,7 @@ def _fields(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def ingest_routes(emu: Emulator) -> list[Route]:
     async def ingest(_: Request, exchange: Exchange, __: NoQuery) -> JSON:
-        """One exchange (`harness.protocol.ingest_payload`)."""
+        """One exchange (`braze_harness.protocol.ingest_payload`)."""
         entry = emu.observe(**_fields(exchange.model_dump(exclude_unset=True)))
         problems = [p.model_dump() for p in entry.problems]
         return JSON({"seq": entry.seq, "scope": entry.scope, "good": entry.good, "problems": problems}, status_code=201)

@@ -7,15 +7,14 @@ import asyncio
 from typing import Any
 
 import orjson
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.drift import ProblemTally
+from braze_harness.emulator.http.common import JSON, Strict, route
+from braze_harness.journal import Query
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from harness.emulator.app import Emulator
-from harness.emulator.drift import ProblemTally
-from harness.emulator.http.common import JSON, Strict, route
-from harness.journal import Query
 
 MAX_WAIT_S = 30.0
 SEQ_MAX = 2**63 - 1  # a sequence number past any journal: bigger is a mistake, not a 500
@@ -35,7 +34,7 @@ class ProfilesQuery(Strict):
 
 
 class RequestsQuery(Strict):
-    """The journal filters (`harness.journal.Query`)."""
+    """The journal filters (`braze_harness.journal.Query`)."""
 
     scope: str | None = None
     api_key: str | None = None

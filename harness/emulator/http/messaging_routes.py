@@ -16,14 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, error, route, validation_message
+from braze_harness.emulator.messaging.models import DefinitionError
+from braze_harness.emulator.messaging.rate_limit import CardRateLimit
 from pydantic import Field, StrictBool, ValidationError, model_validator
 from starlette.requests import Request
 from starlette.routing import Route
-
-from harness.emulator.app import Emulator
-from harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, error, route, validation_message
-from harness.emulator.messaging.models import DefinitionError
-from harness.emulator.messaging.rate_limit import CardRateLimit
 
 MAX_ADVANCE_S = 10 * 365 * 86400.0  # ten years: past that a clock is a mistake (and datetimes overflow)
 

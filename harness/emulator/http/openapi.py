@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from braze_harness.emulator.http.common import Operation
 from pydantic import BaseModel
 from starlette.routing import Route
-
-from harness.emulator.http.common import Operation
 
 PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 REF_TEMPLATE = "#/components/schemas/{model}"

@@ -13,20 +13,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, error, route
+from braze_harness.emulator.push.send_body import send_request
+from braze_harness.emulator.push.service import PushSendError
 from pydantic import Field, StrictBool
 from starlette.requests import Request
 from starlette.routing import Route
-
-from harness.emulator.app import Emulator
-from harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, error, route
-from harness.emulator.push.send_body import send_request
-from harness.emulator.push.service import PushSendError
 
 Platform = Literal["android", "ios", "web"]
 
 
 class MessageBody(Strict):
-    """One message for every platform (`harness.protocol.push.PushMessage`)."""
+    """One message for every platform (`braze_harness.protocol.push.PushMessage`)."""
 
     title: str | None = None
     body: str | None = None
@@ -41,7 +40,7 @@ class MessageBody(Strict):
 
 
 class SendBody(Strict):
-    """The shape of a send; `harness.emulator.push.send_body` reads the rest (REST-shaped `messages` included)."""
+    """The shape of a send; `braze_harness.emulator.push.send_body` reads the rest (REST-shaped `messages` included)."""
 
     external_ids: list[str] | None = Field(None, max_length=10_000)
     segment_id: str | None = None

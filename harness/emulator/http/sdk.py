@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import orjson
-
-from harness.emulator.answer import Answer
-from harness.emulator.app import Emulator
-from harness.protocol.decode import Endpoint, endpoint_of, path_and_endpoint
-from harness.protocol.wire import normalize, request_of
+from braze_harness.emulator.answer import Answer
+from braze_harness.emulator.app import Emulator
+from braze_harness.protocol.decode import Endpoint, endpoint_of, path_and_endpoint
+from braze_harness.protocol.wire import normalize, request_of
 
 JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 PREFLIGHT_MAX_AGE = b"600"

@@ -14,12 +14,11 @@ import socket
 import threading
 
 import uvicorn
-
-from harness.emulator.app import Emulator
-from harness.emulator.http.asgi import EmulatorASGI
-from harness.emulator.http.fastpath import FreezePolicy, protocol_class
-from harness.emulator.settings import EmulatorSettings
-from harness.errors import HarnessConfigError
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.http.asgi import EmulatorASGI
+from braze_harness.emulator.http.fastpath import FreezePolicy, protocol_class
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.errors import HarnessConfigError
 
 
 def _config(emulator: Emulator, sock_port: int, gc_policy: FreezePolicy | None = None) -> uvicorn.Config:

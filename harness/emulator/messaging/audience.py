@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.emulator.messaging.models import DefinitionError
-from harness.emulator.messaging.segments import evaluate
-from harness.emulator.messaging.store import MessagingStore
-from harness.emulator.stores import StateStore, TenancyStore
+from braze_harness.emulator.messaging.models import DefinitionError
+from braze_harness.emulator.messaging.segments import evaluate
+from braze_harness.emulator.messaging.store import MessagingStore
+from braze_harness.emulator.stores import StateStore, TenancyStore
 
 
 class Audience:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from braze_harness.emulator.messaging import liquid_lexer
 from liquid import BoundTemplate, Environment, RenderContext
 from liquid.ast import Node
 from liquid.builtin.filters.misc import date as liquid_date
@@ -41,8 +42,6 @@ from liquid.filter import string_filter, with_context
 from liquid.stream import TokenStream
 from liquid.tag import Tag
 from liquid.token import TOKEN_EXPRESSION, TOKEN_TAG, Token
-
-from harness.emulator.messaging import liquid_lexer
 
 MAX_NESTING = 100  # blocks (`if`, `for`, `case`, ...) nested deeper are refused when the campaign is seeded
 MAX_LOOP_ITERATIONS = 10_000  # all `for` loops of one render together

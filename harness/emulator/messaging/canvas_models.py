@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from braze_harness.emulator.messaging.models import Card, DefinitionError, InAppMessage, PropertyFilter, Strict, Trigger
+from braze_harness.emulator.push.service import PushSendError, parse_messages
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
-
-from harness.emulator.messaging.models import Card, DefinitionError, InAppMessage, PropertyFilter, Strict, Trigger
-from harness.emulator.push.service import PushSendError, parse_messages
 
 STEP_TYPES = ("message", "delay", "split", "exit")
 IAM_AVAILABLE_S = 3 * 86400  # how long a reached IAM step stays available to its user (Braze's default expiry)

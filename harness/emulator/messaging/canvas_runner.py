@@ -11,22 +11,21 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from braze_harness.emulator.clock import ScopeClocks
+from braze_harness.emulator.due_timer import DueTimer
+from braze_harness.emulator.incidents import Incidents
+from braze_harness.emulator.messaging import canvases as cv
+from braze_harness.emulator.messaging.audience import Audience
+from braze_harness.emulator.messaging.canvas_models import Canvas, DelayStep, MessageStep
+from braze_harness.emulator.messaging.models import DefinitionError
+from braze_harness.emulator.messaging.segments import evaluate
+from braze_harness.emulator.messaging.store import MessagingStore, ScopeMessaging
+from braze_harness.emulator.push.service import PushSendError, SendResult, parse_messages
+from braze_harness.emulator.state.engagement import user_key
+from braze_harness.protocol.decode import DecodedRequest
+from braze_harness.protocol.push import PushMessage
+from braze_harness.protocol.requests import DataRequest
 from pydantic import BaseModel
-
-from harness.emulator.clock import ScopeClocks
-from harness.emulator.due_timer import DueTimer
-from harness.emulator.incidents import Incidents
-from harness.emulator.messaging import canvases as cv
-from harness.emulator.messaging.audience import Audience
-from harness.emulator.messaging.canvas_models import Canvas, DelayStep, MessageStep
-from harness.emulator.messaging.models import DefinitionError
-from harness.emulator.messaging.segments import evaluate
-from harness.emulator.messaging.store import MessagingStore, ScopeMessaging
-from harness.emulator.push.service import PushSendError, SendResult, parse_messages
-from harness.emulator.state.engagement import user_key
-from harness.protocol.decode import DecodedRequest
-from harness.protocol.push import PushMessage
-from harness.protocol.requests import DataRequest
 
 # (scope, messages per platform, external ids, campaign id) -> the send's result
 PushSender = Callable[[str, dict[str, PushMessage], list[str], str], SendResult]

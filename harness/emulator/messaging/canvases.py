@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.emulator.messaging.canvas_models import Canvas, DelayStep, ExitStep, MessageStep, SplitStep
-from harness.emulator.messaging.models import InAppCampaign, PropertyFilter, Segment
-from harness.emulator.messaging.segments import _MISSING, compare, evaluate
-from harness.protocol.ids import step_message_id
+from braze_harness.emulator.messaging.canvas_models import Canvas, DelayStep, ExitStep, MessageStep, SplitStep
+from braze_harness.emulator.messaging.models import InAppCampaign, PropertyFilter, Segment
+from braze_harness.emulator.messaging.segments import _MISSING, compare, evaluate
+from braze_harness.protocol.ids import step_message_id
 
 MAX_MOVES = 1000  # a canvas looping through steps without a delay stops here
 

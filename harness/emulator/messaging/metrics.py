@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.emulator.messaging.models import DefinitionError
-from harness.emulator.messaging.store import ScopeMessaging
-from harness.emulator.push.service import PushService
-from harness.emulator.state.engagement import Engagement
-from harness.protocol.push import campaign_from_tracking
+from braze_harness.emulator.messaging.models import DefinitionError
+from braze_harness.emulator.messaging.store import ScopeMessaging
+from braze_harness.emulator.push.service import PushService
+from braze_harness.emulator.state.engagement import Engagement
+from braze_harness.protocol.push import campaign_from_tracking
 
 
 def _blank(**head: Any) -> dict[str, Any]:

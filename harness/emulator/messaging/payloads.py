@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.emulator.messaging.models import CARD_TYPES, ContentCardCampaign, InAppCampaign
-from harness.protocol.ids import trigger_id
+from braze_harness.emulator.messaging.models import CARD_TYPES, ContentCardCampaign, InAppCampaign
+from braze_harness.protocol.ids import trigger_id
 
 
 def trigger_json(cid: str, c: InAppCampaign) -> dict[str, Any]:

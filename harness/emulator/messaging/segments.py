@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from harness.emulator.messaging.models import (
+from braze_harness.emulator.messaging.models import (
     AttributeFilter,
     CountFilter,
     ExternalIdFilter,

@@ -12,23 +12,30 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.emulator.clock import ScopeClocks
-from harness.emulator.messaging import canvases as cv
-from harness.emulator.messaging.audience import Audience
-from harness.emulator.messaging.canvas_runner import CanvasRunner
-from harness.emulator.messaging.connected_content import Allowlist, fetch_connected
-from harness.emulator.messaging.models import Banner, ContentCardCampaign, FeatureFlag, InAppCampaign
-from harness.emulator.messaging.payloads import card_json, message_json, trigger_json
-from harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
-from harness.emulator.messaging.segments import evaluate
-from harness.emulator.messaging.store import MessagingStore, ScopeMessaging
-from harness.emulator.messaging.templating import Aborted, Fetched, TemplateError, connected_urls, render_message, template_data
-from harness.emulator.settings import EmulatorSettings
-from harness.emulator.state.engagement import Engagement, user_key
-from harness.protocol.decode import DecodedRequest, Endpoint
-from harness.protocol.ids import step_message_id, tracking_string, trigger_id
-from harness.protocol.problems import Problem
-from harness.protocol.requests import BannersSyncRequest, ContentCardsSyncRequest, DataRequest, TemplateRequest
+from braze_harness.emulator.clock import ScopeClocks
+from braze_harness.emulator.messaging import canvases as cv
+from braze_harness.emulator.messaging.audience import Audience
+from braze_harness.emulator.messaging.canvas_runner import CanvasRunner
+from braze_harness.emulator.messaging.connected_content import Allowlist, fetch_connected
+from braze_harness.emulator.messaging.models import Banner, ContentCardCampaign, FeatureFlag, InAppCampaign
+from braze_harness.emulator.messaging.payloads import card_json, message_json, trigger_json
+from braze_harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
+from braze_harness.emulator.messaging.segments import evaluate
+from braze_harness.emulator.messaging.store import MessagingStore, ScopeMessaging
+from braze_harness.emulator.messaging.templating import (
+    Aborted,
+    Fetched,
+    TemplateError,
+    connected_urls,
+    render_message,
+    template_data,
+)
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.emulator.state.engagement import Engagement, user_key
+from braze_harness.protocol.decode import DecodedRequest, Endpoint
+from braze_harness.protocol.ids import step_message_id, tracking_string, trigger_id
+from braze_harness.protocol.problems import Problem
+from braze_harness.protocol.requests import BannersSyncRequest, ContentCardsSyncRequest, DataRequest, TemplateRequest
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,22 +10,22 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from harness.emulator.clock import ScopeClocks
-from harness.emulator.incidents import Incidents
-from harness.emulator.messaging.audience import Audience
-from harness.emulator.messaging.canvas_runner import CanvasRunner
-from harness.emulator.messaging.metrics import metrics
-from harness.emulator.messaging.models import InAppCampaign
-from harness.emulator.messaging.rate_limit import CardRateLimit
-from harness.emulator.messaging.serve import Prefetched, Serving
-from harness.emulator.messaging.store import MessagingStore
-from harness.emulator.push.service import PushSendError, PushService, SendResult
-from harness.emulator.settings import EmulatorSettings
-from harness.emulator.state.engagement import Engagement
-from harness.emulator.stores import StateStore, TenancyStore
-from harness.protocol.decode import DecodedRequest
-from harness.protocol.ids import trigger_id
-from harness.protocol.push import PushMessage
+from braze_harness.emulator.clock import ScopeClocks
+from braze_harness.emulator.incidents import Incidents
+from braze_harness.emulator.messaging.audience import Audience
+from braze_harness.emulator.messaging.canvas_runner import CanvasRunner
+from braze_harness.emulator.messaging.metrics import metrics
+from braze_harness.emulator.messaging.models import InAppCampaign
+from braze_harness.emulator.messaging.rate_limit import CardRateLimit
+from braze_harness.emulator.messaging.serve import Prefetched, Serving
+from braze_harness.emulator.messaging.store import MessagingStore
+from braze_harness.emulator.push.service import PushSendError, PushService, SendResult
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.emulator.state.engagement import Engagement
+from braze_harness.emulator.stores import StateStore, TenancyStore
+from braze_harness.protocol.decode import DecodedRequest
+from braze_harness.protocol.ids import trigger_id
+from braze_harness.protocol.push import PushMessage
 
 
 class Messaging:

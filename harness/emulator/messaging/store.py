@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.emulator.messaging import canvases as cv
-from harness.emulator.messaging.canvas_models import Canvas, MessageStep, parse_canvas
-from harness.emulator.messaging.models import (
+from braze_harness.emulator.messaging import canvases as cv
+from braze_harness.emulator.messaging.canvas_models import Canvas, MessageStep, parse_canvas
+from braze_harness.emulator.messaging.models import (
     Banner,
     ContentCardCampaign,
     DefinitionError,
@@ -22,9 +22,9 @@ from harness.emulator.messaging.models import (
     parse_campaign,
     parse_segment,
 )
-from harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
-from harness.emulator.messaging.templating import TemplateError, check_message
-from harness.protocol.ids import step_message_id, trigger_id
+from braze_harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
+from braze_harness.emulator.messaging.templating import TemplateError, check_message
+from braze_harness.protocol.ids import step_message_id, trigger_id
 
 AnyCampaign = InAppCampaign | ContentCardCampaign | FeatureFlag | Banner
 IAM_CODES = frozenset({"si", "sc", "sbc", "iec"})  # engagement codes whose id is a trigger id

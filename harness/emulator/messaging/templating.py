@@ -19,9 +19,9 @@ import datetime as dt
 import time
 from typing import Any
 
-from harness.emulator.messaging import braze_liquid as bl
-from harness.emulator.messaging.braze_liquid import RENDERED_MAX_CHARS, Aborted, Fetched, TemplateError
-from harness.emulator.messaging.liquid_lexer import ROOT_TAGS, mangle
+from braze_harness.emulator.messaging import braze_liquid as bl
+from braze_harness.emulator.messaging.braze_liquid import RENDERED_MAX_CHARS, Aborted, Fetched, TemplateError
+from braze_harness.emulator.messaging.liquid_lexer import ROOT_TAGS, mangle
 
 __all__ = [
     "RENDERED_MAX_CHARS",

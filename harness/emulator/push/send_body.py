@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.emulator.push.service import PLATFORMS, PushSendError, parse_messages
-from harness.protocol.push import PushMessage
+from braze_harness.emulator.push.service import PLATFORMS, PushSendError, parse_messages
+from braze_harness.protocol.push import PushMessage
 
 MESSAGE_FIELDS = ("title", "body", "campaign_id", "uri", "use_webview", "extra", "image_url", "custom_id", "sound", "badge")
 CONTROL_FIELDS = frozenset(

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
-from harness.emulator.stores import StateStore
-from harness.protocol.push import (
+from braze_harness.emulator.stores import StateStore
+from braze_harness.protocol.push import (
     PayloadError,
     PushMessage,
     apns_payload,

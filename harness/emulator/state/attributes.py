@@ -15,9 +15,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-
-from harness.emulator.state.profiles import Profile
-from harness.protocol.decode import Problem
+from braze_harness.emulator.state.profiles import Profile
+from braze_harness.protocol.decode import Problem
 
 MAX_STRING = 255  # attribute strings, keys and event property strings (docs/server-behaviour.md, custom-attributes)
 MAX_OBJECT_BYTES = 100 * 1024  # nested objects and arrays of objects (docs/server-behaviour.md, custom-attributes)

@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from braze_harness.protocol.decode import DecodedRequest
+from braze_harness.protocol.requests import DataRequest
 from pydantic import BaseModel
-
-from harness.protocol.decode import DecodedRequest
-from harness.protocol.requests import DataRequest
 
 # si/sc/sbc/iec in-app messages, cci/ccc/ccd/ccic cards, ffi flags, bi/bc/bd banners, pc push opens
 ENGAGEMENT_CODES = frozenset({"si", "sc", "sbc", "iec", "cci", "ccc", "ccd", "ccic", "ffi", "bi", "bc", "bd", "pc"})

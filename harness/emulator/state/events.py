@@ -11,11 +11,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
-
-from harness.emulator.state.attributes import MAX_STRING, truncate
-from harness.emulator.state.profiles import Occurrences, Profile
-from harness.protocol.decode import Problem
-from harness.protocol.events import CustomEvent, Event, Purchase
+from braze_harness.emulator.state.attributes import MAX_STRING, truncate
+from braze_harness.emulator.state.profiles import Occurrences, Profile
+from braze_harness.protocol.decode import Problem
+from braze_harness.protocol.events import CustomEvent, Event, Purchase
 
 MAX_PROPERTIES = 256  # properties past the first 256 are not captured (docs/server-behaviour.md, events)
 # event object page; the purchase page and Web SDK say 50 KB (docs/server-behaviour.md, event-property-size)

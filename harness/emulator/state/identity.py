@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.emulator.state import events, push, sessions
-from harness.emulator.state.attributes import fill_missing
-from harness.emulator.state.profiles import Profile
-from harness.emulator.state.workspaces import Workspace
-from harness.protocol.decode import Problem
+from braze_harness.emulator.state import events, push, sessions
+from braze_harness.emulator.state.attributes import fill_missing
+from braze_harness.emulator.state.profiles import Profile
+from braze_harness.emulator.state.workspaces import Workspace
+from braze_harness.protocol.decode import Problem
 
 
 @dataclass(slots=True)

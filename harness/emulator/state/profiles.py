@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from harness.protocol.attributes import STANDARD_ATTRIBUTES
+from braze_harness.protocol.attributes import STANDARD_ATTRIBUTES
 
 # (app api key, device_id): push tokens and devices are per app *and* device (docs/server-behaviour.md, push-registration)
 DeviceKey = tuple[str, str]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.emulator.state.profiles import Profile, PushToken
-from harness.emulator.state.workspaces import Workspace
+from braze_harness.emulator.state.profiles import Profile, PushToken
+from braze_harness.emulator.state.workspaces import Workspace
 
 PUSH_KEY_FIELDS = ("custom_push_public_key", "custom_push_user_auth", "custom_push_vapid_public_key")
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from harness.emulator.state import identity
-from harness.emulator.state.profiles import Profile
-from harness.emulator.state.rest_users import RestInputError
-from harness.emulator.state.workspaces import Workspace
-from harness.protocol import Problem
+from braze_harness.emulator.state import identity
+from braze_harness.emulator.state.profiles import Profile
+from braze_harness.emulator.state.rest_users import RestInputError
+from braze_harness.emulator.state.workspaces import Workspace
+from braze_harness.protocol import Problem
 
 MAX_ITEMS = 50  # every one of these endpoints takes at most 50 objects or ids per request
 MAX_ALIAS_BYTES = 236  # alias_name and alias_label (Braze's user alias object page)

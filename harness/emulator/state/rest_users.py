@@ -15,16 +15,15 @@ import datetime as dt
 import time
 from typing import Any
 
+from braze_harness.emulator.state import events
+from braze_harness.emulator.state.attributes import AttributeWriter
+from braze_harness.emulator.state.profiles import Profile
+from braze_harness.emulator.state.workspaces import Workspace
+from braze_harness.protocol import Problem
+from braze_harness.protocol.attributes import STANDARD_ATTRIBUTES
+from braze_harness.protocol.events import CustomEvent, Purchase
+from braze_harness.protocol.rest import TRACK_IDENTIFIERS, TRACK_OPTIONS, TRACK_UNSUPPORTED, track_operation
 from pydantic import ValidationError
-
-from harness.emulator.state import events
-from harness.emulator.state.attributes import AttributeWriter
-from harness.emulator.state.profiles import Profile
-from harness.emulator.state.workspaces import Workspace
-from harness.protocol import Problem
-from harness.protocol.attributes import STANDARD_ATTRIBUTES
-from harness.protocol.events import CustomEvent, Purchase
-from harness.protocol.rest import TRACK_IDENTIFIERS, TRACK_OPTIONS, TRACK_UNSUPPORTED, track_operation
 
 MAX_TRACK_OBJECTS = 75
 MAX_EXPORT_IDS = 50

@@ -9,8 +9,8 @@ launch, and requests arrive out of order. So an `se` lands on the session wherev
 
 from __future__ import annotations
 
-from harness.emulator.state.profiles import Profile, SessionRecord
-from harness.emulator.state.workspaces import Workspace
+from braze_harness.emulator.state.profiles import Profile, SessionRecord
+from braze_harness.emulator.state.workspaces import Workspace
 
 
 def owner(ws: Workspace, session_id: str | None) -> Profile | None:

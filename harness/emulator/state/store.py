@@ -8,13 +8,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.emulator.state import events, identity, push, rest_identity, rest_users, sessions
-from harness.emulator.state.attributes import AttributeWriter
-from harness.emulator.state.profiles import DeviceUse, Profile, profile_view
-from harness.emulator.state.workspaces import App, Registry, Workspace
-from harness.protocol.attributes import Attributes
-from harness.protocol.decode import DecodedRequest, Endpoint, Problem
-from harness.protocol.events import (
+from braze_harness.emulator.state import events, identity, push, rest_identity, rest_users, sessions
+from braze_harness.emulator.state.attributes import AttributeWriter
+from braze_harness.emulator.state.profiles import DeviceUse, Profile, profile_view
+from braze_harness.emulator.state.workspaces import App, Registry, Workspace
+from braze_harness.protocol.attributes import Attributes
+from braze_harness.protocol.decode import DecodedRequest, Endpoint, Problem
+from braze_harness.protocol.events import (
     ArrayAdd,
     ArrayRemove,
     ArraySet,
@@ -31,8 +31,8 @@ from harness.protocol.events import (
     SubscriptionGroupUpdate,
     UserAliasAdded,
 )
-from harness.protocol.platform import sdk_platform
-from harness.protocol.requests import DataRequest, PushUnregisterRequest
+from braze_harness.protocol.platform import sdk_platform
+from braze_harness.protocol.requests import DataRequest, PushUnregisterRequest
 
 DEFAULT_WORKSPACE = "default"
 
@@ -116,7 +116,7 @@ class EmulatorState:
         """The app of an SDK key; an unknown key is auto-created in workspace "default" or rejected.
 
         `sender`: the request that brought the key; an app created for it gets the platform of the SDK that sent
-        it (`harness.protocol.platform.sdk_platform`, read only then), "web" without it."""
+        it (`braze_harness.protocol.platform.sdk_platform`, read only then), "web" without it."""
         known = self._registry.apps.get(api_key)  # the usual: a known key (one dict read needs no lock)
         if known is not None:
             return known

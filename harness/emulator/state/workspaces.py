@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.emulator.state.profiles import DeviceKey, Profile, new_braze_id
+from braze_harness.emulator.state.profiles import DeviceKey, Profile, new_braze_id
 
 
 @dataclass(frozen=True, slots=True)

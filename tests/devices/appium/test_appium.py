@@ -15,12 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 from appium.webdriver.common.appiumby import AppiumBy
-from selenium.common.exceptions import WebDriverException
-
-from devices.appium.adapter import FAKE_APP_XML, AppiumAdapter, AppiumAppError
-from devices.appium.fake_os import FakeOsError
-from devices.appium.screen import AppiumScreen, source_path
-from devices.appium.server import (
+from braze_harness.devices.appium.adapter import FAKE_APP_XML, AppiumAdapter, AppiumAppError
+from braze_harness.devices.appium.fake_os import FakeOsError
+from braze_harness.devices.appium.screen import AppiumScreen, source_path
+from braze_harness.devices.appium.server import (
     AppiumEndpoint,
     AppiumServer,
     AppiumServerError,
@@ -30,12 +28,14 @@ from devices.appium.server import (
     free_port,
     status,
 )
-from devices.targets.locators import DIALECTS, Locator, Locators, PushReceiver, ScreenLocators
-from harness.errors import HarnessConfigError
-from harness.expect import ExpectationFailed
-from harness.plugin.appium import first_device_id
-from harness.protocol.push import PushMessage, apns_payload, fcm_data
-from harness.screens.base import IamView, ScreenTimeout
+from braze_harness.devices.targets.locators import DIALECTS, Locator, Locators, PushReceiver, ScreenLocators
+from braze_harness.errors import HarnessConfigError
+from braze_harness.expect import ExpectationFailed
+from braze_harness.plugin.appium import first_device_id
+from braze_harness.protocol.push import PushMessage, apns_payload, fcm_data
+from braze_harness.screens.base import IamView, ScreenTimeout
+from selenium.common.exceptions import WebDriverException
+
 from tests.support.paths import REPO
 
 pytest_plugins = ["pytester"]

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from devices.targets import (
+from braze_harness.devices.targets import (
     FAKE_APP_XML,
     KINDS,
     TargetError,
@@ -21,6 +20,7 @@ from devices.targets import (
     redact_capabilities,
     resolve_target,
 )
+
 from tests.support.paths import REPO
 
 pytest_plugins = ["pytester"]
@@ -56,7 +56,7 @@ def farm_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_example_file_has_one_profile_of_every_appium_kind_and_loads(example: dict) -> None:
     kinds = {t.kind for t in example.values()}
     assert kinds == set(KINDS) - {"web", "android-virtual", "ios-virtual"}
-    assert all(t.uses_appium and t.adapter == "harness.plugin.appium:appium_app" for t in example.values())
+    assert all(t.uses_appium and t.adapter == "braze_harness.plugin.appium:appium_app" for t in example.values())
 
 
 def test_builtin_targets_and_their_adapters() -> None:
@@ -65,9 +65,9 @@ def test_builtin_targets_and_their_adapters() -> None:
     rows = {n: (t.kind, t.platform, t.adapter, t.appium_url, t.app_id, t.uses_appium) for n, t in targets.items()}
     assert rows == {
         "web": ("web", "web", None, None, None, False),
-        "android-virtual": ("android-virtual", "android", "devices.virtual.adapter:android_app", None, None, False),
-        "ios-virtual": ("ios-virtual", "ios", "devices.virtual.adapter:ios_app", None, None, False),
-        "fake": ("fake", "fake", "harness.plugin.appium:appium_app", None, None, True),
+        "android-virtual": ("android-virtual", "android", "braze_harness.devices.virtual.adapter:android_app", None, None, False),
+        "ios-virtual": ("ios-virtual", "ios", "braze_harness.devices.virtual.adapter:ios_app", None, None, False),
+        "fake": ("fake", "fake", "braze_harness.plugin.appium:appium_app", None, None, True),
     }
     for name in ("web", "android-virtual", "ios-virtual"):
         with pytest.raises(TargetError, match=f"target {name} .* is not driven by Appium"):
@@ -122,7 +122,7 @@ def test_android_emulator_capabilities(example: dict, apps: Path) -> None:
 
 
 def test_locators_are_loaded_with_the_profile(example: dict, tmp_path: Path) -> None:
-    from devices.targets.locators import Locators
+    from braze_harness.devices.targets.locators import Locators
 
     assert isinstance(example["pixel7"].locators, Locators)
     assert example["pixel7"].locators.login_button.value == "Log in"
@@ -381,7 +381,7 @@ def test_remote_grid_capabilities(example: dict) -> None:
 
 
 def test_remote_url_credentials_are_never_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from devices.targets.__main__ import main
+    from braze_harness.devices.targets.__main__ import main
 
     target = parse_target(
         "g", {"kind": "remote", "url": "https://user:secret@grid.example/wd/hub", "platform": "ios", "bundle_id": "com.a.b"}
@@ -634,7 +634,7 @@ def test_resolve_names_and_farm_credentials(example: dict, apps: Path, monkeypat
 
 OPTION_TEST = """
 def test_target(braze_target, pytestconfig):
-    from harness.plugin.fixtures import target_adapter
+    from braze_harness.plugin.fixtures import target_adapter
     print("TARGET", braze_target.name, braze_target.kind, target_adapter(pytestconfig))
 """
 
@@ -652,15 +652,15 @@ def test_option_default_is_web_and_a_targets_file_in_the_rootdir_is_read(pyteste
     (pytester.path / "braze-targets.yaml").write_text("targets:\n  mine: {kind: fake, app: app.xml}\n")
     result = _run(pytester, "--braze-target", "mine")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*TARGET mine fake harness.plugin.appium:appium_app*"])
+    result.stdout.fnmatch_lines(["*TARGET mine fake braze_harness.plugin.appium:appium_app*"])
 
 
 @pytest.mark.parametrize(
     ("name", "adapter"),
     [
-        ("android-virtual", "devices.virtual.adapter:android_app"),
-        ("ios-virtual", "devices.virtual.adapter:ios_app"),
-        ("fake", "harness.plugin.appium:appium_app"),
+        ("android-virtual", "braze_harness.devices.virtual.adapter:android_app"),
+        ("ios-virtual", "braze_harness.devices.virtual.adapter:ios_app"),
+        ("fake", "braze_harness.plugin.appium:appium_app"),
     ],
 )
 def test_target_picks_the_adapter(pytester: pytest.Pytester, name: str, adapter: str) -> None:
@@ -677,7 +677,9 @@ def test_app(braze_app):
     print("APP", type(braze_app).__name__, braze_app.device_id.isupper())
 """
     )
-    result = _run(pytester, "--braze-target", "android-virtual", "--braze-adapter", "devices.virtual.adapter:ios_app")
+    result = _run(
+        pytester, "--braze-target", "android-virtual", "--braze-adapter", "braze_harness.devices.virtual.adapter:ios_app"
+    )
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*APP VirtualDeviceAdapter True*"])  # iOS device ids are upper-case
 
@@ -733,7 +735,7 @@ def test_missing_farm_credentials_is_a_usage_error_with_the_known_targets(pytest
 def test_the_targets_command_lists_and_shows_with_credentials_masked(
     example: dict, apps: Path, farm_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from devices.targets.__main__ import main
+    from braze_harness.devices.targets.__main__ import main
 
     path = str(apps / "braze-targets.yaml")
     assert main(["--file", path]) == 0

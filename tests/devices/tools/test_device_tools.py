@@ -10,8 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
-
-from devices.tools import ToolError, adb, run, simctl
+from braze_harness.devices.tools import ToolError, adb, run, simctl
 
 UDID = "8A1F2B3C-4D5E-6F70-8192-A3B4C5D6E7F8"
 

@@ -6,11 +6,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from braze_harness.adapters import ATTRIBUTE_KINDS, AppAdapter
+from braze_harness.devices.virtual import DeviceClock, VirtualDevice
+from braze_harness.devices.virtual.adapter import VirtualAppError, VirtualDeviceAdapter, android_app, ios_app
+from braze_harness.errors import HarnessConfigError
 
-from devices.virtual import DeviceClock, VirtualDevice
-from devices.virtual.adapter import VirtualAppError, VirtualDeviceAdapter, android_app, ios_app
-from harness.adapters import ATTRIBUTE_KINDS, AppAdapter
-from harness.errors import HarnessConfigError
 from tests.support.paths import REPO
 from tests.support.virtual_lab import VirtualLab
 
@@ -208,7 +208,7 @@ def test_events_and_purchases(lab):
 def test_the_suites_pass_on_the_virtual_device(pytester: pytest.Pytester, factory: str) -> None:
     """The acceptance run: the existing QA suites, unchanged, through the plugin's --braze-adapter."""
     suites = [str(SUITES / name) for name in ADAPTER_SUITES if (SUITES / name).exists()]
-    adapter_option = f"--braze-adapter=devices.virtual.adapter:{factory}"
+    adapter_option = f"--braze-adapter=braze_harness.devices.virtual.adapter:{factory}"
     result = pytester.runpytest_subprocess(*suites, "-p", "no:cacheprovider", "-n", "2", "-q", adapter_option, timeout=180)
     outcomes = result.parseoutcomes()
     assert result.ret == 0, result.stdout.str()[-3000:]

@@ -8,12 +8,11 @@ import time
 from typing import Any
 
 import pytest
-
-from devices.virtual import DeviceClock, VirtualDevice
-from devices.virtual.screen import NotOnScreen, VirtualScreen
-from harness.emulator.faults import parse_fault
-from harness.protocol.ids import trigger_id
-from harness.screens.base import ScreenTimeout
+from braze_harness.devices.virtual import DeviceClock, VirtualDevice
+from braze_harness.devices.virtual.screen import NotOnScreen, VirtualScreen
+from braze_harness.emulator.faults import parse_fault
+from braze_harness.protocol.ids import trigger_id
+from braze_harness.screens.base import ScreenTimeout
 
 QUIET = {"ss", "se"}  # session events: not what these tests count
 
@@ -509,7 +508,7 @@ def test_banners_need_the_server_config(lab):
 
 
 def test_the_adapter_exposes_the_screen(lab):
-    from devices.virtual.adapter import VirtualDeviceAdapter
+    from braze_harness.devices.virtual.adapter import VirtualDeviceAdapter
 
     seed(lab, iam("welcome"))
     app = VirtualDeviceAdapter(lab.device("android"))
@@ -526,7 +525,8 @@ def test_the_adapter_exposes_the_screen(lab):
 
 
 def test_the_factory_gives_a_screen_and_maps_the_web_interval_option(lab):
-    from harness.screens import MessagingScreen
+    from braze_harness.screens import MessagingScreen
+
     from tests.devices.virtual.test_virtual_adapter import adapter
 
     app = adapter(lab, "ios", init_options={"minimumIntervalBetweenTriggerActionsInSeconds": 5})

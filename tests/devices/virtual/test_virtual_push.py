@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from devices.virtual import DeviceClock, PushUnregistrationError
+from braze_harness.devices.virtual import DeviceClock, PushUnregistrationError
 
 FCM = re.compile(r"^[A-Za-z0-9_-]{22}:APA91b[A-Za-z0-9_-]{134}$")
 APNS = re.compile(r"^[0-9a-f]{64}$")

@@ -5,8 +5,7 @@ birth, all accepted by the emulator without a problem (the `lab` fixture checks 
 from __future__ import annotations
 
 import pytest
-
-from devices.virtual import DeviceClock
+from braze_harness.devices.virtual import DeviceClock
 
 T0 = 1_800_000_000.0
 

@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from devices.virtual import Backoff, DeviceClock, PushUnregistrationError
+from braze_harness.devices.virtual import Backoff, DeviceClock, PushUnregistrationError
 
 HOP_BY_HOP = {"host", "content-length", "connection", "accept-encoding", "transfer-encoding"}
 

@@ -4,8 +4,7 @@ ends only after the timeout in the background, its `se` goes out late with the n
 from __future__ import annotations
 
 import pytest
-
-from devices.virtual import DeviceClock, FlushPolicy
+from braze_harness.devices.virtual import DeviceClock, FlushPolicy
 
 T0 = 1_800_000_000.0
 PLATFORMS = ["android", "ios"]

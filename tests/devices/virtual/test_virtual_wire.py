@@ -1,6 +1,6 @@
 """Virtual SDK devices on the wire, per platform (docs/mobile-wire.md, envelope-and-device-object, headers and
 event-codes): ids, envelope, device diff, 32-event dispatches, headers, respond_with; every request decodes cleanly
-through `harness.protocol`."""
+through `braze_harness.protocol`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import datetime as dt
 import re
 
 import pytest
-
-from devices.virtual import DeviceClock, VirtualDevice
-from harness.protocol import decode
+from braze_harness.devices.virtual import DeviceClock, VirtualDevice
+from braze_harness.protocol import decode
 
 UUID_LOWER = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 UUID_UPPER = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$")

@@ -15,11 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from braze_harness.devices.web.chromium import CHROMIUM_ARGS
+from braze_harness.devices.web.demo.adapter import DemoAppError, WebDemoAdapter, demo_site
+from braze_harness.devices.web.sdk_bundle import ensure_bundle
 from playwright.sync_api import Browser, Page, sync_playwright
-
-from devices.web.chromium import CHROMIUM_ARGS
-from devices.web.demo.adapter import DemoAppError, WebDemoAdapter, demo_site
-from devices.web.sdk_bundle import ensure_bundle
 
 API_KEY = "demo-api-key"
 WAIT_S = 10.0

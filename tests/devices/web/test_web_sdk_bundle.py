@@ -1,4 +1,4 @@
-"""devices.web.sdk_bundle: bundling @braze/web-sdk versions for the browser."""
+"""braze_harness.devices.web.sdk_bundle: bundling @braze/web-sdk versions for the browser."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from braze_harness.devices.web.chromium import CHROMIUM_ARGS
+from braze_harness.devices.web.sdk_bundle import REPO_ROOT, bundle_path, ensure_bundle
+from braze_harness.errors import HarnessConfigError
 from playwright.sync_api import Browser, sync_playwright
-
-from devices.web.chromium import CHROMIUM_ARGS
-from devices.web.sdk_bundle import REPO_ROOT, bundle_path, ensure_bundle
-from harness.errors import HarnessConfigError
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +83,7 @@ def test_missing_npm_is_a_config_error(tmp_path: Path, monkeypatch: pytest.Monke
 def test_parallel_builds_share_one_bundle(tmp_path: Path) -> None:
     """Two processes (like two xdist workers) asking at once: one builds, the other waits and reuses."""
     script = (
-        "import sys; from pathlib import Path; from devices.web.sdk_bundle import ensure_bundle\n"
+        "import sys; from pathlib import Path; from braze_harness.devices.web.sdk_bundle import ensure_bundle\n"
         "print(ensure_bundle('6.13.0', cache_dir=Path(sys.argv[1]), log=lambda m: print('LOG', m)))\n"
     )
     procs = [

@@ -12,11 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-
-from harness.client import EmulatorClient, RemoteSource
-from harness.emulator.http.server import EmulatorServer
-from harness.expect import Expect, ExpectationFailed
-from harness.journal import Journal
+from braze_harness.client import EmulatorClient, RemoteSource
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.expect import Expect, ExpectationFailed
+from braze_harness.journal import Journal
 
 DATA = "/api/v3/data/"
 SESSION = "5b6f0c1e-0000-4000-8000-00000000000a"

@@ -9,13 +9,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import schemathesis
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.http.control import control_routes
+from braze_harness.emulator.http.server import EmulatorServer
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-
-from harness.emulator.app import Emulator
-from harness.emulator.http.control import control_routes
-from harness.emulator.http.server import EmulatorServer
 
 OPENAPI = "/_emulator/openapi.json"
 

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from braze_harness.client import EmulatorClient
+from braze_harness.emulator.http.access import presented_token
+from braze_harness.emulator.http.server import EmulatorServer, control_token_for, serve_forever
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.errors import HarnessConfigError
 
-from harness.client import EmulatorClient
-from harness.emulator.http.access import presented_token
-from harness.emulator.http.server import EmulatorServer, control_token_for, serve_forever
-from harness.emulator.settings import EmulatorSettings
-from harness.errors import HarnessConfigError
 from tests.test_cli import COMMAND, free_port
 
 TOKEN = "t0ken-for-the-tests-0123456789"

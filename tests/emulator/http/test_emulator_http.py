@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
+from braze_harness.client import EmulatorClient
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.emulator.settings import EmulatorSettings
 
-from harness.client import EmulatorClient
-from harness.emulator.http.server import EmulatorServer
-from harness.emulator.settings import EmulatorSettings
 from tests.support.paths import CAPTURES
 
 CAPTURES = CAPTURES

@@ -13,9 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-
-from harness.emulator.http.server import EmulatorServer
-from harness.emulator.settings import EmulatorSettings
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.emulator.settings import EmulatorSettings
 
 SETTINGS = EmulatorSettings(
     port=0,
@@ -272,7 +271,7 @@ def test_the_host_header_never_decides_the_route(
 def test_the_proxy_serves_the_same_limits(server: EmulatorServer) -> None:
     import ssl
 
-    from harness.proxy.runner import InProcessProxy
+    from braze_harness.proxy.runner import InProcessProxy
 
     emu = server.emulator
     scope = emu.create_scope("proxy-limits")
@@ -291,7 +290,7 @@ def test_the_proxy_serves_the_same_limits(server: EmulatorServer) -> None:
 
 
 def test_every_limit_setting_is_an_emulator_flag() -> None:
-    from harness.cli import _LIMIT_FLAGS, build_parser
+    from braze_harness.cli import _LIMIT_FLAGS, build_parser
 
     args = build_parser().parse_args(
         ["emulator", "--max-json-depth", "16", "--header-timeout", "0.5", "--journal-max-bytes", "2000000"]

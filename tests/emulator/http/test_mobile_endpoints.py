@@ -11,10 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-
-from harness.emulator.http.server import EmulatorServer
-from harness.journal import JournalEntry
-from harness.protocol.mobile import GeofenceReportRequest
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.journal import JournalEntry
+from braze_harness.protocol.mobile import GeofenceReportRequest
 
 ANDROID_HEADERS = {"User-Agent": "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UD1A)", "Accept-Encoding": "gzip, deflate"}
 IOS_HEADERS = {"User-Agent": "Shop/42 CFNetwork/1568.100.1 Darwin/24.0.0"}

@@ -11,13 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-
-from harness.emulator.app import Emulator
-from harness.emulator.faults import FaultSpec
-from harness.emulator.http.server import EmulatorServer
-from harness.emulator.settings import EmulatorSettings
-from harness.journal import JournalEntry
-from harness.proxy.runner import InProcessProxy
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.faults import FaultSpec
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.journal import JournalEntry
+from braze_harness.proxy.runner import InProcessProxy
 
 BRAZE = "https://sdk.iad-01.braze.com"
 ORIGIN = "http://127.0.0.1:5000"

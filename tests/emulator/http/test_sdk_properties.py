@@ -10,11 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.emulator.settings import EmulatorSettings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from harness.emulator.http.server import EmulatorServer
-from harness.emulator.settings import EmulatorSettings
 
 ENDPOINTS = ["data/", "content_cards/sync", "feature_flags/sync", "banners/sync", "push/unregister", "geofence/request"]
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)

@@ -16,11 +16,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.messaging.connected_content import Allowlist, fetch_connected, own_addresses
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.protocol.ids import trigger_id
 
-from harness.emulator.app import Emulator
-from harness.emulator.messaging.connected_content import Allowlist, fetch_connected, own_addresses
-from harness.emulator.settings import EmulatorSettings
-from harness.protocol.ids import trigger_id
 from tests.support.inprocess_sdk import Sdk
 
 LOOPBACK = Allowlist.parse(EmulatorSettings().connected_content_allow)
@@ -165,7 +165,7 @@ def test_redirects_are_followed_and_each_hop_checked(endpoint: Endpoint) -> None
 
 
 def test_the_allowlist_is_a_setting_and_a_cli_flag() -> None:
-    from harness.cli import build_parser
+    from braze_harness.cli import build_parser
 
     args = build_parser().parse_args(
         ["emulator", "--connected-content-allow", "10.1.0.0/16", "--connected-content-allow", "api.test"]

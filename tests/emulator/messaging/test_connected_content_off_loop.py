@@ -12,9 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-
-from harness.emulator.http.server import EmulatorServer
-from harness.protocol.ids import trigger_id
+from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.protocol.ids import trigger_id
 
 SLOW_S = 1.5  # within Braze's 2 s limit (connected_content.DEADLINE_S): answered, slowly
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.messaging.models import DefinitionError
+from braze_harness.emulator.messaging.templating import Aborted, render, template_data
+from braze_harness.protocol.ids import trigger_id
 
-from harness.emulator.app import Emulator
-from harness.emulator.messaging.models import DefinitionError
-from harness.emulator.messaging.templating import Aborted, render, template_data
-from harness.protocol.ids import trigger_id
 from tests.support.inprocess_sdk import Sdk
 
 

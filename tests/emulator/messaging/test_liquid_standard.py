@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from harness.emulator.messaging.templating import TemplateError, render, template_data
+from braze_harness.emulator.messaging.templating import TemplateError, render, template_data
 
 ADA = {"external_id": "ada", "braze_id": "b-1", "attributes": {"first_name": "Ada", "custom": {"plan": "pro", "n": 3}}}
 NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z: the scope's clock, for `'now' | date`

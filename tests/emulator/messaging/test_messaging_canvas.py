@@ -9,14 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.messaging import DefinitionError
+from braze_harness.emulator.messaging.canvas_models import parse_canvas
+from braze_harness.emulator.messaging.canvases import bucket
+from braze_harness.emulator.messaging.templating import Aborted, TemplateError, render, template_data
+from braze_harness.emulator.settings import EmulatorSettings
+from braze_harness.protocol.ids import trigger_id
 
-from harness.emulator.app import Emulator
-from harness.emulator.messaging import DefinitionError
-from harness.emulator.messaging.canvas_models import parse_canvas
-from harness.emulator.messaging.canvases import bucket
-from harness.emulator.messaging.templating import Aborted, TemplateError, render, template_data
-from harness.emulator.settings import EmulatorSettings
-from harness.protocol.ids import trigger_id
 from tests.support.inprocess_sdk import Sdk
 
 DAY = 86400

@@ -8,8 +8,7 @@ import time
 
 import httpx
 import pytest
-
-from harness.emulator.messaging import DefinitionError
+from braze_harness.emulator.messaging import DefinitionError
 
 
 def _post_data(braze, body: dict) -> dict:
@@ -85,7 +84,7 @@ def test_seed_serve_and_metrics_over_http(braze):
 
 
 def test_campaigns_of_another_scope_are_not_served(braze, braze_client):
-    from harness.plugin.handle import BrazeHandle
+    from braze_harness.plugin.handle import BrazeHandle
 
     other = BrazeHandle(braze_client, name="other")
     try:
@@ -98,7 +97,7 @@ def test_campaigns_of_another_scope_are_not_served(braze, braze_client):
 
 
 def test_timed_out_metric_waits_fail_with_the_expect_diagnosis(braze):
-    from harness.expect import ExpectationFailed
+    from braze_harness.expect import ExpectationFailed
 
     m = braze.messaging
     user = braze.uid("ada")

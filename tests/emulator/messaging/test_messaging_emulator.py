@@ -10,10 +10,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.messaging import DefinitionError
+from braze_harness.protocol.ids import trigger_id
 
-from harness.emulator.app import Emulator
-from harness.emulator.messaging import DefinitionError
-from harness.protocol.ids import trigger_id
 from tests.support.inprocess_sdk import Sdk
 
 BASE = "http://127.0.0.1/api/v3/"

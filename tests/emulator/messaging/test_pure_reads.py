@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 import httpx
+from braze_harness.emulator.http.server import EmulatorServer
 
-from harness.emulator.http.server import EmulatorServer
 from tests.support.inprocess_sdk import Sdk
 
 NUDGE = {"id": "nudge", "type": "message", "channel": "push", "push": {"web_push": {"title": "Back?", "alert": "Tips"}}}

@@ -13,12 +13,12 @@ import time
 from typing import Any
 
 import pytest
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.messaging import templating
+from braze_harness.emulator.messaging.braze_liquid import MAX_LOOP_ITERATIONS, MAX_NESTING
+from braze_harness.emulator.messaging.models import DefinitionError
+from braze_harness.protocol.ids import trigger_id
 
-from harness.emulator.app import Emulator
-from harness.emulator.messaging import templating
-from harness.emulator.messaging.braze_liquid import MAX_LOOP_ITERATIONS, MAX_NESTING
-from harness.emulator.messaging.models import DefinitionError
-from harness.protocol.ids import trigger_id
 from tests.support.inprocess_sdk import BASE, Sdk
 from tests.support.paths import REPO
 
@@ -39,8 +39,8 @@ SHAPES = {
 }
 TIMING = """
 import json, sys, time
-from harness.emulator.messaging.braze_liquid import compile_template
-from harness.emulator.messaging.templating import TemplateError, render, template_data
+from braze_harness.emulator.messaging.braze_liquid import compile_template
+from braze_harness.emulator.messaging.templating import TemplateError, render, template_data
 ctx = template_data({}, {}, {})
 out = {}
 for name, shape in json.loads(sys.argv[1]).items():

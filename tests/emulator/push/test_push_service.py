@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from braze_harness.devices.virtual.push import PushReceiver
+from braze_harness.protocol.push import web_tracking_id
 
-from devices.virtual.push import PushReceiver
-from harness.protocol.push import web_tracking_id
 from tests.support.builders import data_body, ss
 
 

@@ -3,8 +3,9 @@ the bounded journal has rolled over."""
 
 from __future__ import annotations
 
-from harness.emulator.app import Emulator
-from harness.emulator.settings import EmulatorSettings
+from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.settings import EmulatorSettings
+
 from tests.support.inprocess_sdk import Sdk
 
 CARD = {"kind": "content_card", "id": "news", "card": {"title": "News", "description": "d"}}
@@ -26,7 +27,7 @@ def test_a_dismissed_card_stays_dismissed_after_the_journal_rolled_over() -> Non
 
 
 def test_a_request_refused_by_a_fault_and_sent_again_counts_once() -> None:
-    from harness.emulator.faults import FaultSpec
+    from braze_harness.emulator.faults import FaultSpec
 
     emu = Emulator()
     scope = emu.create_scope("ledger")

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from braze_harness.emulator.state import identity, rest_identity
+from braze_harness.emulator.state.rest_users import RestInputError
+from braze_harness.emulator.state.workspaces import Workspace
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from harness.emulator.state import identity, rest_identity
-from harness.emulator.state.rest_users import RestInputError
-from harness.emulator.state.workspaces import Workspace
 
 # the field names the endpoints read, so random bodies reach past the first check
 KEYS = [

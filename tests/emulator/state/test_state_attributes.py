@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 import pytest
+from braze_harness.emulator.state import EmulatorState
+from braze_harness.emulator.state.attributes import AttributeWriter
+from braze_harness.emulator.state.profiles import Profile
+from braze_harness.protocol import decode
+from braze_harness.protocol.decode import Problem
 
-from harness.emulator.state import EmulatorState
-from harness.emulator.state.attributes import AttributeWriter
-from harness.emulator.state.profiles import Profile
-from harness.protocol import decode
-from harness.protocol.decode import Problem
 from tests.support.fake_sdk import FakeSdk
 from tests.support.paths import CAPTURES
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from braze_harness.emulator.state import EmulatorState
 
-from harness.emulator.state import EmulatorState
 from tests.support.fake_sdk import FakeSdk
 
 

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from braze_harness.emulator.state import EmulatorState
+from braze_harness.protocol import decode
 
-from harness.emulator.state import EmulatorState
-from harness.protocol import decode
 from tests.support.fake_sdk import FakeSdk
 from tests.support.paths import CAPTURES
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.emulator.state import EmulatorState
-from harness.protocol import decode
+from braze_harness.emulator.state import EmulatorState
+from braze_harness.protocol import decode
+
 from tests.support.fake_sdk import FakeSdk
 from tests.support.paths import CAPTURES
 

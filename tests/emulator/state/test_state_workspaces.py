@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
+from braze_harness.emulator.state import EmulatorState, UnknownApiKey
+from braze_harness.protocol import decode
 
-from harness.emulator.state import EmulatorState, UnknownApiKey
-from harness.protocol import decode
 from tests.support.fake_sdk import FakeSdk
 
 
