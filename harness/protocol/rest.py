@@ -27,6 +27,19 @@ def is_rest_path(path: str) -> bool:
 # /users/track attributes objects: the keys that name the user or are request options, never attributes
 TRACK_IDENTIFIERS = ("external_id", "braze_id", "user_alias", "email", "phone")
 TRACK_OPTIONS = frozenset({*TRACK_IDENTIFIERS, "_update_existing_only", "_merge_objects", "app_id"})
+
+
+def track_identifier(obj: dict[str, Any]) -> list[str]:
+    """The identifier keys a /users/track object names its user by: external_id, braze_id and user_alias come
+    first; email (then phone) identify only without them, and are otherwise profile fields like first_name
+    (https://www.braze.com/docs/api/objects_filters/user_attributes_object/)."""
+    strong = [k for k in ("external_id", "braze_id", "user_alias") if obj.get(k) is not None]
+    if strong:
+        return strong
+    weak = [k for k in ("email", "phone") if obj.get(k) is not None]
+    return weak[:1]  # "if both are present, email is the identifier"
+
+
 # keys Braze documents there that the emulator does not apply (reported, not taken for custom attributes)
 TRACK_UNSUPPORTED = frozenset({"push_token", "push_tokens", "subscription_groups"})
 

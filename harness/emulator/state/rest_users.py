@@ -22,7 +22,7 @@ from braze_harness.emulator.state.workspaces import Workspace
 from braze_harness.protocol import Problem
 from braze_harness.protocol.attributes import STANDARD_ATTRIBUTES
 from braze_harness.protocol.events import CustomEvent, Purchase
-from braze_harness.protocol.rest import TRACK_IDENTIFIERS, TRACK_OPTIONS, TRACK_UNSUPPORTED, track_operation
+from braze_harness.protocol.rest import TRACK_OPTIONS, TRACK_UNSUPPORTED, track_identifier, track_operation
 from pydantic import ValidationError
 
 MAX_TRACK_OBJECTS = 75
@@ -84,9 +84,7 @@ def track(ws: Workspace, body: Any, *, array_cap: int, now: float | None = None)
 
 
 def _resolve(ws: Workspace, obj: dict[str, Any], where: str, problems: list[Problem], now: float) -> Profile | None:
-    given = [k for k in TRACK_IDENTIFIERS if obj.get(k) is not None]
-    if "email" in given and "phone" in given:
-        given.remove("phone")  # "if both are present, email is the identifier"
+    given = track_identifier(obj)
     if len(given) != 1:
         what = "no identifier" if not given else f"several identifiers ({', '.join(given)})"
         problems.append(Problem(where=where, message=f"{what}: exactly one of external_id, braze_id, user_alias, email needed"))
@@ -137,10 +135,11 @@ def _resolve(ws: Workspace, obj: dict[str, Any], where: str, problems: list[Prob
 def _attributes(profile: Profile, obj: dict[str, Any], where: str, problems: list[Problem], array_cap: int, _now: float) -> None:
     writer = AttributeWriter(profile, problems, array_cap)
     merge = obj.get("_merge_objects") is True
+    named_by = track_identifier(obj)
     for key, value in obj.items():
         at = f"{where}.{key}"
-        if key in TRACK_OPTIONS:
-            continue
+        if key in TRACK_OPTIONS and (key in named_by or key not in ("email", "phone")):
+            continue  # the identifier and the request options; email and phone are profile fields otherwise
         if key in STANDARD_ATTRIBUTES:
             writer.standard_field(at, key, value)
         elif key in TRACK_UNSUPPORTED:

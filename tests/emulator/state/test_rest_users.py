@@ -167,3 +167,18 @@ def test_api_events_enter_event_triggered_canvases(server, rest, lab):
     assert rest("/users/track", body).json()["events_processed"] == 2
     users = server.emulator.messaging.canvas_progress(lab.scope, "welcome_flow")["users"]
     assert list(users) == ["user:ann"] and users["user:ann"]["path"][-2:] == ["card", "exit"]  # walked to the end
+
+
+def test_email_and_phone_beside_an_external_id_are_profile_fields(rest, lab):
+    """Braze's own example sets `email` beside `external_id`: email and phone identify a user only when no
+    external_id, braze_id or user_alias is given (docs/server-behaviour.md, rest-user-tracking)."""
+    body = {"attributes": [{"external_id": "eve", "email": "eve@example.com", "phone": "+442071838750", "first_name": "Eve"}]}
+    answer = rest("/users/track", body)
+    assert answer.status_code == 201 and answer.json() == {"message": "success", "attributes_processed": 1}
+    [profile] = lab.profiles(external_id="eve")
+    attributes = profile["attributes"]
+    assert (attributes["email"], attributes["phone"], attributes["first_name"]) == ("eve@example.com", "+442071838750", "Eve")
+    # alone, the email still names the user: the same profile (the one with an external id) is updated
+    assert rest("/users/track", {"attributes": [{"email": "eve@example.com", "tier": "gold"}]}).status_code == 201
+    [profile] = lab.profiles(external_id="eve")
+    assert profile["attributes"]["custom"] == {"tier": "gold"}
