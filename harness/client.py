@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import httpx
@@ -214,6 +214,26 @@ class EmulatorClient:
     def rest_response(self, path: str, body: dict[str, Any], api_key: str) -> httpx.Response:
         """The same call, answered raw (status and Braze's JSON for the caller to check; nothing raised)."""
         return self._http.post(path, json=body, headers=_bearer(api_key))
+
+    # -- the CSV user import (docs/csv-import.md) ----------------------------------------------------------
+
+    def import_users(
+        self,
+        api_key: str,
+        csv: bytes | str | Iterable[bytes],
+        *,
+        kind: str = "attributes",
+        update_existing_only: bool = False,
+        timeout: float = 600.0,
+    ) -> dict[str, Any]:
+        """Import users from a CSV file (Braze's format) into the workspace of `api_key`'s app -> the report
+        (`rows`, `imported`, `skipped`, `issues`, ...). `csv` may be an iterable of byte chunks, streamed as is."""
+        content = csv.encode() if isinstance(csv, str) else csv
+        params = {"kind": kind, "update_existing_only": str(update_existing_only).lower()}
+        return self._request(
+            "POST", f"/_emulator/apps/{api_key}/users/import", content=content, params=params,
+            headers={"content-type": "text/csv"}, timeout=timeout,
+        )  # fmt: skip
 
     # -- the journal -----------------------------------------------------------------------------------
 

@@ -123,6 +123,7 @@ class Operation:
     query: type[BaseModel]
     status: int
     response: str
+    body_media: str | None = None  # a body that is not a JSON object (e.g. "text/csv"), read by the handler itself
 
 
 def route(

@@ -13,6 +13,7 @@ from braze_harness.emulator.app import Emulator
 from braze_harness.emulator.http.access import TokenGuard
 from braze_harness.emulator.http.commands import command_routes
 from braze_harness.emulator.http.common import JSON, BadRequest, error, route
+from braze_harness.emulator.http.import_routes import import_routes
 from braze_harness.emulator.http.ingest import ingest_routes
 from braze_harness.emulator.http.inspect import inspect_routes
 from braze_harness.emulator.http.messaging_routes import messaging_routes
@@ -34,6 +35,7 @@ def control_routes(emu: Emulator) -> list[Route]:
         *ingest_routes(emu),
         *messaging_routes(emu),
         *push_routes(emu),
+        *import_routes(emu),
     ]
     token = emu.settings.control_token
     document: dict[str, Any] = {}

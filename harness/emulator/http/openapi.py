@@ -69,7 +69,10 @@ def openapi_document(routes: list[Route], *, title: str, version: str, secured: 
             "parameters": parameters,
             "responses": responses,
         }
-        if op.body is not None:
+        if op.body_media is not None:
+            media = {op.body_media: {"schema": {"type": "string"}}}
+            operation["requestBody"] = {"required": True, "content": media}
+        elif op.body is not None:
             operation["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": _schema(op.body, components)}},

@@ -8,11 +8,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from braze_harness.emulator.state import events, identity, push, rest_identity, rest_users, sessions
+from braze_harness.emulator.state import csv_rows, events, identity, push, rest_identity, rest_users, sessions
 from braze_harness.emulator.state.attributes import AttributeWriter
 from braze_harness.emulator.state.profiles import DeviceUse, Profile, profile_view
 from braze_harness.emulator.state.workspaces import App, Registry, Workspace
 from braze_harness.protocol.attributes import Attributes
+from braze_harness.protocol.csv_users import Kind, Row, RowIssue
 from braze_harness.protocol.decode import DecodedRequest, Endpoint, Problem
 from braze_harness.protocol.events import (
     ArrayAdd,
@@ -150,6 +151,14 @@ class EmulatorState:
         """`POST /users/track` in `app`'s workspace (state/rest_users.py); RestInputError on a fatal mistake."""
         with self._lock:
             out = rest_users.track(self._registry.workspace_of(app), body, array_cap=self.array_cap)
+            self._version += 1
+            return out
+
+    def import_rows(self, app: App, kind: Kind, rows: list[Row], *, update_existing_only: bool) -> list[RowIssue]:
+        """One batch of a CSV user import in `app`'s workspace (state/csv_rows.py): the issues of failed rows."""
+        with self._lock:
+            ws = self._registry.workspace_of(app)
+            out = csv_rows.apply_rows(ws, kind, rows, update_existing_only=update_existing_only, array_cap=self.array_cap)
             self._version += 1
             return out
 
