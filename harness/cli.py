@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from braze_harness import import_command
 from braze_harness.errors import HarnessConfigError, HarnessError
 from pydantic import ValidationError
 
@@ -473,6 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
     bundle = sub.add_parser("bundle-sdk", help="install and bundle a @braze/web-sdk version into the cache")
     bundle.add_argument("sdk_version", nargs="?", default="6.13.0")
     bundle.set_defaults(func=_bundle)
+
+    import_command.add_parser(sub)  # import-users: the CSV user import (harness/import_command.py)
+    sub.choices["import-users"].set_defaults(func=import_command.run)
     return parser
 
 
