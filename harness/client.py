@@ -215,6 +215,14 @@ class EmulatorClient:
         """The same call, answered raw (status and Braze's JSON for the caller to check; nothing raised)."""
         return self._http.post(path, json=body, headers=_bearer(api_key))
 
+    def set_rest_rate_limits(
+        self, scope: str, *, enabled: bool = True, limits: dict[str, tuple[int, float]] | None = None
+    ) -> dict[str, Any]:
+        """The REST rate limits of the scope's workspaces: `limits={"users/track": (5, 60)}` (requests, window in
+        seconds) per group (docs/rest-limits.md); `enabled=False` turns them off. Returns the limits in effect."""
+        body = {"enabled": enabled, "limits": {g: {"limit": n, "window_s": w} for g, (n, w) in (limits or {}).items()}}
+        return self._request("PUT", f"/_emulator/scopes/{scope}/rest_rate_limits", json=body)
+
     # -- the CSV user import (docs/csv-import.md) ----------------------------------------------------------
 
     def import_users(

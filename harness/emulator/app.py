@@ -67,7 +67,7 @@ class Emulator:
             lock=self.lock,
             incidents=self.incidents,
         )
-        self.rest = RestApi(self.state, self.messaging, self.lock)
+        self.rest = RestApi(self.state, self.messaging, self.lock, self.faults)
         self.pipeline = Pipeline(
             state=self.state,
             tenancy=self.tenancy,
@@ -167,6 +167,7 @@ class Emulator:
             self.engagement.drop(scope)
             if scope is not None and release:
                 self.faults.clear(scope)
+                self.rest.rates.drop(scope)
                 self.sdk_auth.forget(self.tenancy.owned(scope)["api_keys"])
                 self.tenancy.release(scope)
                 self.messaging.drop(scope)

@@ -15,6 +15,9 @@ two `/data/` requests are answered 503. Kinds:
 * `delay` — the answer (processed normally) is held `delay_ms` milliseconds. `delay_ms` also combines with
   any other kind.
 
+`endpoint` names an SDK endpoint (`any`: all of them) or, for a backend's REST calls, `rest` or one REST path
+(`users/track`): docs/rest-limits.md.
+
 `times` (default: every request until cleared) counts the requests the fault hit; `probability` (default 1)
 makes it random (`seed` for repeatability).
 """
@@ -23,15 +26,19 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from braze_harness.emulator.answer import Answer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 FaultKind = Literal["status", "drop", "delay", "auth_error", "malformed", "empty"]
 FaultEndpoint = Literal[
-    "any", "data", "content_cards/sync", "feature_flags/sync", "template", "banners/sync", "push/unregister", "other"
-]
+    "any", "data", "content_cards/sync", "feature_flags/sync", "template", "banners/sync", "push/unregister", "other",
+    # REST calls (a backend's): "rest" is every one of them, or one path; "any" means the SDK endpoints only
+    "rest", "users/track", "users/export/ids", "users/identify", "users/alias/new", "users/alias/update", "users/merge",
+    "users/external_ids/rename", "users/external_ids/remove", "users/delete", "messages/send",
+]  # fmt: skip
+REST_FAULT_ENDPOINTS = frozenset(get_args(FaultEndpoint)[get_args(FaultEndpoint).index("rest") :])
 # kinds after which the request was not processed: its data is not applied (the SDK resends it)
 NOT_APPLIED: frozenset[str] = frozenset({"status", "drop", "auth_error"})
 _ENDPOINT_ALIASES = {"content_cards": "content_cards/sync", "feature_flags": "feature_flags/sync", "banners": "banners/sync"}
@@ -75,6 +82,8 @@ class FaultSpec(BaseModel):
             raise ValueError(f"status: only for kind 'status', not {self.kind!r}")
         if self.retry_after is not None and self.kind != "status":
             raise ValueError("retry_after: only with an HTTP error status")
+        if self.kind == "auth_error" and self.endpoint in REST_FAULT_ENDPOINTS:
+            raise ValueError("kind: auth_error is the SDK's answer; a REST fault is status, drop, delay, malformed or empty")
         if self.kind == "delay" and self.delay_ms is None:
             raise ValueError("delay_ms: required for kind 'delay'")
         return self
@@ -103,8 +112,8 @@ class Fault:
         self.hits = 0
         self._random = random.Random(spec.seed)
 
-    def applies(self, endpoint: str) -> bool:
-        return self.spec.endpoint in ("any", endpoint) and self.remaining != 0
+    def applies(self, endpoint: str, *, rest: bool = False) -> bool:
+        return self.spec.endpoint in ("rest" if rest else "any", endpoint) and self.remaining != 0
 
     def roll(self) -> bool:
         return self.spec.probability >= 1 or self._random.random() < self.spec.probability
@@ -184,12 +193,13 @@ class FaultTable:
                 return n
             return len(self._by_scope.pop(scope, ()))
 
-    def take(self, scope: str | None, endpoint: str) -> Fault | None:
+    def take(self, scope: str | None, endpoint: str, *, rest: bool = False) -> Fault | None:
+        """`rest`: `endpoint` is a REST path without its leading slash (`users/track`)."""
         if scope is None or not self._by_scope:
             return None
         with self._lock:
             for fault in self._by_scope.get(scope, ()):
-                if fault.applies(endpoint) and fault.roll():
+                if fault.applies(endpoint, rest=rest) and fault.roll():
                     fault.hits += 1
                     if fault.remaining is not None:
                         fault.remaining -= 1

@@ -130,7 +130,8 @@ class Pipeline:
                         body = {"message": "Bad Request", "errors": [too_deep.message], "limit": "max_json_depth"}
                         answer = Answer(400, body)
                     else:
-                        answer, app = self.rest.answer(decoded, wire.text)
+                        answer, app, more = self.rest.answer(decoded, wire.text)
+                        found += more
                         scope = scope or (app.scope if app is not None else None)
                 elif upstream is not None:
                     answer = None

@@ -4,6 +4,9 @@
 state/rest_identity.py). REST calls enter the same pipeline as SDK traffic and are
 journaled; this module is their answer stage.
 
+Every call is counted against its workspace's rate limit (rest_rate.py) and may be faulted by its scope
+(`endpoint: "rest"` or a path): docs/rest-limits.md.
+
 The emulator has no separate REST keys: the key is the api key of any app of the workspace to act on
 (`braze.api_key` in a test), and the call acts on that workspace (and counts in that app's scope).
 """
@@ -15,22 +18,26 @@ from typing import Any
 
 import orjson
 from braze_harness.emulator.answer import Answer
+from braze_harness.emulator.faults import NOT_APPLIED, FaultTable
 from braze_harness.emulator.messaging.service import Messaging
 from braze_harness.emulator.push.send_body import REST_FIELDS, fatal_message, send_request
 from braze_harness.emulator.push.service import PushSendError
+from braze_harness.emulator.rest_rate import RestRateLimits
 from braze_harness.emulator.state.rest_identity import STATUS
 from braze_harness.emulator.state.rest_users import RestInputError
 from braze_harness.emulator.state.workspaces import App
 from braze_harness.emulator.stores import StateStore
-from braze_harness.protocol.decode import DecodedRequest
+from braze_harness.protocol.decode import DecodedRequest, Problem
 from braze_harness.protocol.rest import IDENTITY_PATHS
 
 
 class RestApi:
-    def __init__(self, state: StateStore, messaging: Messaging, lock: threading.RLock) -> None:
+    def __init__(self, state: StateStore, messaging: Messaging, lock: threading.RLock, faults: FaultTable) -> None:
         self.state = state
         self.messaging = messaging
         self.lock = lock
+        self.faults = faults  # the scopes' faults: "rest" or a REST path (faults.py)
+        self.rates = RestRateLimits()  # Braze's per-workspace rate limits (rest_rate.py)
 
     def app_of(self, headers: dict[str, str]) -> App | None:
         """The app whose api key is the bearer token (None: no such key)."""
@@ -38,8 +45,38 @@ class RestApi:
         key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
         return next((a for a in self.state.apps() if a.api_key == key), None) if key else None
 
-    def answer(self, decoded: DecodedRequest, text: str | None) -> tuple[Answer, App | None]:
-        """The answer to one REST call, and the app its key names. Called under the emulator's lock."""
+    def answer(self, decoded: DecodedRequest, text: str | None) -> tuple[Answer, App | None, list[Problem]]:
+        """The answer to one REST call under its scope's faults and its workspace's rate limit, the app its key
+        names, and what the journal should note (a fault, a 429). Called under the emulator's lock."""
+        app = self.app_of(decoded.headers)
+        if app is None or decoded.method != "POST":
+            answer, app = self._answer(decoded, text)
+            return answer, app, []
+        path = decoded.path.rstrip("/")
+        fault = self.faults.take(app.scope, path.lstrip("/"), rest=True) if self.faults.active else None
+        verdict = self.rates.check(app.scope, app.workspace, path)
+        problems: list[Problem] = []
+        if fault is not None and fault.spec.kind in NOT_APPLIED:
+            answer = fault.answer()
+            problems.append(Problem(where="fault", message=f"injected {fault.describe()} (not applied)"))
+        elif verdict is not None and not verdict.allowed:
+            limit = verdict.limit
+            why = (
+                f"rate limit of {limit.limit} requests per {limit.window_s:g} s for {verdict.group} reached in this "
+                f"workspace; the window resets at {verdict.headers['x-ratelimit-reset']} (docs/rest-limits.md)"
+            )
+            answer = Answer(429, {"message": "Rate Limited", "errors": [why]})  # Braze's fatal message for 429
+            problems.append(Problem(where="rate_limit", message=why, severity="info"))
+        else:
+            answer, app = self._answer(decoded, text)
+            if fault is not None:
+                answer = fault.alter(answer)
+                problems.append(Problem(where="fault", message=f"injected {fault.describe()} (applied)", severity="info"))
+        if verdict is not None:
+            answer.headers.update(verdict.headers)
+        return answer, app, problems
+
+    def _answer(self, decoded: DecodedRequest, text: str | None) -> tuple[Answer, App | None]:
         if decoded.method != "POST":
             message = f"{decoded.path} takes POST, not {decoded.method}"
             return Answer(405, {"message": "Method Not Allowed", "errors": [message]}), None

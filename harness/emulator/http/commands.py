@@ -8,6 +8,7 @@ from braze_harness.emulator.app import Emulator
 from braze_harness.emulator.faults import FaultSpec
 from braze_harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, error, route
 from braze_harness.emulator.sdk_auth import SdkAuthSpec
+from braze_harness.protocol.rest_limits import RateLimit
 from pydantic import Field
 from starlette.requests import Request
 from starlette.routing import Route
@@ -31,6 +32,16 @@ class AppBody(Strict):
     workspace: Name = "test"
     platform: Name = "web"
     api_key: Name | None = None
+
+
+class RateLimitBody(Strict):
+    limit: int = Field(ge=0, le=10_000_000, description="requests per window (0: every request is refused)")
+    window_s: float = Field(gt=0, le=86_400)
+
+
+class RestRateLimitsBody(Strict):
+    enabled: bool = True
+    limits: dict[str, RateLimitBody] = Field(default_factory=dict, description="per group (docs/rest-limits.md)")
 
 
 class DevicesBody(Strict):
@@ -85,6 +96,19 @@ def command_routes(emu: Emulator) -> list[Route]:
         auth = emu.sdk_auth.get(api_key)
         return JSON({"api_key": api_key, **(auth.to_json() if auth else {"mode": "disabled", "public_keys": 0})})
 
+    async def set_rest_rate_limits(request: Request, body: RestRateLimitsBody, _: NoQuery) -> JSON:
+        scope = request.path_params["scope"]
+        limits = {group: RateLimit(r.limit, r.window_s) for group, r in body.limits.items()}
+        try:
+            emu.rest.rates.configure(scope, enabled=body.enabled, limits=limits)
+        except ValueError as exc:
+            raise BadRequest(str(exc), "limits") from None
+        return JSON({"scope": scope, **emu.rest.rates.effective(scope)})
+
+    async def get_rest_rate_limits(request: Request, *_: Any) -> JSON:
+        scope = request.path_params["scope"]
+        return JSON({"scope": scope, **emu.rest.rates.effective(scope)})
+
     scope = "/_emulator/scopes/{scope}"
     sdk_auth = "/_emulator/apps/{api_key}/sdk_auth"
     return [
@@ -97,9 +121,12 @@ def command_routes(emu: Emulator) -> list[Route]:
               summary="an app (api key) in one of the scope's workspaces", response='{"api_key", "workspace", ...}'),
         route(f"{scope}/devices", "POST", claim_devices, body=DevicesBody, summary="claim devices for the scope"),
         route(f"{scope}/faults", "POST", add_fault, body=FaultSpec, status=201,
-              summary="fault the scope's next SDK requests", response='{"fault"}'),
+              summary="fault the scope's next SDK (or REST) requests", response='{"fault"}'),
         route(f"{scope}/faults", "GET", list_faults, summary="the scope's faults", response='{"faults"}'),
         route(f"{scope}/faults", "DELETE", clear_faults, summary="clear the scope's faults", response='{"cleared"}'),
+        route(f"{scope}/rest_rate_limits", "PUT", set_rest_rate_limits, body=RestRateLimitsBody,
+              summary="the REST rate limits of the scope's workspaces (lower them, or turn them off)"),
+        route(f"{scope}/rest_rate_limits", "GET", get_rest_rate_limits, summary="the REST rate limits in effect"),
         route(sdk_auth, "PUT", set_sdk_auth, body=SdkAuthSpec, summary="set one app's SDK authentication"),
         route(sdk_auth, "POST", set_sdk_auth, body=SdkAuthSpec, summary="set one app's SDK authentication (as PUT)"),
         route(sdk_auth, "GET", get_sdk_auth, summary="one app's SDK authentication"),
