@@ -57,10 +57,10 @@ def chunks(path: Path, size: int = 256 * 1024):
             yield chunk
 
 
-def via_track(url: str, api_key: str, rows: int, prefix: str) -> float:
+def via_track(url: str, rest_key: str, rows: int, prefix: str) -> float:
     """The baseline: the same users through /users/track, 75 per request, one connection (seconds)."""
     started = time.perf_counter()
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {api_key}"}, timeout=60, trust_env=False) as http:
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {rest_key}"}, timeout=60, trust_env=False) as http:
         for start_at in range(0, rows, 75):
             batch = [user(i, prefix) for i in range(start_at, min(rows, start_at + 75))]
             answer = http.post("/users/track", json={"attributes": batch})
@@ -69,9 +69,9 @@ def via_track(url: str, api_key: str, rows: int, prefix: str) -> float:
     return time.perf_counter() - started
 
 
-def sample_ok(client: EmulatorClient, api_key: str, rows: int, prefix: str) -> bool:
+def sample_ok(client: EmulatorClient, rest_key: str, rows: int, prefix: str) -> bool:
     ids = [f"{prefix}{i}" for i in random.Random(7).sample(range(rows), min(50, rows))]
-    users = client.rest("/users/export/ids", {"external_ids": ids}, api_key)["users"]
+    users = client.rest("/users/export/ids", {"external_ids": ids}, rest_key)["users"]
     by_id = {u["external_id"]: u for u in users}
     for i in (int(x[len(prefix) :]) for x in ids):
         want, got = user(i, prefix), by_id.get(f"{prefix}{i}")
@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             scope = client.create_scope("csv-bench")
             api_key = client.create_app(scope, workspace="bench", platform="web")["api_key"]
+            rest_key = client.create_rest_key(scope, workspace="bench")
             csv_file = work / "users.csv"
             write_csv(csv_file, args.rows, "csv-")
             size = csv_file.stat().st_size
@@ -102,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
                 report = client.import_users(api_key, chunks(csv_file))
                 csv_s = time.perf_counter() - started
             after = rss_bytes(server.proc.pid)
-            track_s = via_track(server.url, api_key, args.rows, "rest-")
-            ok = report["imported"] == args.rows and report["skipped"] == 0 and sample_ok(client, api_key, args.rows, "csv-")
+            track_s = via_track(server.url, rest_key, args.rows, "rest-")
+            ok = report["imported"] == args.rows and report["skipped"] == 0 and sample_ok(client, rest_key, args.rows, "csv-")
         finally:
             client.close()
             server.stop()

@@ -215,11 +215,25 @@ class EmulatorClient:
         """The same call, answered raw (status and Braze's JSON for the caller to check; nothing raised)."""
         return self._http.post(path, json=body, headers=_bearer(api_key))
 
+    def create_rest_key(
+        self,
+        scope: str,
+        *,
+        workspace: str = "test",
+        permissions: list[str] | None = None,
+        name: str | None = None,
+        api_key: str | None = None,
+    ) -> str:
+        """A REST API key of one of the scope's workspaces, or of app `api_key`'s workspace (`permissions` None:
+        all of them) -> the key."""
+        body = {"workspace": workspace, "permissions": permissions, "name": name, "api_key": api_key}
+        return self._request("POST", f"/_emulator/scopes/{scope}/rest_keys", json=body)["rest_api_key"]
+
     def set_rest_rate_limits(
         self, scope: str, *, enabled: bool = True, limits: dict[str, tuple[int, float]] | None = None
     ) -> dict[str, Any]:
         """The REST rate limits of the scope's workspaces: `limits={"users/track": (5, 60)}` (requests, window in
-        seconds) per group (docs/rest-limits.md); `enabled=False` turns them off. Returns the limits in effect."""
+        seconds) per group (docs/rest-api.md); `enabled=False` turns them off. Returns the limits in effect."""
         body = {"enabled": enabled, "limits": {g: {"limit": n, "window_s": w} for g, (n, w) in (limits or {}).items()}}
         return self._request("PUT", f"/_emulator/scopes/{scope}/rest_rate_limits", json=body)
 

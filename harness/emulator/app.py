@@ -168,6 +168,7 @@ class Emulator:
             if scope is not None and release:
                 self.faults.clear(scope)
                 self.rest.rates.drop(scope)
+                self.rest.keys.drop(scope)
                 self.sdk_auth.forget(self.tenancy.owned(scope)["api_keys"])
                 self.tenancy.release(scope)
                 self.messaging.drop(scope)

@@ -10,8 +10,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from braze_harness.emulator.state import EmulatorState
 from braze_harness.emulator.state.workspaces import App
+from braze_harness.emulator.stores import StateStore
 from braze_harness.protocol.csv_users import MAX_BYTES, CsvFormatError, CsvReader, Header, Kind, Row, RowIssue
 
 BATCH_ROWS = 75  # one /users/track batch
@@ -42,7 +42,7 @@ class CsvImportReport:
 
 class CsvImport:
     def __init__(
-        self, state: EmulatorState, lock: threading.RLock, app: App, kind: Kind, *, update_existing_only: bool = False
+        self, state: StateStore, lock: threading.RLock, app: App, kind: Kind, *, update_existing_only: bool = False
     ) -> None:
         self._state, self._lock, self._app = state, lock, app
         self._update_existing_only = update_existing_only

@@ -16,7 +16,7 @@ two `/data/` requests are answered 503. Kinds:
   any other kind.
 
 `endpoint` names an SDK endpoint (`any`: all of them) or, for a backend's REST calls, `rest` or one REST path
-(`users/track`): docs/rest-limits.md.
+(`users/track`): docs/rest-api.md.
 
 `times` (default: every request until cleared) counts the requests the fault hit; `probability` (default 1)
 makes it random (`seed` for repeatability).

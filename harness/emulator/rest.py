@@ -5,10 +5,10 @@ state/rest_identity.py). REST calls enter the same pipeline as SDK traffic and a
 journaled; this module is their answer stage.
 
 Every call is counted against its workspace's rate limit (rest_rate.py) and may be faulted by its scope
-(`endpoint: "rest"` or a path): docs/rest-limits.md.
+(`endpoint: "rest"` or a path): docs/rest-api.md.
 
-The emulator has no separate REST keys: the key is the api key of any app of the workspace to act on
-(`braze.api_key` in a test), and the call acts on that workspace (and counts in that app's scope).
+A call names a REST API key of the workspace it acts on (rest_keys.py; `braze.rest_key()` in a test), whose
+permissions must include the endpoint's; an app's SDK api key is refused with 401, as Braze refuses it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from braze_harness.emulator.faults import NOT_APPLIED, FaultTable
 from braze_harness.emulator.messaging.service import Messaging
 from braze_harness.emulator.push.send_body import REST_FIELDS, fatal_message, send_request
 from braze_harness.emulator.push.service import PushSendError
+from braze_harness.emulator.rest_keys import PERMISSION_OF, RestKey, RestKeys
 from braze_harness.emulator.rest_rate import RestRateLimits
 from braze_harness.emulator.state.rest_identity import STATUS
 from braze_harness.emulator.state.rest_users import RestInputError
@@ -38,23 +39,41 @@ class RestApi:
         self.lock = lock
         self.faults = faults  # the scopes' faults: "rest" or a REST path (faults.py)
         self.rates = RestRateLimits()  # Braze's per-workspace rate limits (rest_rate.py)
+        self.keys = RestKeys()  # REST API keys with permissions (rest_keys.py)
 
-    def app_of(self, headers: dict[str, str]) -> App | None:
-        """The app whose api key is the bearer token (None: no such key)."""
-        auth = headers.get("authorization", "")
-        key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        return next((a for a in self.state.apps() if a.api_key == key), None) if key else None
+    def create_key(
+        self,
+        scope: str,
+        workspace: str = "test",
+        permissions: list[str] | None = None,
+        name: str | None = None,
+        *,
+        api_key: str | None = None,
+    ) -> RestKey:
+        """A REST API key of one of the scope's workspaces (created on demand, as an app's would be), or of the
+        workspace of the app `api_key` (a fixed key's workspace, whatever scope made it)."""
+        if api_key is not None:
+            app = next((a for a in self.state.apps() if a.api_key == api_key), None)
+            if app is None:
+                raise ValueError(f"api_key: no app with api key {api_key!r}")
+            return self.keys.create(scope, app.workspace, permissions, name)
+        qualified = f"{scope}/{workspace}"  # as Emulator.create_app names a scope's workspace
+        self.state.ensure_workspace(qualified, scope)
+        return self.keys.create(scope, qualified, permissions, name)
 
     def answer(self, decoded: DecodedRequest, text: str | None) -> tuple[Answer, App | None, list[Problem]]:
-        """The answer to one REST call under its scope's faults and its workspace's rate limit, the app its key
-        names, and what the journal should note (a fault, a 429). Called under the emulator's lock."""
-        app = self.app_of(decoded.headers)
-        if app is None or decoded.method != "POST":
-            answer, app = self._answer(decoded, text)
-            return answer, app, []
+        """The answer to one REST call under its key's permissions, its scope's faults and its workspace's rate
+        limit; the app its call acts as (for the journal's scope); what the journal should note (a fault, a 429).
+        Called under the emulator's lock."""
+        if decoded.method != "POST":
+            message = f"{decoded.path} takes POST, not {decoded.method}"
+            return Answer(405, {"message": "Method Not Allowed", "errors": [message]}), None, []
         path = decoded.path.rstrip("/")
-        fault = self.faults.take(app.scope, path.lstrip("/"), rest=True) if self.faults.active else None
-        verdict = self.rates.check(app.scope, app.workspace, path)
+        key, refusal, app = self._caller(decoded.headers, path)
+        if refusal is not None or key is None or app is None:
+            return refusal or Answer(401, {"message": "Unauthorized", "errors": ["no REST API key"]}), app, []
+        fault = self.faults.take(key.scope, path.lstrip("/"), rest=True) if self.faults.active else None
+        verdict = self.rates.check(key.scope, key.workspace, path)
         problems: list[Problem] = []
         if fault is not None and fault.spec.kind in NOT_APPLIED:
             answer = fault.answer()
@@ -63,12 +82,12 @@ class RestApi:
             limit = verdict.limit
             why = (
                 f"rate limit of {limit.limit} requests per {limit.window_s:g} s for {verdict.group} reached in this "
-                f"workspace; the window resets at {verdict.headers['x-ratelimit-reset']} (docs/rest-limits.md)"
+                f"workspace; the window resets at {verdict.headers['x-ratelimit-reset']} (docs/rest-api.md)"
             )
             answer = Answer(429, {"message": "Rate Limited", "errors": [why]})  # Braze's fatal message for 429
             problems.append(Problem(where="rate_limit", message=why, severity="info"))
         else:
-            answer, app = self._answer(decoded, text)
+            answer = self._answer(app, path, text)
             if fault is not None:
                 answer = fault.alter(answer)
                 problems.append(Problem(where="fault", message=f"injected {fault.describe()} (applied)", severity="info"))
@@ -76,31 +95,48 @@ class RestApi:
             answer.headers.update(verdict.headers)
         return answer, app, problems
 
-    def _answer(self, decoded: DecodedRequest, text: str | None) -> tuple[Answer, App | None]:
-        if decoded.method != "POST":
-            message = f"{decoded.path} takes POST, not {decoded.method}"
-            return Answer(405, {"message": "Method Not Allowed", "errors": [message]}), None
-        app = self.app_of(decoded.headers)
-        if app is None:
-            has_key = decoded.headers.get("authorization", "").lower().startswith("bearer ")
-            why = "unknown key (use an app api key of the workspace)" if has_key else "Authorization: Bearer <key> is missing"
-            return Answer(401, {"message": "Unauthorized", "errors": [why]}), None
-        path = decoded.path.rstrip("/")
+    def _caller(self, headers: dict[str, str], path: str) -> tuple[RestKey | None, Answer | None, App | None]:
+        """The REST key a call names, or the 401/403 that refuses it; and the app the call acts as (one of the
+        key's workspace's apps, for messaging; the workspace itself when it has none)."""
+        auth = headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        if not token:
+            why = "Authorization: Bearer <REST API key> is missing"
+            return None, Answer(401, {"message": "Unauthorized", "errors": [why]}), None
+        key = self.keys.get(token)
+        if key is None:
+            sdk_app = next((a for a in self.state.apps() if a.api_key == token), None)
+            why = (
+                f"{token!r} is an app's SDK api key, not a REST API key: create one for the workspace "
+                "(POST /_emulator/scopes/{scope}/rest_keys; braze.rest_key() in a test)"
+                if sdk_app is not None
+                else "unknown REST API key"
+            )
+            return None, Answer(401, {"message": "Unauthorized", "errors": [why]}), sdk_app
+        app = next((a for a in self.state.apps() if a.workspace == key.workspace), None)
+        app = app or App(api_key=key.key, workspace=key.workspace, scope=key.scope)
+        if not key.allows(path):
+            why = f"the REST API key{f' {key.name!r}' if key.name else ''} lacks the permission {PERMISSION_OF[path]}"
+            return key, Answer(403, {"message": "Access Denied", "errors": [why]}), app
+        return key, None, app
+
+    def _answer(self, app: App, path: str, text: str | None) -> Answer:
         if path == "/messages/send":
-            return self._messages_send(app, text), app
+            return self._messages_send(app, text)
         try:
             body = _json(text)
             if path in IDENTITY_PATHS:
-                return Answer(STATUS.get(path, 201), self.state.rest_identity(app, path, body)), app
+                return Answer(STATUS.get(path, 201), self.state.rest_identity(app, path, body))
             if path == "/users/track":
                 out = self.state.rest_track(app, body)
                 refused = {e["index"] for e in out.get("errors", []) if e["input_array"] == "events"}
                 applied = [e for i, e in enumerate(body.get("events") or []) if i not in refused]
-                self.messaging.observe_rest_events(app.scope, app.api_key, applied)  # canvases entered by API events
-                return Answer(201, out), app  # 201: received, as Braze answers
-            return Answer(200, self.state.rest_export_ids(app, body)), app
+                if app.api_key in {a.api_key for a in self.state.apps(scope=app.scope)}:  # canvases entered by API events
+                    self.messaging.observe_rest_events(app.scope, app.api_key, applied)
+                return Answer(201, out)  # 201: received, as Braze answers
+            return Answer(200, self.state.rest_export_ids(app, body))
         except RestInputError as exc:
-            return Answer(400, {"message": exc.braze_message, "errors": [str(exc)]}), app
+            return Answer(400, {"message": exc.braze_message, "errors": [str(exc)]})
 
     def _messages_send(self, app: App, text: str | None) -> Answer:
         try:

@@ -12,6 +12,7 @@ from braze_harness.emulator.state.engagement import Engagement
 from braze_harness.emulator.state.profiles import Profile
 from braze_harness.emulator.state.workspaces import App
 from braze_harness.journal import Exchange, JournalEntry, Query
+from braze_harness.protocol.csv_users import Kind, Row, RowIssue
 from braze_harness.protocol.decode import DecodedRequest, Problem
 
 __all__ = ["EngagementStore", "JournalStore", "StateStore", "TenancyStore"]
@@ -29,6 +30,10 @@ class StateStore(Protocol):
     def create_app(
         self, api_key: str, *, workspace: str, scope: str | None = None, platform: str = "web", name: str | None = None
     ) -> App: ...
+
+    def ensure_workspace(self, name: str, scope: str | None) -> None: ...
+
+    def import_rows(self, app: App, kind: Kind, rows: list[Row], *, update_existing_only: bool) -> list[RowIssue]: ...
 
     def apply(self, decoded: DecodedRequest, *, received_at: float) -> list[Problem]: ...
 

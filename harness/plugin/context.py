@@ -18,4 +18,6 @@ class ScopeContext:
     expect: Expect
     """The scope's expect DSL (its source, default timeout and metrics reader)."""
     api_key: Callable[[], str]
-    """The scope's web app api key (`braze.api_key`, created on first use): the REST calls' default Bearer."""
+    """The scope's web app api key (`braze.api_key`, created on first use)."""
+    rest_key: Callable[[], str]
+    """A REST API key of that app's workspace (`braze.rest_key()`): the REST calls' default Bearer."""

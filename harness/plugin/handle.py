@@ -32,11 +32,14 @@ class BrazeHandle:
         self.expect = Expect(self._source, default_timeout=timeout, metrics=self._metrics)
         self._shared_key = api_key is not None
         self._apps: dict[tuple[str, str], str] = {}
+        self._rest_keys: dict[str, str] = {}  # app api key -> its workspace's all-permission REST key
         if api_key is not None:
             # a shared key (--braze-api-key): isolation comes from the devices this test claims
             self._apps[("test", "web")] = api_key
         self._suffix = secrets.token_hex(3)
-        self.context = ScopeContext(scope=self.scope, client=client, expect=self.expect, api_key=self.app_key)
+        self.context = ScopeContext(
+            scope=self.scope, client=client, expect=self.expect, api_key=self.app_key, rest_key=self.rest_key
+        )
         self._messaging: MessagingHandle | None = None
         self._push: PushHandle | None = None
 
@@ -148,11 +151,22 @@ class BrazeHandle:
         )
         return "\n".join([head, *(e.summary() for e in entries)])
 
-    def rest(self, path: str, body: dict[str, Any], *, api_key: str | None = None) -> Any:
-        """A REST call as a backend makes it (`/users/track`, `/users/export/ids`, `/messages/send`; Bearer = an app
-        api key of the workspace, default `braze.api_key`) -> the JSON answer; a refusal raises HarnessError with
-        Braze's message and errors. To check a refusal itself, use httpx on `braze.emulator_url`."""
-        return self.client.rest(path, body, api_key or self.api_key)
+    def rest_key(self, permissions: list[str] | None = None, *, api_key: str | None = None) -> str:
+        """A REST API key of the workspace of `api_key` (default `braze.api_key`), with `permissions` (default all:
+        docs/rest-api.md); the one with all permissions is made once per test."""
+        of = api_key or self.api_key
+        if permissions is None and of in self._rest_keys:
+            return self._rest_keys[of]
+        key = self.client.create_rest_key(self.scope, permissions=permissions, api_key=of)
+        if permissions is None:
+            self._rest_keys[of] = key
+        return key
+
+    def rest(self, path: str, body: dict[str, Any], *, rest_key: str | None = None) -> Any:
+        """A REST call as a backend makes it (`/users/track`, `/users/export/ids`, `/messages/send`, ...; Bearer = a
+        REST API key, default `braze.rest_key()` of the test's workspace) -> the JSON answer; a refusal raises
+        HarnessError with Braze's message and errors. To check a refusal itself, use httpx on `braze.emulator_url`."""
+        return self.client.rest(path, body, rest_key or self.rest_key())
 
     def reset(self) -> None:
         """Forget this scope's traffic and profiles (nothing else is touched)."""

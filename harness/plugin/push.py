@@ -103,10 +103,10 @@ class PushHandle:
                 payload["platforms"] = platforms
         return self.client.send_push(self.scope, payload)
 
-    def rest_send(self, body: dict[str, Any], *, api_key: str | None = None) -> httpx.Response:
-        """`POST /messages/send` as a REST client would (Bearer = an app api key of the workspace, default
-        `braze.api_key`). Returns the raw response: status and Braze-shaped JSON are for the test to check."""
-        return self.client.rest_response("/messages/send", body, api_key or self.context.api_key())
+    def rest_send(self, body: dict[str, Any], *, rest_key: str | None = None) -> httpx.Response:
+        """`POST /messages/send` as a REST client would (Bearer = a REST API key, default `braze.rest_key()`).
+        Returns the raw response: status and Braze-shaped JSON are for the test to check."""
+        return self.client.rest_response("/messages/send", body, rest_key or self.context.rest_key())
 
     # -- reading ----------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """Braze's default REST rate limits, per workspace, and the groups of endpoints that share one
-(https://www.braze.com/docs/api/api_limits/; docs/rest-limits.md). Every answer carries `X-RateLimit-Limit`,
+(https://www.braze.com/docs/api/api_limits/; docs/rest-api.md). Every answer carries `X-RateLimit-Limit`,
 `X-RateLimit-Remaining` and `X-RateLimit-Reset` (UTC epoch seconds); over the limit the answer is 429."""
 
 from __future__ import annotations

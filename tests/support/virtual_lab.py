@@ -37,6 +37,10 @@ class VirtualLab:
             self._keys[key] = self.emulator.create_app(self.scope, workspace=workspace, platform=platform)["api_key"]
         return self._keys[key]
 
+    def rest_key(self, workspace: str = "test", permissions: list[str] | None = None) -> str:
+        """A REST API key of one of this scope's workspaces (`permissions` None: all)."""
+        return self.emulator.rest.create_key(self.scope, workspace, permissions).key
+
     def device(self, platform: str = "android", *, base_url: str | None = None, **options: Any) -> VirtualDevice:
         """A virtual device on this scope's app for `platform` (its device id claimed by the scope)."""
         options.setdefault("api_key", self.api_key(platform))

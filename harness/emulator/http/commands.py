@@ -41,7 +41,14 @@ class RateLimitBody(Strict):
 
 class RestRateLimitsBody(Strict):
     enabled: bool = True
-    limits: dict[str, RateLimitBody] = Field(default_factory=dict, description="per group (docs/rest-limits.md)")
+    limits: dict[str, RateLimitBody] = Field(default_factory=dict, description="per group (docs/rest-api.md)")
+
+
+class RestKeyBody(Strict):
+    workspace: Name = "test"
+    api_key: Name | None = Field(None, description="instead of workspace: the workspace of this app (e.g. a fixed key's)")
+    permissions: list[Name] | None = Field(None, max_length=100, description="none: every permission (docs/rest-api.md)")
+    name: str | None = Field(None, max_length=200)
 
 
 class DevicesBody(Strict):
@@ -105,6 +112,16 @@ def command_routes(emu: Emulator) -> list[Route]:
             raise BadRequest(str(exc), "limits") from None
         return JSON({"scope": scope, **emu.rest.rates.effective(scope)})
 
+    async def create_rest_key(request: Request, body: RestKeyBody, _: NoQuery) -> JSON:
+        try:
+            key = emu.rest.create_key(
+                request.path_params["scope"], body.workspace, body.permissions, body.name, api_key=body.api_key
+            )
+        except ValueError as exc:
+            field = str(exc).split(":", 1)[0] if str(exc).startswith(("permissions", "api_key")) else "workspace"
+            raise BadRequest(str(exc), field) from None
+        return JSON(key.to_json(), status_code=201)
+
     async def get_rest_rate_limits(request: Request, *_: Any) -> JSON:
         scope = request.path_params["scope"]
         return JSON({"scope": scope, **emu.rest.rates.effective(scope)})
@@ -124,6 +141,8 @@ def command_routes(emu: Emulator) -> list[Route]:
               summary="fault the scope's next SDK (or REST) requests", response='{"fault"}'),
         route(f"{scope}/faults", "GET", list_faults, summary="the scope's faults", response='{"faults"}'),
         route(f"{scope}/faults", "DELETE", clear_faults, summary="clear the scope's faults", response='{"cleared"}'),
+        route(f"{scope}/rest_keys", "POST", create_rest_key, body=RestKeyBody, status=201,
+              summary="a REST API key of one of the scope's workspaces, with permissions", response='{"rest_api_key", ...}'),
         route(f"{scope}/rest_rate_limits", "PUT", set_rest_rate_limits, body=RestRateLimitsBody,
               summary="the REST rate limits of the scope's workspaces (lower them, or turn them off)"),
         route(f"{scope}/rest_rate_limits", "GET", get_rest_rate_limits, summary="the REST rate limits in effect"),

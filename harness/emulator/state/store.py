@@ -113,6 +113,11 @@ class EmulatorState:
             self._version += 1
             return app
 
+    def ensure_workspace(self, name: str, scope: str | None) -> None:
+        """The workspace, created if new (a REST key's, before any app of it); ValueError if another scope's."""
+        with self._lock:
+            self._registry.workspace(name, scope)
+
     def app(self, api_key: str, sender: DecodedRequest | None = None) -> App:
         """The app of an SDK key; an unknown key is auto-created in workspace "default" or rejected.
 

@@ -75,7 +75,7 @@ def test_aliases_create_alias_only_users_but_never_touch_an_identified_one(clien
     client.rest(
         "/users/identify",
         {"aliases_to_identify": [{"external_id": "lea", "user_alias": {"alias_name": "lead-1", "alias_label": "crm"}}]},
-        key,
+        lab.rest_key(),
     )
     again = client.import_users(key, "user_alias_name,user_alias_label,tier\nlead-1,crm,silver\n")
     assert again["skipped"] == 1 and "belongs to a user with external_id 'lea'" in again["issues"][0]["message"]

@@ -317,8 +317,9 @@ def test_the_documented_answers_name_settings_and_match_the_defaults() -> None:
 
 
 def test_an_over_deep_rest_body_is_a_400_before_the_rest_handlers(client: httpx.Client, app: tuple[str, str]) -> None:
-    scope, key = app
-    auth = {"authorization": f"Bearer {key}"}
+    scope, _ = app
+    rest_key = client.post(f"/_emulator/scopes/{scope}/rest_keys", json={}).json()["rest_api_key"]
+    auth = {"authorization": f"Bearer {rest_key}"}
     deep = {"attributes": [{"external_id": "rest-user", "deep": nested(300)}]}  # was a 500 (the serialiser's depth)
     answer = client.post("/users/track", json=deep, headers=auth)
     assert answer.status_code == 400 and answer.json()["limit"] == "max_json_depth"

@@ -135,7 +135,7 @@ def test_control_send_rejects_bad_input_naming_the_field(lab, http, body, field)
 
 def test_rest_messages_send(lab, http):
     phone = registered(lab, "android", "ada")
-    key = lab.api_key("android")
+    key = lab.rest_key()
     body = {
         "external_user_ids": ["ada"],
         "campaign_id": "rest_campaign",
@@ -210,7 +210,7 @@ def test_rest_messages_send(lab, http):
     ],
 )
 def test_rest_messages_send_errors_are_braze_shaped(lab, http, body, status, message, field):
-    answer = http.post("/messages/send", json=body, headers={"Authorization": f"Bearer {lab.api_key('android')}"})
+    answer = http.post("/messages/send", json=body, headers={"Authorization": f"Bearer {lab.rest_key()}"})
     assert answer.status_code == status
     reply = answer.json()
     assert reply["message"] == message and reply["field"] == field and reply["errors"], reply
@@ -219,7 +219,7 @@ def test_rest_messages_send_errors_are_braze_shaped(lab, http, body, status, mes
 def test_rest_messages_within_the_size_limits_are_sent(lab, http):
     registered(lab, "android", "ada")
     body = {"external_user_ids": ["ada"], "messages": {"android_push": {"title": "t", "alert": "x" * 3000}}}
-    answer = http.post("/messages/send", json=body, headers={"Authorization": f"Bearer {lab.api_key('android')}"})
+    answer = http.post("/messages/send", json=body, headers={"Authorization": f"Bearer {lab.rest_key()}"})
     assert answer.status_code == 201, answer.text
 
 
@@ -228,7 +228,7 @@ def test_rest_messages_send_needs_a_known_bearer_key(lab, http):
     assert http.post("/messages/send", json=body).status_code == 401
     unknown = http.post("/messages/send", json=body, headers={"Authorization": "Bearer nope"})
     assert unknown.status_code == 401 and unknown.json()["message"] == "Unauthorized"
-    bad_json = http.post("/messages/send", content=b"{", headers={"Authorization": f"Bearer {lab.api_key('ios')}"})
+    bad_json = http.post("/messages/send", content=b"{", headers={"Authorization": f"Bearer {lab.rest_key()}"})
     assert bad_json.status_code == 400 and bad_json.json()["field"] == "body"
 
 

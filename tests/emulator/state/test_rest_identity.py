@@ -11,10 +11,11 @@ import pytest
 
 @pytest.fixture
 def rest(server, lab):
-    key = lab.api_key("android")
+    key = lab.api_key("android")  # the app the devices use; REST calls name the workspace's REST key
+    rest_key = lab.rest_key()
 
     def call(path: str, body: Any, *, status: int | None = None) -> dict[str, Any]:
-        answer = httpx.post(server.url + path, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        answer = httpx.post(server.url + path, json=body, headers={"Authorization": f"Bearer {rest_key}"}, timeout=10)
         if status is not None:
             assert answer.status_code == status, answer.text
         return answer.json()

@@ -1,5 +1,5 @@
 """REST rate limits as Braze documents them (per workspace and group of endpoints; `X-RateLimit-*` on every answer;
-429 over the limit) and REST faults through the same fault table as the SDK's (docs/rest-limits.md)."""
+429 over the limit) and REST faults through the same fault table as the SDK's (docs/rest-api.md)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _track(server, key: str, external_id: str = "r1") -> httpx.Response:
 
 
 def test_every_answer_carries_brazes_default_limit(server, lab):
-    key = lab.api_key("web")
+    key = lab.rest_key()
     first, second = _track(server, key), _track(server, key)
     assert first.headers["x-ratelimit-limit"] == "3000"  # /users/track: 3,000 requests per 3 seconds
     assert (first.headers["x-ratelimit-remaining"], second.headers["x-ratelimit-remaining"]) == ("2999", "2998")
@@ -35,7 +35,7 @@ def test_every_answer_carries_brazes_default_limit(server, lab):
 
 
 def test_a_lowered_limit_answers_429_and_nothing_is_applied(server, lab, client):
-    key = lab.api_key("web")
+    key = lab.rest_key()
     effective = client.set_rest_rate_limits(lab.scope, limits={"users/track": (2, 60)})
     assert effective["limits"]["users/track"] == {"limit": 2, "window_s": 60}
     assert [_track(server, key, f"u{i}").status_code for i in range(3)] == [201, 201, 429]
@@ -57,7 +57,7 @@ def test_an_unknown_group_is_named(client, lab):
 
 
 def test_rest_faults_come_from_the_scopes_fault_table(server, lab, client):
-    key = lab.api_key("web")
+    key = lab.rest_key()
     client.add_fault(lab.scope, endpoint="users/track", status=503, times=1)
     client.add_fault(lab.scope, endpoint="any", status=500)  # "any" is the SDK's endpoints: REST is not hit
     faulted, passed = _track(server, key, "f1"), _track(server, key, "f1")

@@ -12,13 +12,15 @@ import pytest
 
 @pytest.fixture
 def rest(server, lab):
-    key = lab.api_key("android")
+    key = lab.api_key("android")  # the app the devices use; REST calls name the workspace's REST key
+    rest_key = lab.rest_key()
 
-    def call(path: str, body: Any, *, token: str | None = key) -> httpx.Response:
+    def call(path: str, body: Any, *, token: str | None = rest_key) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.post(server.url + path, json=body, headers=headers, timeout=10)
 
     call.key = key  # type: ignore[attr-defined]
+    call.rest_key = rest_key  # type: ignore[attr-defined]
     return call
 
 
@@ -146,7 +148,7 @@ def test_fatal_mistakes_are_400_with_braze_messages(rest, path, body, message, d
 
 
 def test_a_body_that_is_not_json_is_a_bad_request(server, rest):
-    answer = httpx.post(server.url + "/users/track", content=b"{nope", headers={"Authorization": f"Bearer {rest.key}"})
+    answer = httpx.post(server.url + "/users/track", content=b"{nope", headers={"Authorization": f"Bearer {rest.rest_key}"})
     assert answer.status_code == 400 and answer.json()["message"] == "Bad Request"
 
 
