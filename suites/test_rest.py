@@ -74,3 +74,31 @@ def test_backend_merges_two_app_users_and_the_kept_profile_shows_both_users_even
     braze_app.flush()
     braze.expect.profile(member).has(custom_events={"browsed_pricing": 1, "subscribed": 1, "renewed": 1}).within()
     assert [d["device_id"] for d in exported["users"][0]["devices"]] == [braze_app.device_id]
+
+
+def test_backend_triggers_a_campaign_personalised_by_trigger_properties_and_the_app_shows_its_card(braze, braze_app):
+    user = braze.uid("vip")
+    m = braze.messaging
+    m.api_triggered(
+        "vip_welcome", card={"title": "Welcome, {{${first_name}}}", "description": "{{api_trigger_properties.${perk}}}"}
+    )
+    braze_app.launch()
+    braze_app.login(user)
+    braze.expect.session_start(user=user).within()  # the user exists: send_to_existing_only holds
+
+    # the backend upgrades the user (attributes first) and triggers the campaign with its properties
+    body = {
+        "campaign_id": "vip_welcome",
+        "trigger_properties": {"perk": "free shipping"},
+        "recipients": [{"external_user_id": user, "attributes": {"first_name": "Ada", "tier": "vip"}}],
+    }
+    sent = braze.rest("/campaigns/trigger/send", body)
+    dispatch = braze.client.push_dispatch(braze.scope, sent["dispatch_id"])
+    [placed] = dispatch["cards"]
+    assert (placed["card"]["tt"], placed["card"]["ds"]) == ("Welcome, Ada", "free shipping")
+
+    braze_app.show_content_cards()
+    braze_app.refresh_content_cards()
+    OnScreen(braze.expect, braze_app.screen).cards_shown([placed["id"]])  # and its impression (cci) is logged
+    braze.messaging.wait_metrics("vip_welcome", uniques={"cci": 1})
+    braze.expect.profile(user).has(custom={"tier": "vip"}).within()

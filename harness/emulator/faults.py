@@ -36,7 +36,8 @@ FaultEndpoint = Literal[
     "any", "data", "content_cards/sync", "feature_flags/sync", "template", "banners/sync", "push/unregister", "other",
     # REST calls (a backend's): "rest" is every one of them, or one path; "any" means the SDK endpoints only
     "rest", "users/track", "users/export/ids", "users/identify", "users/alias/new", "users/alias/update", "users/merge",
-    "users/external_ids/rename", "users/external_ids/remove", "users/delete", "messages/send",
+    "users/external_ids/rename", "users/external_ids/remove", "users/delete", "messages/send", "campaigns/trigger/send",
+    "canvas/trigger/send",
 ]  # fmt: skip
 REST_FAULT_ENDPOINTS = frozenset(get_args(FaultEndpoint)[get_args(FaultEndpoint).index("rest") :])
 # kinds after which the request was not processed: its data is not applied (the SDK resends it)

@@ -1,7 +1,8 @@
 """The REST API subset as a backend calls it (Braze's shapes, `Authorization: Bearer <key>`): `POST /users/track`,
 `POST /users/export/ids`, `POST /messages/send` and the user-identity endpoints (`/users/identify`, `/users/alias/new`,
 `/users/alias/update`, `/users/merge`, `/users/external_ids/rename`, `/users/external_ids/remove`, `/users/delete`:
-state/rest_identity.py). REST calls enter the same pipeline as SDK traffic and are
+state/rest_identity.py), API-triggered delivery (`/campaigns/trigger/send`, `/canvas/trigger/send`:
+messaging/api_trigger.py). REST calls enter the same pipeline as SDK traffic and are
 journaled; this module is their answer stage.
 
 Every call is counted against its workspace's rate limit (rest_rate.py) and may be faulted by its scope
@@ -19,6 +20,7 @@ from typing import Any
 import orjson
 from braze_harness.emulator.answer import Answer
 from braze_harness.emulator.faults import NOT_APPLIED, FaultTable
+from braze_harness.emulator.messaging.api_trigger import TriggerError
 from braze_harness.emulator.messaging.service import Messaging
 from braze_harness.emulator.push.send_body import REST_FIELDS, fatal_message, send_request
 from braze_harness.emulator.push.service import PushSendError
@@ -29,7 +31,7 @@ from braze_harness.emulator.state.rest_users import RestInputError
 from braze_harness.emulator.state.workspaces import App
 from braze_harness.emulator.stores import StateStore
 from braze_harness.protocol.decode import DecodedRequest, Problem
-from braze_harness.protocol.rest import IDENTITY_PATHS
+from braze_harness.protocol.rest import IDENTITY_PATHS, TRIGGER_PATHS
 
 
 class RestApi:
@@ -125,6 +127,8 @@ class RestApi:
             return self._messages_send(app, text)
         try:
             body = _json(text)
+            if path in TRIGGER_PATHS:
+                return self._trigger_send(app, path, body)
             if path in IDENTITY_PATHS:
                 return Answer(STATUS.get(path, 201), self.state.rest_identity(app, path, body))
             if path == "/users/track":
@@ -137,6 +141,15 @@ class RestApi:
             return Answer(200, self.state.rest_export_ids(app, body))
         except RestInputError as exc:
             return Answer(400, {"message": exc.braze_message, "errors": [str(exc)]})
+
+    def _trigger_send(self, app: App, path: str, body: Any) -> Answer:
+        """API-triggered delivery of a campaign or canvas seeded in the key's scope (messaging/api_trigger.py)."""
+        send = self.messaging.trigger_campaign if path == "/campaigns/trigger/send" else self.messaging.trigger_canvas
+        try:
+            out = send(app.scope or "", app.workspace, body, lambda objs: self.state.rest_track(app, {"attributes": objs}))
+        except TriggerError as exc:
+            return Answer(400, {"message": exc.braze_message, "errors": [f"{exc.field}: {exc}"]})
+        return Answer(201, out)
 
     def _messages_send(self, app: App, text: str | None) -> Answer:
         try:

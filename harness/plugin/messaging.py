@@ -93,6 +93,20 @@ class MessagingHandle:
     def content_card(self, id: str, *, card: dict[str, Any], segment: str | None = None, **options: Any) -> str:
         return self._campaign({"kind": "content_card", "id": id, "card": card, "segment": segment, **options})
 
+    def api_triggered(
+        self,
+        id: str,
+        *,
+        card: dict[str, Any] | None = None,
+        push: dict[str, Any] | None = None,
+        segment: str | None = None,
+        **options: Any,
+    ) -> str:
+        """A campaign with API-triggered delivery: a backend sends it with `/campaigns/trigger/send`
+        (`braze.rest(...)`); `card` and/or `push` (Braze REST message objects), Liquid reading
+        `{{api_trigger_properties.${name}}}`; options: re_eligibility (seconds, None: once)."""
+        return self._campaign({"kind": "api_triggered", "id": id, "card": card, "push": push, "segment": segment, **options})
+
     def feature_flag(
         self, id: str, *, enabled: bool = True, segment: str | None = None, properties: dict[str, Any] | None = None
     ) -> str:

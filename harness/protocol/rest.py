@@ -17,7 +17,8 @@ IDENTITY_PATHS = frozenset(
         "/users/delete",
     }
 )
-REST_PATHS = frozenset({"/users/track", "/users/export/ids", "/messages/send"}) | IDENTITY_PATHS
+TRIGGER_PATHS = frozenset({"/campaigns/trigger/send", "/canvas/trigger/send"})  # API-triggered delivery
+REST_PATHS = frozenset({"/users/track", "/users/export/ids", "/messages/send"}) | IDENTITY_PATHS | TRIGGER_PATHS
 
 
 def is_rest_path(path: str) -> bool:

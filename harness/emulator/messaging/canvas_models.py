@@ -29,9 +29,10 @@ IAM_AVAILABLE_S = 3 * 86400  # how long a reached IAM step stays available to it
 
 class CanvasEntry(Strict):
     """`custom_event` (`event`, optional `property_filters`: all must hold, evaluated by the emulator when the
-    event arrives) or `segment` (`segment`: a member enters when one of their SDK requests arrives)."""
+    event arrives), `segment` (`segment`: a member enters when one of their SDK requests arrives) or `api` (users
+    enter when a backend calls `/canvas/trigger/send`, with its `canvas_entry_properties`: api_trigger.py)."""
 
-    type: Literal["custom_event", "segment"]
+    type: Literal["custom_event", "segment", "api"]
     event: str | None = None
     property_filters: list[PropertyFilter] = Field(default_factory=list)
     segment: str | None = None
@@ -42,6 +43,8 @@ class CanvasEntry(Strict):
             raise ValueError("a custom_event entry needs `event` (and no `segment`)")
         if self.type == "segment" and (not self.segment or self.event or self.property_filters):
             raise ValueError("a segment entry needs `segment` (and no `event` or `property_filters`)")
+        if self.type == "api" and (self.segment or self.event or self.property_filters):
+            raise ValueError("an api entry takes no `event`, `property_filters` or `segment` (the canvas's `segment` filters)")
         return self
 
 

@@ -1,7 +1,8 @@
-"""Moving users through canvases: entries from their SDK requests and API events, delays on the scope's clock,
-push steps sent as they are reached.
+"""Moving users through canvases: entries from their SDK requests, API events and `/canvas/trigger/send`, delays on
+the scope's clock, push steps sent as they are reached (their Liquid rendered with the user's profile and
+`canvas_entry_properties`).
 
-Progress changes only here, on ingest (`observe`), when a test advances its scope's clock (`advance`) and when
+Progress changes only here, on ingest (`observe`, `enter_api`), when a test advances its scope's clock (`advance`) and when
 a delay ends in real time (the due timer). Reading progress (`progress`, `annotate`) changes nothing.
 """
 
@@ -20,6 +21,7 @@ from braze_harness.emulator.messaging.canvas_models import Canvas, DelayStep, Me
 from braze_harness.emulator.messaging.models import DefinitionError
 from braze_harness.emulator.messaging.segments import evaluate
 from braze_harness.emulator.messaging.store import MessagingStore, ScopeMessaging
+from braze_harness.emulator.messaging.templating import Aborted, TemplateError, render_strings, template_data
 from braze_harness.emulator.push.service import PushSendError, SendResult, parse_messages
 from braze_harness.emulator.state.engagement import user_key
 from braze_harness.protocol.decode import DecodedRequest
@@ -112,7 +114,8 @@ class CanvasRunner:
                         run = sm.runs[key] = cv.enter(canvas, who, now, {"event": name})
                         cv.walk(canvas, run, now, profile, sm.lookup)
             elif (
-                enter_segments
+                entry.type == "segment"
+                and enter_segments
                 and run is None
                 and profile is not None
                 and cv.may_enter(canvas, run, profile, sm.lookup)
@@ -122,6 +125,25 @@ class CanvasRunner:
                 cv.walk(canvas, run, now, profile, sm.lookup)
         self._send_pushes(sm, {who})
         self._schedule(sm)
+
+    def enter_api(
+        self, sm: ScopeMessaging, canvas: Canvas, who: str, profile: dict[str, Any], properties: dict[str, Any]
+    ) -> str | None:
+        """`/canvas/trigger/send` enters this user with its `canvas_entry_properties` (api_trigger.py); why not,
+        or None when entered. Under the lock."""
+        key = (canvas.id, who)
+        run = sm.runs.get(key)
+        if run is not None:
+            cv.walk(canvas, run, self.clock.now(sm.name), profile, sm.lookup)
+        if not cv.may_enter(canvas, run, profile, sm.lookup):
+            return "already in the canvas (re_entry is false)" if run is not None else "not in the canvas's segment"
+        now = self.clock.now(sm.name)
+        run = sm.runs[key] = cv.enter(canvas, who, now, {"api": True, "canvas_entry_properties": properties})
+        run.entry_properties = properties
+        cv.walk(canvas, run, now, profile, sm.lookup)
+        self._send_pushes(sm, {who})
+        self._schedule(sm)
+        return None
 
     def walk_scope(self, scope: str) -> None:
         """Move every user of the scope on as far as its clock allows (after `advance`, or a delay's end)."""
@@ -188,8 +210,9 @@ class CanvasRunner:
                 run.pushed[mid] = {"deliveries": 0, "skipped": ["anonymous user: push needs an external id"]}
                 continue
             try:
-                sent = self.send_push(sm.name, parse_messages(step.push), [run.user[5:]], mid)
-            except PushSendError as exc:
+                push = render_strings(step.push, self.step_data(sm, run), "push")
+                sent = self.send_push(sm.name, parse_messages(push), [run.user[5:]], mid)
+            except (PushSendError, TemplateError, Aborted) as exc:
                 run.pushed[mid] = {"deliveries": 0, "error": str(exc)}
                 continue
             run.pushed[mid] = {
@@ -197,6 +220,12 @@ class CanvasRunner:
                 "dispatch_id": sent.dispatch_id,
                 "skipped": [s.get("reason") for s in sent.skipped],
             }
+
+    def step_data(self, sm: ScopeMessaging, run: cv.CanvasRun) -> dict[str, Any]:
+        """What a push or card step's Liquid sees: the user's profile and the run's `canvas_entry_properties`."""
+        data = template_data(self.audience.profile_of(sm.name, run.user), {}, {}, now=self.clock.now(sm.name))
+        data["canvas_entry_properties"] = dict(run.entry_properties)
+        return data
 
     # -- reading (pure) ----------------------------------------------------------------------------
 

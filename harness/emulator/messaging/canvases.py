@@ -47,6 +47,7 @@ class CanvasRun:
     history: list[dict[str, Any]] = field(default_factory=list)
     sent: dict[str, float] = field(default_factory=dict)  # step message id -> when it was reached
     pushed: dict[str, dict[str, Any]] = field(default_factory=dict)  # push step message id -> what the send did
+    entry_properties: dict[str, Any] = field(default_factory=dict)  # `/canvas/trigger/send`'s canvas_entry_properties
 
     def to_json(self) -> dict[str, Any]:
         return {

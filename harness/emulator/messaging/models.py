@@ -1,4 +1,4 @@
-"""Pydantic models of what a test seeds: segments and campaigns (IAM, Content Card, feature flag, banner).
+"""Pydantic models of what a test seeds: segments and campaigns (IAM, Content Card, feature flag, banner, API-triggered).
 
 Every model forbids unknown fields, so a wrong definition fails with a message naming the field
 (`campaigns[0].message.type: Input should be 'SLIDEUP', 'MODAL', 'FULL' or 'HTML'`).
@@ -280,7 +280,38 @@ class Banner(Strict):
     properties: dict[str, FlagProperty] = Field(default_factory=dict)
 
 
-Campaign = Annotated[InAppCampaign | ContentCardCampaign | FeatureFlag | Banner, Field(discriminator="kind")]
+class ApiTriggeredCampaign(Strict):
+    """A campaign with API-triggered delivery: sent when a backend calls `/campaigns/trigger/send`, to its
+    recipients or (broadcast) to its segment. Channels: `push` (Braze REST message objects `{"apple_push",
+    "android_push", "web_push"}`) and/or `card` (a Content Card in each recipient's inbox). Their texts are Liquid:
+    `{{api_trigger_properties.${name}}}` reads the send's trigger properties. Braze does not trigger in-app
+    messages through the API (only SDK-logged events do), so `in_app_message` is refused with that reason.
+    https://www.braze.com/docs/api/endpoints/messaging/send_messages/post_send_triggered_campaigns/"""
+
+    kind: Literal["api_triggered"] = "api_triggered"
+    id: str
+    name: str | None = None
+    segment: str | None = None  # the campaign's audience: recipients outside it are skipped; broadcast reaches it
+    push: dict[str, Any] | None = None
+    card: Card | None = None
+    in_app_message: Any = None
+    re_eligibility: int | None = 0  # seconds before a user may receive it again; None: only once
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.in_app_message is not None:
+            raise ValueError(
+                "in-app messages can't be API-triggered: Braze triggers them only from events the SDK logs "
+                "(https://www.braze.com/docs/developer_guide/in_app_messages/triggering_messages/)"
+            )
+        if self.push is None and self.card is None:
+            raise ValueError("an api_triggered campaign needs `push` and/or `card`")
+        return self
+
+
+Campaign = Annotated[
+    InAppCampaign | ContentCardCampaign | FeatureFlag | Banner | ApiTriggeredCampaign, Field(discriminator="kind")
+]
 CAMPAIGN = TypeAdapter(Campaign)
 SEGMENT = TypeAdapter(Segment)
 
@@ -297,7 +328,9 @@ def _explain(exc: ValidationError, what: str) -> DefinitionError:
     return DefinitionError("; ".join(lines))
 
 
-def parse_campaign(data: Any, where: str = "campaign") -> InAppCampaign | ContentCardCampaign | FeatureFlag | Banner:
+def parse_campaign(
+    data: Any, where: str = "campaign"
+) -> InAppCampaign | ContentCardCampaign | FeatureFlag | Banner | ApiTriggeredCampaign:
     if isinstance(data, BaseModel):
         return data  # type: ignore[return-value]
     try:

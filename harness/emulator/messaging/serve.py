@@ -17,7 +17,7 @@ from braze_harness.emulator.messaging import canvases as cv
 from braze_harness.emulator.messaging.audience import Audience
 from braze_harness.emulator.messaging.canvas_runner import CanvasRunner
 from braze_harness.emulator.messaging.connected_content import Allowlist, fetch_connected
-from braze_harness.emulator.messaging.models import Banner, ContentCardCampaign, FeatureFlag, InAppCampaign
+from braze_harness.emulator.messaging.models import Banner, Card, ContentCardCampaign, FeatureFlag, InAppCampaign
 from braze_harness.emulator.messaging.payloads import card_json, message_json, trigger_json
 from braze_harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
 from braze_harness.emulator.messaging.segments import evaluate
@@ -28,6 +28,7 @@ from braze_harness.emulator.messaging.templating import (
     TemplateError,
     connected_urls,
     render_message,
+    render_strings,
     template_data,
 )
 from braze_harness.emulator.settings import EmulatorSettings
@@ -257,7 +258,19 @@ class Serving:
             assert step.card is not None
             if mid in dismissed or (step.card.expires_at is not None and step.card.expires_at <= now):
                 continue
-            eligible[mid] = card_json(ContentCardCampaign(id=mid, card=step.card), at)
+            card = step.card
+            run = sm.runs.get((canvas.id, who))
+            if run is not None and "{" in str(card.model_dump()):
+                try:
+                    card = Card.model_validate(render_strings(card.model_dump(), self.runner.step_data(sm, run), "card"))
+                except (TemplateError, Aborted):
+                    continue  # nothing of a message whose template fails is sent (as an IAM's)
+            eligible[mid] = card_json(ContentCardCampaign(id=mid, card=card), at)
+        # the cards API-triggered sends placed (api_trigger.py), already rendered for this user
+        for card_id, (placed, _) in sm.api_cards.get(who, {}).items():
+            expires = placed.get("ea", -1)
+            if card_id not in dismissed and not (expires != -1 and expires <= now):
+                eligible[card_id] = placed
         previous = sm.inboxes.get(who)
         sm.inboxes[who] = {cid: card["ca"] for cid, card in eligible.items()}
         latest = max((card["ca"] for card in eligible.values()), default=int(now))

@@ -12,6 +12,7 @@ from typing import Any
 
 from braze_harness.emulator.clock import ScopeClocks
 from braze_harness.emulator.incidents import Incidents
+from braze_harness.emulator.messaging.api_trigger import ApiTriggers, AttributeWriter
 from braze_harness.emulator.messaging.audience import Audience
 from braze_harness.emulator.messaging.canvas_runner import CanvasRunner
 from braze_harness.emulator.messaging.metrics import metrics
@@ -49,6 +50,7 @@ class Messaging:
         self.audience = Audience(state, tenancy, self.store)
         self.runner = CanvasRunner(self.store, self.audience, clock, lock, incidents, self._send_step_push)
         self.serving = Serving(self.store, self.audience, engagement, clock, self.runner, settings, lock)
+        self.api_triggers = ApiTriggers(self.store, self.audience, push, clock, self.runner)
 
     # -- seeding ----------------------------------------------------------------------------------
 
@@ -175,6 +177,18 @@ class Messaging:
                 campaign_id=campaign_id,
                 recipient_subscription_state=recipient_subscription_state,
             )
+
+    # -- API-triggered delivery (api_trigger.py) ---------------------------------------------------------
+
+    def trigger_campaign(self, scope: str, workspace: str, body: Any, write: AttributeWriter) -> dict[str, Any]:
+        """`/campaigns/trigger/send` in `workspace` of `scope`; TriggerError on a fatal mistake."""
+        with self.lock:
+            return self.api_triggers.send_campaign(scope, workspace, body, write)
+
+    def trigger_canvas(self, scope: str, workspace: str, body: Any, write: AttributeWriter) -> dict[str, Any]:
+        """`/canvas/trigger/send` in `workspace` of `scope`; TriggerError on a fatal mistake."""
+        with self.lock:
+            return self.api_triggers.send_canvas(scope, workspace, body, write)
 
     def _send_step_push(
         self, scope: str, messages: dict[str, PushMessage], external_ids: list[str], campaign_id: str

@@ -13,6 +13,7 @@ from typing import Any
 from braze_harness.emulator.messaging import canvases as cv
 from braze_harness.emulator.messaging.canvas_models import Canvas, MessageStep, parse_canvas
 from braze_harness.emulator.messaging.models import (
+    ApiTriggeredCampaign,
     Banner,
     ContentCardCampaign,
     DefinitionError,
@@ -23,10 +24,12 @@ from braze_harness.emulator.messaging.models import (
     parse_segment,
 )
 from braze_harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
-from braze_harness.emulator.messaging.templating import TemplateError, check_message
+from braze_harness.emulator.messaging.templating import TemplateError, check_message, check_texts
+from braze_harness.emulator.push.service import PushSendError, parse_messages
 from braze_harness.protocol.ids import step_message_id, trigger_id
 
-AnyCampaign = InAppCampaign | ContentCardCampaign | FeatureFlag | Banner
+AnyCampaign = InAppCampaign | ContentCardCampaign | FeatureFlag | Banner | ApiTriggeredCampaign
+API_CARD_SEP = "~"  # an API-triggered card's id: `<campaign id>~<dispatch id>` (one card per send)
 IAM_CODES = frozenset({"si", "sc", "sbc", "iec"})  # engagement codes whose id is a trigger id
 
 
@@ -44,6 +47,9 @@ class ScopeMessaging:
     card_rate_limit: CardRateLimit | bool | None = None  # per-scope override (False: off) of the settings' limit
     card_buckets: dict[str, TokenBucket] = field(default_factory=dict)  # device id -> bucket
     card_syncs_limited: int = 0
+    # API-triggered sends (api_trigger.py): user key -> card id -> (card JSON, when placed); (campaign, user) -> last
+    api_cards: dict[str, dict[str, tuple[dict[str, Any], float]]] = field(default_factory=dict)
+    api_sent: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def lookup(self, segment_id: str) -> Segment | None:
         return self.segments.get(segment_id)
@@ -55,7 +61,10 @@ class ScopeMessaging:
                 if isinstance(c, InAppCampaign) and trigger_id(cid) == ident:
                     return cid
             return None
-        return ident if ident in self.campaigns else None
+        if ident in self.campaigns:
+            return ident
+        base = ident.split(API_CARD_SEP, 1)[0]  # an API-triggered send's card: `<campaign>~<dispatch>`
+        return base if isinstance(self.campaigns.get(base), ApiTriggeredCampaign) else None
 
     def canvas_step_of(self, code: str, ident: str) -> tuple[str, str] | None:
         """Which canvas and step an engagement id belongs to: its trigger id (IAM steps) or `<canvas>.<step>` (cards)."""
@@ -96,6 +105,8 @@ class MessagingStore:
         for i, c in enumerate(parsed):
             if isinstance(c, InAppCampaign) and c.templated:
                 _check_template(c, f"campaigns[{i}].message")
+            if isinstance(c, ApiTriggeredCampaign):
+                check_api_campaign(c, f"campaigns[{i}]")
             if c.segment is not None and c.segment not in known:
                 raise DefinitionError(f"campaigns[{i}].segment: no segment {c.segment!r} (seeded: {sorted(known)})")
         for i, canvas in enumerate(parsed_canvases):
@@ -144,3 +155,18 @@ def _check_template(c: InAppCampaign, where: str) -> None:
     except TemplateError as exc:
         field = "html" if m.type == "HTML" and exc.field == "message" else exc.field
         raise DefinitionError(f"{where}.{field}: {exc}" if field else f"{where}: {exc}") from None
+
+
+def check_api_campaign(c: ApiTriggeredCampaign, where: str) -> None:
+    """An API-triggered campaign's push must be Braze REST message objects and every text of it and of its card
+    valid Liquid; else a DefinitionError naming the field."""
+    if c.push is not None:
+        try:
+            parse_messages(c.push, f"{where}.push")
+        except PushSendError as exc:
+            raise DefinitionError(f"{exc.field}: {exc}") from None
+    texts = {"push": c.push or {}, "card": c.card.model_dump() if c.card else {}}
+    try:
+        check_texts(texts)
+    except TemplateError as exc:
+        raise DefinitionError(f"{where}.{exc.field}: {exc}") from None

@@ -29,9 +29,12 @@ __all__ = [
     "Fetched",
     "TemplateError",
     "check_message",
+    "check_texts",
     "connected_urls",
     "render",
     "render_message",
+    "render_strings",
+    "strings_of",
 ]
 
 # Braze documents no size limit for an in-app message's text (its Creative Details page asks for a few lines);
@@ -62,6 +65,44 @@ def check_message(message: dict[str, Any]) -> None:
             bl.compile_template(text)
         except TemplateError as exc:
             raise TemplateError(str(exc), field=where) from None
+
+
+def strings_of(value: Any, where: str = "") -> list[tuple[str, str]]:
+    """(path, text) of every string inside a JSON-like value (an API-triggered campaign's push objects and card)."""
+    if isinstance(value, str):
+        return [(where, value)]
+    if isinstance(value, dict):
+        return [found for k, v in value.items() for found in strings_of(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(value, list):
+        return [found for i, v in enumerate(value) for found in strings_of(v, f"{where}[{i}]")]
+    return []
+
+
+def check_texts(value: Any) -> None:
+    """Raise TemplateError (with `field`: the path) unless every string inside `value` parses as Liquid."""
+    for where, text in strings_of(value):
+        if "{" in text:
+            try:
+                bl.compile_template(text)
+            except TemplateError as exc:
+                raise TemplateError(str(exc), field=where) from None
+
+
+def render_strings(value: Any, data: dict[str, Any], where: str = "") -> Any:
+    """A copy of a JSON-like value with every string rendered as Liquid with `data` (TemplateError names the path;
+    Aborted as `render`)."""
+    if isinstance(value, str):
+        if "{" not in value:
+            return value
+        try:
+            return render(value, data)
+        except TemplateError as exc:
+            raise TemplateError(f"{where}: {exc}", field=where) from None
+    if isinstance(value, dict):
+        return {k: render_strings(v, data, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_strings(v, data, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
 
 
 def connected_urls(message: dict[str, Any], data: dict[str, Any]) -> list[tuple[str, str]]:

@@ -93,6 +93,9 @@ class SendResult:
     campaign_id: str | None
     deliveries: list[PushDelivery] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)  # recipients/tokens not sent to, with the reason
+    # an API-triggered send (messaging/api_trigger.py): the cards it placed, the users who entered its canvas
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    entered: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +103,8 @@ class SendResult:
             "campaign_id": self.campaign_id,
             "deliveries": [d.to_json() for d in self.deliveries],
             "skipped": self.skipped,
+            **({"cards": self.cards} if self.cards else {}),
+            **({"entered": self.entered} if self.entered else {}),
         }
 
 
@@ -237,14 +242,18 @@ class PushService:
         members: set[str] | None = None,
         campaign_id: str | None = None,
         recipient_subscription_state: str = "subscribed",
+        dispatch_id: str | None = None,
     ) -> SendResult:
         """Send `messages` (per platform) to the `candidates` (profile views) named by `external_ids`, or who are
         `members` (braze ids of a segment), or all of them. Users and a segment together: the listed users who
-        are in the segment (REST semantics). Call `check` first."""
+        are in the segment (REST semantics). Call `check` first. `dispatch_id`: part of a batch sent one user at a
+        time (an API-triggered send, each user's message rendered for them), recorded whole by `record`."""
         with self._lock:
-            result = SendResult(dispatch_id=secrets.token_hex(12), campaign_id=campaign_id)
+            result = SendResult(dispatch_id=dispatch_id or secrets.token_hex(12), campaign_id=campaign_id)
             chosen = self._recipients(candidates, external_ids, members, result)
             sp = self._of(scope or "")
+            prior = sp.dispatches.get(result.dispatch_id)
+            numbered = len(prior.deliveries) if prior is not None else 0
             now = time.time()
             for profile in chosen:
                 state = profile["attributes"].get("push_subscribe") or "subscribed"
@@ -266,7 +275,7 @@ class PushService:
                         continue
                     message = _with_campaign(message, campaign_id)
                     delivery = PushDelivery(
-                        id=f"{result.dispatch_id}-{len(result.deliveries) + 1}",
+                        id=f"{result.dispatch_id}-{numbered + len(result.deliveries) + 1}",
                         dispatch_id=result.dispatch_id,
                         campaign_id=campaign_id,
                         platform=platform,
@@ -283,8 +292,17 @@ class PushService:
                     sp.outboxes.setdefault(delivery.device_id, deque(maxlen=OUTBOX_CAP)).append(delivery)
             if campaign_id is not None:
                 sp.sent[campaign_id] = sp.sent.get(campaign_id, 0) + len(result.deliveries)
-            sp.dispatches[result.dispatch_id] = result
+            if prior is not None:
+                prior.deliveries.extend(result.deliveries)
+                prior.skipped.extend(result.skipped)
+            else:
+                sp.dispatches[result.dispatch_id] = result
             return result
+
+    def record(self, scope: str, result: SendResult) -> None:
+        """Keep a batch's whole result under its dispatch id (its pushes were sent by `send` with that id)."""
+        with self._lock:
+            self._of(scope).dispatches[result.dispatch_id] = result
 
     def _web_keys(self, braze_id: str, token: dict[str, Any]) -> dict[str, Any]:
         """`custom_push_public_key` (p256dh), `custom_push_user_auth` (auth), `custom_push_vapid_public_key`, as stored
