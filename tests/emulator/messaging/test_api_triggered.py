@@ -133,8 +133,12 @@ def test_segment_re_eligibility_and_broadcast(emu, scoped):
             "recipients[0].user_alias: user_alias recipients are not supported by this emulator",
         ),
         ({"campaign_id": "vip", "broadcast": True, "audience": {"AND": []}}, 400, "Bad Request", "audience: connected"),
-        ({"campaign_id": "vip", "recipients": [{"external_user_id": "a", "send_to_existing_only": False}]}, 400, "Bad Request",
-         "needs an attributes object"),  # fmt: skip
+        (
+            {"campaign_id": "vip", "recipients": [{"external_user_id": "a", "send_to_existing_only": False}]},
+            400,
+            "Bad Request",
+            "needs an attributes object",
+        ),
     ],
 )
 def test_fatal_errors_are_brazes(emu, scoped, body, status, message, error):
@@ -172,10 +176,19 @@ def test_a_canvas_entered_through_the_api_renders_its_entry_properties(emu, scop
                 "id": "order",
                 "entry": {"type": "api"},
                 "steps": [
-                    {"id": "card", "type": "message", "channel": "content_card",
-                     "card": {"title": "Order {{canvas_entry_properties.${order_id}}}"}, "next": "push"},  # fmt: skip
-                    {"id": "push", "type": "message", "channel": "push",
-                     "push": {"web_push": {"alert": "Shipped {{canvas_entry_properties.${order_id}}}"}}},  # fmt: skip
+                    {
+                        "id": "card",
+                        "type": "message",
+                        "channel": "content_card",
+                        "card": {"title": "Order {{canvas_entry_properties.${order_id}}}"},
+                        "next": "push",
+                    },
+                    {
+                        "id": "push",
+                        "type": "message",
+                        "channel": "push",
+                        "push": {"web_push": {"alert": "Shipped {{canvas_entry_properties.${order_id}}}"}},
+                    },
                 ],
             }
         ],
