@@ -102,3 +102,29 @@ def test_backend_triggers_a_campaign_personalised_by_trigger_properties_and_the_
     OnScreen(braze.expect, braze_app.screen).cards_shown([placed["id"]])  # and its impression (cci) is logged
     braze.messaging.wait_metrics("vip_welcome", uniques={"cci": 1})
     braze.expect.profile(user).has(custom={"tier": "vip"}).within()
+
+
+def test_migrated_push_token_and_purchase_history_reach_the_user_the_app_logs_in_as(braze, braze_app):
+    user = braze.uid("legacy")
+    android_app = braze.client.create_app(braze.scope, platform="android")["api_key"]  # the backend's mobile app
+    history = {
+        "attributes": [
+            {"external_id": user, "push_token_import": True,
+             "push_tokens": [{"app_id": android_app, "token": f"fcm-{user}", "device_id": f"old-phone-{user}"}]},
+        ],
+        "purchases": [{"external_id": user, "product_id": "annual", "currency": "USD", "price": 49.0,
+                       "time": "2025-03-01T12:00:00Z"}],
+    }  # fmt: skip
+    assert "errors" not in braze.rest("/users/track", history)
+
+    braze_app.launch()
+    braze_app.login(user)  # the app's own SDK writes to the same profile
+    braze_app.log_event("opened_after_migration")
+    braze_app.flush()
+    braze.expect.profile(user).has(purchases={"annual": 1}, custom_events={"opened_after_migration": 1}).within()
+
+    sent = braze.rest(
+        "/messages/send", {"external_user_ids": [user], "messages": {"android_push": {"title": "Hi", "alert": "Back"}}}
+    )
+    tokens = [d["token"] for d in braze.client.push_dispatch(braze.scope, sent["dispatch_id"])["deliveries"]]
+    assert tokens == [f"fcm-{user}"]  # the imported token (a web app has none; a virtual phone's own is another app's)

@@ -27,7 +27,9 @@ def is_rest_path(path: str) -> bool:
 
 # /users/track attributes objects: the keys that name the user or are request options, never attributes
 TRACK_IDENTIFIERS = ("external_id", "braze_id", "user_alias", "email", "phone")
-TRACK_OPTIONS = frozenset({*TRACK_IDENTIFIERS, "_update_existing_only", "_merge_objects", "app_id"})
+TRACK_OPTIONS = frozenset(
+    {*TRACK_IDENTIFIERS, "_update_existing_only", "_merge_objects", "app_id", "push_token_import", "push_tokens"}
+)
 
 
 def track_identifier(obj: dict[str, Any]) -> list[str]:
@@ -42,7 +44,7 @@ def track_identifier(obj: dict[str, Any]) -> list[str]:
 
 
 # keys Braze documents there that the emulator does not apply (reported, not taken for custom attributes)
-TRACK_UNSUPPORTED = frozenset({"push_token", "push_tokens", "subscription_groups"})
+TRACK_UNSUPPORTED = frozenset({"push_token", "subscription_groups"})
 
 
 def track_operation(value: Any) -> Literal["inc", "array"] | None:

@@ -5,8 +5,14 @@ backend would
 
 Identifiers: `external_id` (created unless `_update_existing_only`), `braze_id` (existing only),
 `user_alias` (update only, created with `_update_existing_only: false`), `email` (the most recent profile
-with an external id wins; none: an email-only profile). `phone` and `push_token_import` are refused
-with a non-fatal error naming the object.
+with an external id wins; none: an email-only profile). `phone` as identifier is refused with a non-fatal error
+naming the object.
+
+Push token import (`push_token_import: true` with `push_tokens: [{"app_id", "token", "device_id"}]`): the tokens of
+an identified user go to that profile; without an identifier Braze creates one anonymous profile for the tokens
+(and ignores the object when every token is already known). `app_id` is the app's identifier (the SDK api key);
+web push tokens cannot be imported through the API, as Braze says
+(https://www.braze.com/docs/help/help_articles/push/push_token_migration/).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import datetime as dt
 import time
 from typing import Any
 
-from braze_harness.emulator.state import events
+from braze_harness.emulator.state import events, push
 from braze_harness.emulator.state.attributes import AttributeWriter
 from braze_harness.emulator.state.profiles import Profile
 from braze_harness.emulator.state.workspaces import Workspace
@@ -65,6 +71,8 @@ def track(ws: Workspace, body: Any, *, array_cap: int, now: float | None = None)
             profile = _resolve(ws, obj, where, problems, now) if isinstance(obj, dict) else None
             if not isinstance(obj, dict):
                 problems.append(Problem(where=where, message="must be an object"))
+            if profile is not None and kind == "attributes" and ("push_token_import" in obj or "push_tokens" in obj):
+                _import(ws, profile, obj, where, problems)
             if profile is not None:
                 before = len(problems)
                 apply[kind](profile, obj, where, problems, array_cap, now)
@@ -85,6 +93,14 @@ def track(ws: Workspace, body: Any, *, array_cap: int, now: float | None = None)
 
 def _resolve(ws: Workspace, obj: dict[str, Any], where: str, problems: list[Problem], now: float) -> Profile | None:
     given = track_identifier(obj)
+    if not given and obj.get("push_token_import") is True:
+        tokens = _import_tokens(ws, obj, where, problems)
+        if tokens is None:
+            return None
+        known = {t.token for p in ws.profiles.values() for t in p.push_tokens.values()}
+        if all(t["token"] in known for t in tokens):
+            return None  # every token is already in Braze: the object is ignored
+        return ws.new_profile(now=now)  # Braze's temporary anonymous profile for imported tokens
     if len(given) != 1:
         what = "no identifier" if not given else f"several identifiers ({', '.join(given)})"
         problems.append(Problem(where=where, message=f"{what}: exactly one of external_id, braze_id, user_alias, email needed"))
@@ -160,6 +176,38 @@ def _attributes(profile: Profile, obj: dict[str, Any], where: str, problems: lis
             writer.nested_merge(at, key, value)
         else:
             writer.custom_value(at, key, value)
+
+
+def _import_tokens(ws: Workspace, obj: dict[str, Any], where: str, problems: list[Problem]) -> list[dict[str, Any]] | None:
+    """The object's `push_tokens`, each checked (an app of this workspace, not web, a token string), or None."""
+    if obj.get("push_token_import") is not True:
+        problems.append(Problem(where=f"{where}.push_tokens", message="push_tokens needs push_token_import: true"))
+        return None
+    tokens = obj.get("push_tokens")
+    if not isinstance(tokens, list) or not tokens:
+        problems.append(Problem(where=f"{where}.push_tokens", message="push_token_import needs a non-empty push_tokens array"))
+        return None
+    for i, t in enumerate(tokens):
+        at = f"{where}.push_tokens[{i}]"
+        if not isinstance(t, dict) or not isinstance(t.get("token"), str) or not t["token"]:
+            problems.append(Problem(where=at, message="must be {app_id, token, device_id} with a token string"))
+            return None
+        app = ws.apps.get(t.get("app_id")) if isinstance(t.get("app_id"), str) else None
+        if app is None:
+            problems.append(Problem(where=f"{at}.app_id", message=f"no app {t.get('app_id')!r} in this workspace"))
+            return None
+        if app.platform == "web":
+            problems.append(Problem(where=f"{at}.app_id", message="web push tokens cannot be imported through the API"))
+            return None
+    return tokens
+
+
+def _import(ws: Workspace, profile: Profile, obj: dict[str, Any], where: str, problems: list[Problem]) -> None:
+    """Register the object's imported tokens on `profile` (one per app and device, as the SDK's are)."""
+    for t in _import_tokens(ws, obj, where, problems) or []:
+        app = ws.apps[t["app_id"]]
+        device_id = t.get("device_id") if isinstance(t.get("device_id"), str) and t["device_id"] else f"import:{t['token']}"
+        push.register(ws, profile, app.api_key, device_id, t["token"], app.platform, enabled=True, keys={})
 
 
 def _event(profile: Profile, obj: dict[str, Any], where: str, problems: list[Problem], _cap: int, now: float) -> None:
