@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from braze_harness.emulator.answer import Answer
 from braze_harness.emulator.faults import NOT_APPLIED, FaultTable
-from braze_harness.emulator.messaging.api_trigger import TriggerError
+from braze_harness.emulator.messaging.api_trigger import TriggerError, parse_card
 from braze_harness.emulator.messaging.service import Messaging
 from braze_harness.emulator.push.send_body import REST_FIELDS, fatal_message, send_request
 from braze_harness.emulator.push.service import PushSendError
@@ -168,7 +168,11 @@ class RestApi:
             # `broadcast` defaults to false and must be true for a whole segment (Braze's /messages/send)
             if body.get("segment_id") is not None and not body.get("external_user_ids") and body.get("broadcast") is not True:
                 raise PushSendError("a segment_id without external_user_ids is a broadcast: give broadcast: true", "broadcast")
-            send = send_request(body, ids_key="external_user_ids")
+            card = None
+            if isinstance(body.get("messages"), dict) and "content_card" in body["messages"]:
+                body = {**body, "messages": dict(body["messages"])}
+                card = parse_card(body["messages"].pop("content_card"), self.messaging.now(app.scope or ""))
+            send = send_request(body, ids_key="external_user_ids", push_optional=card is not None)
             result = self.messaging.send_push(
                 app.scope,
                 send.messages,
@@ -178,7 +182,10 @@ class RestApi:
                 campaign_id=send.campaign_id,
                 workspace=app.workspace,
                 recipient_subscription_state=send.recipient_subscription_state,
+                card=card,
             )
+        except TriggerError as exc:
+            return Answer(400, {"message": exc.braze_message, "errors": [f"{exc.field}: {exc}"], "field": exc.field})
         except PushSendError as exc:
             return Answer(400, {"message": fatal_message(exc), "errors": [f"{exc.field}: {exc}"], "field": exc.field})
         return Answer(201, {"dispatch_id": result.dispatch_id, "message": "success"})

@@ -17,6 +17,7 @@ https://www.braze.com/docs/api/endpoints/messaging/send_messages/post_send_trigg
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from typing import Any
 from braze_harness.emulator.clock import ScopeClocks
 from braze_harness.emulator.messaging.audience import Audience
 from braze_harness.emulator.messaging.canvas_runner import CanvasRunner
-from braze_harness.emulator.messaging.models import ApiTriggeredCampaign, ContentCardCampaign
+from braze_harness.emulator.messaging.models import ApiTriggeredCampaign, Card, ContentCardCampaign
 from braze_harness.emulator.messaging.payloads import card_json
 from braze_harness.emulator.messaging.segments import evaluate
 from braze_harness.emulator.messaging.store import API_CARD_SEP, MessagingStore, ScopeMessaging
@@ -265,3 +266,85 @@ def _skip(profile: dict[str, Any], reason: str) -> dict[str, Any]:
 def _answer(result: SendResult, send_id: str | None) -> dict[str, Any]:
     """Braze's answer: one dispatch id for the whole batch (and the send id when one was given)."""
     return {"dispatch_id": result.dispatch_id, **({"send_id": send_id} if send_id else {}), "message": "success"}
+
+
+# -- /messages/send with a content_card message object ---------------------------------------------------------
+
+CARD_TYPES = {"CLASSIC": "classic", "CAPTIONED_IMAGE": "captioned_image", "BANNER": "image_only"}
+CARD_FIELDS = frozenset(
+    {"type", "title", "description", "message_variation_id", "pinned", "image_url", "time_to_live", "expire_at",
+     "expire_in_local_time", "ios_uri", "android_uri", "web_uri", "ios_use_webview", "android_use_webview", "uri_text",
+     "extra"}
+)  # fmt: skip
+CARD_MAX_TTL_S = 30 * 86400  # "a maximum expiration time exists of 30 days"
+
+
+def parse_card(raw: Any, now: float, where: str = "messages.content_card") -> Card:
+    """Braze's Content Card messaging object -> the card the SDK gets (TriggerError names the wrong field).
+    https://www.braze.com/docs/api/objects_filters/messaging/content_cards_object/"""
+    if not isinstance(raw, dict):
+        raise TriggerError("Bad Request", f"{where} must be an object", where)
+    unknown = sorted(set(raw) - CARD_FIELDS)
+    if unknown:
+        raise TriggerError("Bad Request", f"{where}: unknown field(s) {unknown}", f"{where}.{unknown[0]}")
+    kind = CARD_TYPES.get(raw.get("type"))
+    if kind is None:
+        raise TriggerError("Bad Request", f"{where}.type must be one of {', '.join(CARD_TYPES)}", f"{where}.type")
+    for key in ("title", "description"):
+        if not isinstance(raw.get(key), str):
+            raise TriggerError("Bad Request", f"{where}.{key} is required (a string)", f"{where}.{key}")
+    if kind != "classic" and not isinstance(raw.get("image_url"), str):
+        raise TriggerError("Bad Request", f"{where}.image_url is required for {raw['type']}", f"{where}.image_url")
+    ttl, expire_at = raw.get("time_to_live"), raw.get("expire_at")
+    if (ttl is None) == (expire_at is None):
+        raise TriggerError("Bad Request", f"{where}: give time_to_live or expire_at (one of them)", f"{where}.time_to_live")
+    if ttl is not None:
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
+            raise TriggerError("Bad Request", f"{where}.time_to_live must be a positive integer", f"{where}.time_to_live")
+        expires = now + ttl
+    else:
+        try:
+            expires = dt.datetime.fromisoformat(str(expire_at).replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            raise TriggerError("Bad Request", f"{where}.expire_at is not an ISO 8601 time", f"{where}.expire_at") from None
+    if expires - now > CARD_MAX_TTL_S:
+        raise TriggerError("Bad Request", f"{where}: expires more than 30 days ahead (Braze's maximum)", f"{where}.expire_at")
+    extra = raw.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise TriggerError("Bad Request", f"{where}.extra must be an object", f"{where}.extra")
+    return Card(
+        type=kind,  # type: ignore[arg-type]
+        title=raw["title"],
+        description=raw["description"],
+        image=raw.get("image_url"),
+        url=raw.get("web_uri") or raw.get("android_uri") or raw.get("ios_uri"),
+        link_text=raw.get("uri_text"),
+        pinned=bool(raw.get("pinned", False)),
+        extras={str(k): str(v) for k, v in extra.items()},
+        expires_at=expires,
+    )
+
+
+def place_cards(
+    store: MessagingStore,
+    scope: str,
+    card: Card,
+    chosen: list[dict[str, Any]],
+    campaign_id: str | None,
+    result: SendResult,
+    now: float,
+) -> None:
+    """Put one card per recipient profile in their inbox (id `<campaign or send>~<dispatch>`); cards of a
+    `campaign_id` count in that campaign's metrics."""
+    sm = store.of(scope)
+    base = campaign_id or "messages.send"
+    if campaign_id is not None:
+        sm.api_campaigns.add(campaign_id)
+    card_id = f"{base}{API_CARD_SEP}{result.dispatch_id}"
+    placed = card_json(ContentCardCampaign(id=card_id, card=card), now)
+    for profile in chosen:
+        if profile["external_id"] is None:
+            result.skipped.append(_skip(profile, "anonymous user: a card needs an external id"))
+            continue
+        sm.api_cards.setdefault(f"user:{profile['external_id']}", {})[card_id] = (placed, now)
+        result.cards.append({"id": card_id, "external_id": profile["external_id"], "card": placed})

@@ -38,6 +38,8 @@ def metrics(
     pushed = push.campaign_ids(scope)  # push sends: opens are `pc {cid}`
     for cid in pushed - set(result):
         result[cid] = _blank(campaign=cid, kind="push")
+    for cid in sm.api_campaigns - set(result):  # cards sent by /messages/send under a campaign_id
+        result[cid] = _blank(campaign=cid, kind="api")
     for cid in pushed:
         result[cid]["sent"] = push.sent(scope, cid)
     for code, ident, user, times in engagement.counts(scope):

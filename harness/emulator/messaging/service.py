@@ -7,16 +7,17 @@ the emulator's lock — never the emulator itself. Its parts: `store` (definitio
 
 from __future__ import annotations
 
+import secrets
 import threading
 from typing import Any
 
 from braze_harness.emulator.clock import ScopeClocks
 from braze_harness.emulator.incidents import Incidents
-from braze_harness.emulator.messaging.api_trigger import ApiTriggers, AttributeWriter
+from braze_harness.emulator.messaging.api_trigger import ApiTriggers, AttributeWriter, place_cards
 from braze_harness.emulator.messaging.audience import Audience
 from braze_harness.emulator.messaging.canvas_runner import CanvasRunner
 from braze_harness.emulator.messaging.metrics import metrics
-from braze_harness.emulator.messaging.models import InAppCampaign
+from braze_harness.emulator.messaging.models import Card, InAppCampaign
 from braze_harness.emulator.messaging.rate_limit import CardRateLimit
 from braze_harness.emulator.messaging.serve import Prefetched, Serving
 from braze_harness.emulator.messaging.store import MessagingStore
@@ -147,15 +148,17 @@ class Messaging:
         campaign_id: str | None = None,
         workspace: str | None = None,
         recipient_subscription_state: str = "subscribed",
+        card: Card | None = None,
     ) -> SendResult:
-        """Send to `external_ids`, a segment's members, or everyone (`broadcast`) of the scope (or `workspace`)."""
-        self.push.check(
-            messages,
-            external_ids=external_ids,
-            segment_id=segment_id,
-            broadcast=broadcast,
-            recipient_subscription_state=recipient_subscription_state,
-        )
+        """Send to `external_ids`, a segment's members, or everyone (`broadcast`) of the scope (or `workspace`):
+        the push `messages`, and `card` (REST `/messages/send`'s content_card) into each recipient's inbox."""
+        recipients = {"external_ids": external_ids, "segment_id": segment_id, "broadcast": broadcast}
+        if messages or card is None:
+            self.push.check(messages, **recipients, recipient_subscription_state=recipient_subscription_state)
+        else:
+            self.push.check_recipients(**recipients, recipient_subscription_state=recipient_subscription_state)
+        if card is not None and scope is None:
+            raise PushSendError("content cards are kept per scope: this key's app belongs to no scope", "messages.content_card")
         with self.lock:
             candidates = self.audience.profiles(scope=scope, workspace=workspace)
             if workspace is not None:
@@ -168,15 +171,24 @@ class Messaging:
                     members = {m["braze_id"] for m in self.audience.members(scope, segment_id)}
                 except ValueError as exc:
                     raise PushSendError(str(exc), "segment_id") from None
-            return self.push.send(
-                scope,
-                messages,
-                candidates,
-                external_ids=external_ids,
-                members=members,
-                campaign_id=campaign_id,
-                recipient_subscription_state=recipient_subscription_state,
-            )
+            if messages:
+                result = self.push.send(
+                    scope,
+                    messages,
+                    candidates,
+                    external_ids=external_ids,
+                    members=members,
+                    campaign_id=campaign_id,
+                    recipient_subscription_state=recipient_subscription_state,
+                )
+            else:
+                result = SendResult(dispatch_id=secrets.token_hex(12), campaign_id=campaign_id)
+            if card is not None and scope is not None:
+                # who the card goes to (the push already listed who does not exist)
+                chosen = self.push.recipients(candidates, external_ids, members, SendResult("", None) if messages else result)
+                place_cards(self.store, scope, card, chosen, campaign_id, result, self.clock.now(scope))
+                self.push.record(scope, result)
+            return result
 
     # -- API-triggered delivery (api_trigger.py) ---------------------------------------------------------
 

@@ -50,6 +50,7 @@ class ScopeMessaging:
     # API-triggered sends (api_trigger.py): user key -> card id -> (card JSON, when placed); (campaign, user) -> last
     api_cards: dict[str, dict[str, tuple[dict[str, Any], float]]] = field(default_factory=dict)
     api_sent: dict[tuple[str, str], float] = field(default_factory=dict)
+    api_campaigns: set[str] = field(default_factory=set)  # campaign ids `/messages/send` cards were tracked under
 
     def lookup(self, segment_id: str) -> Segment | None:
         return self.segments.get(segment_id)
@@ -64,7 +65,7 @@ class ScopeMessaging:
         if ident in self.campaigns:
             return ident
         base = ident.split(API_CARD_SEP, 1)[0]  # an API-triggered send's card: `<campaign>~<dispatch>`
-        return base if isinstance(self.campaigns.get(base), ApiTriggeredCampaign) else None
+        return base if isinstance(self.campaigns.get(base), ApiTriggeredCampaign) or base in self.api_campaigns else None
 
     def canvas_step_of(self, code: str, ident: str) -> tuple[str, str] | None:
         """Which canvas and step an engagement id belongs to: its trigger id (IAM steps) or `<canvas>.<step>` (cards)."""

@@ -62,9 +62,12 @@ def message_from(raw: Any, where: str = "message") -> PushMessage:
     return PushMessage(**{**raw, "extra": dict(extra)})
 
 
-def send_request(body: dict[str, Any], *, ids_key: str) -> SendRequest:
-    """The send a body asks for (`ids_key`: `external_ids` on the control API, `external_user_ids` in REST)."""
-    if "messages" in body:
+def send_request(body: dict[str, Any], *, ids_key: str, push_optional: bool = False) -> SendRequest:
+    """The send a body asks for (`ids_key`: `external_ids` on the control API, `external_user_ids` in REST;
+    `push_optional`: the REST send also carries a content card, so `messages` may hold no push)."""
+    if push_optional and body.get("messages") == {}:
+        messages: dict[str, Any] = {}
+    elif "messages" in body:
         messages = parse_messages(body["messages"])
     elif "message" in body:
         message = message_from(body["message"])

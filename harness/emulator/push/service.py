@@ -197,21 +197,18 @@ class PushService:
     # -- sending ----------------------------------------------------------------------------------
 
     @staticmethod
-    def check(
-        messages: dict[str, PushMessage],
+    def check_recipients(
         *,
         external_ids: list[str] | None = None,
         segment_id: str | None = None,
         broadcast: bool = False,
         recipient_subscription_state: str = "subscribed",
     ) -> None:
-        """Refuse a send that is wrong whoever receives it (PushSendError naming the field)."""
+        """Refuse recipients that are wrong whatever is sent (PushSendError naming the field)."""
         if recipient_subscription_state not in SUBSCRIPTION_STATES:
             raise PushSendError(
                 f"recipient_subscription_state must be one of {', '.join(SUBSCRIPTION_STATES)}", "recipient_subscription_state"
             )
-        if not messages:
-            raise PushSendError("No message to send", "messages")
         if external_ids is not None and (
             not isinstance(external_ids, list) or not all(isinstance(i, str) and i for i in external_ids)
         ):
@@ -222,6 +219,25 @@ class PushService:
             raise PushSendError("No Recipients: give external_user_ids, segment_id or broadcast: true", "external_user_ids")
         if broadcast and external_ids:
             raise PushSendError("broadcast: true may not come with a recipients list", "broadcast")
+
+    @staticmethod
+    def check(
+        messages: dict[str, PushMessage],
+        *,
+        external_ids: list[str] | None = None,
+        segment_id: str | None = None,
+        broadcast: bool = False,
+        recipient_subscription_state: str = "subscribed",
+    ) -> None:
+        """Refuse a send that is wrong whoever receives it (PushSendError naming the field)."""
+        PushService.check_recipients(
+            external_ids=external_ids,
+            segment_id=segment_id,
+            broadcast=broadcast,
+            recipient_subscription_state=recipient_subscription_state,
+        )
+        if not messages:
+            raise PushSendError("No message to send", "messages")
         for platform, message in messages.items():
             if platform not in PLATFORMS:
                 raise PushSendError(f"unknown platform {platform!r}; known: {', '.join(PLATFORMS)}", "messages")
@@ -250,7 +266,7 @@ class PushService:
         time (an API-triggered send, each user's message rendered for them), recorded whole by `record`."""
         with self._lock:
             result = SendResult(dispatch_id=dispatch_id or secrets.token_hex(12), campaign_id=campaign_id)
-            chosen = self._recipients(candidates, external_ids, members, result)
+            chosen = self.recipients(candidates, external_ids, members, result)
             sp = self._of(scope or "")
             prior = sp.dispatches.get(result.dispatch_id)
             numbered = len(prior.deliveries) if prior is not None else 0
@@ -317,7 +333,7 @@ class PushService:
         }
 
     @staticmethod
-    def _recipients(
+    def recipients(
         profiles: list[dict[str, Any]], external_ids: list[str] | None, members: set[str] | None, result: SendResult
     ) -> list[dict[str, Any]]:
         if external_ids:

@@ -206,3 +206,51 @@ def test_a_canvas_entered_through_the_api_renders_its_entry_properties(emu, scop
     assert emu.push.dispatch(scope, again["dispatch_id"]).skipped[0]["reason"] == "already in the canvas (re_entry is false)"
     status, wrong = rest(emu, key, "/canvas/trigger/send", {"canvas_id": "nope", "broadcast": True})
     assert status == 400 and wrong["message"] == "Invalid Canvas ID"
+
+
+# -- /messages/send with a content_card ------------------------------------------------------------------------
+
+CARD = {
+    "type": "CLASSIC",
+    "title": "Flash sale",
+    "description": "Today only",
+    "time_to_live": 3600,
+    "web_uri": "https://shop.test/s",
+}
+
+
+def test_messages_send_places_a_content_card_with_the_push_under_one_dispatch(emu, scoped):
+    scope, sdk, key = scoped
+    user(sdk, "eve")
+    body = {
+        "external_user_ids": ["eve", "nobody"],
+        "campaign_id": "flash",
+        "messages": {"content_card": CARD, "web_push": {"title": "Sale", "alert": "Today only"}},
+    }
+    status, answer = rest(emu, key, "/messages/send", body)
+    assert status == 201
+    dispatch = emu.push.dispatch(scope, answer["dispatch_id"]).to_json()
+    assert [c["external_id"] for c in dispatch["cards"]] == ["eve"] and len(dispatch["deliveries"]) == 1
+    assert {"external_id": "nobody", "reason": "no such user"} in dispatch["skipped"]
+    [card] = sdk.cards()["cards"]
+    assert (card["tt"], card["ds"], card["u"]) == ("Flash sale", "Today only", "https://shop.test/s")
+    assert abs(card["ea"] - (emu.messaging.now(scope) + 3600)) <= 1  # time_to_live from now
+    sdk.send(sdk.event("cci", {"ids": [card["id"]]}))
+    assert emu.messaging.metrics(scope, "flash")["totals"] == {"cci": 1}  # tracked under its campaign_id
+
+
+def test_a_card_only_send_and_its_mistakes(emu, scoped):
+    _scope, sdk, key = scoped
+    user(sdk, "fay")
+    status, _answer = rest(emu, key, "/messages/send", {"broadcast": True, "messages": {"content_card": CARD}})
+    assert status == 201 and [c["tt"] for c in sdk.cards()["cards"]] == ["Flash sale"]
+    for wrong, message in [
+        ({**CARD, "type": "FANCY"}, "type must be one of CLASSIC, CAPTIONED_IMAGE, BANNER"),
+        ({k: v for k, v in CARD.items() if k != "time_to_live"}, "give time_to_live or expire_at"),
+        ({**CARD, "time_to_live": 31 * 86400}, "more than 30 days ahead"),
+        ({**CARD, "type": "CAPTIONED_IMAGE"}, "image_url is required for CAPTIONED_IMAGE"),
+    ]:
+        status, refused = rest(emu, key, "/messages/send", {"broadcast": True, "messages": {"content_card": wrong}})
+        assert (status, refused["message"]) == (400, "Bad Request") and message in refused["errors"][0]
+    status, refused = rest(emu, key, "/messages/send", {"messages": {"content_card": CARD}})
+    assert status == 400 and refused["message"] == "No Recipients"
