@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from braze_harness.emulator.answer import Answer
 from braze_harness.emulator.faults import NOT_APPLIED, FaultTable
 from braze_harness.emulator.messaging.api_trigger import TriggerError, parse_card
+from braze_harness.emulator.messaging.content_blocks import BlockError
 from braze_harness.emulator.messaging.service import Messaging
 from braze_harness.emulator.push.send_body import REST_FIELDS, fatal_message, send_request
 from braze_harness.emulator.push.service import PushSendError
@@ -31,7 +33,7 @@ from braze_harness.emulator.state.rest_users import RestInputError
 from braze_harness.emulator.state.workspaces import App
 from braze_harness.emulator.stores import StateStore
 from braze_harness.protocol.decode import DecodedRequest, Problem
-from braze_harness.protocol.rest import IDENTITY_PATHS, TRIGGER_PATHS
+from braze_harness.protocol.rest import CONTENT_BLOCK_PATHS, GET_PATHS, IDENTITY_PATHS, TRIGGER_PATHS
 
 
 class RestApi:
@@ -67,10 +69,11 @@ class RestApi:
         """The answer to one REST call under its key's permissions, its scope's faults and its workspace's rate
         limit; the app its call acts as (for the journal's scope); what the journal should note (a fault, a 429).
         Called under the emulator's lock."""
-        if decoded.method != "POST":
-            message = f"{decoded.path} takes POST, not {decoded.method}"
-            return Answer(405, {"message": "Method Not Allowed", "errors": [message]}), None, []
         path = decoded.path.rstrip("/")
+        wanted = "GET" if path in GET_PATHS else "POST"
+        if decoded.method != wanted:
+            message = f"{decoded.path} takes {wanted}, not {decoded.method}"
+            return Answer(405, {"message": "Method Not Allowed", "errors": [message]}), None, []
         key, refusal, app = self._caller(decoded.headers, path)
         if refusal is not None or key is None or app is None:
             return refusal or Answer(401, {"message": "Unauthorized", "errors": ["no REST API key"]}), app, []
@@ -89,7 +92,7 @@ class RestApi:
             answer = Answer(429, {"message": "Rate Limited", "errors": [why]})  # Braze's fatal message for 429
             problems.append(Problem(where="rate_limit", message=why, severity="info"))
         else:
-            answer = self._answer(app, path, text)
+            answer = self._answer(app, path, text, urlsplit(decoded.url).query)
             if fault is not None:
                 answer = fault.alter(answer)
                 problems.append(Problem(where="fault", message=f"injected {fault.describe()} (applied)", severity="info"))
@@ -122,9 +125,18 @@ class RestApi:
             return key, Answer(403, {"message": "Access Denied", "errors": [why]}), app
         return key, None, app
 
-    def _answer(self, app: App, path: str, text: str | None) -> Answer:
+    def _answer(self, app: App, path: str, text: str | None, query: str) -> Answer:
         if path == "/messages/send":
             return self._messages_send(app, text)
+        if path in CONTENT_BLOCK_PATHS:
+            try:
+                body = _json(text) if path not in GET_PATHS else None
+                return Answer(201 if path.endswith("create") else 200,
+                              self.messaging.content_blocks(app.scope or "", app.workspace, path, body, query))  # fmt: skip
+            except BlockError as exc:
+                return Answer(400, {"message": str(exc)})
+            except RestInputError as exc:
+                return Answer(400, {"message": exc.braze_message, "errors": [str(exc)]})
         try:
             body = _json(text)
             if path in TRIGGER_PATHS:

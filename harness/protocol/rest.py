@@ -18,7 +18,13 @@ IDENTITY_PATHS = frozenset(
     }
 )
 TRIGGER_PATHS = frozenset({"/campaigns/trigger/send", "/canvas/trigger/send"})  # API-triggered delivery
-REST_PATHS = frozenset({"/users/track", "/users/export/ids", "/messages/send"}) | IDENTITY_PATHS | TRIGGER_PATHS
+CONTENT_BLOCK_PATHS = frozenset(
+    {"/content_blocks/create", "/content_blocks/update", "/content_blocks/list", "/content_blocks/info"}
+)
+GET_PATHS = frozenset({"/content_blocks/list", "/content_blocks/info"})  # every other REST path takes POST
+REST_PATHS = (
+    frozenset({"/users/track", "/users/export/ids", "/messages/send"}) | IDENTITY_PATHS | TRIGGER_PATHS | CONTENT_BLOCK_PATHS
+)
 
 
 def is_rest_path(path: str) -> bool:

@@ -170,7 +170,7 @@ class ApiTriggers:
             if last is not None and (campaign.re_eligibility is None or now - last < campaign.re_eligibility):
                 result.skipped.append(_skip(profile, f"not re-eligible (re_eligibility {campaign.re_eligibility})"))
                 continue
-            data = template_data(profile, {}, {}, now=now)
+            data = template_data(profile, {}, {}, now=now, blocks=sm.blocks(workspace))
             data["api_trigger_properties"] = {**request.properties, **props}
             try:
                 card = render_strings(campaign.card.model_dump(), data, "card") if campaign.card else None

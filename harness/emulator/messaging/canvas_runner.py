@@ -223,7 +223,9 @@ class CanvasRunner:
 
     def step_data(self, sm: ScopeMessaging, run: cv.CanvasRun) -> dict[str, Any]:
         """What a push or card step's Liquid sees: the user's profile and the run's `canvas_entry_properties`."""
-        data = template_data(self.audience.profile_of(sm.name, run.user), {}, {}, now=self.clock.now(sm.name))
+        profile = self.audience.profile_of(sm.name, run.user)
+        blocks = sm.blocks(profile["workspace"] if profile else None)
+        data = template_data(profile, {}, {}, now=self.clock.now(sm.name), blocks=blocks)
         data["canvas_entry_properties"] = dict(run.entry_properties)
         return data
 

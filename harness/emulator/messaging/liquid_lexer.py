@@ -46,9 +46,11 @@ ROOT_TAGS: dict[str, str | None] = {
 }
 # objects whose keys are `${name}`: what the emulator binds (the trigger event's properties, the profile's custom
 # attributes; API-trigger and Canvas-entry properties are empty for an SDK-triggered campaign)
-OBJECTS = frozenset({"custom_attribute", "event_properties", "api_trigger_properties", "canvas_entry_properties"})
+OBJECTS = frozenset(
+    {"custom_attribute", "event_properties", "api_trigger_properties", "canvas_entry_properties", "content_blocks"}
+)
 NOT_EMULATED_OBJECTS = frozenset(
-    {"content_blocks", "most_recently_used_device", "targeted_device", "subscribed_state", "campaign", "canvas", "sms"}
+    {"most_recently_used_device", "targeted_device", "subscribed_state", "campaign", "canvas", "sms"}
 )
 
 MAX_BRACKETS = 64  # per tag or output: each `(` / `[` / `${` makes an expression lexer scan what follows or precedes

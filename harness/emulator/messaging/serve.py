@@ -168,7 +168,9 @@ class Serving:
         props = event_data.get("p") or event_data.get("pr") or {}
         connected = prefetched.connected if prefetched is not None else {}
         fetched = prefetched.fetched if prefetched is not None else {}
-        return template_data(profile, props if isinstance(props, dict) else {}, connected, fetched, self.clock.now(sm.name))
+        blocks = sm.blocks(profile["workspace"] if profile else None)
+        props = props if isinstance(props, dict) else {}
+        return template_data(profile, props, connected, fetched, self.clock.now(sm.name), blocks=blocks)
 
     def template(self, decoded: DecodedRequest, scope: str | None, prefetched: Prefetched | None) -> dict[str, Any]:
         body = decoded.body

@@ -16,6 +16,7 @@ from braze_harness.emulator.incidents import Incidents
 from braze_harness.emulator.messaging.api_trigger import ApiTriggers, AttributeWriter, place_cards
 from braze_harness.emulator.messaging.audience import Audience
 from braze_harness.emulator.messaging.canvas_runner import CanvasRunner
+from braze_harness.emulator.messaging.content_blocks import WorkspaceBlocks
 from braze_harness.emulator.messaging.metrics import metrics
 from braze_harness.emulator.messaging.models import Card, InAppCampaign
 from braze_harness.emulator.messaging.rate_limit import CardRateLimit
@@ -201,6 +202,21 @@ class Messaging:
         """`/canvas/trigger/send` in `workspace` of `scope`; TriggerError on a fatal mistake."""
         with self.lock:
             return self.api_triggers.send_canvas(scope, workspace, body, write)
+
+    def content_blocks(self, scope: str, workspace: str, path: str, body: Any, query: str) -> dict[str, Any]:
+        """`/content_blocks/{create,update,list,info}` in `workspace` of `scope`; BlockError with Braze's message."""
+        with self.lock:
+            blocks = self.store.of(scope).content_blocks.setdefault(workspace, WorkspaceBlocks())
+            now = self.clock.now(scope)
+            match path:
+                case "/content_blocks/create":
+                    return blocks.create(body, now)
+                case "/content_blocks/update":
+                    return blocks.update(body, now)
+                case "/content_blocks/list":
+                    return blocks.list(query)
+                case _:
+                    return blocks.info(query)
 
     def _send_step_push(
         self, scope: str, messages: dict[str, PushMessage], external_ids: list[str], campaign_id: str

@@ -12,6 +12,7 @@ from typing import Any
 
 from braze_harness.emulator.messaging import canvases as cv
 from braze_harness.emulator.messaging.canvas_models import Canvas, MessageStep, parse_canvas
+from braze_harness.emulator.messaging.content_blocks import WorkspaceBlocks
 from braze_harness.emulator.messaging.models import (
     ApiTriggeredCampaign,
     Banner,
@@ -51,6 +52,10 @@ class ScopeMessaging:
     api_cards: dict[str, dict[str, tuple[dict[str, Any], float]]] = field(default_factory=dict)
     api_sent: dict[tuple[str, str], float] = field(default_factory=dict)
     api_campaigns: set[str] = field(default_factory=set)  # campaign ids `/messages/send` cards were tracked under
+    content_blocks: dict[str, WorkspaceBlocks] = field(default_factory=dict)  # workspace -> its blocks (REST)
+
+    def blocks(self, workspace: str | None) -> WorkspaceBlocks | None:
+        return self.content_blocks.get(workspace or "")
 
     def lookup(self, segment_id: str) -> Segment | None:
         return self.segments.get(segment_id)

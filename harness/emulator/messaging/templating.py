@@ -21,6 +21,7 @@ from typing import Any
 
 from braze_harness.emulator.messaging import braze_liquid as bl
 from braze_harness.emulator.messaging.braze_liquid import RENDERED_MAX_CHARS, Aborted, Fetched, TemplateError
+from braze_harness.emulator.messaging.content_blocks import Included, WorkspaceBlocks
 from braze_harness.emulator.messaging.liquid_lexer import ROOT_TAGS, mangle
 
 __all__ = [
@@ -122,8 +123,10 @@ def template_data(
     connected: dict[str, Any],
     fetched: dict[str, Fetched] | None = None,
     now: float | None = None,
+    blocks: WorkspaceBlocks | None = None,
 ) -> dict[str, Any]:
-    """What a template sees, by the names liquid_lexer.py rewrites `${name}` to."""
+    """What a template sees, by the names liquid_lexer.py rewrites `${name}` to; `blocks`: the content blocks of the
+    user's workspace (`{{content_blocks.${name}}}`)."""
     profile = profile or {}
     attrs = dict(profile.get("attributes") or {})
     attrs["external_id"], attrs["braze_id"] = profile.get("external_id"), profile.get("braze_id")
@@ -136,6 +139,7 @@ def template_data(
     data[bl.FETCHED] = fetched or {}
     if now is not None:
         data[bl.NOW] = dt.datetime.fromtimestamp(now, dt.UTC)
+    data["content_blocks"] = Included(blocks, data)
     return data
 
 

@@ -199,7 +199,7 @@ CC = "{% connected_content http://127.0.0.1/x"
 REFUSED = [
     ({"message": "Hi {{ ${nickname} }}"}, "message: line 1, column 7: ${nickname} is not a Braze personalization tag"),
     ({"header": "{{${most_recent_locale}}}"}, "header: line 1, column 3: ${most_recent_locale}: the emulator keeps no"),
-    ({"message": "x", "header": "{{content_blocks.${promo}}}"}, "header: line 1, column 18: content_blocks.${promo}: content"),
+    ({"message": "x", "header": "{{campaign.${name}}}"}, "header: line 1, column 12: campaign.${name}: campaign"),
     ({"message": CC + " %}"}, "message: line 1, column 22: connected_content without :save"),
     ({"message": CC + " :save a :method post %}"}, "message: line 1, column 22: connected_content :method post"),
     ({"message": CC + " :save a :headers {} %}"}, "message: line 1, column 22: connected_content option :headers"),
