@@ -97,7 +97,7 @@ def _artifacts_on_failure(request: Any, adapter: AppiumAdapter) -> None:
         return
     from braze_harness.devices.appium.artifacts import save_artifacts
 
-    folder = test_folder(request.config, node.nodeid)
+    folder = test_folder(request.config, node.nodeid, getattr(node, "execution_count", 1))
     saved = save_artifacts(adapter, folder)
     if hasattr(adapter.endpoint, "log_tail"):
         tail = "\n".join(line[:240] for line in adapter.endpoint.log_tail(12).splitlines())
