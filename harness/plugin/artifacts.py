@@ -28,7 +28,7 @@ def _safe_length(name: str) -> str:
     return f"{name[:100]}-{hashlib.sha256(name.encode()).hexdigest()[:7]}-{name[-100:]}"
 
 
-def test_folder(config: pytest.Config, nodeid: str, attempt: int = 1) -> Path:
+def artifact_folder(config: pytest.Config, nodeid: str, attempt: int = 1) -> Path:
     """pytest-playwright's `output_path` of the test: `--output/<slug of the node id>[-retryN]`, so a test's
     Braze artifacts sit next to its screenshots and traces, and each pytest-rerunfailures attempt has its own."""
     output = Path(config.getoption("--output", default=None) or "test-results").absolute()
@@ -37,7 +37,7 @@ def test_folder(config: pytest.Config, nodeid: str, attempt: int = 1) -> Path:
 
 
 def item_folder(item: pytest.Item) -> Path:
-    return test_folder(item.config, item.nodeid, getattr(item, "execution_count", 1))
+    return artifact_folder(item.config, item.nodeid, getattr(item, "execution_count", 1))
 
 
 def scope_name(test_name: str) -> str:
