@@ -152,3 +152,11 @@ def test_debian_chromium_only_when_playwrights_own_is_absent(tmp_path: Path, mon
     assert chromium_for_playwright(str(installed), "/opt/chromium") == "/opt/chromium"
     monkeypatch.setenv("BRAZE_CHROMIUM", "/opt/env-chromium")
     assert chromium_for_playwright(str(installed)) == "/opt/env-chromium"
+
+
+def test_the_web_app_without_pytest_playwright_is_a_one_line_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_web="def test_web(braze_app):\n    pass\n")
+    result = run(pytester, "-p", "no:playwright")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*braze configuration error: the web demo app needs pytest-playwright*-p no:playwright*"])
+    assert "Traceback" not in result.stdout.str()
