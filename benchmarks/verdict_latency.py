@@ -156,9 +156,9 @@ def run(args: argparse.Namespace) -> int:
                 context = browser.new_context()
                 page = context.new_page()
                 if args.block_non_loopback:
-                    from braze_harness.plugin.fixtures import _block_non_loopback
+                    from braze_harness.plugin.braze_context import block_non_loopback
 
-                    _block_non_loopback(page)
+                    block_non_loopback(context)
                 app = WebDemoAdapter(page, site_url, api_key=api_key, base_url=server.url, device_id=device_id)
                 app.launch()
                 # the session start carries the first /data/ answer's config (client rate limiter off)

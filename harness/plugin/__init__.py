@@ -14,6 +14,7 @@ import pytest
 from braze_harness.errors import HarnessConfigError
 from braze_harness.plugin import options
 from braze_harness.plugin.appium import braze_appium_server
+from braze_harness.plugin.braze_context import braze_browser, braze_new_context
 from braze_harness.plugin.embedded import TALLY, URL, start_embedded, stop_embedded
 from braze_harness.plugin.fixtures import (
     braze,
@@ -34,10 +35,12 @@ __all__ = [
     "braze_app",
     "braze_app_factory",
     "braze_appium_server",
+    "braze_browser",
     "braze_client",
     "braze_demo_site",
     "braze_emulator_url",
     "braze_har",
+    "braze_new_context",
     "braze_proxy",
     "braze_sdk_base_url",
     "braze_target",
@@ -62,10 +65,6 @@ def pytest_configure(config: pytest.Config) -> None:
         # mitmproxy's imports (in process with --braze-proxy) warn about their own dependencies
         for module in ("mitmproxy", "pyparsing", "ldap3", "pyasn1"):
             config.addinivalue_line("filterwarnings", f"ignore::DeprecationWarning:{module}.*")
-    if config.pluginmanager.hasplugin("playwright"):
-        from braze_harness.plugin import playwright_overrides
-
-        config.pluginmanager.register(playwright_overrides, "braze-playwright-overrides")
     is_controller = not hasattr(config, "workerinput")
     uses_xdist = bool(getattr(config.option, "numprocesses", None)) and is_controller
     if uses_xdist and not config.getoption("--braze-emulator-url"):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from braze_harness.errors import HarnessConfigError
-from braze_harness.plugin.artifacts import test_folder
+from braze_harness.plugin.artifacts import artifact_folder
 
 if TYPE_CHECKING:
     from braze_harness.devices.appium.adapter import AppiumAdapter
@@ -97,7 +97,7 @@ def _artifacts_on_failure(request: Any, adapter: AppiumAdapter) -> None:
         return
     from braze_harness.devices.appium.artifacts import save_artifacts
 
-    folder = test_folder(request.config, node.nodeid)
+    folder = artifact_folder(request.config, node.nodeid, getattr(node, "execution_count", 1))
     saved = save_artifacts(adapter, folder)
     if hasattr(adapter.endpoint, "log_tail"):
         tail = "\n".join(line[:240] for line in adapter.endpoint.log_tail(12).splitlines())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -9,12 +10,43 @@ import orjson
 import pytest
 from braze_harness.plugin.handle import BrazeHandle
 
+SCOPE_NAME_MAX = 40  # the emulator keeps 40 characters of a scope's name
 
-def test_folder(config: pytest.Config, nodeid: str) -> Path:
-    # same place as pytest-playwright's artifacts (--output/<slug of the node id>)
-    output = Path(config.getoption("--output", default="test-results") or "test-results")
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", nodeid).strip("-").lower()[:200]
-    return output / slug
+
+def _slug(text: str) -> str:
+    try:  # pytest-playwright's own slug (python-slugify is its dependency), so both name the same folder
+        from slugify import slugify
+    except ImportError:
+        return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slugify(text)
+
+
+def _safe_length(name: str) -> str:
+    # as pytest-playwright cuts a long folder name: both ends kept, the middle replaced by a hash
+    if len(name) < 256:
+        return name
+    return f"{name[:100]}-{hashlib.sha256(name.encode()).hexdigest()[:7]}-{name[-100:]}"
+
+
+def artifact_folder(config: pytest.Config, nodeid: str, attempt: int = 1) -> Path:
+    """pytest-playwright's `output_path` of the test: `--output/<slug of the node id>[-retryN]`, so a test's
+    Braze artifacts sit next to its screenshots and traces, and each pytest-rerunfailures attempt has its own."""
+    output = Path(config.getoption("--output", default=None) or "test-results").absolute()
+    name = _slug(nodeid) + (f"-retry{attempt - 1}" if attempt > 1 else "")
+    return output / _safe_length(name)
+
+
+def item_folder(item: pytest.Item) -> Path:
+    return artifact_folder(item.config, item.nodeid, getattr(item, "execution_count", 1))
+
+
+def scope_name(test_name: str) -> str:
+    """A readable scope name from any test name (slashes, unicode, long parametrize ids): ASCII, cut to what the
+    emulator keeps, a hash of the whole name when cut so long ids stay apart."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", test_name).strip("-") or "test"
+    if len(name) <= SCOPE_NAME_MAX and name == test_name:
+        return name
+    return f"{name[: SCOPE_NAME_MAX - 8]}-{hashlib.sha256(test_name.encode()).hexdigest()[:7]}"
 
 
 def attach_traffic(item: pytest.Item, report: pytest.TestReport, handle: BrazeHandle) -> None:
@@ -25,7 +57,7 @@ def attach_traffic(item: pytest.Item, report: pytest.TestReport, handle: BrazeHa
         report.sections.append(("Braze traffic", f"(could not read the journal: {exc})"))
         return
     report.sections.append((f"Braze traffic (decoded, scope {handle.scope})", text))
-    folder = test_folder(item.config, item.nodeid)
+    folder = item_folder(item)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "braze-traffic.txt").write_text(text + "\n")
     with open(folder / "braze-traffic.jsonl", "wb") as fh:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,9 @@ from braze_harness.client import EmulatorClient
 from braze_harness.dataplan.datapoints import ledger_of
 from braze_harness.errors import HarnessConfigError
 from braze_harness.journal import JournalEntry, Query
+from braze_harness.plugin.artifacts import scope_name
 from braze_harness.plugin.embedded import start_embedded
 from braze_harness.plugin.handle import BrazeHandle
-
-_LOOPBACK_URL = re.compile(r"^(https?|wss?)://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/|$)")
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +47,7 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
     config = request.config
     handle = BrazeHandle(
         braze_client,
-        name=request.node.name,
+        name=scope_name(request.node.name),
         api_key=config.getoption("--braze-api-key"),
         timeout=config.getoption("--braze-timeout"),
     )
@@ -165,34 +163,6 @@ def braze_har(pytestconfig: pytest.Config) -> Any:
     return load
 
 
-def _block_non_loopback(page: Any, allowed_hosts: tuple[str, ...] = ()) -> None:
-    def handle(route: Any) -> None:
-        url = route.request.url
-        if _LOOPBACK_URL.match(url) or url.startswith(("data:", "blob:", "about:")) or _host_of(url) in allowed_hosts:
-            route.fallback()
-        else:
-            route.abort("blockedbyclient")
-
-    # Only the requests this regex matches are paused for `handle` (Playwright matches a regex in the browser's
-    # driver). A catch-all "**/*" would pause every request until the test's thread next calls Playwright: the
-    # SDK's own retry timer would then never get through while a test waits on an expectation.
-    page.context.route(routed_urls(allowed_hosts), handle)
-
-
-def routed_urls(allowed_hosts: tuple[str, ...] = ()) -> re.Pattern[str]:
-    """The URLs `_block_non_loopback` looks at: all but loopback, data:/blob:/about: and the allowed hosts."""
-    allowed = "".join(rf"|(?:https?|wss?)://{re.escape(h)}(?::\d+)?(?:/|$)" for h in allowed_hosts)
-    return re.compile(
-        rf"^(?!(?:https?|wss?)://(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?(?:/|$)|data:|blob:|about:{allowed})"
-    )
-
-
-def _host_of(url: str) -> str | None:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).hostname
-
-
 @pytest.fixture
 def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_sdk_base_url: str) -> Generator[Any]:
     """`make(api_key=None, **options)` -> another instance of the app under test, on a new device
@@ -210,10 +180,8 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
         else:
             from braze_harness.devices.web.demo.adapter import WebDemoAdapter
 
-            # the first app uses pytest-playwright's `page` so its screenshot/trace options apply
-            page = request.getfixturevalue("page") if not made else request.getfixturevalue("new_context")().new_page()
-            # through the proxy, the SDK's Braze host is let out of the page (the proxy answers it)
-            _block_non_loopback(page, (_host_of(braze_sdk_base_url),) if braze_sdk_base_url.startswith("https:") else ())
+            # a Braze context of its own (braze_context.py): pytest-playwright's page/context stay untouched
+            page = _braze_context_factory(request)().new_page()
             app = WebDemoAdapter(
                 page,
                 request.getfixturevalue("braze_demo_site"),
@@ -229,6 +197,12 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
     yield make
     for app in reversed(made):
         app.close()
+
+
+def _braze_context_factory(request: pytest.FixtureRequest) -> Any:
+    if not request.config.pluginmanager.hasplugin("playwright"):
+        raise HarnessConfigError("the web demo app needs pytest-playwright, which is disabled in this run (-p no:playwright)")
+    return request.getfixturevalue("braze_new_context")
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from braze_harness.devices.web.chromium import find_chromium
 
 DEFAULT_SDK_VERSION = "6.13.0"
 DEFAULT_PROXY_HOST = "sdk.iad-01.braze.com"
@@ -63,7 +62,12 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="YAML file of device profiles (default: braze-targets.yaml in the rootdir if present)",
     )
-    group.addoption("--braze-chromium", default=None, help="Chromium executable (default: $BRAZE_CHROMIUM or /usr/bin/chromium)")
+    group.addoption(
+        "--braze-chromium",
+        default=None,
+        help="Chromium executable of the Braze contexts (default: $BRAZE_CHROMIUM, else Playwright's own Chromium, "
+        "else /usr/bin/chromium); pytest-playwright's own browser is never changed",
+    )
     group.addoption(
         "--braze-proxy",
         action="store_true",
@@ -148,7 +152,3 @@ def _resolve_target(config: pytest.Config) -> None:
             with contextlib.suppress(TargetError):
                 message += f" (known targets: {', '.join(known_targets(targets_file))})"
         raise pytest.UsageError(message) from None
-
-
-def chromium_path(config: pytest.Config) -> str | None:
-    return find_chromium(config.getoption("--braze-chromium"))

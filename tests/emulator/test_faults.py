@@ -388,6 +388,6 @@ def test_addon_holds_a_delayed_answer_without_blocking() -> None:
 )
 def test_only_non_loopback_requests_wait_for_the_test_thread(url: str, routed: bool) -> None:
     # the page's SDK requests (and so the SDK's own retries) must never be paused by the blocking route
-    from braze_harness.plugin.fixtures import routed_urls
+    from braze_harness.plugin.braze_context import routed_urls
 
     assert bool(routed_urls(("sdk.iad-01.braze.com",)).match(url)) is routed
