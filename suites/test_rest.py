@@ -93,6 +93,7 @@ def test_backend_triggers_a_campaign_personalised_by_trigger_properties_and_the_
         "recipients": [{"external_user_id": user, "attributes": {"first_name": "Ada", "tier": "vip"}}],
     }
     sent = braze.rest("/campaigns/trigger/send", body)
+    braze.expect.rest("/campaigns/trigger/send", body={"campaign_id": "vip_welcome"}, status=201).exactly(1).within()
     dispatch = braze.client.push_dispatch(braze.scope, sent["dispatch_id"])
     [placed] = dispatch["cards"]
     assert (placed["card"]["tt"], placed["card"]["ds"]) == ("Welcome, Ada", "free shipping")

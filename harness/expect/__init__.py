@@ -7,6 +7,7 @@ expect.in_order(expect.session_end(), expect.session_start(user="u1")).within(5)
 expect.profile("u1").has(first_name="Ada", sessions=2, custom_events={"song_played": 3}).within(5)
 expect.nothing_lost("u1", ["song_played", ("skip", {"n": 2})]).within(10)   # once each, after the SDK's retries
 expect.metrics("welcome").totals(si=1).uniques(si=1).within(5)   # campaign metrics (needs a metrics reader)
+expect.rest("/users/track", body={"attributes": [{"external_id": "u1"}]}, status=201).within(5)  # a backend's call
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from braze_harness.expect.metrics import MetricsExpectation, MetricsReader
 from braze_harness.expect.patterns import ANONYMOUS, ANY, AttributesPattern, Diff, EventPattern
 from braze_harness.expect.profile import ProfileExpectation
 from braze_harness.expect.report import ExpectationFailed
+from braze_harness.expect.rest import RestExpectation, RestMatch, RestPattern
 from braze_harness.expect.source import JournalSource, Source
 from braze_harness.expect.waiting import (
     DEFAULT_TIMEOUT,
@@ -115,6 +117,20 @@ class Expect:
         """The Braze data points `user`'s traffic (or all of this scope's) costs: `.at_most(n)`, `.no_waste()`."""
         return DataPointsExpectation(self.source, user)
 
+    def rest(
+        self,
+        path: str,
+        *,
+        method: str | None = None,
+        body: Any = ANY,
+        status: Any = ANY,
+        answer: Any = ANY,
+        where: Callable[[RestMatch], bool] | None = None,
+    ) -> RestExpectation:
+        """A backend's REST call to `path` (journaled with the SDK's traffic, never counted as SDK traffic)."""
+        pattern = RestPattern(path=path, method=method, body=body, status=status, answer=answer, where=where)
+        return RestExpectation(self.source, pattern, self.default_timeout)
+
     def profile(self, external_id: str | None = None, *, device_id: str | None = None) -> ProfileExpectation:
         return ProfileExpectation(self.source, external_id=external_id, device_id=device_id, default_timeout=self.default_timeout)
 
@@ -142,5 +158,8 @@ __all__ = [
     "MetricsExpectation",
     "MetricsReader",
     "NothingLostExpectation",
+    "RestExpectation",
+    "RestMatch",
+    "RestPattern",
     "Source",
 ]
