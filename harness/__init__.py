@@ -22,6 +22,10 @@ _EXPORTS: dict[str, str] = {
     # the emulator's control API
     "EmulatorClient": "braze_harness.client",
     "RemoteSource": "braze_harness.client",
+    # Braze's REST API, typed (the emulator's or a real workspace's)
+    "BrazeApiError": "braze_harness.rest_client",
+    "BrazeRestClient": "braze_harness.rest_client",
+    "Recipient": "braze_harness.rest_client",
     # the app under test and its screen
     "AppAdapter": "braze_harness.adapters",
     "IamView": "braze_harness.screens",
@@ -52,6 +56,8 @@ __all__ = [
     "ANONYMOUS",
     "ANY",
     "AppAdapter",
+    "BrazeApiError",
+    "BrazeRestClient",
     "DecodedRequest",
     "EmulatorClient",
     "Endpoint",
@@ -70,6 +76,7 @@ __all__ = [
     "OnScreen",
     "Problem",
     "Query",
+    "Recipient",
     "RemoteSource",
     "ScreenTimeout",
     "Source",
@@ -101,5 +108,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from braze_harness.har import import_har, load_har
     from braze_harness.journal import Journal, JournalEntry, Query
     from braze_harness.protocol import DecodedRequest, Endpoint, Event, Problem, decode, decode_response
+    from braze_harness.rest_client import BrazeApiError, BrazeRestClient, Recipient
     from braze_harness.screens import IamView, MessagingScreen, OnScreen, ScreenTimeout
     from braze_harness.sdk_auth import KeyPair

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from braze_harness.client import EmulatorClient, RemoteSource
@@ -13,6 +14,7 @@ from braze_harness.journal import JournalEntry
 from braze_harness.plugin.context import ScopeContext
 from braze_harness.plugin.messaging import MessagingHandle
 from braze_harness.plugin.push import PushHandle
+from braze_harness.rest_client import BrazeRestClient
 
 
 class BrazeHandle:
@@ -42,6 +44,7 @@ class BrazeHandle:
         )
         self._messaging: MessagingHandle | None = None
         self._push: PushHandle | None = None
+        self._closing: list[Callable[[], None]] = []  # what goes with the test (REST clients)
 
     def _metrics(self, campaign_id: str) -> dict[str, Any]:
         return self.client.metrics(self.scope, campaign_id)
@@ -162,6 +165,13 @@ class BrazeHandle:
             self._rest_keys[of] = key
         return key
 
+    def rest_client(self, rest_key: str | None = None) -> BrazeRestClient:
+        """The typed REST client (`braze_harness.BrazeRestClient`) on the emulator with `rest_key` (default
+        `braze.rest_key()`), closed with the test."""
+        client = BrazeRestClient(self.emulator_url, rest_key or self.rest_key())
+        self._closing.append(client.close)
+        return client
+
     def rest(self, path: str, body: dict[str, Any], *, rest_key: str | None = None) -> Any:
         """A REST call as a backend makes it (`/users/track`, `/users/export/ids`, `/messages/send`, ...; Bearer = a
         REST API key, default `braze.rest_key()` of the test's workspace) -> the JSON answer; a refusal raises
@@ -175,4 +185,6 @@ class BrazeHandle:
         self._apps = {k: v for k, v in self._apps.items() if self._shared_key and k == ("test", "web")}
 
     def close(self) -> None:
+        for close in self._closing:
+            close()
         self.client.drop_scope(self.scope)
