@@ -1,6 +1,8 @@
 """A backend writes to Braze through the REST API while the app's SDK writes through its own endpoints: both land
 on one profile, and REST-written attributes decide segment membership for what the app is shown."""
 
+import pytest
+from braze_harness import BrazeApiError
 from braze_harness.screens import MessagingScreen, OnScreen
 
 
@@ -129,3 +131,30 @@ def test_migrated_push_token_and_purchase_history_reach_the_user_the_app_logs_in
     )
     tokens = [d["token"] for d in braze.client.push_dispatch(braze.scope, sent["dispatch_id"])["deliveries"]]
     assert tokens == [f"fcm-{user}"]  # the imported token (a web app has none; a virtual phone's own is another app's)
+
+
+def test_a_backend_key_without_users_track_is_refused_and_writes_nothing(braze, braze_app):
+    user = braze.uid("guarded")
+    reader = braze.rest_client(braze.rest_key(permissions=["users.export.ids"]))
+    with pytest.raises(BrazeApiError) as refused:
+        reader.users_track(attributes=[{"external_id": user, "tier": "vip"}])
+    assert (refused.value.status, refused.value.message) == (403, "Access Denied")
+    assert "users.track" in refused.value.errors[0]
+    braze_app.launch()
+    braze_app.login(user)
+    braze.expect.session_start(user=user).within()
+    [exported] = reader.users_export_ids(external_ids=[user]).users
+    assert "tier" not in exported.get("custom_attributes", {})  # the refused write left the profile alone
+    braze.expect.rest("/users/track", status=403).exactly(1).within()
+
+
+def test_ten_thousand_users_imported_from_csv_are_queryable_through_export(braze):
+    prefix = braze.uid("csv")
+    rows = "".join(f"{prefix}-{i},Ada{i},{i % 7}\n" for i in range(10_000))
+    report = braze.client.import_users(braze.api_key, "external_id,first_name,visits\n" + rows)
+    assert (report["rows"], report["imported"], report["skipped"]) == (10_000, 10_000, 0)
+    rest = braze.rest_client()
+    for i in (0, 4_999, 9_999):
+        [user] = rest.users_export_ids(external_ids=[f"{prefix}-{i}"]).users
+        assert (user["first_name"], user["custom_attributes"]["visits"]) == (f"Ada{i}", i % 7)
+    assert len(rest.users_export_ids(external_ids=[f"{prefix}-{i}" for i in range(50)]).users) == 50
