@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import httpx
@@ -256,9 +256,12 @@ class EmulatorClient:
 class RemoteSource:
     """A scope's traffic through the control API; entries are fetched incrementally and cached."""
 
-    def __init__(self, client: EmulatorClient, scope: str | None) -> None:
+    def __init__(
+        self, client: EmulatorClient, scope: str | None, *, workspace_keys: Callable[[], dict[str, str]] | None = None
+    ) -> None:
         self.client = client
         self.scope = scope
+        self._workspace_keys = workspace_keys  # api key -> workspace name (expect/workspaces.py); None: not known
         self._cache: list[JournalEntry] = []
         self._latest = 0
 
@@ -283,5 +286,10 @@ class RemoteSource:
     def forget(self) -> None:
         self._cache.clear()
 
-    def profiles(self, *, external_id: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
-        return self.client.profiles(external_id=external_id, device_id=device_id, scope=self.scope)
+    def workspace_keys(self) -> dict[str, str] | None:
+        return self._workspace_keys() if self._workspace_keys is not None else None
+
+    def profiles(
+        self, *, external_id: str | None = None, device_id: str | None = None, api_key: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self.client.profiles(external_id=external_id, device_id=device_id, api_key=api_key, scope=self.scope)

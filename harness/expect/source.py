@@ -18,7 +18,12 @@ class Source(Protocol):
 
     def wait(self, after_seq: int, timeout: float) -> bool: ...
 
-    def profiles(self, *, external_id: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]: ...
+    def profiles(
+        self, *, external_id: str | None = None, device_id: str | None = None, api_key: str | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    # optional: `workspace_keys() -> {api_key: workspace name} | None` (expect/workspaces.py); without it, or None,
+    # expectations see every workspace
 
 
 class JournalSource:
@@ -38,10 +43,19 @@ class JournalSource:
     def wait(self, after_seq: int, timeout: float) -> bool:
         return self.journal.wait(after_seq, timeout, self.scope)
 
-    def profiles(self, *, external_id: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
+    def workspace_keys(self) -> dict[str, str] | None:
+        """The scope's apps by workspace (`{scope}/prod` -> "prod"); None without a scope or state (a HAR import)."""
+        if self.state is None or self.scope is None:
+            return None
+        prefix = f"{self.scope}/"
+        return {a.api_key: a.workspace.removeprefix(prefix) for a in self.state.apps(scope=self.scope)}
+
+    def profiles(
+        self, *, external_id: str | None = None, device_id: str | None = None, api_key: str | None = None
+    ) -> list[dict[str, Any]]:
         if self.state is None:
             raise RuntimeError(
                 "this journal has no emulator state behind it (e.g. a HAR import): profile expectations need the emulator"
             )
-        found = self.state.profiles(external_id=external_id, device_id=device_id, scope=self.scope)
+        found = self.state.profiles(external_id=external_id, device_id=device_id, api_key=api_key, scope=self.scope)
         return [self.state.profile_json(p) for p in found]
