@@ -188,6 +188,12 @@ class EmulatorClient:
         body = {"content_cards_rate_limit": content_cards_rate_limit}
         return self._request("PUT", f"/_emulator/scopes/{scope}/messaging/options", json=body)
 
+    def messaging_why(self, scope: str, **query: str | None) -> dict[str, Any]:
+        """`GET .../messaging/why` (campaign=, user_id=, device_id=, channel=): why campaigns were or weren't served,
+        `{"decisions": [...], "verdicts": {campaign: sentence}}` (harness/emulator/messaging/why.py)."""
+        params = {k: v for k, v in query.items() if v}
+        return self._request("GET", f"/_emulator/scopes/{scope}/messaging/why", params=params)
+
     # -- push (harness/emulator/push/routes.py) -------------------------------------------------------
 
     def send_push(self, scope: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -285,6 +291,12 @@ class RemoteSource:
 
     def forget(self) -> None:
         self._cache.clear()
+
+    def messaging_why(self, **query: str | None) -> dict[str, Any]:
+        """Why campaigns were or weren't served in this scope (expect/why.py appends it to messaging failures)."""
+        if self.scope is None:
+            return {"decisions": [], "verdicts": {}}
+        return self.client.messaging_why(self.scope, **query)
 
     def workspace_keys(self) -> dict[str, str] | None:
         return self._workspace_keys() if self._workspace_keys is not None else None

@@ -17,14 +17,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from braze_harness.expect.data_points import DataPointsExpectation
-from braze_harness.expect.matchers import Matcher, approx, matcher, numeric
 from braze_harness.expect.delivery import DeliveredEvent, Delivery, NothingLostExpectation
+from braze_harness.expect.matchers import Matcher, approx, matcher, numeric
 from braze_harness.expect.metrics import MetricsExpectation, MetricsReader
 from braze_harness.expect.patterns import ANONYMOUS, ANY, AttributesPattern, Diff, EventPattern
 from braze_harness.expect.profile import ProfileExpectation
 from braze_harness.expect.report import ExpectationFailed
 from braze_harness.expect.source import JournalSource, Source
-from braze_harness.expect.workspaces import ALL, DEFAULT_WORKSPACE, BrazeWorkspaceWarning
 from braze_harness.expect.waiting import (
     DEFAULT_TIMEOUT,
     AttributesExpectation,
@@ -33,6 +32,7 @@ from braze_harness.expect.waiting import (
     EventMatch,
     OrderExpectation,
 )
+from braze_harness.expect.workspaces import ALL, DEFAULT_WORKSPACE, BrazeWorkspaceWarning
 from braze_harness.protocol.events import Event
 
 

@@ -77,7 +77,7 @@ class _Approx(Matcher):
         return _number(actual) and abs(float(actual) - self.expected) <= self.tolerance
 
 
-def approx(value: float, *, rel: float | None = None, abs: float | None = None) -> Matcher:  # noqa: A002 - pytest's names
+def approx(value: float, *, rel: float | None = None, abs: float | None = None) -> Matcher:
     """A number within `rel` (relative) or `abs` (absolute) of `value` (default rel=1e-6). A string is not a number."""
     return _Approx(value, rel, abs)
 

@@ -29,10 +29,17 @@ class Source(Protocol):
 class JournalSource:
     """In-process: a journal (and, when there is one, the emulator state behind it)."""
 
-    def __init__(self, journal: Journal, scope: str | None = None, state: Any = None) -> None:
+    def __init__(self, journal: Journal, scope: str | None = None, state: Any = None, *, messaging: Any = None) -> None:
         self.journal = journal
         self.scope = scope
         self.state = state
+        self.messaging = messaging  # the emulator's Messaging, for `messaging_why` (expect/why.py); None: unknown
+
+    def messaging_why(self, **query: str | None) -> dict[str, Any]:
+        if self.messaging is None or self.scope is None:
+            return {"decisions": [], "verdicts": {}}
+        wanted = {k: v for k, v in query.items() if v}
+        return self.messaging.why(self.scope, entries=self.entries(), **wanted)
 
     def entries(self, after_seq: int = 0) -> list[JournalEntry]:
         return self.journal.query(Query(scope=self.scope, after_seq=after_seq))

@@ -273,7 +273,9 @@ class EventExpectation(_Counted):
         found: dict[str, int] = {}
         keys = workspace_keys(self.source) or {}
         for entry in others:
-            n = sum(1 for ev in entry.events if not self.pattern.differences(ev, device_id=entry.device_id, api_key=entry.api_key))
+            n = sum(
+                1 for ev in entry.events if not self.pattern.differences(ev, device_id=entry.device_id, api_key=entry.api_key)
+            )
             if n:
                 where = label(entry.api_key, keys)
                 found[where] = found.get(where, 0) + n

@@ -24,6 +24,7 @@ from braze_harness.emulator.messaging.models import (
 )
 from braze_harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
 from braze_harness.emulator.messaging.templating import TemplateError, check_message
+from braze_harness.emulator.messaging.why import WhyLog
 from braze_harness.protocol.ids import step_message_id, trigger_id
 
 AnyCampaign = InAppCampaign | ContentCardCampaign | FeatureFlag | Banner
@@ -44,6 +45,7 @@ class ScopeMessaging:
     card_rate_limit: CardRateLimit | bool | None = None  # per-scope override (False: off) of the settings' limit
     card_buckets: dict[str, TokenBucket] = field(default_factory=dict)  # device id -> bucket
     card_syncs_limited: int = 0
+    why: WhyLog = field(default_factory=WhyLog)  # why each campaign was or wasn't served, per request (why.py)
 
     def lookup(self, segment_id: str) -> Segment | None:
         return self.segments.get(segment_id)
