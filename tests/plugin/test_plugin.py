@@ -200,3 +200,35 @@ def test_other_tests_are_not_blamed(braze):
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*the emulator raised 1 error(s) while this test ran:*", "*RuntimeError: state exploded*"])
     assert "test_other_tests_are_not_blamed" not in "".join(line for line in result.outlines if "ERROR at teardown" in line)
+
+
+def test_traffic_to_another_workspace_warns_at_teardown_and_expectations_do_not_see_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_ws="""
+import httpx
+import pytest
+from braze_harness import ExpectationFailed
+
+def send(braze, key, name):
+    event = {"name": "ce", "time": 1795379958.5, "data": {"n": name, "p": {}}, "session_id": "s1", "user_id": "ada"}
+    body = {"api_key": key, "device_id": braze.new_device_id(), "time": 1795379958, "events": [event]}
+    url = braze.emulator_url + "/api/v3/data/"
+    assert httpx.post(url, json=body, headers={"X-Braze-Api-Key": key}, trust_env=False).status_code == 200
+
+def test_wrong_key(braze):
+    braze.api_key  # the test workspace's app
+    send(braze, braze.app_key("prod"), "bought")  # a build on the production key
+    send(braze, braze.app_key("prod"), "bought")
+    with pytest.raises(ExpectationFailed, match="2 matching event.s. in workspace 'prod', not looked in"):
+        braze.expect.custom_event("bought").within(0.3)
+
+def test_looked_there(braze):
+    send(braze, braze.app_key("prod"), "bought")
+    braze.expect.custom_event("bought").in_workspace("prod").within(2)
+"""
+    )
+    result = run(pytester, "-W", "error::braze_harness.BrazeWorkspaceWarning", "-rA")
+    output = result.stdout.str()
+    result.assert_outcomes(passed=2, errors=1)
+    assert "BrazeWorkspaceWarning: 2 request(s) of this test went to workspace 'prod', which no expectation looked in" in output
+    assert "ERROR at teardown of test_wrong_key" in output
