@@ -153,11 +153,15 @@ class Serving:
         trigger, the control group, its time window, re-eligibility (the SDK enforces these, the emulator explains)."""
         now = self.clock.now(sm.name)
         shown = self.engagement.ids(scope, "si", who)
-        for c in served:
+        wires = [repr(c.trigger.wire()) for c in served]
+        top: dict[str, InAppCampaign] = {}  # per trigger, the highest priority served (one pass, not pairs)
+        for wire, c in zip(wires, served, strict=True):
+            if wire not in top or c.priority > top[wire].priority:
+                top[wire] = c
+        for wire, c in zip(wires, served, strict=True):
             reasons = [trigger_text(c.trigger), f"priority {c.priority:g}"]
-            rivals = [r for r in served if r is not c and r.trigger.wire() == c.trigger.wire() and r.priority > c.priority]
-            if rivals:
-                best = max(rivals, key=lambda r: r.priority)
+            best = top[wire]
+            if best is not c and best.priority > c.priority:
                 reasons.append(f"priority: campaign {best.id!r} (priority {best.priority:g}) has the same trigger and wins")
             if c.control:
                 reasons.append("control group: the SDK logs iec and displays nothing")
