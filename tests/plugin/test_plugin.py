@@ -232,3 +232,34 @@ def test_looked_there(braze):
     result.assert_outcomes(passed=2, errors=1)
     assert "BrazeWorkspaceWarning: 2 request(s) of this test went to workspace 'prod', which no expectation looked in" in output
     assert "ERROR at teardown of test_wrong_key" in output
+
+
+def test_messaging_failures_carry_the_emulators_reasons_through_the_control_api(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_why="""
+import httpx
+import pytest
+from braze_harness import ExpectationFailed
+
+def test_why(braze):
+    m = braze.messaging
+    m.segment("pros", {"type": "attribute", "name": "plan", "value": "pro"})
+    m.in_app("welcome", trigger="open", message={"type": "MODAL", "message": "Hi"}, segment="pros")
+    user = braze.uid("ada")
+    body = {"api_key": braze.api_key, "device_id": braze.new_device_id(), "time": 1795379958, "user_id": user,
+            "respond_with": {"triggers": True, "user_id": user},
+            "events": [{"name": "ss", "time": 1795379958.5, "data": {}, "session_id": "s1", "user_id": user}]}
+    answer = httpx.post(braze.emulator_url + "/api/v3/data/", json=body, headers={"X-Braze-Api-Key": braze.api_key},
+                        trust_env=False).json()
+    assert answer["triggers"] == []
+    seq = braze.entries()[-1].seq
+    expected = (f"in_app 'welcome' was not in the triggers served at request #{seq} to user {user!r}: "
+                "not in segment 'pros': plan eq 'pro' (has none)")
+    assert m.why("welcome") == {"welcome": expected}
+    assert m.decisions("welcome", user=user)[0]["served"] is False
+    with pytest.raises(ExpectationFailed) as failed:
+        m.wait_metrics("welcome", totals={"si": 1}, within=0.2)
+    assert "Why (the emulator's messaging log):\\n  " + expected in str(failed.value)
+"""
+    )
+    run(pytester).assert_outcomes(passed=1)
