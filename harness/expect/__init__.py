@@ -130,7 +130,7 @@ class Expect:
         """Every custom event `user` logged (names, or (name, props ⊇)) is applied exactly once to the
         profile after the SDK's retries: retried deliveries deduplicated by event identity (see delivery.py).
         `user=None, device=...`: the anonymous events of one device."""
-        return NothingLostExpectation(self.source, user, logged, self.default_timeout, device=device)
+        return NothingLostExpectation(self.source, user, logged, self.default_timeout, device=device, **self._in())
 
     def metrics(self, campaign_id: str) -> MetricsExpectation:
         """A campaign's (or canvas's) engagement counts: `.totals(si=1).uniques(si=1).within()`."""

@@ -191,3 +191,14 @@ def test_traffic_in_a_workspace_nobody_looked_in_warns_with_the_workspace_and_co
         warnings.simplefilter("error")
         assert warn_stray(entries, keys, looked_in={"test", "prod"}) == {}  # the test looked there
         assert warn_stray(entries, keys, looked_in={None}) == {}
+
+
+def test_nothing_lost_reads_the_test_workspace_too(emu):
+    scope = emu.create_scope("lost")
+    emu.create_app(scope)
+    prod_key = emu.create_app(scope, workspace="prod")["api_key"]
+    expect = Expect(JournalSource(emu.journal, scope, emu.state), default_timeout=0.1)
+    _send(emu, prod_key, "ada", "paid")
+    with pytest.raises(ExpectationFailed, match="never sent: ce 'paid'"):
+        expect.nothing_lost("ada", ["paid"]).within(0.05)
+    assert [d.name for d in expect.nothing_lost("ada", ["paid"]).in_workspace("prod").within(0.05)] == ["paid"]
