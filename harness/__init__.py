@@ -19,6 +19,12 @@ _EXPORTS: dict[str, str] = {
     "JournalSource": "braze_harness.expect",
     "MetricsExpectation": "braze_harness.expect",
     "Source": "braze_harness.expect",
+    # loosening the DSL's type-strict comparison, and the workspace warning
+    "BrazeWorkspaceWarning": "braze_harness.expect",
+    "Matcher": "braze_harness.expect",
+    "approx": "braze_harness.expect",
+    "matcher": "braze_harness.expect",
+    "numeric": "braze_harness.expect",
     # the emulator's control API
     "EmulatorClient": "braze_harness.client",
     "RemoteSource": "braze_harness.client",
@@ -58,6 +64,7 @@ __all__ = [
     "AppAdapter",
     "BrazeApiError",
     "BrazeRestClient",
+    "BrazeWorkspaceWarning",
     "DecodedRequest",
     "EmulatorClient",
     "Endpoint",
@@ -71,6 +78,7 @@ __all__ = [
     "JournalEntry",
     "JournalSource",
     "KeyPair",
+    "Matcher",
     "MessagingScreen",
     "MetricsExpectation",
     "OnScreen",
@@ -80,10 +88,13 @@ __all__ = [
     "RemoteSource",
     "ScreenTimeout",
     "Source",
+    "approx",
     "decode",
     "decode_response",
     "import_har",
     "load_har",
+    "matcher",
+    "numeric",
 ]
 
 
@@ -104,7 +115,20 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from braze_harness.adapters import AppAdapter
     from braze_harness.client import EmulatorClient, RemoteSource
     from braze_harness.errors import HarnessConfigError, HarnessError
-    from braze_harness.expect import ANONYMOUS, ANY, Expect, ExpectationFailed, JournalSource, MetricsExpectation, Source
+    from braze_harness.expect import (
+        ANONYMOUS,
+        ANY,
+        BrazeWorkspaceWarning,
+        Expect,
+        ExpectationFailed,
+        JournalSource,
+        Matcher,
+        MetricsExpectation,
+        Source,
+        approx,
+        matcher,
+        numeric,
+    )
     from braze_harness.har import import_har, load_har
     from braze_harness.journal import Journal, JournalEntry, Query
     from braze_harness.protocol import DecodedRequest, Endpoint, Event, Problem, decode, decode_response

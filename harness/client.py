@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import httpx
@@ -188,6 +188,12 @@ class EmulatorClient:
         body = {"content_cards_rate_limit": content_cards_rate_limit}
         return self._request("PUT", f"/_emulator/scopes/{scope}/messaging/options", json=body)
 
+    def messaging_why(self, scope: str, **query: str | None) -> dict[str, Any]:
+        """`GET .../messaging/why` (campaign=, user_id=, device_id=, channel=): why campaigns were or weren't served,
+        `{"decisions": [...], "verdicts": {campaign: sentence}}` (harness/emulator/messaging/why.py)."""
+        params = {k: v for k, v in query.items() if v}
+        return self._request("GET", f"/_emulator/scopes/{scope}/messaging/why", params=params)
+
     # -- push (harness/emulator/push/routes.py) -------------------------------------------------------
 
     def send_push(self, scope: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -270,9 +276,12 @@ class EmulatorClient:
 class RemoteSource:
     """A scope's traffic through the control API; entries are fetched incrementally and cached."""
 
-    def __init__(self, client: EmulatorClient, scope: str | None) -> None:
+    def __init__(
+        self, client: EmulatorClient, scope: str | None, *, workspace_keys: Callable[[], dict[str, str]] | None = None
+    ) -> None:
         self.client = client
         self.scope = scope
+        self._workspace_keys = workspace_keys  # api key -> workspace name (expect/workspaces.py); None: not known
         self._cache: list[JournalEntry] = []
         self._latest = 0
 
@@ -297,5 +306,16 @@ class RemoteSource:
     def forget(self) -> None:
         self._cache.clear()
 
-    def profiles(self, *, external_id: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
-        return self.client.profiles(external_id=external_id, device_id=device_id, scope=self.scope)
+    def messaging_why(self, **query: str | None) -> dict[str, Any]:
+        """Why campaigns were or weren't served in this scope (expect/why.py appends it to messaging failures)."""
+        if self.scope is None:
+            return {"decisions": [], "verdicts": {}}
+        return self.client.messaging_why(self.scope, **query)
+
+    def workspace_keys(self) -> dict[str, str] | None:
+        return self._workspace_keys() if self._workspace_keys is not None else None
+
+    def profiles(
+        self, *, external_id: str | None = None, device_id: str | None = None, api_key: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self.client.profiles(external_id=external_id, device_id=device_id, api_key=api_key, scope=self.scope)

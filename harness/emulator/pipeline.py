@@ -159,6 +159,7 @@ class Pipeline:
                 duration_ms=(time.perf_counter() - started) * 1000,
                 scope=scope,
             )
+            self.messaging.stamp(scope, entry.seq)  # why each campaign was or wasn't in this answer (messaging/why.py)
         return Ingested(answer, entry)
 
     def refuse(

@@ -6,6 +6,8 @@ expect.event("ce", name="oops").never(within=2)
 expect.in_order(expect.session_end(), expect.session_start(user="u1")).within(5)
 expect.profile("u1").has(first_name="Ada", sessions=2, custom_events={"song_played": 3}).within(5)
 expect.nothing_lost("u1", ["song_played", ("skip", {"n": 2})]).within(10)   # once each, after the SDK's retries
+expect.custom_event("cart", props={"total": approx(19.99, abs=0.01)}).within(5)   # type-strict unless told
+expect.in_workspace("prod").custom_event("x").within(5)   # the `test` workspace unless told (workspaces.py)
 expect.metrics("welcome").totals(si=1).uniques(si=1).within(5)   # campaign metrics (needs a metrics reader)
 expect.rest("/users/track", body={"attributes": [{"external_id": "u1"}]}, status=201).within(5)  # a backend's call
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from braze_harness.expect.data_points import DataPointsExpectation
 from braze_harness.expect.delivery import DeliveredEvent, Delivery, NothingLostExpectation
+from braze_harness.expect.matchers import Matcher, approx, matcher, numeric
 from braze_harness.expect.metrics import MetricsExpectation, MetricsReader
 from braze_harness.expect.patterns import ANONYMOUS, ANY, AttributesPattern, Diff, EventPattern
 from braze_harness.expect.profile import ProfileExpectation
@@ -31,16 +34,42 @@ from braze_harness.expect.waiting import (
     EventMatch,
     OrderExpectation,
 )
+from braze_harness.expect.workspaces import ALL, DEFAULT_WORKSPACE, BrazeWorkspaceWarning
 from braze_harness.protocol.events import Event
 
 
 class Expect:
     """Entry point bound to one scope's source (the per-test handle exposes one as `braze.expect`)."""
 
-    def __init__(self, source: Source, default_timeout: float = DEFAULT_TIMEOUT, *, metrics: MetricsReader | None = None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        default_timeout: float = DEFAULT_TIMEOUT,
+        *,
+        metrics: MetricsReader | None = None,
+        workspace: str | None = DEFAULT_WORKSPACE,
+        looked: set[str | None] | None = None,
+    ) -> None:
         self.source = source
         self.default_timeout = default_timeout
         self.read_metrics = metrics
+        # where expectations look (workspaces.py): the test's `test` workspace unless told; `looked` records where
+        # they looked, for the end-of-test warning about traffic nobody looked at
+        self.workspace = workspace
+        self.looked: set[str | None] = set() if looked is None else looked
+
+    def in_workspace(self, name: str) -> Expect:
+        """The same expectations, reading workspace `name` of the test: `braze.expect.in_workspace("prod").event(...)`."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"in_workspace(name): a workspace name such as 'prod', not {name!r}")
+        return Expect(self.source, self.default_timeout, metrics=self.read_metrics, workspace=name, looked=self.looked)
+
+    def in_all_workspaces(self) -> Expect:
+        """The same expectations, reading every workspace (and keys in none)."""
+        return Expect(self.source, self.default_timeout, metrics=self.read_metrics, workspace=ALL, looked=self.looked)
+
+    def _in(self) -> dict[str, Any]:
+        return {"workspace": self.workspace, "looked": self.looked}
 
     def mark(self) -> int:
         """A point in the journal: `expect....after(mark)` ignores what came before it."""
@@ -62,7 +91,7 @@ class Expect:
         pattern = EventPattern(
             code=code, name=name, props=props, data=data, user=user, session=session, device=device, api_key=api_key, where=where
         )
-        return EventExpectation(self.source, pattern, self.default_timeout)
+        return EventExpectation(self.source, pattern, self.default_timeout, **self._in())
 
     def custom_event(self, name: str, props: Mapping[str, Any] | None = None, **kw: Any) -> EventExpectation:
         return self.event("ce", name=name, props=props, **kw)
@@ -87,11 +116,11 @@ class Expect:
         return self.event("se", **kw)
 
     def attributes(self, user: Any = ANY, **fields: Any) -> AttributesExpectation:
-        return AttributesExpectation(self.source, AttributesPattern(fields=fields, user=user), self.default_timeout)
+        return AttributesExpectation(self.source, AttributesPattern(fields=fields, user=user), self.default_timeout, **self._in())
 
     def in_order(self, *steps: EventExpectation | EventPattern) -> OrderExpectation:
         patterns = [s.pattern if isinstance(s, EventExpectation) else s for s in steps]
-        return OrderExpectation(self.source, patterns, self.default_timeout)
+        return OrderExpectation(self.source, patterns, self.default_timeout, **self._in())
 
     def nothing_lost(
         self,
@@ -103,7 +132,7 @@ class Expect:
         """Every custom event `user` logged (names, or (name, props ⊇)) is applied exactly once to the
         profile after the SDK's retries: retried deliveries deduplicated by event identity (see delivery.py).
         `user=None, device=...`: the anonymous events of one device."""
-        return NothingLostExpectation(self.source, user, logged, self.default_timeout, device=device)
+        return NothingLostExpectation(self.source, user, logged, self.default_timeout, device=device, **self._in())
 
     def metrics(self, campaign_id: str) -> MetricsExpectation:
         """A campaign's (or canvas's) engagement counts: `.totals(si=1).uniques(si=1).within()`."""
@@ -132,20 +161,27 @@ class Expect:
         return RestExpectation(self.source, pattern, self.default_timeout)
 
     def profile(self, external_id: str | None = None, *, device_id: str | None = None) -> ProfileExpectation:
-        return ProfileExpectation(self.source, external_id=external_id, device_id=device_id, default_timeout=self.default_timeout)
+        return ProfileExpectation(
+            self.source, external_id=external_id, device_id=device_id, default_timeout=self.default_timeout, **self._in()
+        )
 
 
 def _price(price: Any) -> Any:
-    # the Web SDK sends price as a 2-decimal string, mobile SDKs as a number: compare as numbers
+    """The one place a numeric string equals a number by default: a purchase's price is sent as a 2-decimal string by
+    the Web SDK (docs/web-sdk-wire.md#event-codes) and as a number by the mobile SDKs and REST, and Braze takes both
+    as the price (https://www.braze.com/docs/api/objects_filters/purchase_object/)."""
     if price is ANY or callable(price):
         return price
-    return lambda actual, _p=float(price): abs(float(actual) - _p) < 1e-9
+    if isinstance(price, str):
+        return numeric(float(price))
+    return numeric(price)
 
 
 __all__ = [
     "ANONYMOUS",
     "ANY",
     "AttributesMatch",
+    "BrazeWorkspaceWarning",
     "DataPointsExpectation",
     "DeliveredEvent",
     "Delivery",
@@ -155,6 +191,7 @@ __all__ = [
     "Expect",
     "ExpectationFailed",
     "JournalSource",
+    "Matcher",
     "MetricsExpectation",
     "MetricsReader",
     "NothingLostExpectation",
@@ -162,4 +199,7 @@ __all__ = [
     "RestMatch",
     "RestPattern",
     "Source",
+    "approx",
+    "matcher",
+    "numeric",
 ]

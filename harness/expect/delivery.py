@@ -22,6 +22,7 @@ import orjson
 from braze_harness.expect.report import failure
 from braze_harness.expect.source import Source
 from braze_harness.expect.waiting import DEFAULT_TIMEOUT, wait_until
+from braze_harness.expect.workspaces import DEFAULT_WORKSPACE, InWorkspace, in_workspace, profile_keys
 from braze_harness.journal import JournalEntry
 from braze_harness.protocol.events import CustomEvent, Event
 
@@ -86,7 +87,7 @@ def _why(entry: JournalEntry) -> str:
     return "; ".join(notes)[:160]
 
 
-class NothingLostExpectation:
+class NothingLostExpectation(InWorkspace):
     def __init__(
         self,
         source: Source,
@@ -95,9 +96,12 @@ class NothingLostExpectation:
         default_timeout: float = DEFAULT_TIMEOUT,
         *,
         device: str | None = None,
+        workspace: str | None = DEFAULT_WORKSPACE,
+        looked: set[str | None] | None = None,
     ) -> None:
         if user is None and device is None:
             raise ValueError("nothing_lost: give the user (external_id), or device= for anonymous events")
+        self._start_in(workspace, looked)
         self.source = source
         self.user = user
         self.device = device
@@ -123,7 +127,7 @@ class NothingLostExpectation:
         entries = self.source.entries() if entries is None else entries
         names = {name for name, _ in self.logged}
         by_identity: dict[tuple[Any, ...], DeliveredEvent] = {}
-        for entry in entries:
+        for entry in in_workspace(entries, self.source, self.workspace):
             if entry.seq <= self._after:
                 continue
             ok = applied(entry)
@@ -140,10 +144,16 @@ class NothingLostExpectation:
                 attempt = entry.request.braze.req_attempt
                 if not any(d.seq == entry.seq for d in found.deliveries):
                     found.deliveries.append(Delivery(entry.seq, attempt, entry.exchange.status, ok, "" if ok else _why(entry)))
-        if self.user is not None:
-            profiles = self.source.profiles(external_id=self.user)
-        else:
-            profiles = self.source.profiles(device_id=self.device)
+        selector = {"external_id": self.user} if self.user is not None else {"device_id": self.device}
+        keys = profile_keys(self.source, self.workspace)
+        if keys is None:
+            profiles = self.source.profiles(**selector)
+        else:  # the profiles of the workspace looked in (one app's key selects its workspace's)
+            seen: dict[str, dict[str, Any]] = {}
+            for key in keys:
+                for p in self.source.profiles(**selector, api_key=key):
+                    seen.setdefault(p["braze_id"], p)
+            profiles = list(seen.values())
         log = [row for p in profiles for row in p.get("custom_event_log", [])]
         for delivered in by_identity.values():
             delivered.on_profile = sum(
@@ -198,7 +208,7 @@ class NothingLostExpectation:
         misses = [*last.get("duplicated", []), *last.get("missing", [])]
         misses += [f"delivery log: {d}" for d in last.get("delivered", [])]
         raise failure(
-            f"Expected within {timeout:g} s: every logged event of {self._who()} applied exactly once "
+            f"Expected within {timeout:g} s: every logged event of {self._who()}{self._where()} applied exactly once "
             f"(nothing lost, nothing doubled): {wanted}.",
             waited=waited,
             entries=entries,

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from braze_harness.expect.matchers import Matcher, strict_equal, type_hint
 from braze_harness.protocol.attributes import Attributes
 from braze_harness.protocol.events import CustomEvent, Event, Purchase
 
@@ -30,9 +31,26 @@ class Diff:
     expected: Any
 
     def __str__(self) -> str:
+        if isinstance(self.expected, Matcher):
+            return f"{self.field}: {self.actual!r} is not {show(self.expected)}"
         if callable(self.expected) and not isinstance(self.expected, type):
-            return f"{self.field}: {self.actual!r} does not satisfy {describe_predicate(self.expected)}"
-        return f"{self.field}: {self.actual!r} != {self.expected!r}"
+            return f"{self.field}: {self.actual!r} does not satisfy {show(self.expected)}"
+        return f"{self.field}: {self.actual!r} != {show(self.expected)}{type_hint(self.actual, self.expected)}"
+
+
+def show(expected: Any) -> str:
+    """An expected value as a failure message prints it: matchers by their description, predicates by their source
+    (`lambda d: d >= 10`), never `<function ...>`."""
+    if isinstance(expected, Matcher):
+        return expected.describe()
+    if callable(expected) and not isinstance(expected, type):
+        return describe_predicate(expected)
+    if isinstance(expected, Mapping):
+        return "{" + ", ".join(f"{k!r}: {show(v)}" for k, v in expected.items()) + "}"
+    if isinstance(expected, list | tuple):
+        inner = ", ".join(show(v) for v in expected)
+        return f"[{inner}]" if isinstance(expected, list) else f"({inner}{',' if len(expected) == 1 else ''})"
+    return repr(expected)
 
 
 def describe_predicate(fn: Callable[..., Any]) -> str:
@@ -59,7 +77,8 @@ _MISSING = object()
 
 
 def value_diffs(actual: Any, expected: Expected, where: str) -> list[Diff]:
-    """Equality, except: dicts match as subsets (recursively), ANY matches, callables are predicates."""
+    """Type-strict equality (`"19.99"` is not 19.99, True is not 1: Braze keeps the JSON type it receives), except:
+    dicts match as subsets (recursively), ANY matches, matchers and callables are predicates."""
     if expected is ANY:
         return []
     if callable(expected) and not isinstance(expected, type):
@@ -77,14 +96,7 @@ def value_diffs(actual: Any, expected: Expected, where: str) -> list[Diff]:
         return diffs
     if actual is _MISSING:
         return [Diff(where, "<absent>", expected)]
-    if isinstance(expected, float) or isinstance(actual, float):
-        try:
-            if abs(float(actual) - float(expected)) < 1e-9:
-                return []
-        except (TypeError, ValueError):
-            pass
-    same = actual == expected and isinstance(actual, bool) == isinstance(expected, bool)
-    return [] if same else [Diff(where, actual, expected)]
+    return [] if strict_equal(actual, expected) else [Diff(where, actual, expected)]
 
 
 @dataclass(frozen=True)
@@ -138,9 +150,9 @@ class EventPattern:
         if self.name is not None:
             parts.append(repr(self.name))
         if self.props is not None:
-            parts.append(f"with props ⊇ {dict(self.props)!r}")
+            parts.append(f"with props ⊇ {show(dict(self.props))}")
         if self.data is not None:
-            parts.append(f"with data ⊇ {dict(self.data)!r}")
+            parts.append(f"with data ⊇ {show(dict(self.data))}")
         if self.user is not ANY:
             parts.append("from an anonymous user" if self.user is None else f"from user {self.user!r}")
         if self.session:
@@ -150,7 +162,7 @@ class EventPattern:
         if self.api_key:
             parts.append(f"with api key {self.api_key!r}")
         if self.where is not None:
-            parts.append(f"where {getattr(self.where, '__name__', 'predicate')}")
+            parts.append(f"where {show(self.where)}")
         return " ".join(parts)
 
 
@@ -172,4 +184,4 @@ class AttributesPattern:
 
     def describe(self) -> str:
         who = "" if self.user is ANY else (" for an anonymous user" if self.user is None else f" for user {self.user!r}")
-        return f"attributes ⊇ {dict(self.fields)!r}{who}"
+        return f"attributes ⊇ {show(dict(self.fields))}{who}"

@@ -17,6 +17,7 @@ from typing import Self
 from braze_harness.expect.patterns import AttributesPattern, Diff, EventPattern
 from braze_harness.expect.report import ExpectationFailed, failure
 from braze_harness.expect.source import Source
+from braze_harness.expect.workspaces import DEFAULT_WORKSPACE, InWorkspace, elsewhere, in_workspace, label, workspace_keys
 from braze_harness.journal import JournalEntry
 from braze_harness.journal.entry import describe_event
 from braze_harness.protocol.attributes import Attributes
@@ -134,10 +135,11 @@ def wait_for[V](
     )
 
 
-class _Counted:
+class _Counted(InWorkspace):
     """Count constraints shared by event and attribute expectations."""
 
-    def __init__(self) -> None:
+    def __init__(self, workspace: str | None = DEFAULT_WORKSPACE, looked: set[str | None] | None = None) -> None:
+        self._start_in(workspace, looked)
         self._min = 1
         self._max: int | None = None
         self._after = 0
@@ -185,8 +187,16 @@ class _Counted:
 
 
 class EventExpectation(_Counted):
-    def __init__(self, source: Source, pattern: EventPattern, default_timeout: float = DEFAULT_TIMEOUT) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        source: Source,
+        pattern: EventPattern,
+        default_timeout: float = DEFAULT_TIMEOUT,
+        *,
+        workspace: str | None = DEFAULT_WORKSPACE,
+        looked: set[str | None] | None = None,
+    ) -> None:
+        super().__init__(workspace, looked)
         self.source = source
         self.pattern = pattern
         self.default_timeout = default_timeout
@@ -195,7 +205,7 @@ class EventExpectation(_Counted):
         """Matches now, without waiting."""
         entries = self.source.entries() if entries is None else entries
         found = []
-        for entry in entries:
+        for entry in in_workspace(entries, self.source, self.workspace):
             if entry.seq <= self._after:
                 continue
             for event in entry.events:
@@ -241,7 +251,7 @@ class EventExpectation(_Counted):
     def _failure(
         self, when: str, entries: list[JournalEntry], waited: float, reason: str | None, *, show_matches: bool = False
     ) -> ExpectationFailed:
-        desc = self.pattern.describe()
+        desc = self.pattern.describe() + self._where()
         if when == "never":
             headline = f"Expected never: {desc} — but one arrived."
         else:
@@ -249,13 +259,35 @@ class EventExpectation(_Counted):
         if show_matches or reason:
             lines = [f"#{m.entry.seq} {describe_event(m.event)}" for m in self.matches(entries)]
         else:
-            lines = self._near_misses(entries)
+            lines = self._elsewhere(entries) + self._near_misses(entries)
         title = "Offending matches:" if (show_matches or reason) else "Nearest misses:"
         return failure(headline, waited=waited, entries=entries, misses=lines, scope=self.source.scope, misses_title=title)
 
+    def _elsewhere(self, entries: list[JournalEntry]) -> list[str]:
+        """Matches in workspaces this expectation did not look in: the likeliest cause (a build on another key)."""
+        outside = elsewhere(entries, self.source, self.workspace)
+        if not outside:
+            return []
+        mine = {e.seq for e in in_workspace(entries, self.source, self.workspace)}
+        others = [e for e in entries if e.seq not in mine]
+        found: dict[str, int] = {}
+        keys = workspace_keys(self.source) or {}
+        for entry in others:
+            n = sum(
+                1 for ev in entry.events if not self.pattern.differences(ev, device_id=entry.device_id, api_key=entry.api_key)
+            )
+            if n:
+                where = label(entry.api_key, keys)
+                found[where] = found.get(where, 0) + n
+        return [
+            f"{n} matching event(s) in workspace {where!r}, not looked in (expectations read {self.workspace!r} unless told: "
+            f".in_workspace({where!r}) or .in_all_workspaces())"
+            for where, n in found.items()
+        ]
+
     def _near_misses(self, entries: list[JournalEntry]) -> list[str]:
         scored: list[tuple[int, int, str]] = []
-        for entry in entries:
+        for entry in in_workspace(entries, self.source, self.workspace):
             for event in entry.events:
                 diffs = self.pattern.differences(event, device_id=entry.device_id, api_key=entry.api_key)
                 if not diffs or (self.pattern.code and event.name != self.pattern.code):
@@ -267,8 +299,16 @@ class EventExpectation(_Counted):
 
 
 class AttributesExpectation(_Counted):
-    def __init__(self, source: Source, pattern: AttributesPattern, default_timeout: float = DEFAULT_TIMEOUT) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        source: Source,
+        pattern: AttributesPattern,
+        default_timeout: float = DEFAULT_TIMEOUT,
+        *,
+        workspace: str | None = DEFAULT_WORKSPACE,
+        looked: set[str | None] | None = None,
+    ) -> None:
+        super().__init__(workspace, looked)
         self.source = source
         self.pattern = pattern
         self.default_timeout = default_timeout
@@ -277,7 +317,7 @@ class AttributesExpectation(_Counted):
         entries = self.source.entries() if entries is None else entries
         return [
             AttributesMatch(e, a)
-            for e in entries
+            for e in in_workspace(entries, self.source, self.workspace)
             if e.seq > self._after
             for a in e.request.attributes
             if not self.pattern.differences(a)
@@ -293,7 +333,7 @@ class AttributesExpectation(_Counted):
         found, entries, waited, _ = self._wait(self.source, timeout, enough)
         if found is None:
             misses = []
-            for e in entries:
+            for e in in_workspace(entries, self.source, self.workspace):
                 for a in e.request.attributes:
                     diffs = self.pattern.differences(a)
                     misses.append(
@@ -304,7 +344,7 @@ class AttributesExpectation(_Counted):
                         )
                     )
             raise failure(
-                f"Expected within {timeout:g} s: {self.pattern.describe()}.",
+                f"Expected within {timeout:g} s: {self.pattern.describe()}{self._where()}.",
                 waited=waited,
                 entries=entries,
                 misses=[m for *_, m in sorted(misses)] or ["no attributes were sent at all"],
@@ -313,17 +353,30 @@ class AttributesExpectation(_Counted):
         return found
 
 
-class OrderExpectation:
+class OrderExpectation(InWorkspace):
     """Events matching the patterns, in this order of event time (the wire order is not guaranteed)."""
 
-    def __init__(self, source: Source, patterns: list[EventPattern], default_timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        source: Source,
+        patterns: list[EventPattern],
+        default_timeout: float = DEFAULT_TIMEOUT,
+        *,
+        workspace: str | None = DEFAULT_WORKSPACE,
+        looked: set[str | None] | None = None,
+    ) -> None:
+        self._start_in(workspace, looked)
         self.source = source
         self.patterns = patterns
         self.default_timeout = default_timeout
 
     def _find(self, entries: list[JournalEntry]) -> tuple[list[EventMatch], int]:
         timeline = sorted(
-            ((ev.time, entry.seq, i, entry, ev) for entry in entries for i, ev in enumerate(entry.events)),
+            (
+                (ev.time, entry.seq, i, entry, ev)
+                for entry in in_workspace(entries, self.source, self.workspace)
+                for i, ev in enumerate(entry.events)
+            ),
             key=lambda t: (t[0], t[1], t[2]),
         )
         chain: list[EventMatch] = []

@@ -11,6 +11,7 @@ import pytest
 from braze_harness.client import EmulatorClient
 from braze_harness.dataplan.datapoints import ledger_of
 from braze_harness.errors import HarnessConfigError
+from braze_harness.expect.workspaces import warn_stray
 from braze_harness.journal import JournalEntry, Query
 from braze_harness.plugin.artifacts import scope_name
 from braze_harness.plugin.embedded import start_embedded
@@ -61,6 +62,8 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
         if not config.getoption("--braze-data-plan-strict"):
             off_plan = []
         points = ledger_of(entries).total()
+        # traffic in a workspace no expectation looked in: a build on another workspace's key (expect/workspaces.py)
+        warn_stray(entries, handle.workspace_keys(), looked_in=handle.expect.looked)
         request.node.user_properties.append(("braze_data_points", f"{points.used} used, {points.wasted} wasted"))
     finally:
         handle.close()

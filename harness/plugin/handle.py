@@ -30,7 +30,7 @@ class BrazeHandle:
         self.client = client
         self.emulator_url = client.base_url
         self.scope = client.create_scope(name)
-        self._source = RemoteSource(client, self.scope)
+        self._source = RemoteSource(client, self.scope, workspace_keys=self.workspace_keys)
         self.expect = Expect(self._source, default_timeout=timeout, metrics=self._metrics)
         self._shared_key = api_key is not None
         self._apps: dict[tuple[str, str], str] = {}
@@ -62,6 +62,10 @@ class BrazeHandle:
         if key not in self._apps:
             self._apps[key] = self.client.create_app(self.scope, workspace=workspace, platform=platform)["api_key"]
         return self._apps[key]
+
+    def workspace_keys(self) -> dict[str, str]:
+        """This test's api keys by workspace name: what `expect` reads (`test` unless told, expect/workspaces.py)."""
+        return {key: workspace for (workspace, _), key in self._apps.items()}
 
     def new_device_id(self, *, uppercase: bool = False) -> str:
         """A fresh device id claimed by this scope (Android/web: lowercase UUID, iOS: uppercase)."""

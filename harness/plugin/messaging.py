@@ -17,6 +17,7 @@
     m.metrics("onboarding")["steps"]["hello"]  # si/sc/... of one canvas step
     m.metrics("welcome")                       # {"totals": {"si": 1}, "uniques": {"si": 1}, "by_user": {...}}
     m.wait_metrics("welcome", totals={"si": 1}) # = braze.expect.metrics("welcome").totals(si=1).within()
+    m.why("welcome")                           # why it was or wasn't served: "... not in the triggers served at request #34 ..."
 
 Definitions are validated here first (pydantic, same models as the emulator), so a mistake fails in the
 test with the field named: `DefinitionError: campaign.message.type: Input should be 'SLIDEUP', ...`.
@@ -31,7 +32,9 @@ from typing import Any
 import yaml
 from braze_harness.emulator.messaging.canvas_models import parse_canvas
 from braze_harness.emulator.messaging.models import DefinitionError, parse_campaign, parse_segment
+from braze_harness.expect.report import ExpectationFailed
 from braze_harness.expect.waiting import wait_for
+from braze_harness.expect.why import with_reasons
 from braze_harness.plugin.context import ScopeContext
 from braze_harness.protocol.ids import step_message_id, trigger_id
 
@@ -198,4 +201,17 @@ class MessagingHandle:
         """Wait (on journal changes, no sleep loop) until the campaign's totals/uniques equal these counts
         (`within`: default the scope's timeout): `braze.expect.metrics(campaign_id).totals(...).uniques(...)`."""
         expectation = self.context.expect.metrics(campaign_id).totals(**(totals or {})).uniques(**(uniques or {}))
-        return expectation.within(within)
+        try:
+            return expectation.within(within)
+        except ExpectationFailed as exc:  # no impression is often no serving: say why (the emulator knows)
+            raise with_reasons(exc, self.context.expect.source, campaign_id) from None
+
+    def why(self, campaign_id: str | None = None, *, user: str | None = None, channel: str | None = None) -> dict[str, str]:
+        """Why campaigns were or weren't served (`GET .../messaging/why`): `{campaign: sentence}`, the latest decision
+        of each (one campaign's, one external id's, one channel's: in_app, content_card, feature_flag, banner)."""
+        answer = self.client.messaging_why(self.scope, campaign=campaign_id, user_id=user, channel=channel)
+        return answer["verdicts"]
+
+    def decisions(self, campaign_id: str | None = None, *, user: str | None = None) -> list[dict[str, Any]]:
+        """Every recorded decision (newest last): `{"seq", "channel", "campaign", "served", "reasons", "summary", ...}`."""
+        return self.client.messaging_why(self.scope, campaign=campaign_id, user_id=user)["decisions"]

@@ -200,3 +200,66 @@ def test_other_tests_are_not_blamed(braze):
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*the emulator raised 1 error(s) while this test ran:*", "*RuntimeError: state exploded*"])
     assert "test_other_tests_are_not_blamed" not in "".join(line for line in result.outlines if "ERROR at teardown" in line)
+
+
+def test_traffic_to_another_workspace_warns_at_teardown_and_expectations_do_not_see_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_ws="""
+import httpx
+import pytest
+from braze_harness import ExpectationFailed
+
+def send(braze, key, name):
+    event = {"name": "ce", "time": 1795379958.5, "data": {"n": name, "p": {}}, "session_id": "s1", "user_id": "ada"}
+    body = {"api_key": key, "device_id": braze.new_device_id(), "time": 1795379958, "events": [event]}
+    url = braze.emulator_url + "/api/v3/data/"
+    assert httpx.post(url, json=body, headers={"X-Braze-Api-Key": key}, trust_env=False).status_code == 200
+
+def test_wrong_key(braze):
+    braze.api_key  # the test workspace's app
+    send(braze, braze.app_key("prod"), "bought")  # a build on the production key
+    send(braze, braze.app_key("prod"), "bought")
+    with pytest.raises(ExpectationFailed, match="2 matching event.s. in workspace 'prod', not looked in"):
+        braze.expect.custom_event("bought").within(0.3)
+
+def test_looked_there(braze):
+    send(braze, braze.app_key("prod"), "bought")
+    braze.expect.custom_event("bought").in_workspace("prod").within(2)
+"""
+    )
+    result = run(pytester, "-W", "error::braze_harness.BrazeWorkspaceWarning", "-rA")
+    output = result.stdout.str()
+    result.assert_outcomes(passed=2, errors=1)
+    assert "BrazeWorkspaceWarning: 2 request(s) of this test went to workspace 'prod', which no expectation looked in" in output
+    assert "ERROR at teardown of test_wrong_key" in output
+
+
+def test_messaging_failures_carry_the_emulators_reasons_through_the_control_api(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_why="""
+import httpx
+import pytest
+from braze_harness import ExpectationFailed
+
+def test_why(braze):
+    m = braze.messaging
+    m.segment("pros", {"type": "attribute", "name": "plan", "value": "pro"})
+    m.in_app("welcome", trigger="open", message={"type": "MODAL", "message": "Hi"}, segment="pros")
+    user = braze.uid("ada")
+    body = {"api_key": braze.api_key, "device_id": braze.new_device_id(), "time": 1795379958, "user_id": user,
+            "respond_with": {"triggers": True, "user_id": user},
+            "events": [{"name": "ss", "time": 1795379958.5, "data": {}, "session_id": "s1", "user_id": user}]}
+    answer = httpx.post(braze.emulator_url + "/api/v3/data/", json=body, headers={"X-Braze-Api-Key": braze.api_key},
+                        trust_env=False).json()
+    assert answer["triggers"] == []
+    seq = braze.entries()[-1].seq
+    expected = (f"in_app 'welcome' was not in the triggers served at request #{seq} to user {user!r}: "
+                "not in segment 'pros': plan eq 'pro' (has none)")
+    assert m.why("welcome") == {"welcome": expected}
+    assert m.decisions("welcome", user=user)[0]["served"] is False
+    with pytest.raises(ExpectationFailed) as failed:
+        m.wait_metrics("welcome", totals={"si": 1}, within=0.2)
+    assert "Why (the emulator's messaging log):\\n  " + expected in str(failed.value)
+"""
+    )
+    run(pytester).assert_outcomes(passed=1)

@@ -27,7 +27,8 @@ class VirtualLab:
         self.server = server
         self.emulator = server.emulator
         self.scope = self.emulator.create_scope(name)
-        self.expect = Expect(JournalSource(self.emulator.journal, self.scope, self.emulator.state), default_timeout=timeout)
+        source = JournalSource(self.emulator.journal, self.scope, self.emulator.state, messaging=self.emulator.messaging)
+        self.expect = Expect(source, default_timeout=timeout)
         self._keys: dict[tuple[str, str], str] = {}
         self.devices: list[VirtualDevice] = []
 

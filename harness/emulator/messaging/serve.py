@@ -31,6 +31,7 @@ from braze_harness.emulator.messaging.templating import (
     render_strings,
     template_data,
 )
+from braze_harness.emulator.messaging.why import Decision, segment_reasons, trigger_text
 from braze_harness.emulator.settings import EmulatorSettings
 from braze_harness.emulator.state.engagement import Engagement, user_key
 from braze_harness.protocol.decode import DecodedRequest, Endpoint
@@ -98,6 +99,21 @@ class Serving:
         return sm, self.audience.profile(decoded.api_key, device_id, user_id), who
 
     @staticmethod
+    def _ids(decoded: DecodedRequest) -> tuple[str | None, str | None]:
+        """(user id, device id) the request speaks for, as the why log names them."""
+        body = decoded.body
+        user_id = body.user_id if body else None
+        if isinstance(body, DataRequest | TemplateRequest) and body.respond_with and body.respond_with.user_id:
+            user_id = body.respond_with.user_id
+        return user_id, (body.device_id if body else None)
+
+    def _decide(
+        self, sm: ScopeMessaging, decoded: DecodedRequest, channel: str, cid: str, served: bool, reasons: list[str]
+    ) -> None:
+        user_id, device_id = self._ids(decoded)
+        sm.why.add(Decision(channel, cid, served, reasons, user_id, device_id))
+
+    @staticmethod
     def _live(c: Any, now: float) -> bool:
         start, end = getattr(c, "start_time", None), getattr(c, "end_time", None)
         # start/end are sent to the SDK for IAMs (it enforces them); other channels are filtered here
@@ -110,10 +126,18 @@ class Serving:
         if sm is None:
             return []
         out = []
+        served: list[InAppCampaign] = []
         for cid, c in sm.campaigns.items():
-            if not isinstance(c, InAppCampaign) or not evaluate(sm.segments.get(c.segment or ""), profile, sm.lookup):
+            if not isinstance(c, InAppCampaign):
+                continue
+            segment = sm.segments.get(c.segment or "")
+            if not evaluate(segment, profile, sm.lookup):
+                why = segment_reasons(segment, profile, sm.lookup) or [f"not in segment {c.segment!r}"]
+                self._decide(sm, decoded, "in_app", cid, False, why)
                 continue
             out.append(trigger_json(cid, c))
+            served.append(c)
+        self._iam_reasons(sm, decoded, scope, who, served)
         # in-app messages of the canvas steps this user reached (and only this user)
         self.runner.walk_user(sm, who, profile, (), enter_segments=True)
         now = self.clock.now(sm.name)
@@ -122,6 +146,38 @@ class Serving:
                 campaign = cv.iam_campaign(canvas, step)
                 out.append(trigger_json(campaign.id, campaign))
         return out
+
+    def _iam_reasons(
+        self, sm: ScopeMessaging, decoded: DecodedRequest, scope: str | None, who: str, served: list[InAppCampaign]
+    ) -> None:
+        """What still decides whether a served trigger shows: its trigger, priority against rivals on the same
+        trigger, the control group, its time window, re-eligibility (the SDK enforces these, the emulator explains)."""
+        now = self.clock.now(sm.name)
+        shown = self.engagement.ids(scope, "si", who)
+        wires = [repr(c.trigger.wire()) for c in served]
+        top: dict[str, InAppCampaign] = {}  # per trigger, the highest priority served (one pass, not pairs)
+        for wire, c in zip(wires, served, strict=True):
+            if wire not in top or c.priority > top[wire].priority:
+                top[wire] = c
+        for wire, c in zip(wires, served, strict=True):
+            reasons = [trigger_text(c.trigger), f"priority {c.priority:g}"]
+            best = top[wire]
+            if best is not c and best.priority > c.priority:
+                reasons.append(f"priority: campaign {best.id!r} (priority {best.priority:g}) has the same trigger and wins")
+            if c.control:
+                reasons.append("control group: the SDK logs iec and displays nothing")
+            if c.start_time is not None and c.start_time > now:
+                reasons.append(f"not started: start_time {c.start_time:.0f} is {c.start_time - now:.0f} s ahead (the SDK waits)")
+            if c.end_time is not None and c.end_time <= now:
+                reasons.append(f"ended: end_time {c.end_time:.0f} has passed (the SDK drops it)")
+            if trigger_id(c.id) in shown:
+                if c.re_eligibility < 0:
+                    reasons.append("re-eligibility: already shown to this user and never re-eligible")
+                else:
+                    reasons.append(f"re-eligibility: already shown to this user; eligible again {c.re_eligibility} s after")
+            if c.delay:
+                reasons.append(f"displayed {c.delay} s after the trigger")
+            self._decide(sm, decoded, "in_app", c.id, True, reasons)
 
     def _templated(self, sm: ScopeMessaging, wanted: str) -> InAppCampaign | None:
         for cid, c in sm.campaigns.items():
@@ -240,6 +296,11 @@ class Serving:
         assert isinstance(body, ContentCardsSyncRequest)
         now = time.time()
         if self._card_sync_limited(decoded, scope):
+            limited = self.store.get(scope)
+            for cid, c in limited.campaigns.items() if limited is not None else ():
+                if isinstance(c, ContentCardCampaign):
+                    why = ["this sync was refused by the Content Cards rate limit (the SDK keeps showing its cache)"]
+                    self._decide(limited, decoded, "content_card", cid, False, why)
             return {}  # no `cards`: the SDK keeps (and shows) what it has cached (rate_limit.py)
         sm, profile, who = self._context(decoded, scope)
         if sm is None:
@@ -247,12 +308,20 @@ class Serving:
         dismissed = self.engagement.ids(scope, "ccd", who)
         eligible: dict[str, dict[str, Any]] = {}
         for cid, c in sm.campaigns.items():
-            if not isinstance(c, ContentCardCampaign) or not self._live(c, now) or cid in dismissed:
+            if not isinstance(c, ContentCardCampaign):
                 continue
-            if c.card.expires_at is not None and c.card.expires_at <= now:
-                continue
-            if evaluate(sm.segments.get(c.segment or ""), profile, sm.lookup):
-                eligible[cid] = card_json(c, sm.updated_at[cid])
+            segment = sm.segments.get(c.segment or "")
+            if not self._live(c, now):
+                why = ["outside its start_time/end_time"]
+            elif cid in dismissed:
+                why = ["dismissed by this user (ccd)"]
+            elif c.card.expires_at is not None and c.card.expires_at <= now:
+                why = [f"expired at {c.card.expires_at:.0f}"]
+            else:
+                why = segment_reasons(segment, profile, sm.lookup) if not evaluate(segment, profile, sm.lookup) else []
+                if not why:
+                    eligible[cid] = card_json(c, sm.updated_at[cid])
+            self._decide(sm, decoded, "content_card", cid, not why, why)
         # the cards of the canvas steps this user reached
         self.runner.walk_user(sm, who, profile, (), enter_segments=True)
         for canvas, step, at in self.runner.reached(sm, who, "content_card"):
@@ -328,7 +397,10 @@ class Serving:
         flags = []
         for cid, c in sm.campaigns.items():
             if isinstance(c, FeatureFlag):
-                on = c.enabled and evaluate(sm.segments.get(c.segment or ""), profile, sm.lookup)
+                segment = sm.segments.get(c.segment or "")
+                on = c.enabled and evaluate(segment, profile, sm.lookup)
+                why = ["the flag is disabled"] if not c.enabled else segment_reasons(segment, profile, sm.lookup)
+                self._decide(sm, decoded, "feature_flag", cid, on, [] if on else why)
                 flag: dict[str, Any] = {
                     "id": cid,
                     "enabled": on,
@@ -350,14 +422,35 @@ class Serving:
             wanted = {p.id for p in body.placements}
             best: dict[str, Banner] = {}
             for cid, c in sm.campaigns.items():
-                if not isinstance(c, Banner) or c.placement not in wanted or cid in dismissed:
+                if not isinstance(c, Banner):
                     continue
-                if c.expires_at is not None and c.expires_at <= now:
-                    continue
-                if not evaluate(sm.segments.get(c.segment or ""), profile, sm.lookup):
+                segment = sm.segments.get(c.segment or "")
+                why: list[str] = []
+                if c.placement not in wanted:
+                    why = [f"placement {c.placement!r} was not requested (asked: {sorted(wanted)})"]
+                elif cid in dismissed:
+                    why = ["dismissed by this user"]
+                elif c.expires_at is not None and c.expires_at <= now:
+                    why = [f"expired at {c.expires_at:.0f}"]
+                elif not evaluate(segment, profile, sm.lookup):
+                    why = segment_reasons(segment, profile, sm.lookup)
+                if why:
+                    self._decide(sm, decoded, "banner", cid, False, why)
                     continue
                 if c.placement not in best or c.priority > best[c.placement].priority:
                     best[c.placement] = c
+            for cid, c in sm.campaigns.items():
+                if isinstance(c, Banner) and c.placement in best and c.placement in wanted and cid not in dismissed:
+                    winner = best[c.placement]
+                    if winner is c:
+                        self._decide(
+                            sm, decoded, "banner", cid, True, ["control group: nothing is displayed"] if c.control else []
+                        )
+                    elif (c.expires_at is None or c.expires_at > now) and evaluate(
+                        sm.segments.get(c.segment or ""), profile, sm.lookup
+                    ):
+                        why = [f"priority: banner {winner.id!r} (priority {winner.priority:g}) wins placement {c.placement!r}"]
+                        self._decide(sm, decoded, "banner", cid, False, why)
             for placement, c in best.items():
                 out[placement] = {
                     "banner": {

@@ -22,6 +22,7 @@ from braze_harness.emulator.messaging.models import Card, InAppCampaign
 from braze_harness.emulator.messaging.rate_limit import CardRateLimit
 from braze_harness.emulator.messaging.serve import Prefetched, Serving
 from braze_harness.emulator.messaging.store import MessagingStore
+from braze_harness.emulator.messaging.why import trigger_fired
 from braze_harness.emulator.push.service import PushSendError, PushService, SendResult
 from braze_harness.emulator.settings import EmulatorSettings
 from braze_harness.emulator.state.engagement import Engagement
@@ -107,6 +108,57 @@ class Messaging:
             return self.serving.card_limit(sm)
 
     # -- what the pipeline calls --------------------------------------------------------------------
+
+    def stamp(self, scope: str | None, seq: int) -> None:
+        """The request just journaled as `seq` is the one the pending why-decisions answered (why.py)."""
+        sm = self.store.get(scope)
+        if sm is not None and sm.why.pending:
+            sm.why.stamp(seq)
+
+    def why(
+        self,
+        scope: str,
+        *,
+        campaign: str | None = None,
+        user_id: str | None = None,
+        device_id: str | None = None,
+        channel: str | None = None,
+        entries: Any = (),
+    ) -> dict[str, Any]:
+        """Why campaigns were or weren't served (why.py): the decisions, newest last, and per campaign the latest
+        one's summary, with the trigger filter's verdict for a served in-app message (from `entries`, the scope's
+        journal after it was served)."""
+        with self.lock:
+            sm = self.store.of(scope)
+            found = sm.why.select(campaign=campaign, user_id=user_id, device_id=device_id, channel=channel)
+            latest: dict[str, Any] = {}
+            for d in found:
+                latest[d.campaign] = d
+            verdicts: dict[str, str] = {}
+            for cid, d in latest.items():
+                text = d.summary()
+                c = sm.campaigns.get(cid)
+                if d.served and isinstance(c, InAppCampaign) and d.seq is not None:
+                    after = [
+                        ev
+                        for e in entries
+                        if e.seq > d.seq and (d.device_id is None or e.device_id == d.device_id)
+                        for ev in e.events
+                        if d.user_id is None or ev.user_id == d.user_id
+                    ]
+                    verdict = trigger_fired(c.trigger, after)
+                    if verdict:
+                        text += f"; {verdict}"
+                verdicts[cid] = text
+            if campaign is not None and campaign not in latest:
+                known = campaign in sm.campaigns or campaign in sm.canvases
+                verdicts[campaign] = (
+                    f"{campaign!r}: no request of this scope asked for it since it was seeded (did the SDK sync: a session "
+                    "start, a Content Cards refresh, a flags or banners request?)"
+                    if known
+                    else f"{campaign!r} is not seeded in this scope"
+                )
+            return {"decisions": [d.to_json() for d in found[-200:]], "verdicts": verdicts}
 
     def observe(self, decoded: DecodedRequest, scope: str | None) -> None:
         self.runner.observe(decoded, scope)

@@ -26,6 +26,7 @@ from braze_harness.emulator.messaging.models import (
 )
 from braze_harness.emulator.messaging.rate_limit import CardRateLimit, TokenBucket
 from braze_harness.emulator.messaging.templating import TemplateError, check_message, check_texts
+from braze_harness.emulator.messaging.why import WhyLog
 from braze_harness.emulator.push.service import PushSendError, parse_messages
 from braze_harness.protocol.ids import step_message_id, trigger_id
 
@@ -53,6 +54,7 @@ class ScopeMessaging:
     api_sent: dict[tuple[str, str], float] = field(default_factory=dict)
     api_campaigns: set[str] = field(default_factory=set)  # campaign ids `/messages/send` cards were tracked under
     content_blocks: dict[str, WorkspaceBlocks] = field(default_factory=dict)  # workspace -> its blocks (REST)
+    why: WhyLog = field(default_factory=WhyLog)  # why each campaign was or wasn't served, per request (why.py)
 
     def blocks(self, workspace: str | None) -> WorkspaceBlocks | None:
         return self.content_blocks.get(workspace or "")
