@@ -111,11 +111,11 @@ def test_a_nothing_seen_failure_names_the_unowned_traffic(http: httpx.Client, co
     scope = control.create_scope("silent")
     key = fresh_key()
     send(http, key, str(uuid.uuid4()))  # the app's traffic went out with a key no test owns
-    add_silence_hint(scope, lambda: [f"{control.unowned(api_key=key)['matched']} request(s) with api key {key} belong to no test"])
+    add_silence_hint(scope, lambda: [f"{control.unowned(api_key=key)['matched']} request(s) with api key {key} are no test's"])
     try:
         with pytest.raises(ExpectationFailed) as failed:
             Expect(RemoteSource(control, scope), default_timeout=0.2).custom_event("bought").within()
     finally:
         remove_silence_hint(scope)
     assert "No traffic at all in this scope" in str(failed.value)
-    assert f"1 request(s) with api key {key} belong to no test" in str(failed.value)
+    assert f"1 request(s) with api key {key} are no test's" in str(failed.value)
