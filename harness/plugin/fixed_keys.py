@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 from braze_harness.errors import HarnessConfigError, HarnessError
@@ -22,7 +22,19 @@ from braze_harness.expect.report import add_silence_hint, remove_silence_hint
 
 if TYPE_CHECKING:
     from braze_harness.client import EmulatorClient
-    from braze_harness.plugin.handle import BrazeHandle
+
+
+class BrazeHandle(Protocol):
+    """What this module uses of `braze` (handle.py, which calls in here: no import back)."""
+
+    client: EmulatorClient
+    scope: str
+    fixed_keys: tuple[str, ...]
+    claimed_devices: set[str]
+
+    def new_device_id(self, *, uppercase: bool = False) -> str: ...
+
+    def claim_context(self, context: Any) -> dict[str, str]: ...
 
 DEFAULT_WORKSPACE = "default"
 DEVICE_ID_STORAGE = "ab.storage.deviceId."  # + api key: the Web SDK's localStorage entry (5.x, 6.x)
