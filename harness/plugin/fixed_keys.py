@@ -182,8 +182,8 @@ def unowned_hint(handle: BrazeHandle, *, since: float) -> list[str]:
             shown = ", ".join(sorted(devices.get(key, set()))[:3])
             fix = (
                 f"their device(s) ({shown}) are claimed by no test: call braze.claim_context(context) for the browser "
-                f"context before its page loads (pytest-playwright's `page` is claimed by itself; Web SDK 4.x keeps "
-                f"its device id elsewhere, see {DOCS})"
+                f"context before its page loads (pytest-playwright's `page` is claimed by itself; Web SDK 4.x with "
+                f"noCookies: true cannot be seeded, see {DOCS})"
             )
         else:
             fix = f"pass --braze-api-key {key} (a key written into the site; {DOCS})"
