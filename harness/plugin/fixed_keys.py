@@ -12,6 +12,7 @@ belongs to no test is named by every "nothing seen" failure, with the likely fix
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -36,9 +37,11 @@ class BrazeHandle(Protocol):
 
     def claim_context(self, context: Any) -> dict[str, str]: ...
 
+
 DEFAULT_WORKSPACE = "default"
 DEVICE_ID_STORAGE = "ab.storage.deviceId."  # + api key: the Web SDK's localStorage entry (5.x, 6.x)
 DOCS = "docs/your-web-site.md"
+_MADE_BY_A_TEST = re.compile(r"^[\w.-]+-[a-z]+-[0-9a-f]{16}$")  # Emulator.create_app's "<workspace>-<platform>-<hex>"
 NO_ADAPTER = (
     "--braze-api-key without --braze-adapter: braze_app would be the bundled demo app, not your site; pass "
     f"--braze-adapter module:factory, or drive your site with pytest-playwright's `page` and `braze` ({DOCS})"
@@ -185,6 +188,8 @@ def unowned_hint(handle: BrazeHandle, *, since: float) -> list[str]:
                 f"context before its page loads (pytest-playwright's `page` is claimed by itself; Web SDK 4.x with "
                 f"noCookies: true cannot be seeded, see {DOCS})"
             )
+        elif _MADE_BY_A_TEST.match(key):
+            fix = "a key a test created, whose scope is gone (an app still running after its test ended)"
         else:
             fix = f"pass --braze-api-key {key} (a key written into the site; {DOCS})"
         lines.append(f"  {count} request(s) with api key {key or '(none)'} arrived but belong to no test: {fix}")
