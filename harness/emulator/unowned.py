@@ -41,7 +41,7 @@ class UnownedTraffic:
         self._lock = threading.Lock()
 
     def add(self, entry: JournalEntry) -> None:
-        if entry.scope is not None or entry.endpoint is None:  # owned, or not an SDK request (REST, unknown path)
+        if entry.scope is not None or entry.endpoint in (None, "rest"):  # owned, or not an SDK device's request
             return
         path = urlsplit(entry.exchange.url).path or "/"
         item = Unowned(entry.seq, entry.received_at, path, entry.api_key, entry.device_id, entry.source)

@@ -94,6 +94,31 @@ def test_two_visitors(page, new_context, braze, my_site):
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.integration
+def test_a_context_left_unclaimed_is_named_by_the_failure(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_unclaimed="""
+from test_my_site import my_site  # noqa: F401
+
+
+def test_forgot_to_claim(new_context, braze, my_site):
+    page = new_context().new_page()  # not pytest-playwright's page, and never claimed
+    page.goto(my_site + "/index.html")
+    page.click("#buy")
+    braze.expect.custom_event("bought").within(4)
+"""
+    )
+    result = run(project, "test_unclaimed.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*No traffic at all in this scope*",
+            f"*request(s) with api key {SITE_KEY} arrived but belong to no test: their device(s) (*) are claimed by no test: "
+            "call braze.claim_context(context)*",
+        ]
+    )
+
+
 def test_a_fixed_key_with_braze_app_but_no_adapter_is_one_line(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_demo="def test_demo(braze_app):\n    braze_app.launch()\n")
     result = run(pytester, "--braze-api-key", SITE_KEY)
