@@ -127,6 +127,23 @@ def test_a_fixed_key_with_braze_app_but_no_adapter_is_one_line(pytester: pytest.
     assert "Traceback" not in result.stdout.str()
 
 
+def test_the_header_says_the_demo_app_or_the_adapter_is_under_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    result = run(pytester, "--co")
+    result.stdout.fnmatch_lines(
+        [
+            "braze: app: the bundled demo web app (--braze-adapter: yours); target: web",
+            "braze: Web SDK 6.13.0 *; emulator: embedded, started by the first test that needs it",
+            "braze: api keys: a fresh key per test*",
+        ]
+    )
+    keys = ("--braze-api-key", "k1", "--braze-api-key", "k2=prod")
+    result = run(pytester, "--co", "--braze-adapter", "shop.adapter:make_app", *keys)
+    result.stdout.fnmatch_lines(
+        ["braze: app: adapter shop.adapter:make_app; target: web", "braze: api keys: k1 (shared workspace 'default'), k2 *"]
+    )
+
+
 def test_api_key_option_mistakes_stop_the_run_with_one_line(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
     result = run(pytester, "--braze-api-key", "key=a/b")
