@@ -68,7 +68,7 @@ class BrazeHandle:
 
     def claim_context(self, context: Any) -> dict[str, str]:
         """Attach a Playwright browser context's Braze traffic to this test when the site has its api key written in
-        (`--braze-api-key`): a claimed device id per key, seeded where the Web SDK 5.x/6.x reads it. Call it before
+        (`--braze-api-key`): a claimed device id per key, seeded where the Web SDK reads it. Call it before
         the context's page loads; pytest-playwright's `page` is claimed by itself (docs/your-web-site.md)."""
         from braze_harness.plugin.fixed_keys import claim_context
 
