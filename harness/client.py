@@ -88,6 +88,20 @@ class EmulatorClient:
     def claim_devices(self, scope: str, device_ids: list[str]) -> None:
         self._request("POST", f"/_emulator/scopes/{scope}/devices", json={"device_ids": device_ids})
 
+    def register_key(self, api_key: str, *, workspace: str = "default", platform: str = "web") -> dict[str, Any]:
+        """A fixed api key in a shared workspace no test owns (idempotent): tests using it claim devices."""
+        return self._request("POST", "/_emulator/keys", json={"api_key": api_key, "workspace": workspace, "platform": platform})
+
+    def unowned(self, *, since: float | None = None, api_key: str | None = None, limit: int = 100) -> dict[str, Any]:
+        """Recent SDK requests that belong to no test: `{"requests": [{seq, at, path, api_key, device_id, source}],
+        "matched", "by_api_key", "total"}`."""
+        params: dict[str, Any] = {"limit": limit}
+        if since is not None:
+            params["since"] = since
+        if api_key:
+            params["api_key"] = api_key
+        return self._request("GET", "/_emulator/unowned", params=params)
+
     def profiles(self, **selector: str | None) -> list[dict[str, Any]]:
         params = {k: v for k, v in selector.items() if v}
         return self._request("GET", "/_emulator/profiles", params=params)["profiles"]

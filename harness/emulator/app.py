@@ -26,6 +26,7 @@ from braze_harness.emulator.settings import EmulatorSettings
 from braze_harness.emulator.state import EmulatorState
 from braze_harness.emulator.state.engagement import EngagementLedger
 from braze_harness.emulator.tenancy import Tenancy
+from braze_harness.emulator.unowned import UnownedTraffic
 from braze_harness.journal import Journal, JournalEntry, Query
 from braze_harness.protocol.decode import Problem
 from braze_harness.protocol.wire import RawHeaders, WireRequest, normalize
@@ -53,6 +54,8 @@ class Emulator:
             max_bytes=self.settings.journal_max_bytes,
             limits=self.limits,
         )
+        self.unowned = UnownedTraffic()  # SDK traffic no test owns, named by "nothing seen" failures (unowned.py)
+        self.journal.add_listener(self.unowned.add)
         self.config = ServerConfig(self.settings)
         self.faults = FaultTable()  # per scope, set by tests (faults.py)
         self.sdk_auth = SdkAuthTable()  # per api key (sdk_auth.py)

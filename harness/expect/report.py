@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from braze_harness.journal import JournalEntry
 
 RECENT_SHOWN = 15
 MISSES_SHOWN = 3
+
+
+# Per scope, what a failure adds about traffic that went elsewhere (the pytest plugin registers one per test: the
+# requests that arrived but belong to no test, and the fix). Never raises; [] when there is nothing to say.
+SilenceHint = Callable[[], list[str]]
+_silence_hints: dict[str, SilenceHint] = {}
+
+
+def add_silence_hint(scope: str, hint: SilenceHint) -> None:
+    _silence_hints[scope] = hint
+
+
+def remove_silence_hint(scope: str) -> None:
+    _silence_hints.pop(scope, None)
+
+
+def _hints(scope: str | None) -> list[str]:
+    hint = _silence_hints.get(scope) if scope else None
+    if hint is None:
+        return []
+    try:
+        return hint()
+    except Exception:  # a hint is a courtesy: the failure itself must still be raised
+        return []
 
 
 class ExpectationFailed(AssertionError):
@@ -37,13 +61,14 @@ def failure(
         lines.extend(f"  {m}" for m in misses[:misses_shown])
     if entries is not None:
         lines.extend(_traffic(entries))
+        lines.extend(_hints(scope))
     return error("\n".join(lines))
 
 
 def with_traffic(error: ExpectationFailed, *, entries: Sequence[JournalEntry], scope: str | None) -> ExpectationFailed:
     """The same failure (same type) with the scope's traffic added: for a wait outside the journal, such as a
     screen's, whose cause is often on the wire (the SDK never got the message, or its sync was refused)."""
-    lines = [str(error), f"Meanwhile {_seen(entries, scope)}.", *_traffic(entries)]
+    lines = [str(error), f"Meanwhile {_seen(entries, scope)}.", *_traffic(entries), *_hints(scope)]
     return type(error)("\n".join(lines))
 
 

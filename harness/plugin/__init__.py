@@ -72,6 +72,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[URL] = start_embedded(config)
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from braze_harness.plugin.run_header import header_lines
+
+    return header_lines(config)
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     """What the SDK sent that the harness does not model (drift) and what it refused, over the whole run; the
     Braze data points the tests' traffic cost."""

@@ -13,6 +13,7 @@ from braze_harness.dataplan.datapoints import ledger_of
 from braze_harness.errors import HarnessConfigError
 from braze_harness.expect.workspaces import warn_stray
 from braze_harness.journal import JournalEntry, Query
+from braze_harness.plugin import fixed_keys
 from braze_harness.plugin.artifacts import scope_name
 from braze_harness.plugin.embedded import start_embedded
 from braze_harness.plugin.handle import BrazeHandle
@@ -46,13 +47,15 @@ def braze_client(pytestconfig: pytest.Config, braze_emulator_url: str) -> Genera
 def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Generator[BrazeHandle]:
     """This test's scope on the emulator: `braze.expect`, `braze.profile()`, `braze.api_key`, `braze.uid()`."""
     config = request.config
+    keys = fixed_keys.of(config)  # --braze-api-key: the site's own keys, shared; tests claim devices
     handle = BrazeHandle(
         braze_client,
         name=scope_name(request.node.name),
-        api_key=config.getoption("--braze-api-key"),
+        api_key=keys[0].api_key if keys else None,
         timeout=config.getoption("--braze-timeout"),
     )
     try:
+        fixed_keys.attach(request, handle, keys)
         yield handle
         raised = braze_client.errors(handle.scope)
         entries = braze_client.entries(Query(scope=handle.scope))
@@ -66,6 +69,7 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
         warn_stray(entries, handle.workspace_keys(), looked_in=handle.expect.looked)
         request.node.user_properties.append(("braze_data_points", f"{points.used} used, {points.wasted} wasted"))
     finally:
+        fixed_keys.detach(handle)
         handle.close()
     if off_plan:
         shown = "\n".join(off_plan[:20]) + (f"\n... and {len(off_plan) - 20} more" if len(off_plan) > 20 else "")
@@ -181,6 +185,8 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
         if factory_path:
             app = _custom_factory(factory_path)(request=request, braze=braze, api_key=api_key or braze.api_key, **opts)
         else:
+            if fixed_keys.of(request.config):  # the site's key with the bundled demo: not what the user meant to test
+                raise HarnessConfigError(fixed_keys.NO_ADAPTER)
             from braze_harness.devices.web.demo.adapter import WebDemoAdapter
 
             # a Braze context of its own (braze_context.py): pytest-playwright's page/context stay untouched

@@ -45,6 +45,8 @@ class BrazeHandle:
         self._messaging: MessagingHandle | None = None
         self._push: PushHandle | None = None
         self._closing: list[Callable[[], None]] = []  # what goes with the test (REST clients)
+        self.fixed_keys: tuple[str, ...] = ()  # --braze-api-key: keys of a shared workspace (set by the fixture)
+        self.claimed_devices: set[str] = set()  # the devices claim_context gave this test
 
     def _metrics(self, campaign_id: str) -> dict[str, Any]:
         return self.client.metrics(self.scope, campaign_id)
@@ -73,6 +75,14 @@ class BrazeHandle:
         device_id = device_id.upper() if uppercase else device_id
         self.client.claim_devices(self.scope, [device_id])
         return device_id
+
+    def claim_context(self, context: Any) -> dict[str, str]:
+        """Attach a Playwright browser context's Braze traffic to this test when the site has its api key written in
+        (`--braze-api-key`): a claimed device id per key, seeded where the Web SDK reads it. Call it before
+        the context's page loads; pytest-playwright's `page` is claimed by itself (docs/your-web-site.md)."""
+        from braze_harness.plugin.fixed_keys import claim_context
+
+        return claim_context(self, context)
 
     def uid(self, name: str) -> str:
         """A user id unique to this test (`ada` -> `ada-3f9a1c`), so parallel tests never collide."""

@@ -32,7 +32,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="@braze/web-sdk version for the demo app (any npm version; bundled on first use)",
     )
     group.addoption(
-        "--braze-api-key", default=None, help="api key the web app uses (default: a fresh key per test in a workspace of its own)"
+        "--braze-api-key",
+        action="append",
+        default=[],
+        metavar="KEY[=workspace]",
+        help="an api key written into your site (repeatable): registered in a shared workspace (default 'default'), "
+        "tests kept apart by the devices they claim (default: a fresh key per test; docs/your-web-site.md)",
     )
     group.addoption("--braze-timeout", type=float, default=5.0, help="default seconds an expectation waits (default 5)")
     group.addoption("--braze-journal-db", default=None, help="embedded emulator: also write the journal to this SQLite file")
@@ -103,6 +108,9 @@ def validate(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--braze-adapter: {adapter!r} must look like package.module:factory")
     _resolve_target(config)
     _check_data_plan(config)
+    from braze_harness.plugin import fixed_keys
+
+    fixed_keys.configure(config)  # --braze-api-key KEY[=workspace]
     exe = config.getoption("--braze-chromium")
     if exe and not Path(exe).is_file():
         raise pytest.UsageError(f"--braze-chromium: no executable at {exe}")

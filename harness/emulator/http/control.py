@@ -19,6 +19,7 @@ from braze_harness.emulator.http.inspect import inspect_routes
 from braze_harness.emulator.http.messaging_routes import messaging_routes
 from braze_harness.emulator.http.openapi import openapi_document
 from braze_harness.emulator.http.push_routes import push_routes
+from braze_harness.emulator.http.shared_keys import shared_key_routes
 from braze_harness.emulator.http.why_routes import why_routes
 from braze_harness.errors import HarnessConfigError
 from starlette.applications import Starlette
@@ -38,6 +39,7 @@ def control_routes(emu: Emulator) -> list[Route]:
         *push_routes(emu),
         *import_routes(emu),
         *why_routes(emu),
+        *shared_key_routes(emu),
     ]
     token = emu.settings.control_token
     document: dict[str, Any] = {}
