@@ -44,7 +44,7 @@ DOCS = "docs/your-web-site.md"
 _MADE_BY_A_TEST = re.compile(r"^[\w.-]+-[a-z]+-[0-9a-f]{16}$")  # Emulator.create_app's "<workspace>-<platform>-<hex>"
 NO_ADAPTER = (
     "--braze-api-key without --braze-adapter: braze_app would be the bundled demo app, not your site; pass "
-    f"--braze-adapter module:factory, or drive your site with pytest-playwright's `page` and `braze` ({DOCS})"
+    f"--braze-adapter module:factory, or drive your site with `braze_page` and `braze` ({DOCS})"
 )
 
 

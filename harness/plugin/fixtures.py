@@ -171,6 +171,17 @@ def braze_har(pytestconfig: pytest.Config) -> Any:
 
 
 @pytest.fixture
+def braze_page(request: pytest.FixtureRequest, braze: BrazeHandle) -> Any:
+    """A page for your own site under Braze, no adapter needed: a Braze browser context (the run's proxy with
+    `--braze-proxy`, so a Braze host written into the site is answered by the emulator; the block of other hosts;
+    Debian's Chromium when Playwright's own is absent), claimed by this test for `--braze-api-key` keys.
+    pytest-playwright's own `page` stays untouched: use it when the site already points at the emulator."""
+    context = _braze_context_factory(request)()
+    braze.claim_context(context)
+    return context.new_page()
+
+
+@pytest.fixture
 def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_sdk_base_url: str) -> Generator[Any]:
     """`make(api_key=None, **options)` -> another instance of the app under test, on a new device
     (for the web demo: a new browser context). Everything it made is closed at teardown."""

@@ -18,7 +18,7 @@ def header_lines(config: pytest.Config) -> list[str]:
     elif getattr(target, "adapter", None):
         app = f"adapter {target.adapter} (target {target_name})"  # type: ignore[union-attr]
     elif keys:
-        app = "your pages through pytest-playwright's page + braze (no --braze-adapter: braze_app refuses)"
+        app = "your pages through braze_page + braze (no --braze-adapter: braze_app refuses)"
     else:
         app = "the bundled demo web app (--braze-adapter: yours)"
     url = config.getoption("--braze-emulator-url") or config.stash.get(URL, None)

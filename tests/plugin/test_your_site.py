@@ -43,7 +43,7 @@ def test_the_example_site_with_its_fixed_key_passes_and_the_header_says_what_is_
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "braze: app: your pages through pytest-playwright's page + braze*",
+            "braze: app: your pages through braze_page + braze*",
             "braze: Web SDK 6.13.0 *; emulator: *",
             f"braze: api keys: {SITE_KEY} (shared workspace 'default'); tests claim devices",
             "braze: through mitmproxy (emulate mode): sdk.iad-01.braze.com answered by the emulator",
@@ -78,11 +78,11 @@ def test_a_second_browser_context_is_claimed_with_claim_context(project: pytest.
 from test_my_site import my_site  # noqa: F401  (the fixture serving the site)
 
 
-def test_two_visitors(page, new_context, braze, my_site):
-    other = new_context()
-    seeded = braze.claim_context(other)  # before its page loads
+def test_two_visitors(braze_page, braze_new_context, braze, my_site):
+    other = braze_new_context()  # a second Braze context (the run's proxy), claimed before its page loads
+    seeded = braze.claim_context(other)
     assert list(seeded) == ["{SITE_KEY}"]
-    for p in (page, other.new_page()):
+    for p in (braze_page, other.new_page()):
         p.goto(my_site + "/index.html")
         p.click("#buy")
     matches = braze.expect.custom_event("bought").exactly(2).within(10, settle=0.5)
@@ -101,8 +101,8 @@ def test_a_context_left_unclaimed_is_named_by_the_failure(project: pytest.Pytest
 from test_my_site import my_site  # noqa: F401
 
 
-def test_forgot_to_claim(new_context, braze, my_site):
-    page = new_context().new_page()  # not pytest-playwright's page, and never claimed
+def test_forgot_to_claim(braze_new_context, braze, my_site):
+    page = braze_new_context().new_page()  # a Braze context, but never claimed
     page.goto(my_site + "/index.html")
     page.click("#buy")
     braze.expect.custom_event("bought").within(4)

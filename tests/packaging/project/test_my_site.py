@@ -1,4 +1,4 @@
-"""A site with its Braze api key and host written in, tested with pytest-playwright's `page` and `braze`
+"""A site with its Braze api key and host written in, tested with `braze_page` (a page of a Braze browser context) and `braze`
 (docs/your-web-site.md): `pytest.ini` passes the key (`--braze-api-key`) and sends the browser through the
 emulator's mitmproxy (`--braze-proxy`); each test sees only its own traffic, also with `-n 2`."""
 
@@ -20,21 +20,21 @@ def my_site(braze_web_sdk_bundle: Path) -> Iterator[str]:
         yield site.url
 
 
-def test_buying_logs_an_event_on_the_users_profile(page, braze, my_site) -> None:
+def test_buying_logs_an_event_on_the_users_profile(braze_page, braze, my_site) -> None:
     user = braze.uid("ada")  # unique per test
-    page.goto(f"{my_site}/index.html")
-    page.fill("#user", user)
-    page.click("#sign-in")
-    page.click("#buy")
+    braze_page.goto(f"{my_site}/index.html")
+    braze_page.fill("#user", user)
+    braze_page.click("#sign-in")
+    braze_page.click("#buy")
 
     braze.expect.custom_event("bought", props={"sku": "sku-1"}, user=user).within(10)
     braze.expect.profile(user).has(custom_events={"bought": 1}).within(5)
 
 
-def test_each_test_sees_only_its_own_purchases(page, braze, my_site) -> None:
-    page.goto(f"{my_site}/index.html")
+def test_each_test_sees_only_its_own_purchases(braze_page, braze, my_site) -> None:
+    braze_page.goto(f"{my_site}/index.html")
     for _ in range(3):
-        page.click("#buy")
+        braze_page.click("#buy")
 
     # the other test's purchase, sent with the same api key, is not in this test's scope
     braze.expect.custom_event("bought").exactly(3).within(10, settle=1)
