@@ -49,7 +49,11 @@ class Emulator:
     def stop(self) -> tuple[str, str]:
         self.http.close()
         self.proc.send_signal(signal.SIGINT)
-        out, err = self.proc.communicate(timeout=15)
+        # read through the text streams: communicate() reads the pipes' descriptors and would miss what readline()
+        # already buffered (stderr is a few lines at most: it cannot fill its pipe meanwhile)
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        out, err = self.proc.stdout.read(), self.proc.stderr.read()
+        self.proc.wait(timeout=15)
         return self.banner + out, err
 
 

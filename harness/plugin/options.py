@@ -24,7 +24,11 @@ _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
 
 # option dest -> (default, type): the options are registered with default None, so `resolve` knows which were given
 DEFAULTS: dict[str, tuple[Any, Any]] = {}
-ENV = {"braze_emulator_url": "BRAZE_EMULATOR_URL", "braze_emulator_token": "BRAZE_EMULATOR_TOKEN"}
+ENV = {
+    "braze_emulator_url": "BRAZE_EMULATOR_URL",
+    "braze_emulator_token": "BRAZE_EMULATOR_TOKEN",
+    "braze_chromium": "BRAZE_CHROMIUM",
+}
 ORIGIN: pytest.StashKey[dict[str, str]] = pytest.StashKey()  # dest -> where its value came from, for errors
 
 
