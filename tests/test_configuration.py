@@ -308,3 +308,8 @@ def test_the_doc_lists_every_setting_with_its_flag_and_variable() -> None:
         row = [line for line in page.splitlines() if line.startswith(f"| `{name}` ")]
         assert row, f"docs/configuration.md: no row for {name}"
         assert f"`{flag_name(name)}`" in row[0] and f"`{env_name(name)}`" in row[0], row[0]
+
+
+def test_an_empty_variable_is_unset(tmp_path: Path) -> None:
+    settings = load_settings({}, environ={"BRAZE_JOURNAL_DB": "", "BRAZE_PORT": ""}, cwd=tmp_path)
+    assert settings.journal_db is None and settings.port == 9090  # `BRAZE_PORT= cmd` is how a shell unsets one

@@ -45,7 +45,7 @@ class Backoff(BaseModel):
 class EmulatorSettings(BaseSettings):
     """Every setting of the emulator (docs/configuration.md lists them, with their flags and variables)."""
 
-    model_config = SettingsConfigDict(extra="forbid", env_prefix=ENV_PREFIX)
+    model_config = SettingsConfigDict(extra="forbid", env_prefix=ENV_PREFIX, env_ignore_empty=True)  # VAR= is unset
 
     @classmethod
     def settings_customise_sources(
@@ -235,7 +235,7 @@ def _describe(source: str, name: str, value: Any) -> str:
 
 def _env(environ: Mapping[str, str]) -> dict[str, Any]:
     source = EnvSettingsSource(EmulatorSettings)
-    source.env_vars = {k.lower(): v for k, v in environ.items()}  # pydantic-settings' own reading, of `environ`
+    source.env_vars = {k.lower(): v for k, v in environ.items() if v != ""}  # as pydantic-settings reads os.environ
     values = dict(source())
     values.pop("control_token", None)  # its variable is BRAZE_EMULATOR_TOKEN, shared with the clients
     if environ.get(TOKEN_ENV):
