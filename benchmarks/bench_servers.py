@@ -101,9 +101,9 @@ def wait_until_ready(server: Server, probe: Any, timeout: float = START_TIMEOUT_
 def start_emulator(port: int, workdir: Path) -> Server:
     exe = REPO / ".venv" / "bin" / "braze-harness"
     cmd = (
-        [str(exe), "emulator", "--host", "127.0.0.1", "--port", str(port)]
+        [str(exe), "emulator", "--quiet", "--host", "127.0.0.1", "--port", str(port)]
         if exe.exists()
-        else [sys.executable, "-m", "braze_harness.cli", "emulator", "--host", "127.0.0.1", "--port", str(port)]
+        else [sys.executable, "-m", "braze_harness.cli", "emulator", "--quiet", "--host", "127.0.0.1", "--port", str(port)]
     )
     log = workdir / "emulator.log"
     with open(log, "wb") as fh:

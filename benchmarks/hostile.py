@@ -31,7 +31,7 @@ T = 1796000000
 def start(workdir: Path, *flags: str) -> Server:
     """`braze-harness emulator` from this checkout (not whatever the venv's script points at), with `flags`."""
     port = free_port()
-    cmd = [sys.executable, "-m", "braze_harness.cli", "emulator", "--host", "127.0.0.1", "--port", str(port), *flags]
+    cmd = [sys.executable, "-m", "braze_harness.cli", "emulator", "--quiet", "--host", "127.0.0.1", "--port", str(port), *flags]
     log = workdir / "emulator.log"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     with open(log, "wb") as fh:

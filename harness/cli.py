@@ -10,64 +10,94 @@ import socket
 import sys
 import threading
 import time
+import typing
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from braze_harness import import_command
 from braze_harness.errors import HarnessConfigError, HarnessError
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 TOKEN_ENV = "BRAZE_EMULATOR_TOKEN"  # the emulator's control token, read by the emulator and by its clients
 
 
 def _emulator(args: argparse.Namespace) -> int:
+    from braze_harness.emulator.http.request_log import RequestLog
     from braze_harness.emulator.http.server import check_loopback, control_token_for, serve_forever
-    from braze_harness.emulator.settings import EmulatorSettings
+    from braze_harness.emulator.settings import EmulatorSettings, load_settings
 
-    check_loopback(args.host, args.allow_remote)
-    token, generated = control_token_for(args.host, args.control_token or os.environ.get(TOKEN_ENV) or None)
-    try:
-        settings = EmulatorSettings(
-            host=args.host,
-            port=args.port,
-            unknown_api_keys=args.unknown_api_keys,
-            journal_db=args.journal_db,
-            journal_cap=args.journal_cap,
-            max_body_bytes=args.max_body_bytes,
-            **({"connected_content_allow": args.connected_content_allow} if args.connected_content_allow else {}),
-            control_token=token,
-            data_plan=args.data_plan,
-            # limits (docs/limits.md): a flag not given keeps the setting's default
-            **{name: getattr(args, name) for name in _LIMIT_FLAGS if getattr(args, name) is not None},
-        )
-    except ValidationError as exc:
-        raise HarnessConfigError(_first_error(exc)) from None
-    check_port_free(args.host, args.port)
-    print(
-        f"Braze emulator on http://{args.host}:{args.port} (SDK baseUrl; control API under /_emulator/). Ctrl-C stops it.",
-        flush=True,
+    flags = {name: getattr(args, name, None) for name in EmulatorSettings.model_fields}
+    settings = load_settings(flags, config_file=args.config)
+    check_loopback(settings.host, args.allow_remote)
+    given = settings.control_token.get_secret_value() if settings.control_token is not None else None
+    token, generated = control_token_for(settings.host, given)
+    if generated:
+        settings = settings.model_copy(update={"control_token": SecretStr(token)})
+
+    def announce(port: int) -> None:  # once bound: `--port 0` prints the port it got
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        print(f"Braze emulator on http://{host}:{port} (SDK baseUrl; control API under /_emulator/). Ctrl-C stops it.")
+        if generated:  # printed once, here: clients pass it as `Authorization: Bearer` or X-Emulator-Token
+            print(f"control API token (every /_emulator/ call but /health needs it; docs/security.md): {token}")
+        elif token:
+            print(f"control API token: the one given (--control-token or ${TOKEN_ENV})")
+        if settings.journal_db:
+            print(f"journal copied to {settings.journal_db}")
+        if not args.quiet:
+            print("request log (--quiet turns it off): time, method, path, status, scope, ms")
+        sys.stdout.flush()
+
+    serve_forever(
+        settings, allow_remote=args.allow_remote, on_listening=announce, request_log=None if args.quiet else RequestLog()
     )
-    if generated:  # printed once, here: clients pass it as `Authorization: Bearer` or X-Emulator-Token
-        print(f"control API token (every /_emulator/ call but /health needs it; docs/security.md): {token}", flush=True)
-    elif token:
-        print(f"control API token: the one given (--control-token or ${TOKEN_ENV})", flush=True)
-    if args.journal_db:
-        print(f"journal copied to {args.journal_db}", flush=True)
-    serve_forever(settings, allow_remote=args.allow_remote)
     return 0
 
 
-# the limit settings the `emulator` command takes as flags (--max-header-bytes ...; --header-timeout for header_timeout_s)
-_LIMIT_FLAGS = {
-    "max_expanded_body_bytes": (int, "a body's bytes after gzip/deflate expansion (over: 413)"),
-    "max_header_bytes": (int, "request line + headers bytes (over: 431)"),
-    "header_timeout_s": (float, "seconds for a request's headers to arrive (over: 408, closed)"),
-    "max_json_depth": (int, "object/array nesting of a body (over: the event rejected, or 400)"),
-    "max_identifier_bytes": (int, "user_id / device_id / alias bytes (over: the event rejected, or 400)"),
-    "max_events_per_request": (int, "events + attributes objects per request (over: 400)"),
-    "max_json_values": (int, "values (scalars + containers) in one body (over: 400)"),
-    "journal_max_bytes": (int, "the journal's memory (oldest entries dropped and counted)"),
-}
+def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """A flag per emulator setting, made from the settings model: a new setting is a flag (and a variable, and a
+    config file key) with no change here. Not given: None (the environment, config file or default decides)."""
+    from braze_harness.emulator.settings import EmulatorSettings, env_name, flag_name
+
+    for name, field in EmulatorSettings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if hasattr(default, "model_dump"):
+            default = json.dumps(default.model_dump())
+        elif isinstance(default, list):
+            default = ",".join(default)
+        help_text = f"{field.description} (default {default}; ${env_name(name)})"
+        flags = [flag_name(name), *_FLAG_ALIASES.get(name, ())]
+        kind = _flag_type(field.annotation)
+        if kind is bool:
+            parser.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        elif kind is list:
+            parser.add_argument(
+                *flags, dest=name, action="append", default=None, metavar="VALUE", help=help_text + "; repeatable"
+            )
+        else:
+            choices = typing.get_args(field.annotation) if typing.get_origin(field.annotation) is typing.Literal else ()
+            metavar = "{" + ",".join(choices) + "}" if choices else {int: "INT", float: "FLOAT", Path: "PATH"}.get(kind, "VALUE")
+            parser.add_argument(*flags, dest=name, type=kind, default=None, metavar=metavar, help=help_text)
+
+
+_FLAG_ALIASES = {"header_timeout_s": ("--header-timeout",)}  # the flag's older name
+
+
+def _flag_type(annotation: Any) -> Any:
+    """The argparse type of a setting: bool and list get their own actions; a number or a path is converted (a bad
+    one is argparse's one-line error); anything else goes to the model as text."""
+    import types
+    import typing
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _flag_type(typing.get_args(annotation)[0])
+    if annotation in (bool, int, float, Path):
+        return annotation
+    if typing.get_origin(annotation) is list:
+        return list
+    return str
 
 
 def _journal(args: argparse.Namespace) -> int:
@@ -186,6 +216,10 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _proxy(args: argparse.Namespace) -> int:
+    try:
+        import mitmproxy  # noqa: F401
+    except ImportError:
+        raise HarnessConfigError("the proxy needs mitmproxy: pip install 'braze-harness[proxy]'") from None
     from braze_harness.emulator.http.server import check_loopback
     from braze_harness.proxy import ca
 
@@ -228,7 +262,12 @@ def _proxy(args: argparse.Namespace) -> int:
         from braze_harness.emulator.http.server import EmulatorServer
         from braze_harness.emulator.settings import EmulatorSettings
 
-        emulator = Emulator(EmulatorSettings(port=args.emulator_port, journal_db=args.journal_db))
+        try:
+            settings = EmulatorSettings(port=args.emulator_port, journal_db=args.journal_db)
+        except ValidationError as exc:
+            flag = {"port": "--emulator-port", "journal_db": "--journal-db"}.get(str(exc.errors()[0]["loc"][0]), "")
+            raise HarnessConfigError(f"{flag}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+        emulator = Emulator(settings)
         # the proxy answers (emulate) or journals (observe) in process; the same emulator serves the control API
         server = EmulatorServer(emulator=emulator).start()
         control_url = server.url
@@ -380,34 +419,41 @@ def _first_error(exc: ValidationError) -> str:
     return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port (0: any free one)."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return int(text)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (exit 2), like every other user error of the CLI."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"braze-harness: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="braze-harness", description="Braze SDK emulator and QA test harness")
+    from braze_harness.emulator.http.asgi import package_version
+
+    parser = OneLineParser(prog="braze-harness", description="Braze SDK emulator and QA test harness")
+    parser.add_argument("--version", action="version", version=f"braze-harness {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    emu = sub.add_parser("emulator", help="run the Braze backend emulator in the foreground")
-    emu.add_argument("--host", default="127.0.0.1")
-    emu.add_argument("--port", type=int, default=9090)
-    emu.add_argument("--unknown-api-keys", choices=["auto_create", "reject"], default="auto_create")
-    emu.add_argument("--journal-db", type=Path, help="also write the journal to this SQLite file")
-    emu.add_argument("--journal-cap", type=int, default=20_000, help="entries kept (oldest dropped and counted)")
-    emu.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024)
-    for name, (kind, help_text) in _LIMIT_FLAGS.items():
-        flag = "--header-timeout" if name == "header_timeout_s" else "--" + name.replace("_", "-")
-        emu.add_argument(flag, dest=name, type=kind, default=None, help=f"{help_text}; docs/limits.md")
+    emu = sub.add_parser(
+        "emulator",
+        aliases=["serve"],
+        help="run the Braze backend emulator in the foreground",
+        description="Every setting is a flag, a BRAZE_<NAME> environment variable and a config file key; a flag wins "
+        "over the environment, which wins over --config, then [tool.braze-harness] of ./pyproject.toml "
+        "(docs/configuration.md).",
+    )
+    emu.add_argument("--config", type=Path, metavar="FILE", help="a TOML file of settings (docs/configuration.md)")
+    emu.add_argument("--quiet", action="store_true", help="no request log on the terminal")
     emu.add_argument(
         "--allow-remote", action="store_true", help="allow a non-loopback --host (the control API then needs a token)"
     )
-    emu.add_argument(
-        "--control-token",
-        help=f"token every control call must carry (default ${TOKEN_ENV}; beyond loopback one is generated and printed)",
-    )
-    emu.add_argument("--data-plan", type=Path, help="check every exchange against this data plan (docs/data-plan.md)")
-    emu.add_argument(
-        "--connected-content-allow",
-        action="append",
-        metavar="HOST_OR_CIDR",
-        help="a host Connected Content may fetch from (repeatable; replaces the default 127.0.0.0/8, ::1, localhost)",
-    )
+    _add_setting_flags(emu)
     emu.set_defaults(func=_emulator)
 
     jr = sub.add_parser("journal", help="inspect or export a journal saved with --journal-db")
@@ -445,9 +491,11 @@ def build_parser() -> argparse.ArgumentParser:
     px = sub.add_parser("proxy", help="run mitmproxy with the Braze addon (emulate or observe)")
     px.add_argument("--mode", default="emulate", help="emulate (default): answer Braze from the emulator; observe: pass through")
     px.add_argument("--host", default="127.0.0.1")
-    px.add_argument("--port", type=int, default=8080)
+    px.add_argument("--port", type=port_number, default=8080)
     px.add_argument("--emulator-url", help="a running emulator (default: one is started with the proxy)")
-    px.add_argument("--emulator-port", type=int, default=0, help="port of the emulator started with the proxy (default any)")
+    px.add_argument(
+        "--emulator-port", type=port_number, default=0, help="port of the emulator started with the proxy (default any)"
+    )
     px.add_argument("--journal-db", type=Path, help="the started emulator also writes its journal to this SQLite file")
     px.add_argument("--allow-hosts", default="", help="emulate: comma-separated hosts let through (loopback always is)")
     px.add_argument(

@@ -70,7 +70,8 @@ class SqliteSink:
     """Write-through copy of one journal: one run in the file."""
 
     def __init__(self, path: Path, cap: int, label: str | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():  # a typo in the path is reported, never made into new folders
+            raise HarnessConfigError(f"no folder {path.parent} for the journal database {path}")
         self.cap = cap
         self.run = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
         self._lock = threading.Lock()

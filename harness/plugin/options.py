@@ -1,10 +1,17 @@
-"""Command-line options of the `braze` group, validated once at configure time."""
+"""Options of the `braze` group, validated once at configure time.
+
+Every `--braze-x` option is also the ini key `braze_x` (pytest.ini, or `[tool.pytest.ini_options]` of
+pyproject.toml); `$BRAZE_EMULATOR_URL` and `$BRAZE_EMULATOR_TOKEN` stand for their options. A value given on the
+command line wins over the environment, which wins over the ini file, then the default (docs/configuration.md).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,8 +21,18 @@ _HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
 
 
+# option dest -> (default, type): the options are registered with default None, so `resolve` knows which were given
+DEFAULTS: dict[str, tuple[Any, Any]] = {}
+ENV = {
+    "braze_emulator_url": "BRAZE_EMULATOR_URL",
+    "braze_emulator_token": "BRAZE_EMULATOR_TOKEN",
+    "braze_chromium": "BRAZE_CHROMIUM",
+}
+ORIGIN: pytest.StashKey[dict[str, str]] = pytest.StashKey()  # dest -> where its value came from, for errors
+
+
 def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("braze", "Braze SDK emulator and QA harness")
+    group = _BrazeGroup(parser, parser.getgroup("braze", "Braze SDK emulator and QA harness"))
     group.addoption(
         "--braze-emulator-url",
         default=None,
@@ -92,31 +109,86 @@ def add_options(parser: pytest.Parser) -> None:
     )
 
 
+class _BrazeGroup:
+    """The option group, each option registered twice: as `--braze-x` (default None) and as the ini key `braze_x`."""
+
+    def __init__(self, parser: pytest.Parser, group: Any) -> None:
+        self._parser = parser
+        self._group = group
+
+    def addoption(self, flag: str, *, default: Any = None, **kwargs: Any) -> None:
+        dest = flag.lstrip("-").replace("-", "_")
+        DEFAULTS[dest] = (default, kwargs.get("type"))
+        self._group.addoption(flag, default=None, **kwargs)
+        is_flag = kwargs.get("action") == "store_true"
+        self._parser.addini(dest, f"{kwargs.get('help', '')} ({flag})", type="bool" if is_flag else "string", default=None)
+
+
+def resolve(config: pytest.Config) -> None:
+    """Each `--braze-x` option's value: the command line's, else its environment variable's, else the ini key's,
+    else its default; written back to `config.option` so `getoption` reads the result."""
+    origin: dict[str, str] = {}
+    ini_file = config.inipath.name if config.inipath else "the ini file"
+    for dest, (default, kind) in DEFAULTS.items():
+        flag = "--" + dest.replace("_", "-")
+        if getattr(config.option, dest, None) is not None:
+            origin[dest] = flag
+            continue
+        value: Any = default
+        env = ENV.get(dest)
+        ini = config.getini(dest)
+        if env and os.environ.get(env):
+            value, origin[dest] = os.environ[env], f"${env}"
+        elif ini is not None and ini != "":
+            value, origin[dest] = ini, f"{dest} ({ini_file})"
+            if kind is not None:
+                try:
+                    value = kind(ini)
+                except ValueError:
+                    raise pytest.UsageError(f"{dest} ({ini_file}): {ini!r} is not a {kind.__name__}") from None
+        else:
+            origin[dest] = flag
+        if isinstance(default, list) and isinstance(value, str):  # a repeatable option from ini or env: whitespace-separated
+            value = value.split()
+        setattr(config.option, dest, value)
+    config.stash[ORIGIN] = origin
+
+
+def where(config: pytest.Config, flag: str) -> str:
+    """The name of an option's source for an error: `--braze-x`, `braze_x (pytest.ini)` or `$BRAZE_X`."""
+    dest = flag.lstrip("-").replace("-", "_")
+    return config.stash.get(ORIGIN, {}).get(dest, flag)
+
+
 def validate(config: pytest.Config) -> None:
     """Bad option values stop the run with one clear line, before any test starts."""
+    resolve(config)
     version = config.getoption("--braze-web-sdk-version")
     if not _VERSION_RE.match(version):
-        raise pytest.UsageError(f"--braze-web-sdk-version: {version!r} is not a version like 6.13.0")
+        raise pytest.UsageError(f"{where(config, '--braze-web-sdk-version')}: {version!r} is not a version like 6.13.0")
     url = config.getoption("--braze-emulator-url")
     if url and not re.match(r"^https?://[^/]+", url):
-        raise pytest.UsageError(f"--braze-emulator-url: {url!r} is not an http(s) URL")
+        raise pytest.UsageError(f"{where(config, '--braze-emulator-url')}: {url!r} is not an http(s) URL")
     timeout = config.getoption("--braze-timeout")
     if timeout <= 0:
-        raise pytest.UsageError("--braze-timeout must be a positive number of seconds")
+        raise pytest.UsageError(f"{where(config, '--braze-timeout')} must be a positive number of seconds")
     adapter = config.getoption("--braze-adapter")
     if adapter and ":" not in adapter:
-        raise pytest.UsageError(f"--braze-adapter: {adapter!r} must look like package.module:factory")
+        raise pytest.UsageError(f"{where(config, '--braze-adapter')}: {adapter!r} must look like package.module:factory")
     _resolve_target(config)
     _check_data_plan(config)
     from braze_harness.plugin import fixed_keys
 
     fixed_keys.configure(config)  # --braze-api-key KEY[=workspace]
+    journal_db = config.getoption("--braze-journal-db")
+    if journal_db and not Path(journal_db).parent.is_dir():  # a typo in the path is reported, not made into folders
+        raise pytest.UsageError(f"{where(config, '--braze-journal-db')}: no folder {Path(journal_db).parent} for {journal_db}")
     exe = config.getoption("--braze-chromium")
     if exe and not Path(exe).is_file():
-        raise pytest.UsageError(f"--braze-chromium: no executable at {exe}")
+        raise pytest.UsageError(f"{where(config, '--braze-chromium')}: no executable at {exe}")
     host = config.getoption("--braze-proxy-host")
     if not _HOST_RE.match(host) or "." not in host:
-        raise pytest.UsageError(f"--braze-proxy-host: {host!r} is not a host name like sdk.iad-01.braze.com")
+        raise pytest.UsageError(f"{where(config, '--braze-proxy-host')}: {host!r} is not a host name like sdk.iad-01.braze.com")
     if config.getoption("--braze-proxy"):
         try:
             import mitmproxy  # noqa: F401

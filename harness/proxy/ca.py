@@ -34,6 +34,11 @@ def check_confdir(path: Path) -> Path:
     resolved = Path(path).expanduser().resolve()
     if resolved == _REPO_ROOT or _REPO_ROOT in resolved.parents:
         raise HarnessConfigError(f"confdir {path} is inside the repository ({_REPO_ROOT}): pick a directory outside it")
+    # the confdir itself is made on first use, its parent never: a typo in the path is reported
+    if resolved.exists() and not resolved.is_dir():
+        raise HarnessConfigError(f"confdir {path} is not a directory")
+    if not resolved.parent.is_dir():
+        raise HarnessConfigError(f"confdir {path}: no folder {resolved.parent} (create it, or fix the path)")
     return resolved
 
 

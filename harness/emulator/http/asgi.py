@@ -7,13 +7,16 @@ The same app is what the mitmproxy addon serves for Braze hosts in emulate mode 
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import re
+import time
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
 from braze_harness.emulator.app import Emulator
-from braze_harness.emulator.http.control import control_app
+from braze_harness.emulator.http.control import OPENAPI_PATH, control_app
+from braze_harness.emulator.http.home import home_reply
 from braze_harness.emulator.http.sdk import Reply, SdkHttp, off_loop
 from braze_harness.protocol.wire import normalize_headers
 
@@ -59,15 +62,37 @@ class EmulatorASGI:
         self.emulator = emulator
         self.sdk = SdkHttp(emulator)
         self.control = control_app(emulator)
+        self.version = package_version()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        log = self.sdk.log
+        started = time.perf_counter() if log is not None else 0.0
         if scope["type"] != "http" or is_control_path(scope["path"]):
-            await self.control(scope, receive, send)
+            if log is None or scope["type"] != "http":
+                await self.control(scope, receive, send)
+                return
+            status: list[int] = []
+
+            async def send_noting_status(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    status.append(message["status"])
+                await send(message)
+
+            try:
+                await self.control(scope, receive, send_noting_status)
+            finally:
+                log(scope["method"], scope["path"], status[0] if status else "-", None, started)
+            return
+        method = scope["method"]
+        home = home_reply(method, scope["path"], openapi_path=OPENAPI_PATH, version=self.version)
+        if home is not None:  # a browser at the root: not SDK traffic, not journaled
+            await _send(send, home)
+            if log is not None:
+                log(method, scope["path"], home.status, "-", started)
             return
         extensions = scope.get("extensions") or {}
         source = extensions.get("braze.source", "emulator")
         headers = normalize_headers(scope["headers"])
-        method = scope["method"]
         url = request_url(scope.get("scheme", "http"), scope["headers"], scope["path"], scope.get("query_string", b""))
         reply = self.sdk.on_headers(method, url, headers, source=source)
         if reply is None:
@@ -82,8 +107,17 @@ class EmulatorASGI:
             await asyncio.sleep(reply.delay_s)
         if reply.drop:
             await _drop(scope, receive, send)
-            return
-        await _send(send, reply)
+        else:
+            await _send(send, reply)
+        if log is not None:
+            log(method, scope["path"], "drop" if reply.drop else reply.status, reply.scope or "-", started)
+
+
+def package_version() -> str:
+    try:
+        return importlib.metadata.version("braze-harness")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 async def _drop(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -43,12 +44,14 @@ def _unsafe_origin(origin: str) -> bool:
 
 
 class _SdkRequest:
-    __slots__ = ("chunks", "headers", "keep_alive", "url")
+    __slots__ = ("chunks", "headers", "keep_alive", "path", "started", "url")
 
-    def __init__(self, url: str, headers: dict[str, str], keep_alive: bool) -> None:
+    def __init__(self, url: str, headers: dict[str, str], keep_alive: bool, path: str, started: float) -> None:
         self.url = url
         self.headers = headers
         self.keep_alive = keep_alive
+        self.path = path  # and `started` (perf_counter, 0 without a request log): the request log's
+        self.started = started
         self.chunks: list[bytes] = []
 
 
@@ -274,9 +277,10 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             return None  # echoed in a response header: let the ASGI path fail on it as it always did
         url = request_url(self.scheme or "http", raw_headers, path, parsed.query or b"")
         keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
-        return _SdkRequest(url, headers, keep_alive)
+        return _SdkRequest(url, headers, keep_alive, path, time.perf_counter() if self.sdk.log is not None else 0.0)
 
     def _answer(self, sdk: _SdkRequest) -> None:
+        reply = None
         try:
             reply = self.sdk.on_body("POST", sdk.url, sdk.headers, b"".join(sdk.chunks))
             status, body = reply.status, reply.body
@@ -287,18 +291,23 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             if reply.drop or reply.delay_s:  # faults: answer (or drop) later, reading nothing meanwhile
                 self.flow.pause_reading()
                 action = self.transport.close if reply.drop else lambda: self._write(status, body, headers, keep_alive)
-                asyncio.get_running_loop().call_later(reply.delay_s, self._after_delay, action)
+                asyncio.get_running_loop().call_later(reply.delay_s, self._after_delay, action, sdk, reply)
                 return
         except Exception as error:
             self.logger.error("Exception in ASGI application\n", exc_info=error)
             status, body, keep_alive, headers = 500, _INTERNAL_ERROR, False, _INTERNAL_ERROR_HEADERS
         self._write(status, body, headers, keep_alive)
+        log = self.sdk.log
+        if log is not None:
+            log("POST", sdk.path, status, (reply.scope if reply is not None else None) or "-", sdk.started)
 
-    def _after_delay(self, action: Any) -> None:
+    def _after_delay(self, action: Any, sdk: _SdkRequest, reply: Any) -> None:
         if self.transport.is_closing():
             return
         self.flow.resume_reading()
         action()
+        if self.sdk.log is not None:
+            self.sdk.log("POST", sdk.path, "drop" if reply.drop else reply.status, reply.scope or "-", sdk.started)
 
     def _write(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None:
         # what uvicorn's RequestResponseCycle.send writes for the same status, headers and body

@@ -17,6 +17,7 @@ from functools import lru_cache
 import orjson
 from braze_harness.emulator.answer import Answer
 from braze_harness.emulator.app import Emulator
+from braze_harness.emulator.http.request_log import Log
 from braze_harness.protocol.decode import Endpoint, endpoint_of, path_and_endpoint
 from braze_harness.protocol.wire import normalize, request_of
 
@@ -32,6 +33,7 @@ class Reply:
     drop: bool = False  # close the connection without answering (a fault)
     delay_s: float = 0.0  # answer (or drop) after this long (a fault)
     journal_seq: int | None = field(default=None)  # the entry the request became (None: a preflight)
+    scope: str | None = None  # the entry's scope (the request log's)
 
 
 def cors_headers(request_headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
@@ -68,6 +70,7 @@ class SdkHttp:
         self.max_expanded = settings.max_expanded_body_bytes
         self.max_header_bytes = settings.max_header_bytes
         self.header_timeout_s = settings.header_timeout_s
+        self.log: Log | None = None  # the terminal's request log (`braze-harness emulator`), set by its server
 
     def on_headers(self, method: str, url: str, headers: dict[str, str], *, source: str = "emulator") -> Reply | None:
         """The reply when the headers decide it (headers over their limit; a preflight; a declared body over the
@@ -112,16 +115,16 @@ class SdkHttp:
             message = f"the SDK endpoints take POST, not {method}"
             answer = Answer(405, {"error": "method_not_allowed", "message": message})
             entry = self.emulator.pipeline.refuse(wire, answer, message, source=source)
-            return self._reply(headers, answer, entry.seq)
+            return self._reply(headers, answer, entry.seq, entry.scope)
         ingested = self.emulator.ingest(wire, source=source, received_at=received_at)
         assert ingested.answer is not None
-        return self._reply(headers, ingested.answer, ingested.entry.seq)
+        return self._reply(headers, ingested.answer, ingested.entry.seq, ingested.entry.scope)
 
     def _too_large(self, method: str, url: str, headers: dict[str, str], source: str) -> Reply:
         message = f"body exceeds the emulator's limit of {self.limit} bytes (max_body_bytes, --max-body-bytes)"
         answer = Answer(413, {"error": "payload_too_large", "message": message, "limit": "max_body_bytes"})
         entry = self.emulator.pipeline.refuse(normalize(method, url, headers, None), answer, message, source=source)
-        return self._reply(headers, answer, entry.seq)
+        return self._reply(headers, answer, entry.seq, entry.scope)
 
     def headers_too_large(self, method: str, url: str, headers: dict[str, str], size: int, *, source: str = "emulator") -> Reply:
         """431: the request line and headers went over `max_header_bytes` (`size`: at least this many). The
@@ -134,7 +137,7 @@ class SdkHttp:
         kept = {k: v for k, v in headers.items() if k in _KEPT_ON_REFUSAL and len(v) <= 256}  # the scope's key
         wire = normalize(method or "GET", url[:1024], kept, None)
         entry = self.emulator.pipeline.refuse(wire, answer, message, source=source, where="headers")
-        reply = self._reply(kept, answer, entry.seq)
+        reply = self._reply(kept, answer, entry.seq, entry.scope)
         reply.headers.append((b"connection", b"close"))
         return reply
 
@@ -148,12 +151,12 @@ class SdkHttp:
         entry = self.emulator.pipeline.refuse(
             normalize(method or "GET", url[:1024], {}, None), answer, message, source=source, where="headers"
         )
-        reply = self._reply({}, answer, entry.seq)
+        reply = self._reply({}, answer, entry.seq, entry.scope)
         reply.headers.append((b"connection", b"close"))
         return reply
 
     @staticmethod
-    def _reply(headers: dict[str, str], answer: Answer, seq: int) -> Reply:
+    def _reply(headers: dict[str, str], answer: Answer, seq: int, scope: str | None = None) -> Reply:
         own = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()] if answer.headers else ()
         return Reply(
             answer.status,
@@ -162,6 +165,7 @@ class SdkHttp:
             drop=answer.drop,
             delay_s=answer.delay_s,
             journal_seq=seq,
+            scope=scope,
         )
 
 

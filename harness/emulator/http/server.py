@@ -12,17 +12,22 @@ import gc
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 
 import uvicorn
 from braze_harness.emulator.app import Emulator
 from braze_harness.emulator.http.asgi import EmulatorASGI
 from braze_harness.emulator.http.fastpath import FreezePolicy, protocol_class
+from braze_harness.emulator.http.request_log import Log
 from braze_harness.emulator.settings import EmulatorSettings
 from braze_harness.errors import HarnessConfigError
 
 
-def _config(emulator: Emulator, sock_port: int, gc_policy: FreezePolicy | None = None) -> uvicorn.Config:
+def _config(
+    emulator: Emulator, sock_port: int, gc_policy: FreezePolicy | None = None, request_log: Log | None = None
+) -> uvicorn.Config:
     app = EmulatorASGI(emulator)
+    app.sdk.log = request_log
     return uvicorn.Config(
         app,
         host=emulator.settings.host,
@@ -76,16 +81,7 @@ class EmulatorServer:
 
     def start(self, timeout: float = 10.0) -> EmulatorServer:
         settings = self.emulator.settings
-        # IPPROTO_TCP explicitly: uvicorn only sets TCP_NODELAY on TCP sockets it recognises as such,
-        # and without it every keep-alive request waits ~40 ms on Nagle + delayed ACK
-        family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((settings.host, settings.port))
-        except OSError as exc:
-            sock.close()
-            raise HarnessConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+        sock = bind(settings.host, settings.port)
         self.port = sock.getsockname()[1]
         self._server = uvicorn.Server(_config(self.emulator, self.port))
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
@@ -120,22 +116,53 @@ class EmulatorServer:
         self.stop()
 
 
-def serve_forever(settings: EmulatorSettings, allow_remote: bool = False) -> None:
-    """Foreground server for the CLI (Ctrl-C stops it)."""
+def bind(host: str, port: int, hint: str = "") -> socket.socket:
+    """The server's socket, bound (port 0: any free one), or one line saying why it cannot be."""
+    # IPPROTO_TCP explicitly: uvicorn only sets TCP_NODELAY on TCP sockets it recognises as such,
+    # and without it every keep-alive request waits ~40 ms on Nagle + delayed ACK
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise HarnessConfigError(f"cannot listen on {host}:{port}: {exc.strerror}{hint}") from None
+    return sock
+
+
+def serve_forever(
+    settings: EmulatorSettings,
+    allow_remote: bool = False,
+    *,
+    on_listening: Callable[[int], None] | None = None,
+    request_log: Log | None = None,
+) -> None:
+    """Foreground server for the CLI (Ctrl-C stops it): `on_listening(port)` once the socket is bound (the real
+    port when `settings.port` is 0), `request_log` called per request."""
     check_loopback(settings.host, allow_remote)
     if settings.control_token is None and not is_loopback_host(settings.host):
         raise HarnessConfigError(f"refusing to serve the control API on {settings.host} without a control token")
-    emulator = Emulator(settings)
+    sock = bind(settings.host, settings.port, " (another emulator running? try --port)")
+    try:
+        emulator = Emulator(settings)
+    except BaseException:
+        sock.close()
+        raise
     # this process is the emulator's alone: start-up objects (modules, schemas) and then, as it grows,
     # the state are frozen out of the collector's full passes (an in-process EmulatorServer leaves the
     # host process's GC alone)
-    config = _config(emulator, settings.port, FreezePolicy(FREEZE_EVERY))
+    port = sock.getsockname()[1]
+    config = _config(emulator, port, FreezePolicy(FREEZE_EVERY), request_log)
     config.load()
     gc.collect()
     gc.freeze()
     try:
-        uvicorn.Server(config).run()
+        if on_listening is not None:
+            on_listening(port)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         emulator.close()
 
 
