@@ -33,7 +33,7 @@ from braze_harness.emulator.state.rest_users import RestInputError
 from braze_harness.emulator.state.workspaces import App
 from braze_harness.emulator.stores import StateStore
 from braze_harness.protocol.decode import DecodedRequest, Problem
-from braze_harness.protocol.rest import CONTENT_BLOCK_PATHS, GET_PATHS, IDENTITY_PATHS, TRIGGER_PATHS
+from braze_harness.protocol.rest import CONTENT_BLOCK_PATHS, GET_PATHS, IDENTITY_PATHS, TRIGGER_PATHS, is_emulated_rest_path
 
 
 class RestApi:
@@ -70,6 +70,9 @@ class RestApi:
         limit; the app its call acts as (for the journal's scope); what the journal should note (a fault, a 429).
         Called under the emulator's lock."""
         path = decoded.path.rstrip("/")
+        if not is_emulated_rest_path(path):
+            why = f"{path} is a Braze REST endpoint this emulator does not emulate (docs/rest-api.md lists those it does)"
+            return Answer(501, {"message": "Not Implemented", "errors": [why]}), None, []
         wanted = "GET" if path in GET_PATHS else "POST"
         if decoded.method != wanted:
             message = f"{decoded.path} takes {wanted}, not {decoded.method}"

@@ -27,8 +27,21 @@ REST_PATHS = (
 )
 
 
+# the rest of Braze's REST API (https://www.braze.com/docs/api/endpoints/): recognised as REST and answered 501
+# naming the path, never taken for bad SDK traffic nor answered with a plausible shape
+REST_PREFIXES = (
+    "/users/", "/messages/", "/campaigns/", "/canvas/", "/sends/", "/segments/", "/content_blocks/", "/templates/",
+    "/email/", "/sms/", "/subscription/", "/catalogs/", "/kpi/", "/purchases/", "/events/", "/feed/", "/transactional/",
+    "/preference_center/", "/custom_attributes", "/scim/", "/app_group/",
+)  # fmt: skip
+
+
 def is_rest_path(path: str) -> bool:
-    return path in REST_PATHS or path.rstrip("/") in REST_PATHS
+    return path in REST_PATHS or path.rstrip("/") in REST_PATHS or path.startswith(REST_PREFIXES)
+
+
+def is_emulated_rest_path(path: str) -> bool:
+    return path.rstrip("/") in REST_PATHS
 
 
 # /users/track attributes objects: the keys that name the user or are request options, never attributes

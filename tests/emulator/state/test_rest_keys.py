@@ -60,3 +60,11 @@ def test_unknown_permissions_are_named_and_keys_go_with_their_scope(server, lab,
     assert _post(server, "/users/track", key, {"attributes": []}).status_code == 201
     client.drop_scope(scope)
     assert _post(server, "/users/track", key, {"attributes": []}).status_code == 401
+
+
+def test_a_braze_rest_path_the_emulator_does_not_emulate_is_named_not_taken_for_sdk_traffic(server, lab, client):
+    key = client.create_rest_key(lab.scope)
+    answer = httpx.get(server.url + "/sends/data_series?campaign_id=c", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert answer.status_code == 501 and answer.json()["message"] == "Not Implemented"
+    assert "/sends/data_series is a Braze REST endpoint this emulator does not emulate" in answer.json()["errors"][0]
+    assert httpx.post(server.url + "/api/v3/nope", json={}, timeout=10).status_code != 501  # SDK paths stay SDK paths
