@@ -106,10 +106,12 @@ def validate(config: pytest.Config) -> None:
     if not _HOST_RE.match(host) or "." not in host:
         raise pytest.UsageError(f"--braze-proxy-host: {host!r} is not a host name like sdk.iad-01.braze.com")
     if config.getoption("--braze-proxy"):
+        from braze_harness.extras import MissingExtraError, require
+
         try:
-            import mitmproxy  # noqa: F401
-        except ImportError:
-            raise pytest.UsageError("--braze-proxy needs mitmproxy (pip install mitmproxy==12.2.3)") from None
+            require("mitmproxy", "--braze-proxy")
+        except MissingExtraError as exc:
+            raise pytest.UsageError(str(exc)) from None
         from braze_harness.proxy.runner import addon_module
 
         try:
