@@ -22,8 +22,8 @@ class AppiumAppError(HarnessError):
 
 def open_session(endpoint: AppiumEndpoint, capabilities: Mapping[str, Any], automation_name: str) -> Any:
     """A new `webdriver.Remote` session on `endpoint` with `capabilities`."""
-    webdriver = require("appium.webdriver", "the Appium targets")
-    AppiumOptions = require("appium.options.common.base", "the Appium targets").AppiumOptions
+    webdriver = require("appium.webdriver", "an Appium target")
+    AppiumOptions = require("appium.options.common.base", "an Appium target").AppiumOptions
     from selenium.common.exceptions import WebDriverException
 
     options = AppiumOptions()

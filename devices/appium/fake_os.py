@@ -39,7 +39,7 @@ EXTRA_TYPES = ("s", "sn", "z", "i", "l", "f", "u", "cn", "ia", "ial", "la", "lal
 
 def _by() -> Any:
     """`AppiumBy` (the [appium] extra, imported on first use)."""
-    return require("appium.webdriver.common.appiumby", "the Appium targets").AppiumBy
+    return require("appium.webdriver.common.appiumby", "an Appium target").AppiumBy
 
 
 class FakeOsError(HarnessError):
