@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.packaging
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = Path(__file__).resolve().parent / "project"
+NOT_SOURCE = (".git", ".venv", ".dev", "node_modules", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "*-results")
 
 
 def python_312() -> str:
@@ -29,7 +31,7 @@ def python_312() -> str:
     for candidate in candidates:
         if candidate and subprocess.run([candidate, "-c", "import venv"], capture_output=True, check=False).returncode == 0:
             return candidate
-    print(f"no Python 3.12 found: the wheel is tested on this Python ({sys.version.split()[0]})")
+    warnings.warn(f"no Python 3.12 found: the wheel is tested on this Python ({sys.version.split()[0]})", stacklevel=1)
     return sys.executable
 
 
@@ -52,7 +54,10 @@ def test_wheel_installs_sets_up_and_runs_a_users_tests(tmp_path: Path, record_pr
     env = clean_env(home)
 
     start = time.monotonic()
-    run([sys.executable, "-m", "pip", "wheel", REPO, "--no-deps", "-q", "-w", dist], cwd=tmp_path, env=env)
+    # from a copy without build/, *.egg-info or caches: setuptools' in-tree build/ would ship files deleted since
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
+    run([sys.executable, "-m", "pip", "wheel", source, "--no-deps", "-q", "-w", dist], cwd=tmp_path, env=env)
     [wheel] = dist.glob("braze_harness-*.whl")
     times["build"] = time.monotonic() - start
 
