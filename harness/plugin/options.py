@@ -150,6 +150,13 @@ def _resolve_target(config: pytest.Config) -> None:
             with contextlib.suppress(TargetError):
                 message += f" (known targets: {', '.join(known_targets(targets_file))})"
         raise pytest.UsageError(message) from None
+    if (config.braze_target.adapter or "").startswith("braze_harness.plugin.appium:"):  # type: ignore[attr-defined]
+        from braze_harness.extras import MissingExtraError, require
+
+        try:  # at startup, not in the first test: the Appium targets need the [appium] extra
+            require("appium", f"--braze-target {config.getoption('--braze-target')}")
+        except MissingExtraError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 def chromium_path(config: pytest.Config) -> str | None:

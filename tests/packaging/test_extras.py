@@ -35,6 +35,15 @@ def test_pytest_braze_proxy_without_the_proxy_extra(tmp_path: Path) -> None:
     assert errors == [f"ERROR: --braze-proxy {NEEDS_PROXY}"]
 
 
+def test_pytest_appium_target_without_the_appium_extra(tmp_path: Path) -> None:
+    (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+    code = "import pytest\nsys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '--braze-target', 'fake']))"
+    proc = blocked("appium", code, cwd=tmp_path)
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout + proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert errors == ["ERROR: --braze-target fake needs the 'appium' extra: pip install 'braze-harness[appium]'"]
+
+
 def test_proxy_addon_without_the_proxy_extra() -> None:
     proc = blocked(
         "mitmproxy",
