@@ -14,7 +14,7 @@ import typing
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from braze_harness import import_command
+from braze_harness import import_command, setup_command
 from braze_harness.errors import HarnessConfigError, HarnessError
 from pydantic import SecretStr, ValidationError
 
@@ -294,7 +294,9 @@ def _proxy(args: argparse.Namespace) -> int:
 
 
 def _check_proxy_mode(spec: str) -> None:
-    from mitmproxy.proxy.mode_specs import ProxyMode
+    from braze_harness.extras import require
+
+    ProxyMode = require("mitmproxy.proxy.mode_specs", "braze-harness proxy").ProxyMode
 
     try:
         ProxyMode.parse(spec)
@@ -525,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     import_command.add_parser(sub)  # import-users: the CSV user import (harness/import_command.py)
     sub.choices["import-users"].set_defaults(func=import_command.run)
+    setup_command.add_parser(sub)  # setup: the npm tooling of an installed package (harness/setup_command.py)
     return parser
 
 

@@ -34,6 +34,7 @@ from typing import Any
 if importlib.util.find_spec("braze_harness") is None:  # `mitmdump -s` from a Python without the package
     sys.exit("braze_capture: the braze-harness package is not installed in this Python (pip install 'braze-harness[proxy]')")
 
+from braze_harness.extras import require
 from braze_harness.protocol.decode import endpoint_of, is_braze_request
 from braze_harness.protocol.ingest_payload import payload
 from braze_harness.protocol.wire import response_value
@@ -48,7 +49,11 @@ from braze_harness.proxy_addons.options import (
     parse_hosts,
 )
 from braze_harness.proxy_addons.remote_ingest import Ingestor
-from mitmproxy import ctx, exceptions, http
+
+# the [proxy] extra (flow_asgi, imported above, already named it if mitmproxy is missing)
+ctx = require("mitmproxy.ctx", "the Braze mitmproxy addon")
+exceptions = require("mitmproxy.exceptions", "the Braze mitmproxy addon")
+http = require("mitmproxy.http", "the Braze mitmproxy addon")
 
 logger = logging.getLogger("braze_capture")
 

@@ -6,7 +6,9 @@ import asyncio
 import urllib.parse
 from typing import Any
 
-from mitmproxy import http
+from braze_harness.extras import require
+
+http = require("mitmproxy.http", "the Braze mitmproxy addon")  # the [proxy] extra
 
 
 async def serve_asgi(app: Any, flow: http.HTTPFlow, *, source: str) -> None:

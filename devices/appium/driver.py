@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from braze_harness import node_tools
 from braze_harness.devices.appium.server import AppiumEndpoint, AppiumSetupError, install_command
 from braze_harness.devices.targets.redaction import shown_url
 from braze_harness.errors import HarnessError
+from braze_harness.extras import require
 
 
 class AppiumAppError(HarnessError):
@@ -20,8 +22,8 @@ class AppiumAppError(HarnessError):
 
 def open_session(endpoint: AppiumEndpoint, capabilities: Mapping[str, Any], automation_name: str) -> Any:
     """A new `webdriver.Remote` session on `endpoint` with `capabilities`."""
-    from appium import webdriver
-    from appium.options.common.base import AppiumOptions
+    webdriver = require("appium.webdriver", "an Appium target")
+    AppiumOptions = require("appium.options.common.base", "an Appium target").AppiumOptions
     from selenium.common.exceptions import WebDriverException
 
     options = AppiumOptions()
@@ -32,7 +34,7 @@ def open_session(endpoint: AppiumEndpoint, capabilities: Mapping[str, Any], auto
         message = (exc.msg or str(exc)).splitlines()[0]
         if "Could not find a driver" in message:
             raise AppiumSetupError(
-                f"{message} Install it from the repository root with: {install_command(automation_name or '?')}"
+                f"{message} Install it in {node_tools.node_root()} with: {install_command(automation_name or '?')}"
             ) from None
         raise AppiumAppError(shown_url(f"Appium could not create a session at {endpoint.url}: {message}")) from None
 

@@ -29,12 +29,17 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from appium.webdriver.common.appiumby import AppiumBy
 from braze_harness.errors import HarnessError
+from braze_harness.extras import require
 
 RUNNING_IN_FOREGROUND, RUNNING_IN_BACKGROUND, NOT_RUNNING = 4, 3, 1
 # UiAutomator2's intent extra types (appium-android-driver `SUPPORTED_EXTRA_TYPES`); `sn` takes no value
 EXTRA_TYPES = ("s", "sn", "z", "i", "l", "f", "u", "cn", "ia", "ial", "la", "lal", "fa", "fal", "sa", "sal")
+
+
+def _by() -> Any:
+    """`AppiumBy` (the [appium] extra, imported on first use)."""
+    return require("appium.webdriver.common.appiumby", "an Appium target").AppiumBy
 
 
 class FakeOsError(HarnessError):
@@ -78,7 +83,7 @@ class FakeOs:
             case "queryAppState":
                 return self.state
             case "clearApp":
-                for element in self.driver.find_elements(AppiumBy.CLASS_NAME, "MockInputField"):
+                for element in self.driver.find_elements(_by().CLASS_NAME, "MockInputField"):
                     element.clear()
                 self.state = NOT_RUNNING  # pm clear kills the app
             case "deepLink":
@@ -87,7 +92,7 @@ class FakeOs:
                     raise FakeOsError("mobile: deepLink needs a `url`")
                 if "'" in url:
                     raise FakeOsError(f"fake app deep links cannot contain quotes: {url!r}")
-                targets = self.driver.find_elements(AppiumBy.XPATH, f"//*[@deepLink='{url}']")
+                targets = self.driver.find_elements(_by().XPATH, f"//*[@deepLink='{url}']")
                 if not targets:
                     raise FakeOsError(f"the fake app handles no deep link {url!r} (no element with deepLink={url!r})")
                 self.state = RUNNING_IN_FOREGROUND

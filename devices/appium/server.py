@@ -8,7 +8,8 @@
 The local server is always `node_modules/.bin/appium`, never `npx`: killing an `npm exec` leaves its `node` child
 running (docs/tooling.md, appium-fake-driver). It runs in a process group of its own so stopping it (SIGTERM, then
 SIGKILL) takes every child with it. With no APPIUM_HOME in the environment, Appium 3 uses the project (the directory holding a
-package.json that depends on `appium`) as its home: drivers live in the project's node_modules.
+package.json that depends on `appium`) as its home: drivers live in the project's node_modules. The project is
+`node_tools.node_root()`: the repository checkout, or the harness home `braze-harness setup --appium` installed into.
 """
 
 from __future__ import annotations
@@ -28,10 +29,9 @@ from pathlib import Path
 from typing import Self
 
 import httpx
+from braze_harness import node_tools
 from braze_harness.devices.targets.redaction import shown_url
 from braze_harness.errors import HarnessConfigError, HarnessError
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # automationName (lowercase) -> the name `appium driver install` takes
 DRIVER_INSTALL_NAMES: dict[str, str] = {
@@ -58,18 +58,22 @@ class InstalledDriver:
     platform_names: tuple[str, ...]
 
 
-def appium_binary(project_root: Path = PROJECT_ROOT) -> Path:
-    """`node_modules/.bin/appium` of the project; a clear error if node or appium is not installed."""
+def appium_binary(project_root: Path | None = None) -> Path:
+    """`node_modules/.bin/appium` of the project (default: `node_tools.node_root()`); a clear error if node or appium
+    is not installed."""
+    hint = node_tools.setup_hint("--appium")
     if shutil.which("node") is None:
-        raise AppiumSetupError("node is not installed (Appium needs Node.js 20+): run ./qa setup")
+        raise AppiumSetupError(f"node is not installed (Appium needs Node.js 20+: apt install nodejs npm): {hint}")
+    project_root = project_root or node_tools.node_root()
     binary = project_root / "node_modules" / ".bin" / "appium"
     if not binary.exists():
-        raise AppiumSetupError(f"appium is not installed in {project_root / 'node_modules'}: run ./qa setup")
+        raise AppiumSetupError(f"appium is not installed in {project_root / 'node_modules'}: {hint}")
     return binary
 
 
-def installed_drivers(project_root: Path = PROJECT_ROOT, *, env: Mapping[str, str] | None = None) -> list[InstalledDriver]:
+def installed_drivers(project_root: Path | None = None, *, env: Mapping[str, str] | None = None) -> list[InstalledDriver]:
     """What `appium driver list --installed --json` reports (about 1 s: it starts node)."""
+    project_root = project_root or node_tools.node_root()
     binary = appium_binary(project_root)
     result = subprocess.run(
         [str(binary), "driver", "list", "--installed", "--json"],
@@ -112,7 +116,7 @@ def check_driver(automation_name: str, drivers: list[InstalledDriver]) -> Instal
     have = ", ".join(f"{d.name}@{d.version} ({d.automation_name})" for d in drivers) or "none"
     raise AppiumSetupError(
         f"no Appium driver for automationName {automation_name!r} is installed (installed: {have}); "
-        f"install it from the repository root with: {install_command(automation_name)}"
+        f"install it in {node_tools.node_root()} with: {install_command(automation_name)}"
     )
 
 
@@ -173,14 +177,14 @@ class AppiumServer(AppiumEndpoint):
         self,
         *,
         port: int | None = None,
-        project_root: Path = PROJECT_ROOT,
+        project_root: Path | None = None,
         log_path: Path | None = None,
         startup_timeout: float = 60.0,
         extra_args: tuple[str, ...] = (),
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.port = port
-        self.project_root = project_root
+        self.project_root = project_root or node_tools.node_root()
         self.log_path = log_path or Path(tempfile.mkdtemp(prefix="braze-appium-")) / "appium.log"
         self.startup_timeout = startup_timeout
         self.extra_args = extra_args

@@ -2,7 +2,7 @@
 
 The npm package ships ES modules; the demo web app wants a single classic script that
 sets ``window.braze``, the same way a customer's build would expose it. Bundles are
-cached per version (``<cache>/web-sdk/braze-web-sdk-<version>.js``) and built at most
+cached per version (``<home>/web-sdk/braze-web-sdk-<version>.js``, home: ``braze_harness.node_tools.home()``) and built at most
 once, even with several pytest-xdist workers asking at the same moment.
 """
 
@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from braze_harness import node_tools
 from braze_harness.errors import HarnessConfigError, HarnessError
 
 PACKAGE = "@braze/web-sdk"
 DEFAULT_VERSION = "6.13.0"
-# Used only when the repository's own node_modules has no esbuild (keep in step with package.json).
+# Used only when node_tools.node_root() has no esbuild (keep in step with package.json).
 ESBUILD_VERSION = "0.28.2"
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 _ENTRY_JS = f'import * as braze from "{PACKAGE}";\nwindow.braze = braze;\n'
 _NPM_TIMEOUT_S = 600
@@ -33,8 +33,8 @@ Log = Callable[[str], None]
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get("BRAZE_HARNESS_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "braze-harness"
+    """$BRAZE_HARNESS_HOME, else the user cache dir (``node_tools.home()``)."""
+    return node_tools.home()
 
 
 def bundle_path(version: str, cache_dir: Path | None = None) -> Path:
@@ -89,7 +89,7 @@ def available_versions() -> list[str]:
 def _require_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise HarnessConfigError(f"`{name}` was not found on PATH; Node.js 18+ with npm is needed to bundle {PACKAGE}")
+        raise HarnessConfigError(f"`{name}` was not found on PATH: install Node.js 18+: apt install nodejs npm")
     return path
 
 
@@ -108,15 +108,15 @@ def _locked(lock_file: Path, say: Log) -> Iterator[None]:
 
 
 def _install(npm: str, version: str, workdir: Path, say: Log) -> Path:
-    """npm-install the SDK (and esbuild if the repo has none) into ``workdir``; return esbuild's path."""
+    """npm-install the SDK (and esbuild if node_tools.node_root() has none) into ``workdir``; return esbuild's path."""
     workdir.mkdir(parents=True, exist_ok=True)
     manifest = workdir / "package.json"
     if not manifest.exists():
         manifest.write_text(json.dumps({"name": "braze-web-sdk-bundle", "private": True}) + "\n")
 
-    repo_esbuild = REPO_ROOT / "node_modules" / ".bin" / "esbuild"
+    shared_esbuild = node_tools.node_bin("esbuild")
     local_esbuild = workdir / "node_modules" / ".bin" / "esbuild"
-    esbuild = repo_esbuild if repo_esbuild.exists() else local_esbuild
+    esbuild = shared_esbuild if shared_esbuild.exists() else local_esbuild
     if _installed_version(workdir) != version or not esbuild.exists():
         specs = [f"{PACKAGE}@{version}"]
         if esbuild == local_esbuild:

@@ -190,10 +190,12 @@ def validate(config: pytest.Config) -> None:
     if not _HOST_RE.match(host) or "." not in host:
         raise pytest.UsageError(f"{where(config, '--braze-proxy-host')}: {host!r} is not a host name like sdk.iad-01.braze.com")
     if config.getoption("--braze-proxy"):
+        from braze_harness.extras import MissingExtraError, require
+
         try:
-            import mitmproxy  # noqa: F401
-        except ImportError:
-            raise pytest.UsageError("--braze-proxy needs mitmproxy (pip install mitmproxy==12.2.3)") from None
+            require("mitmproxy", "--braze-proxy")
+        except MissingExtraError as exc:
+            raise pytest.UsageError(str(exc)) from None
         from braze_harness.proxy.runner import addon_module
 
         try:
@@ -232,3 +234,14 @@ def _resolve_target(config: pytest.Config) -> None:
             with contextlib.suppress(TargetError):
                 message += f" (known targets: {', '.join(known_targets(targets_file))})"
         raise pytest.UsageError(message) from None
+    if (config.braze_target.adapter or "").startswith("braze_harness.plugin.appium:"):  # type: ignore[attr-defined]
+        from braze_harness.extras import MissingExtraError, require
+
+        try:  # at startup, not in the first test: the Appium targets need the [appium] extra
+            require("appium", f"--braze-target {config.getoption('--braze-target')}")
+        except MissingExtraError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def chromium_path(config: pytest.Config) -> str | None:
+    return find_chromium(config.getoption("--braze-chromium"))

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from braze_harness.errors import HarnessConfigError
+from braze_harness.extras import require
 
 BASENAME = "mitmproxy"
 NSS_NICKNAME = "braze-harness-mitmproxy"
@@ -46,7 +47,7 @@ def ensure_ca(confdir: Path) -> Path:
     """Generate the CA in `confdir` (as mitmproxy would on start) unless it is there; returns the cert's path.
 
     Generating it before the proxy starts lets a browser be launched with the CA's SPKI hash first."""
-    from mitmproxy.certs import CertStore
+    CertStore = require("mitmproxy.certs", "the proxy's CA").CertStore
 
     confdir = Path(confdir)
     CertStore.from_store(confdir, BASENAME, 2048)

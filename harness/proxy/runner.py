@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from braze_harness.errors import HarnessConfigError, HarnessError
+from braze_harness.extras import require
 from braze_harness.proxy import ca
 
 # The addon file `mitmdump -s` loads: in a checkout proxy_addons/ beside harness/, in a wheel braze_harness/proxy_addons/.
@@ -154,8 +155,8 @@ class InProcessProxy(_ProxyBase):
     def _start(self, timeout: float) -> None:
         with warnings.catch_warnings():  # mitmproxy's dependencies (ldap3, pyparsing) warn about theirs on import
             warnings.simplefilter("ignore", DeprecationWarning)
-            from mitmproxy import options
-            from mitmproxy.tools.dump import DumpMaster
+            options = require("mitmproxy.options", "the Braze proxy")
+            DumpMaster = require("mitmproxy.tools.dump", "the Braze proxy").DumpMaster
         ready = threading.Event()
         opts = {
             "listen_host": self.host,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from braze_harness import node_tools
 from braze_harness.adapters.base import (
     ATTRIBUTE_KINDS,
     STANDARD_PROFILE_FIELDS,
@@ -29,7 +30,6 @@ DEMO_DIR = Path(__file__).resolve().parent
 SDK_ROUTE = "/sdk/braze.js"
 # the Braze service worker (npm @braze/service-worker), served at the scope root where the SDK registers it
 SERVICE_WORKER_ROUTE = "/service-worker.js"
-SERVICE_WORKER = DEMO_DIR.parents[2] / "node_modules" / "@braze" / "service-worker" / "service-worker.js"
 PUSH_STUB = DEMO_DIR / "push_stub.js"  # stubbed PushSubscription and notification permission (init script)
 
 
@@ -40,8 +40,8 @@ class DemoAppError(HarnessError):
 def demo_site(sdk_bundle: Path) -> StaticSite:
     """A (not yet started) ``StaticSite`` serving the demo app with ``sdk_bundle`` as its SDK."""
     files = {SDK_ROUTE: sdk_bundle}
-    if SERVICE_WORKER.is_file():
-        files[SERVICE_WORKER_ROUTE] = SERVICE_WORKER
+    if (worker := node_tools.service_worker()).is_file():
+        files[SERVICE_WORKER_ROUTE] = worker
     return StaticSite(DEMO_DIR, files)
 
 
@@ -189,8 +189,8 @@ class WebDemoAdapter(AppAdapter):
     def enable_push(self) -> str | None:
         """The user clicks "Enable notifications" and allows them: `requestPushPermission()` registers the service
         worker, subscribes (stubbed) and sends the endpoint as `push_token`. Returns the endpoint."""
-        if not SERVICE_WORKER.is_file():
-            raise DemoAppError(f"web push needs the Braze service worker: npm install (missing {SERVICE_WORKER})")
+        if not (worker := node_tools.service_worker()).is_file():
+            raise DemoAppError(f"web push needs the Braze service worker (missing {worker}): {node_tools.setup_hint()}")
         self._submit("request-push")
         self._wait_push("granted")
         return self.page.evaluate("window.__qaPush.subscription()?.endpoint ?? null")

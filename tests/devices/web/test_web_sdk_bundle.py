@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from braze_harness.devices.web.chromium import CHROMIUM_ARGS
-from braze_harness.devices.web.sdk_bundle import REPO_ROOT, bundle_path, ensure_bundle
+from braze_harness.devices.web.sdk_bundle import bundle_path, ensure_bundle
 from braze_harness.errors import HarnessConfigError
 from playwright.sync_api import Browser, sync_playwright
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +56,8 @@ def test_bundle_is_reused(tmp_path: Path) -> None:
 
 
 def test_cache_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BRAZE_HARNESS_CACHE", str(tmp_path))
-    assert bundle_path("6.5.0") == tmp_path / "web-sdk" / "braze-web-sdk-6.5.0.js"
+    monkeypatch.setenv("BRAZE_HARNESS_HOME", str(tmp_path))
+    assert bundle_path("6.5.0") == tmp_path.resolve() / "web-sdk" / "braze-web-sdk-6.5.0.js"
 
 
 def test_unknown_version_lists_available_ones(tmp_path: Path) -> None:
