@@ -242,6 +242,3 @@ def _resolve_target(config: pytest.Config) -> None:
         except MissingExtraError as exc:
             raise pytest.UsageError(str(exc)) from None
 
-
-def chromium_path(config: pytest.Config) -> str | None:
-    return find_chromium(config.getoption("--braze-chromium"))
