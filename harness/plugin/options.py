@@ -241,4 +241,3 @@ def _resolve_target(config: pytest.Config) -> None:
             require("appium", f"--braze-target {config.getoption('--braze-target')}")
         except MissingExtraError as exc:
             raise pytest.UsageError(str(exc)) from None
-
