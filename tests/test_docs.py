@@ -35,9 +35,7 @@ def is_pytest_example(code: str) -> bool:
 
 
 def python_blocks(page: Path, *, pytest_style: bool) -> list:
-    return [
-        b for b in blocks_of(page) if b.lang == "python" and b.not_run is None and is_pytest_example(b.code) == pytest_style
-    ]
+    return [b for b in blocks_of(page) if b.lang == "python" and b.not_run is None and is_pytest_example(b.code) == pytest_style]
 
 
 PLAIN_PAGES = [p for p in PAGES if python_blocks(p, pytest_style=False)]

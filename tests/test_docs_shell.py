@@ -28,7 +28,6 @@ import subprocess
 import threading
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.support.docs_blocks import Block, all_blocks
@@ -52,6 +51,7 @@ SERVERS = ("braze-harness emulator", "braze-harness proxy", "mitmdump")
 LISTENING = re.compile(r"https?://127\.0\.0\.1:(\d+)|listening at")
 PORT_FLAGS = re.compile(r"(--(?:port|emulator-port|listen-port)[ =])(\d+)")
 DOC_EMULATOR = "http://127.0.0.1:9090"
+COLLECTED = re.compile(r"\d+ tests? collected|collected \d+ items?|^\S+::\S+|^\S+\.py: \d+$", re.M)
 
 
 def commands_of(block: Block) -> list[str]:
@@ -242,7 +242,7 @@ def test_a_documented_command_runs(block: Block, command: str, workdir: Path, em
         argv[0] = str(REPO / ".venv" / "bin" / "python")
         done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"{block.where}: {' '.join(argv)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        assert re.search(r"\d+ tests? collected|collected \d+ items?|^\S+::\S+|^\S+\.py: \d+$", done.stdout, re.M), done.stdout[-2000:]
+        assert COLLECTED.search(done.stdout), done.stdout[-2000:]
     elif kind == "serve":
         serve(name, workdir, env)
     else:

@@ -1,4 +1,4 @@
-"""The documented plain `mitmdump` command (docs/proxy-and-har.md), run as written: it listens on loopback only and keeps its CA in a new
+"""The plain `mitmdump` command of docs/proxy-and-har.md, run as written: it listens on loopback only and keeps its CA in a new
 directory of its own, never in `~/.mitmproxy` (one CA reused across runs and users)."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ LISTENING = re.compile(r"listening at (?:http://)?\[?([0-9a-fA-F.:*]+|localhost)
 
 
 def readme_mitmdump_command() -> str:
-    [line] = [ln for ln in (REPO / "docs" / "proxy-and-har.md").read_text().splitlines() if ln.startswith(".venv/bin/mitmdump -s ")]
+    page = (REPO / "docs" / "proxy-and-har.md").read_text()
+    [line] = [ln for ln in page.splitlines() if ln.startswith(".venv/bin/mitmdump -s ")]
     return line
 
 
