@@ -320,7 +320,7 @@ def _proxy_banner(args: argparse.Namespace, proxy: object, control_url: str, *, 
         f"CA certificate: {cert} ({lifetime})",
         f"  Chromium: --proxy-server={url} --ignore-certificate-errors-spki-list={ca.spki_hash(cert)}",
         f"  NSS db (Chromium/Firefox on Linux): {ca.certutil_command(cert)}",
-        "  Android 7+/14, iOS simulators and devices: README.md, section 'Through mitmproxy'",
+        "  Android 7+/14, iOS simulators and devices: docs/proxy-and-har.md#trusting-the-proxys-ca",
         "Ctrl-C stops it.",
     ]
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """Push on a real app through Appium: the OS notification permission, the app's push controls, and a push
-delivered the way FCM/APNs would hand it over, then tapped (what the QA build must provide: README "Push on a
-real app").
+delivered the way FCM/APNs would hand it over, then tapped (what the QA build must provide:
+docs/targets.md#push-on-a-real-app).
 
 * `enable()`: the OS permission (Android 13+ `mobile: changePermissions` grant POST_NOTIFICATIONS; an iOS
   simulator `mobile: setPermission {notifications: yes}`), then the app's `locators.push_enable` control, and a

@@ -1,4 +1,4 @@
-"""Faults a test injects into the emulator's answers, per scope and endpoint (README: control API).
+"""Faults a test injects into the emulator's answers, per scope and endpoint (docs/faults.md).
 
 `POST /_emulator/scopes/{scope}/faults` `{"endpoint": "data", "status": 503, "times": 2}`: the scope's next
 two `/data/` requests are answered 503. Kinds:

@@ -57,7 +57,7 @@ def test_proxy_command_emulates_braze_over_https_and_stops_cleanly(sig: int) -> 
     try:
         text = "\n".join(proxy.banner)
         assert "--ignore-certificate-errors-spki-list=" in text and 'certutil -d sql:$HOME/.pki/nssdb -A -t "C,,"' in text
-        assert "README.md, section 'Through mitmproxy'" in text and "this run only, deleted on exit" in text
+        assert "docs/proxy-and-har.md#trusting-the-proxys-ca" in text and "this run only, deleted on exit" in text
         assert proxy.ca.is_file()
         body = {"api_key": "k-cli", "device_id": "dev-cli", "time": 1795379909, "events": []}
         with httpx.Client(proxy=proxy.url, verify=ssl.create_default_context(cafile=proxy.ca), trust_env=False) as client:

@@ -1,4 +1,4 @@
-"""The README's plain `mitmdump` command, run as written: it listens on loopback only and keeps its CA in a new
+"""The plain `mitmdump` command of docs/proxy-and-har.md, run as written: it listens on loopback only and keeps its CA in a new
 directory of its own, never in `~/.mitmproxy` (one CA reused across runs and users)."""
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ LISTENING = re.compile(r"listening at (?:http://)?\[?([0-9a-fA-F.:*]+|localhost)
 
 
 def readme_mitmdump_command() -> str:
-    [line] = [ln for ln in (REPO / "README.md").read_text().splitlines() if ln.startswith(".venv/bin/mitmdump -s ")]
+    page = (REPO / "docs" / "proxy-and-har.md").read_text()
+    [line] = [ln for ln in page.splitlines() if ln.startswith(".venv/bin/mitmdump -s ")]
     return line
 
 
-def test_the_readme_mitmdump_command_uses_a_per_run_confdir_on_loopback(tmp_path: Path) -> None:
+def test_the_documented_mitmdump_command_uses_a_per_run_confdir_on_loopback(tmp_path: Path) -> None:
     command = readme_mitmdump_command()
     assert "--set confdir=" in command and "--listen-host 127.0.0.1" in command
     home, tmp = tmp_path / "home", tmp_path / "tmp"

@@ -144,7 +144,7 @@ def emulator_endpoint(endpoint: str | None) -> str | None:
 class AndroidDeviceTarget(AndroidAppTarget):
     """A real Android phone over USB/Wi-Fi adb. Proxy and CA are set up by hand or with braze_harness.devices.tools.adb
     (`adb reverse tcp:8080 tcp:8080` + global http_proxy 127.0.0.1:8080; the CA through the QA build's debug
-    network-security-config): see the README's real-device steps."""
+    network-security-config): see docs/targets.md#run-one-flow-on-a-real-android-emulator-with-appium."""
 
     kind: Literal["android-device"] = "android-device"
     udid: str
