@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -37,6 +38,45 @@ def is_pytest_example(code: str) -> bool:
 
 def python_blocks(page: Path, *, pytest_style: bool) -> list:
     return [b for b in blocks_of(page) if b.lang == "python" and b.not_run is None and is_pytest_example(b.code) == pytest_style]
+
+
+# This machine has Debian's Chromium, not Playwright's download: plain pytest-playwright pages in the examples get it
+# (a user's machine has `playwright install`; Braze's own contexts find Debian's by themselves)
+EDGE_CONFTEST = """
+import pytest
+from braze_harness.devices.web.chromium import find_chromium
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, playwright):
+    from pathlib import Path
+
+    if Path(playwright.chromium.executable_path).is_file():
+        return browser_type_launch_args
+    return {**browser_type_launch_args, "executable_path": find_chromium()}
+"""
+# the project a page's examples come from: docs/your-web-site.md is the example project's site, ini and fixture
+SITE_PROJECT = REPO / "tests" / "packaging" / "project"
+SITE_FIXTURE = """
+
+@pytest.fixture(scope="session")
+def my_site(braze_web_sdk_bundle):
+    from pathlib import Path
+
+    from braze_harness.devices.web.static_site import StaticSite
+
+    with StaticSite(Path("site").resolve(), {"/sdk/braze.js": braze_web_sdk_bundle}) as site:
+        yield site.url
+"""
+
+
+def _project_of(page: Path, pytester: pytest.Pytester) -> None:
+    conftest = EDGE_CONFTEST
+    if page.name == "your-web-site.md":
+        shutil.copytree(SITE_PROJECT / "site", pytester.path / "site")
+        shutil.copy(SITE_PROJECT / "pytest.ini", pytester.path / "pytest.ini")  # --braze-api-key, --braze-proxy
+        conftest += SITE_FIXTURE
+    pytester.makeconftest(conftest)
 
 
 PLAIN_PAGES = [p for p in PAGES if python_blocks(p, pytest_style=False)]
@@ -67,6 +107,7 @@ def test_the_pytest_examples_of_a_page_pass(page: Path, pytester: pytest.Pyteste
         names += TEST_FUNCTION.findall(block.code)
         # one module per block: two blocks may both import or define helpers
         pytester.makepyfile(**{f"test_{page.stem.lower().replace('-', '_')}_{number}": block.code})
+    _project_of(page, pytester)
     # what examples read: the HAR recorded from the real Web SDK (docs/proxy-and-har.md)
     (pytester.path / "artifacts").mkdir()
     (pytester.path / "artifacts" / "session.har").write_bytes((DATA / "web_sdk_6.13.0.har").read_bytes())
