@@ -46,6 +46,10 @@ SKIP: dict[str, str] = {
     "pip install": "installs packages",
     "npm install": "installs packages",
     "brew": "macOS package manager",
+    "python3.12 -m venv": "a user's fresh venv: tests/packaging/test_wheel.py runs these install steps from a wheel",
+    "export ": "sets a variable for the commands after it",
+    "BRAZE_MAX_JSON_DEPTH=": "an error example: tests/test_configuration.py checks the variable's one-line error",
+    "BRAZE_EMULATOR_URL=": "the suites against the emulator of the line before: tests/plugin/test_ini_options.py",
 }
 SERVERS = ("braze-harness emulator", "braze-harness proxy", "mitmdump")
 LISTENING = re.compile(r"https?://127\.0\.0\.1:(\d+)|listening at")
@@ -120,9 +124,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(REPO / "devices" / "targets" / "example-targets.yaml", work / "lab.yaml")  # "copy what you need"
     (work / "docs").mkdir()
     (work / "home").mkdir()
-    for block in all_blocks("python", "yaml"):
+    for block in all_blocks("python", "yaml", "toml"):
         first = block.code.splitlines()[0] if block.code.strip() else ""
-        found = re.fullmatch(r"#\s*([\w./-]+\.(?:py|ya?ml))", first.strip())
+        found = re.fullmatch(r"#\s*([\w./-]+\.(?:py|ya?ml|toml))", first.strip())
         if found and not found.group(1).startswith("/"):
             target = work / found.group(1)
             target.parent.mkdir(parents=True, exist_ok=True)
