@@ -16,10 +16,12 @@ from braze_harness.devices.web.sdk_bundle import ensure_bundle
 from braze_harness.emulator.http.server import EmulatorServer
 from braze_harness.emulator.settings import EmulatorSettings
 from braze_harness.errors import HarnessConfigError
+from braze_harness.journal import Exchange
 from braze_harness.sdk_drift.shape import SdkShape, shape_of
 
 API_KEY = "drift-web-key"
 USER = "drift-user-1"
+_INIT_OPTIONS = {"allowUserSuppliedJavascript": True}
 
 
 @dataclass
@@ -28,6 +30,8 @@ class FlowResult:
     shape: SdkShape
     failed_steps: dict[str, str] = field(default_factory=dict)  # step -> why
     requests: int = 0
+    exchanges: list[Exchange] = field(default_factory=list)  # the raw traffic, in order (`braze-harness record-sdk`)
+    steps: list[str] = field(default_factory=list)  # the flow's step names, in order
 
 
 def _steps(app: WebDemoAdapter) -> list[tuple[str, Callable[[], object]]]:
@@ -60,8 +64,11 @@ def run_flow(version: str, *, log: Callable[[str], None] = lambda _m: None) -> F
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page()
-                app = WebDemoAdapter(page, site_url, api_key=API_KEY, base_url=server.url)
+                # Web SDK 5.6.0-6.5.x refuse requestBannersRefresh without this option (a console error, no
+                # request): without it the banners step would do nothing on them, silently
+                app = WebDemoAdapter(page, site_url, api_key=API_KEY, base_url=server.url, init_options=_INIT_OPTIONS)
                 for name, step in _steps(app):
+                    result.steps.append(name)
                     log(f"{version}: {name}")
                     try:
                         step()
@@ -74,6 +81,7 @@ def run_flow(version: str, *, log: Callable[[str], None] = lambda _m: None) -> F
                 browser.close()
             entries = server.emulator.journal.query()
             result.requests = len(entries)
+            result.exchanges = [entry.exchange for entry in entries]
             result.shape = shape_of(entries)
     finally:
         site.stop()
