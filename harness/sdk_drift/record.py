@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from braze_harness.errors import HarnessConfigError
 from braze_harness.journal import Exchange
 from braze_harness.sdk_drift.run import API_KEY, USER, FlowResult, run_flow
 
@@ -61,7 +62,8 @@ def recording(result: FlowResult) -> dict[str, Any]:
 
 
 def record(version: str, out: Path, *, log: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+    if not out.parent.is_dir():  # checked before the browser starts; a typo is not a folder to create
+        raise HarnessConfigError(f"--out {out}: no folder {out.parent}")
     data = recording(run_flow(version, log=log))
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
     return data
