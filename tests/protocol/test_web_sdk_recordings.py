@@ -90,3 +90,32 @@ def test_the_recording_builds_the_flows_user(path: Path) -> None:
         assert ("banners refresh" in rec["failed_steps"]) == (not has_feature(rec["version"], "banners"))
     finally:
         emulator.close()
+
+
+def _wire(version: str) -> set[str]:
+    """What a recording's requests are made of: endpoint + header names, envelope and device keys (values left out)."""
+    rec = load(next(p for p in RECORDINGS if p.stem == f"web-{version}"))
+    found = set()
+    for ex in rec["exchanges"]:
+        endpoint = ex["path"].removeprefix("/api/v3").strip("/")
+        body = ex["body"] if isinstance(ex["body"], dict) else {}
+        found |= {endpoint} | {f"{endpoint} header {h}" for h in ex["headers"]} | {f"{endpoint} {k}" for k in body}
+        found |= {f"{endpoint} device.{k}" for k in body.get("device", {})}
+    return found
+
+
+def test_the_differences_between_lines_are_those_the_docs_name() -> None:
+    # docs/web-sdk-versions.md, "Recordings": keep the table and these in step
+    v4_0, v4_10, v5_0, v5_9, v6_2, v6_5, v6_13 = (
+        _wire(v) for v in ("4.0.3", "4.10.2", "5.0.1", "5.9.1", "6.2.0", "6.5.0", "6.13.0")
+    )
+    assert v4_10 - v4_0 >= {
+        "feature_flags/sync",
+        "data header x-braze-req-attempt",
+        "content_cards/sync header braze-sync-retry-count",
+    }
+    assert v4_0 - v4_10 == {"data device.resolution", "content_cards/sync device.resolution"}
+    assert v4_10 == v5_0 and v5_9 == v6_2 == v6_5
+    assert v5_9 - v5_0 >= {"banners/sync", "banners/sync placements"} and v5_0 - v5_9 == {"data user_id"}
+    assert "data user_id" not in v4_0
+    assert v6_13 - v6_5 == {"banners/sync time_ms", "banners/sync pending_dismissals"} and v6_5 - v6_13 == set()
