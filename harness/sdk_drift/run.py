@@ -64,8 +64,8 @@ def run_flow(version: str, *, log: Callable[[str], None] = lambda _m: None) -> F
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page()
-                # Web SDK 5.6.0-6.5.x refuse requestBannersRefresh without this option (a console error, no
-                # request): without it the banners step would do nothing on them, silently
+                # Web SDK 5.8.1-6.5.0 (npm sources) refuse requestBannersRefresh without this option (a console
+                # error, no request): without it the banners step would do nothing on them, silently
                 app = WebDemoAdapter(page, site_url, api_key=API_KEY, base_url=server.url, init_options=_INIT_OPTIONS)
                 for name, step in _steps(app):
                     result.steps.append(name)

@@ -105,17 +105,23 @@ def _wire(version: str) -> set[str]:
 
 
 def test_the_differences_between_lines_are_those_the_docs_name() -> None:
-    # docs/web-sdk-versions.md, "Recordings": keep the table and these in step
-    v4_0, v4_10, v5_0, v5_9, v6_2, v6_5, v6_13 = (
-        _wire(v) for v in ("4.0.3", "4.10.2", "5.0.1", "5.9.1", "6.2.0", "6.5.0", "6.13.0")
-    )
-    assert v4_10 - v4_0 >= {
-        "feature_flags/sync",
-        "data header x-braze-req-attempt",
-        "content_cards/sync header braze-sync-retry-count",
-    }
-    assert v4_0 - v4_10 == {"data device.resolution", "content_cards/sync device.resolution"}
-    assert v4_10 == v5_0 and v5_9 == v6_2 == v6_5
-    assert v5_9 - v5_0 >= {"banners/sync", "banners/sync placements"} and v5_0 - v5_9 == {"data user_id"}
-    assert "data user_id" not in v4_0
-    assert v6_13 - v6_5 == {"banners/sync time_ms", "banners/sync pending_dismissals"} and v6_5 - v6_13 == set()
+    # docs/web-sdk-versions.md, "Recordings": keep the table and these in step. Each pair is the last version
+    # without a change and the first with it, among the published ones.
+    w = {p.stem.removeprefix("web-"): _wire(p.stem.removeprefix("web-")) for p in RECORDINGS}
+    paths = {p.stem.removeprefix("web-"): {x["path"].split("/")[1] for x in load(p)["exchanges"]} for p in RECORDINGS}
+    assert paths["4.2.1"] == {"data", "content_cards"} and paths["4.3.0"] == paths["6.13.0"] == {"api"}  # baseUrl has no path
+    every = ("data", "content_cards/sync", "feature_flags/sync")
+    assert w["4.2.1"] - w["4.0.3"] == {"data user_id", "content_cards/sync header braze-sync-retry-count"}
+    assert w["4.0.3"] - w["4.2.1"] == set() and w["4.2.1"] == w["4.3.0"]
+    assert {"feature_flags/sync", "feature_flags/sync device.resolution"} <= w["4.6.3"] - w["4.3.0"]
+    assert {x for x in w["4.6.3"] - w["4.3.0"] if not x.startswith("feature_flags/sync")} == set()
+    assert w["4.3.0"] - w["4.6.3"] == set() and w["4.6.3"] == w["4.7.1"]
+    assert w["4.8.3"] - w["4.7.1"] == {f"{e} header x-braze-last-req-ms-ago" for e in every}
+    assert w["4.7.1"] - w["4.8.3"] == {f"{e} device.resolution" for e in every}
+    assert w["4.9.0"] - w["4.8.3"] == {f"{e} header x-braze-req-attempt" for e in every}
+    assert w["4.8.3"] - w["4.9.0"] == set()
+    assert w["4.9.0"] == w["4.10.2"] == w["5.0.1"] == w["5.4.0"]
+    assert {"banners/sync", "banners/sync placements"} <= w["5.7.0"] - w["5.4.0"] and w["5.4.0"] - w["5.7.0"] == {"data user_id"}
+    assert w["5.7.0"] == w["5.9.1"] == w["6.2.0"] == w["6.5.0"]
+    assert w["6.7.1"] - w["6.5.0"] == {"banners/sync time_ms", "banners/sync pending_dismissals"}
+    assert w["6.5.0"] - w["6.7.1"] == set() and w["6.7.1"] == w["6.13.0"]
