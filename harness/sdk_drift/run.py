@@ -40,12 +40,31 @@ def _steps(app: WebDemoAdapter) -> list[tuple[str, Callable[[], object]]]:
         ("changeUser", lambda: (app.login(USER), app.flush())),
         ("standard attributes", lambda: (app.set_profile(first_name="Ada", email="ada@example.com"), app.flush())),
         ("custom attributes", lambda: (app.set_custom_attribute("tier", "gold"), app.set_custom_attribute("visits", 3))),
+        ("custom attribute operations", lambda: _attribute_operations(app)),
+        ("nested custom attributes", lambda: _nested_attributes(app)),
         ("custom event with properties", lambda: (app.log_event("drift_event", {"k": "v", "x": 1.5}), app.flush())),
         ("purchase", lambda: (app.purchase("drift_pack", 1.99, properties={"gift": True}), app.flush())),
         ("content cards refresh", lambda: (app.refresh_content_cards(), app.flush())),
         ("banners refresh", lambda: (app.refresh_banners(), app.flush())),
         ("session end after the timeout", lambda: (app.advance_time(3600), app.log_event("drift_next_session"), app.flush())),
     ]
+
+
+def _attribute_operations(app: WebDemoAdapter) -> None:
+    app.set_custom_attribute("visits", 2, kind="increment")
+    app.set_custom_attribute("tags", ["a", "b"])
+    app.set_custom_attribute("tags", "c", kind="add-to-array")
+    app.set_custom_attribute("tags", "a", kind="remove-from-array")
+    app.set_custom_attribute("home", (51.5, -0.12), kind="location")
+    app.flush()
+
+
+def _nested_attributes(app: WebDemoAdapter) -> None:
+    # an SDK without nested attributes (before 4.7.0) refuses an object with `false`: a step it cannot do
+    if app.set_custom_attribute("pet", {"name": "Rex", "age": 3}) is False:
+        raise AssertionError("setCustomUserAttribute refused an object value (nested custom attributes)")
+    app.set_custom_attribute("pet", {"age": 4}, kind="object-merge")
+    app.flush()
 
 
 def run_flow(version: str, *, log: Callable[[str], None] = lambda _m: None) -> FlowResult:

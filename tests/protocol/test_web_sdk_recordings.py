@@ -78,7 +78,10 @@ def test_the_recording_builds_the_flows_user(path: Path) -> None:
         [user] = emulator.profiles(external_id=rec["user"])
         attrs = user["attributes"]
         assert (attrs["first_name"], attrs["email"]) == ("Ada", "ada@example.com")
-        assert attrs["custom"] == {"tier": "gold", "visits": 3}
+        custom = {"tier": "gold", "visits": 5, "tags": ["b", "c"], "home": {"latitude": 51.5, "longitude": -0.12}}
+        nested = has_feature(rec["version"], "nested_custom_attributes")
+        assert attrs["custom"] == custom | ({"pet": {"name": "Rex", "age": 4}} if nested else {})  # set, then merged
+        assert ("nested custom attributes" in rec["failed_steps"]) == (not nested)
         # the anonymous user's event moves to the new user at changeUser: one profile in all
         assert user["custom_events"] == {"drift_anonymous": 1, "drift_event": 1, "drift_next_session": 1}
         assert len(emulator.profiles()) == 1
@@ -101,6 +104,8 @@ def _wire(version: str) -> set[str]:
         body = ex["body"] if isinstance(ex["body"], dict) else {}
         found |= {endpoint} | {f"{endpoint} header {h}" for h in ex["headers"]} | {f"{endpoint} {k}" for k in body}
         found |= {f"{endpoint} device.{k}" for k in body.get("device", {})}
+        for event in body.get("events", []):
+            found |= {f"event {event['name']}"} | {f"event {event['name']} {k}" for k in event}
     return found
 
 
@@ -115,7 +120,9 @@ def test_the_differences_between_lines_are_those_the_docs_name() -> None:
     assert w["4.0.3"] - w["4.2.1"] == set() and w["4.2.1"] == w["4.3.0"]
     assert {"feature_flags/sync", "feature_flags/sync device.resolution"} <= w["4.6.3"] - w["4.3.0"]
     assert {x for x in w["4.6.3"] - w["4.3.0"] if not x.startswith("feature_flags/sync")} == set()
-    assert w["4.3.0"] - w["4.6.3"] == set() and w["4.6.3"] == w["4.7.1"]
+    assert w["4.3.0"] - w["4.6.3"] == set()
+    ncam = {f"event ncam{k}" for k in ("", " name", " time", " data", " session_id", " user_id")}
+    assert w["4.7.1"] - w["4.6.3"] == ncam and w["4.6.3"] - w["4.7.1"] == set()  # nested custom attributes
     assert w["4.8.3"] - w["4.7.1"] == {f"{e} header x-braze-last-req-ms-ago" for e in every}
     assert w["4.7.1"] - w["4.8.3"] == {f"{e} device.resolution" for e in every}
     assert w["4.9.0"] - w["4.8.3"] == {f"{e} header x-braze-req-attempt" for e in every}
