@@ -207,6 +207,15 @@ def _drift(args: argparse.Namespace) -> int:
     return 0
 
 
+def _record_sdk(args: argparse.Namespace) -> int:
+    from braze_harness.sdk_drift.record import record
+
+    data = record(args.sdk_version, args.out, log=lambda m: print(m, file=sys.stderr, flush=True))
+    failed = "".join(f"\n  ! step {s!r} failed: {why}" for s, why in data["failed_steps"].items())
+    print(f"recorded Web SDK {data['version']}: {len(data['exchanges'])} requests -> {args.out}{failed}")
+    return 0
+
+
 def _bundle(args: argparse.Namespace) -> int:
     from braze_harness.devices.web.sdk_bundle import ensure_bundle
 
@@ -489,6 +498,11 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("version_a", help="e.g. 5.9.1 (any published @braze/web-sdk version)")
     dr.add_argument("version_b", help="e.g. 6.13.0")
     dr.set_defaults(func=_drift)
+
+    rs = sub.add_parser("record-sdk", help="record the drift flow's raw traffic on one Web SDK version (a replayable JSON file)")
+    rs.add_argument("sdk_version", help="e.g. 5.9.1 (any published @braze/web-sdk version)")
+    rs.add_argument("--out", type=Path, required=True, help="the recording to write, e.g. tests/data/recordings/web-5.9.1.json")
+    rs.set_defaults(func=_record_sdk)
 
     px = sub.add_parser("proxy", help="run mitmproxy with the Braze addon (emulate or observe)")
     px.add_argument("--mode", default="emulate", help="emulate (default): answer Braze from the emulator; observe: pass through")

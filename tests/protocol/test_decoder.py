@@ -16,6 +16,7 @@ from braze_harness.protocol.events import (
 from braze_harness.protocol.requests import BannersSyncRequest, ContentCardsSyncRequest, DataRequest, TemplateRequest
 
 from tests.support.paths import CAPTURES
+from tests.support.recordings import request_of
 
 CAPTURES = sorted((CAPTURES).glob("*.json"))
 
@@ -25,8 +26,7 @@ def _exchanges(path):
 
 
 def _decode_exchange(ex):
-    body = json.dumps(ex["body"]).encode() if ex.get("body") is not None else None
-    return decode(ex["method"], "http://127.0.0.1:18010" + ex["path"], ex["headers"], body)
+    return decode(*request_of(ex))  # the replay helper the per-version recordings use too
 
 
 @pytest.mark.parametrize("capture", CAPTURES, ids=lambda p: p.stem)
