@@ -60,6 +60,8 @@ CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
     ("bundle-sdk-unknown-option", ["bundle-sdk", "--bogus"], {}, ["--bogus"]),
     ("import-users-missing-file", ["import-users", f"{M}/u.csv", "--api-key", "k"], {}, ["no such file"]),
     ("import-users-no-key", ["import-users", "u.csv"], {}, ["--api-key"]),
+    ("setup-bad-version", ["setup", "--web-sdk", "six"], {}, ["invalid @braze/web-sdk version 'six'"]),
+    ("setup-unknown-option", ["setup", "--bogus"], {}, ["unrecognized arguments: --bogus"]),
 ]
 
 
