@@ -225,10 +225,9 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _proxy(args: argparse.Namespace) -> int:
-    try:
-        import mitmproxy  # noqa: F401
-    except ImportError:
-        raise HarnessConfigError("the proxy needs mitmproxy: pip install 'braze-harness[proxy]'") from None
+    from braze_harness.extras import require
+
+    require("mitmproxy", "braze-harness proxy")  # one line naming the [proxy] extra when it is missing
     from braze_harness.emulator.http.server import check_loopback
     from braze_harness.proxy import ca
 

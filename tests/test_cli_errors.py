@@ -114,4 +114,5 @@ def test_the_proxy_without_mitmproxy_is_one_line() -> None:
     code = "import sys; sys.modules['mitmproxy'] = None; from braze_harness.cli import main; sys.exit(main(['proxy']))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.returncode == 2
-    assert done.stderr.strip() == "braze-harness: error: the proxy needs mitmproxy: pip install 'braze-harness[proxy]'"
+    expected = "braze-harness: error: braze-harness proxy needs the 'proxy' extra: pip install 'braze-harness[proxy]'"
+    assert done.stderr.strip() == expected

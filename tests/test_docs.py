@@ -86,6 +86,8 @@ PYTEST_PAGES = [p for p in PAGES if python_blocks(p, pytest_style=True)]
 @pytest.mark.parametrize("page", PLAIN_PAGES, ids=[page_id(p) for p in PLAIN_PAGES])
 def test_the_plain_examples_of_a_page_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # a snippet that writes a file writes it here
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "data").symlink_to(REPO / "tests" / "data")  # what the pages read: the recordings
     namespace: dict = {"__name__": f"docs.{page.stem}"}
     for block in python_blocks(page, pytest_style=False):
         exec(compile(block.code, f"{block.where} (python)", "exec"), namespace)

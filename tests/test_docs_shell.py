@@ -41,6 +41,7 @@ SKIP: dict[str, str] = {
     "./qa bench": "the benchmarks: minutes of load, figures rather than pass/fail",
     "appium driver install": "downloads an Appium driver from npm (~150 MB)",
     "braze-harness drift": "bundles two Web SDK versions from npm and drives Chromium on both (minutes)",
+    "braze-harness record-sdk": "drives Chromium with a real Web SDK for a minute: tests/sdk_drift/test_record.py runs it",
     "sudo": "needs root",
     "apt-get": "installs system packages",
     "pip install": "installs packages",
