@@ -79,22 +79,7 @@ def github_anchor(heading: str) -> str:
 @cache
 def anchors_of(page: str) -> frozenset[str] | None:
     path = REPO / "docs" / f"{page}.md"
-    if not path.is_file():
-        return None
-    seen: dict[str, int] = {}
-    in_fence = False
-    for line in path.read_text().splitlines():
-        if FENCE.match(line):
-            in_fence = not in_fence
-            continue
-        heading = None if in_fence else HEADING.match(line)
-        if heading:
-            base = github_anchor(heading.group(2))
-            count = seen.get(base, 0)
-            seen[base] = count + 1
-            if count:
-                seen[f"{base}-{count}"] = 1  # a repeated heading gets -1, -2, …
-    return frozenset(seen)
+    return anchors_of_file(path) if path.is_file() else None
 
 
 def citations() -> Iterator[tuple[str, str, str | None]]:
@@ -138,8 +123,6 @@ def test_every_cited_section_exists() -> None:
     broken = []
     for where, page, anchor in refs:
         anchors = anchors_of(page)
-        if anchors is None and f"docs/{page}.md" in EXPECTED_LATER:
-            continue  # another change writes it (EXPECTED_LATER below)
         if anchors is None:
             broken.append(f"{where}: docs/{page}.md does not exist")
         elif anchor is not None and anchor not in anchors:
@@ -161,9 +144,6 @@ def test_anchors_follow_githubs_rule(heading: str, anchor: str) -> None:
     assert github_anchor(heading) == anchor
 
 
-# Pages other work is writing while these links were added (README.md and docs/index.md already link them). Until
-# they exist a link to them is tolerated; once they do, drop them here: the set should end up empty.
-EXPECTED_LATER: frozenset[str] = frozenset()
 MD_LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 CODE_SPAN = re.compile(r"`[^`]*`")
 
@@ -181,7 +161,7 @@ def anchors_of_file(path: Path) -> frozenset[str]:
             count = seen.get(base, 0)
             seen[base] = count + 1
             if count:
-                seen[f"{base}-{count}"] = 1
+                seen[f"{base}-{count}"] = 1  # a repeated heading gets -1, -2, …
     return frozenset(seen)
 
 
@@ -204,25 +184,17 @@ def relative_links(page: Path) -> Iterator[tuple[int, str]]:
 
 
 def test_every_relative_link_of_the_readme_and_docs_resolves() -> None:
-    broken, later = [], set()
+    broken = []
     for page in readable_pages():
         for number, target in relative_links(page):
             where = f"{page.relative_to(REPO)}:{number}"
             path_part, _, anchor = target.partition("#")
             path = (page.parent / path_part).resolve() if path_part else page
-            name = path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path)
             if not path.exists():
-                if name in EXPECTED_LATER:
-                    later.add(name)
-                else:
-                    broken.append(f"{where}: {target} does not exist")
+                broken.append(f"{where}: {target} does not exist")
             elif anchor and path.suffix == ".md" and anchor not in anchors_of_file(path):
                 broken.append(f"{where}: {target}: no heading with the anchor #{anchor}")
     assert not broken, "\n".join(broken)
-    # an expected page that exists now is dropped from EXPECTED_LATER; one nothing links to any more too
-    assert later == {n for n in EXPECTED_LATER if not (REPO / n).exists()}, (
-        f"EXPECTED_LATER is out of date: linked and missing {sorted(later)}, listed {sorted(EXPECTED_LATER)}"
-    )
 
 
 def test_the_index_maps_every_docs_page() -> None:
@@ -231,4 +203,3 @@ def test_the_index_maps_every_docs_page() -> None:
     pages = {p.resolve() for p in (REPO / "docs").glob("*.md")} - {index.resolve()}
     missing = sorted(p.name for p in pages - linked)
     assert not missing, f"docs/index.md does not list: {missing}"
-    assert {REPO / n for n in EXPECTED_LATER} <= linked | {REPO / n for n in EXPECTED_LATER if (REPO / n).exists()}
