@@ -115,16 +115,14 @@ class RestExpectation(_Counted):
 
     def within(self, timeout: float | None = None) -> list[RestMatch]:
         timeout = self.default_timeout if timeout is None else timeout
+        if self._min == 0:  # "at most n": only a full window can prove it (as for events)
+            return self._hold(timeout, f"Expected within {timeout:g} s:")
 
         def enough(entries: list[JournalEntry]) -> list[RestMatch] | None:
             found = self.matches(entries)
-            return found if len(found) >= self._min and (self._max is None or len(found) <= self._max) else None
+            return found if len(found) >= self._min else None  # more than `_max` fails fast (_too_many)
 
-        def too_many(entries: list[JournalEntry]) -> str | None:
-            found = len(self.matches(entries))
-            return f"{found} calls, more than {self._max}" if self._max is not None and found > self._max else None
-
-        result, entries, waited, reason = self._wait(self.source, timeout, enough, too_many)
+        result, entries, waited, reason = self._wait(self.source, timeout, enough, self._too_many)
         if result is not None:
             return result
         raise self._failure(f"Expected within {timeout:g} s:", entries, waited, reason)
@@ -133,13 +131,23 @@ class RestExpectation(_Counted):
         """No such call arrives within the window (waits it out)."""
         window = self.default_timeout if within is None else within
         self._min, self._max = 0, 0
-        _, entries, waited, reason = self._wait(self.source, window, lambda _e: None, self._any)
-        if reason:
-            raise self._failure(f"Expected no call within {window:g} s:", entries, waited, reason)
+        self._hold(window, f"Expected no call within {window:g} s:")
 
-    def _any(self, entries: list[JournalEntry]) -> str | None:
+    def _hold(self, window: float, head: str) -> list[RestMatch]:
+        _, entries, waited, reason = self._wait(self.source, window, lambda _e: None, self._too_many)
+        if reason:
+            raise self._failure(head, entries, waited, reason)
+        return self.matches(entries)
+
+    def _too_many(self, entries: list[JournalEntry]) -> str | None:
+        if self._max is None:
+            return None
         found = self.matches(entries)
-        return f"{len(found)} matching call(s) arrived (#{found[0].entry.seq})" if found else None
+        if len(found) <= self._max:
+            return None
+        if self._max == 0:
+            return f"{len(found)} matching call(s) arrived (#{found[0].entry.seq})"
+        return f"{len(found)} calls, more than {self._max}"
 
     def _failure(self, head: str, entries: list[JournalEntry], waited: float, reason: str | None) -> ExpectationFailed:
         misses = []

@@ -46,3 +46,12 @@ def test_a_refused_call_is_there_too(lab, post):
     assert call.answer["message"]
     with pytest.raises(ExpectationFailed, match="1 matching call"):
         lab.expect.rest("/users/export/ids").never(within=0.2)
+
+
+def test_at_most_waits_the_whole_window_as_event_expectations_do(lab, post):
+    timer = threading.Timer(0.3, post, ("/users/track", {"attributes": [{"external_id": "cy"}]}))
+    timer.start()
+    with pytest.raises(ExpectationFailed, match="1 matching call"):
+        lab.expect.rest("/users/track").at_most(0).within(1)  # a call arriving late in the window still counts
+    timer.join()
+    assert len(lab.expect.rest("/users/track").at_most(1).within(0.2)) == 1
