@@ -79,26 +79,31 @@ def evaluate(
     return ok
 
 
-def _matches(f: Any, profile: dict[str, Any], lookup: Callable[[str], Segment | None], depth: int) -> bool:
+def filter_value(f: Any, profile: dict[str, Any]) -> Any:
+    """The profile's value a filter compares (what `_matches` tests; what a "why not" reason shows)."""
     match f:
         case AttributeFilter():
-            return compare(f.op, _attribute(profile, f.name), f.value)
+            return _attribute(profile, f.name)
         case ExternalIdFilter():
-            return compare(f.op, profile.get("external_id"), f.value)
-        case CountFilter(type="custom_event"):
-            counts = profile.get("custom_events", {})
-            n = counts.get(f.name, 0) if f.name else sum(counts.values())
-            return compare(f.op, n, f.value)
-        case CountFilter(type="purchase"):
-            counts = profile.get("purchases", {})
-            n = counts.get(f.name, 0) if f.name else sum(counts.values())
-            return compare(f.op, n, f.value)
+            return profile.get("external_id")
+        case CountFilter(type="custom_event" | "purchase"):
+            counts = profile.get("custom_events" if f.type == "custom_event" else "purchases", {})
+            return counts.get(f.name, 0) if f.name else sum(counts.values())
         case CountFilter():
-            return compare(f.op, profile.get("sessions", {}).get("count", 0), f.value)
+            return profile.get("sessions", {}).get("count", 0)
         case SessionTimeFilter():
-            return compare(f.op, profile.get(f.type), f.value)
+            return profile.get(f.type)
         case PushSubscriptionFilter():
-            return profile.get("attributes", {}).get("push_subscribe") == f.value
+            return profile.get("attributes", {}).get("push_subscribe")
+    return None
+
+
+def _matches(f: Any, profile: dict[str, Any], lookup: Callable[[str], Segment | None], depth: int) -> bool:
+    match f:
+        case PushSubscriptionFilter():
+            return filter_value(f, profile) == f.value
         case SegmentRefFilter():
             return evaluate(lookup(f.id), profile, lookup, depth + 1) == f.member
+        case AttributeFilter() | ExternalIdFilter() | CountFilter() | SessionTimeFilter():
+            return compare(f.op, filter_value(f, profile), f.value)
     return False

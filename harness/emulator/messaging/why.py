@@ -24,7 +24,7 @@ from braze_harness.emulator.messaging.models import (
     SessionTimeFilter,
     Trigger,
 )
-from braze_harness.emulator.messaging.segments import _MISSING, _attribute, _matches, compare
+from braze_harness.emulator.messaging.segments import _MISSING, _matches, compare, filter_value
 
 KEPT = 2000
 CHANNELS = ("in_app", "content_card", "feature_flag", "banner")
@@ -115,25 +115,23 @@ def segment_reasons(segment: Segment | None, profile: dict[str, Any] | None, loo
 
 
 def _filter_text(f: Any, profile: dict[str, Any]) -> str:
+    if isinstance(f, SegmentRefFilter):
+        return f"{'in' if f.member else 'not in'} segment {f.id!r}"
+    actual = filter_value(f, profile)
     match f:
         case AttributeFilter():
-            actual = _attribute(profile, f.name)
             has = "has none" if actual is _MISSING or actual is None else f"has {actual!r}"
             return f"{f.name} {f.op} {f.value!r} ({has})"
         case ExternalIdFilter():
-            return f"external_id {f.op} {f.value!r} (has {profile.get('external_id')!r})"
+            return f"external_id {f.op} {f.value!r} (has {actual!r})"
         case CountFilter(type="custom_event" | "purchase"):
-            counts = profile.get("custom_events" if f.type == "custom_event" else "purchases", {})
-            n = counts.get(f.name, 0) if f.name else sum(counts.values())
-            return f"{f.type} {f.name or '(any)'} count {f.op} {f.value:g} (has {n})"
+            return f"{f.type} {f.name or '(any)'} count {f.op} {f.value:g} (has {actual})"
         case CountFilter():
-            return f"sessions {f.op} {f.value:g} (has {profile.get('sessions', {}).get('count', 0)})"
+            return f"sessions {f.op} {f.value:g} (has {actual})"
         case SessionTimeFilter():
-            return f"{f.type} {f.op} {f.value} (has {profile.get(f.type)})"
+            return f"{f.type} {f.op} {f.value} (has {actual})"
         case PushSubscriptionFilter():
-            return f"push_subscribe is {f.value!r} (has {profile.get('attributes', {}).get('push_subscribe')!r})"
-        case SegmentRefFilter():
-            return f"{'in' if f.member else 'not in'} segment {f.id!r}"
+            return f"push_subscribe is {f.value!r} (has {actual!r})"
     return repr(f)
 
 
