@@ -14,7 +14,6 @@ in a pytest subprocess with the plugin (they start an emulator and a browser), w
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tomllib
@@ -24,6 +23,7 @@ import pytest
 import yaml
 
 from tests.support.docs_blocks import PAGES, all_blocks, blocks_of, markers_without_block, page_id
+from tests.support.inner_pytest import forget_outer_run
 from tests.support.paths import DATA, REPO
 
 pytest_plugins = ["pytester"]
@@ -95,10 +95,7 @@ def test_the_plain_examples_of_a_page_run(page: Path, tmp_path: Path, monkeypatc
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # an outer xdist run or PYTEST_ADDOPTS must not leak into the inner run
-    for name in list(os.environ):
-        if name.startswith("PYTEST_XDIST") or name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST"):
-            monkeypatch.delenv(name, raising=False)
+    forget_outer_run(monkeypatch)
 
 
 @pytest.mark.parametrize("page", PYTEST_PAGES, ids=[page_id(p) for p in PYTEST_PAGES])

@@ -5,25 +5,19 @@ attempt), pytest-xdist and allure-pytest, whatever the test id looks like. Pytes
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from braze_harness.plugin.artifacts import SCOPE_NAME_MAX, artifact_folder, scope_name
 
+from tests.support.inner_pytest import run_inner
+
 pytest_plugins = ["pytester"]
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("PYTEST_XDIST") or name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "BRAZE_CHROMIUM"):
-            monkeypatch.delenv(name, raising=False)
-
-
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *args, timeout=240)
+    return run_inner(pytester, *args, timeout=240)
 
 
 WEB_FAILS = """

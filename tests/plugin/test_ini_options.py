@@ -4,13 +4,13 @@ environment, which wins over the ini file; a bad ini value is one line naming th
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 
 import pytest
 from braze_harness.emulator.http.server import EmulatorServer
 
+from tests.support.inner_pytest import forget_outer_run, run_inner
 from tests.support.paths import REPO
 
 pytest_plugins = ["pytester"]
@@ -25,9 +25,7 @@ def test_probe(braze, pytestconfig):
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith(("PYTEST_XDIST", "BRAZE_")) or name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST"):
-            monkeypatch.delenv(name, raising=False)
+    forget_outer_run(monkeypatch, "BRAZE_")  # the settings under test come from BRAZE_ variables
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +35,7 @@ def running() -> Iterator[EmulatorServer]:
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-s", *args, timeout=120)
+    return run_inner(pytester, "-s", *args, timeout=120)
 
 
 def probed(result: pytest.RunResult) -> dict[str, str]:

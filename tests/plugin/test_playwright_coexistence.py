@@ -6,7 +6,6 @@ also checked as a pure function, without a browser."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,13 @@ from braze_harness.devices.web.chromium import CHROMIUM_ARGS
 from braze_harness.errors import HarnessConfigError
 from braze_harness.plugin.braze_context import braze_context_args, braze_launch_args, chromium_for_playwright
 
+from tests.support.inner_pytest import run_inner
+
 pytest_plugins = ["pytester"]
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # an outer xdist run or PYTEST_ADDOPTS must not leak into the inner runs
-    for name in list(os.environ):
-        if name.startswith("PYTEST_XDIST") or name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "BRAZE_CHROMIUM"):
-            monkeypatch.delenv(name, raising=False)
-
-
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *args, timeout=180)
+    return run_inner(pytester, *args, timeout=180)
 
 
 # Playwright's own Chromium is not installed on this machine: the user's conftest points pytest-playwright at

@@ -6,9 +6,10 @@ one shared emulator under pytest-xdist. No browser here.
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
+
+from tests.support.inner_pytest import run_inner
 
 pytest_plugins = ["pytester"]
 
@@ -33,16 +34,8 @@ def ce(name, user=None, **props):
 """
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # an outer xdist run or PYTEST_ADDOPTS must not leak into the inner runs
-    for name in list(os.environ):
-        if name.startswith("PYTEST_XDIST") or name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "BRAZE_CHROMIUM"):
-            monkeypatch.delenv(name, raising=False)
-
-
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *args, timeout=120)
+    return run_inner(pytester, *args, timeout=120)
 
 
 def test_braze_fixture_passes_and_a_failure_carries_the_decoded_traffic(pytester: pytest.Pytester) -> None:

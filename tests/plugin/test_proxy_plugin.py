@@ -4,22 +4,15 @@ emulator, with no internet; and its option errors are one line."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
+
+from tests.support.inner_pytest import run_inner
 
 pytest_plugins = ["pytester"]
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("PYTEST_XDIST") or name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST"):
-            monkeypatch.delenv(name, raising=False)
-
-
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *args, timeout=120)
+    return run_inner(pytester, *args, timeout=120)
 
 
 @pytest.mark.integration

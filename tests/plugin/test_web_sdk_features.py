@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from braze_harness.expect.report import ExpectationFailed
 from braze_harness.plugin.web_sdk import SdkRetries
 from braze_harness.protocol.web_sdk_versions import retry_schedule
+
+from tests.support.inner_pytest import run_inner
 
 pytest_plugins = ["pytester"]
 
@@ -25,15 +25,8 @@ def test_auth():
 """
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("PYTEST_XDIST") or name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST"):
-            monkeypatch.delenv(name, raising=False)
-
-
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-rs", *args, timeout=120)
+    return run_inner(pytester, "-rs", *args, timeout=120)
 
 
 def test_a_version_without_the_feature_skips_with_the_reason(pytester: pytest.Pytester) -> None:

@@ -6,11 +6,11 @@ is under test."""
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
+from tests.support.inner_pytest import run_inner
 from tests.support.paths import REPO
 
 pytest_plugins = ["pytester"]
@@ -19,15 +19,8 @@ PROJECT = REPO / "tests" / "packaging" / "project"
 SITE_KEY = "3f1b7c2e-8d4a-4e6f-9b0c-5a2d7e9f1c3b"  # written into tests/packaging/project/site/index.html
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("PYTEST_XDIST") or name in ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST"):
-            monkeypatch.delenv(name, raising=False)
-
-
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:randomly", *args, timeout=240)
+    return run_inner(pytester, *args, timeout=240)
 
 
 @pytest.fixture
