@@ -1,6 +1,6 @@
 """Faults on the SDK endpoints (HTTP errors, 429 + Retry-After, dropped connections): the SDK re-queues and
 retries, and every event logged during the outage lands on the profile exactly once (nothing lost, nothing
-doubled). The emulator's first /data/ answer sets a short request_backoff (<= 2 s), so the SDK's own retries land
+doubled). The emulator's first /data/ answer sets a short request_backoff (<= 0.5 s), so the SDK's own retries land
 in seconds while the expectations wait; no test sleeps. A Web SDK before 6.5.0 ignores that config and waits
 10-30 s, then up to 90 s (docs/web-sdk-versions.md): `braze_sdk_retries.wait` moves its clock past each wait."""
 

@@ -37,9 +37,9 @@ class Backoff(BaseModel):
     """Server-config `request_backoff`: the SDK's retry delays. Short by default so retries land in seconds."""
 
     model_config = ConfigDict(extra="forbid")
-    min_sleep_duration_ms: int = Field(500, ge=0)
+    min_sleep_duration_ms: int = Field(200, ge=0)
     scale_factor: float = Field(2, gt=0)
-    max_sleep_duration_ms: int = Field(2000, ge=0)
+    max_sleep_duration_ms: int = Field(500, ge=0)
 
 
 class EmulatorSettings(BaseSettings):
