@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from braze_harness.emulator.app import Answer, Emulator
+from braze_harness.expect import ANY, Expect, JournalSource
 from braze_harness.journal import JournalEntry
 from braze_harness.protocol.events import UnknownEvent
 
-from tests.support.paths import MOBILE_CAPTURES
+from tests.support.mobile_captures import capture_files, load_capture, raw_body
 
-FILES = sorted(MOBILE_CAPTURES.glob("*.json"))
+FILES = capture_files()
 # the SDK versions the public sources show (docs/mobile-wire.md, real-captures-in-the-tests)
 VERSIONS = {
     ("ios", "7.5.0"),
@@ -30,20 +31,11 @@ VERSIONS = {
 FAKE_ID = re.compile(r"^00000000-0000-4000-[aA]000-[0-9a-fA-F]{12}$")  # every id and key the data set replaced
 
 
-def _load(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text())
-
-
-def _raw(request: dict[str, Any]) -> str:
-    """The body exactly as the source shows it (kept as lines of text: number formats such as 1.674022309821E9)."""
-    return "\n".join(request["body"])
-
-
 def _cases() -> list[Any]:
     return [
         pytest.param(path, i, id=f"{path.stem}/{request['id']}")
         for path in FILES
-        for i, request in enumerate(_load(path)["requests"])
+        for i, request in enumerate(load_capture(path)["requests"])
     ]
 
 
@@ -51,10 +43,10 @@ def _replay(capture: dict[str, Any], upto: int) -> tuple[Emulator, Answer, Journ
     """A fresh emulator fed the capture's requests in order up to `upto`: the answer and journal entry of the last."""
     emu = Emulator()
     if "declare_app" in capture:  # a log that shows no platform signal: the app is declared, as a test would
-        api_key = json.loads(_raw(capture["requests"][0]))["api_key"]
+        api_key = json.loads(raw_body(capture["requests"][0]))["api_key"]
         emu.create_app(emu.create_scope("mobile-capture"), platform=capture["declare_app"], api_key=api_key)
     for request in capture["requests"][: upto + 1]:
-        answer = emu.handle(request["method"], request["url"], request["headers"], _raw(request).encode())
+        answer = emu.handle(request["method"], request["url"], request["headers"], raw_body(request).encode())
     entry = emu.entries()[-1]
     return emu, answer, entry
 
@@ -83,29 +75,29 @@ def _has(actual: dict[str, Any], wanted: dict[str, Any]) -> bool:
 def test_the_data_set_covers_every_public_source() -> None:
     found = set()
     for path in FILES:
-        capture = _load(path)
-        found |= {(capture["provenance"]["sdk"], json.loads(_raw(r))["sdk_version"]) for r in capture["requests"]}
+        capture = load_capture(path)
+        found |= {(capture["provenance"]["sdk"], json.loads(raw_body(r))["sdk_version"]) for r in capture["requests"]}
     assert found == VERSIONS
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_every_file_says_where_it_comes_from_and_what_was_changed(path: Path) -> None:
-    capture = _load(path)
+    capture = load_capture(path)
     provenance = capture["provenance"]
     assert provenance["source"].startswith("https://github.com/")
     assert provenance["kind"] in ("capture", "verbose-log", "wire-assertions")
     assert provenance["what"] and provenance["changed"]
     assert path.stem.startswith(f"{provenance['sdk']}-{provenance['sdk_version']}-")
     for request in capture["requests"]:
-        body = json.loads(_raw(request))
+        body = json.loads(raw_body(request))
         assert body["sdk_version"] == provenance["sdk_version"]
         assert request["url"].split("/api/v3/", 1)[1] in ("data", "content_cards/sync")
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_no_real_key_device_id_or_advertising_id_is_kept(path: Path) -> None:
-    for request in _load(path)["requests"]:
-        body = json.loads(_raw(request))
+    for request in load_capture(path)["requests"]:
+        body = json.loads(raw_body(request))
         assert FAKE_ID.match(body["device_id"]), body["device_id"]
         assert FAKE_ID.match(body["api_key"]) or body["api_key"] == "integration-test-key"
         assert request["headers"].get("X-Braze-Api-Key", body["api_key"]) == body["api_key"]
@@ -115,7 +107,7 @@ def test_no_real_key_device_id_or_advertising_id_is_kept(path: Path) -> None:
 
 def test_the_android_logs_keep_java_doubles_as_logged() -> None:
     """The Android SDK's JSONObject writes a double event time as 1.674022309821E9: the files keep that text."""
-    raw = [_raw(r) for p in FILES if p.stem.startswith("android-") for r in _load(p)["requests"]]
+    raw = [raw_body(r) for p in FILES if p.stem.startswith("android-") for r in load_capture(p)["requests"]]
     assert any(re.search(r'"time": 1\.\d+E9', text) for text in raw)
 
 
@@ -124,9 +116,9 @@ def test_the_android_logs_keep_java_doubles_as_logged() -> None:
 
 @pytest.mark.parametrize(("path", "index"), _cases())
 def test_a_real_request_is_accepted_with_no_drift(path: Path, index: int) -> None:
-    capture = _load(path)
+    capture = load_capture(path)
     request = capture["requests"][index]
-    body = json.loads(_raw(request))
+    body = json.loads(raw_body(request))
     _, answer, entry = _replay(capture, index)
 
     assert answer.status == 200
@@ -141,10 +133,10 @@ def test_a_real_request_is_accepted_with_no_drift(path: Path, index: int) -> Non
 
 @pytest.mark.parametrize(("path", "index"), _cases())
 def test_the_profile_gets_what_the_request_says(path: Path, index: int) -> None:
-    capture = _load(path)
+    capture = load_capture(path)
     request = capture["requests"][index]
     expect = request["expect"]
-    body = json.loads(_raw(request))
+    body = json.loads(raw_body(request))
     emu, _, _ = _replay(capture, index)  # `expect`: what the profile holds after this request and those before
     profile = _profile(emu, expect, body["device_id"])
 
@@ -165,13 +157,30 @@ def test_the_profile_gets_what_the_request_says(path: Path, index: int) -> None:
             assert profile[key] == expect[key], key
 
 
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_the_expectations_find_every_event_and_attribute_of_a_capture(path: Path) -> None:
+    """What a QA test asks of real mobile traffic: each event (its data, session, device, user) and attributes object."""
+    capture = load_capture(path)
+    emu, _, _ = _replay(capture, len(capture["requests"]) - 1)
+    expect = Expect(JournalSource(emu.journal, state=emu.state), default_timeout=0)
+
+    for request in capture["requests"]:
+        body = json.loads(raw_body(request))
+        for event in body.get("events", []):
+            where = {"session": event["session_id"], "device": body["device_id"], "user": event.get("user_id")}
+            expect.event(event["name"], data=event.get("data") or None, **where).exactly(1).within()
+        for attributes in body.get("attributes", []):
+            fields = {k: v for k, v in attributes.items() if k != "user_id"}
+            expect.attributes(user=attributes.get("user_id", ANY), **fields).within()
+
+
 # -- the checks can fail ----------------------------------------------------------------------------
 
 
 def test_drift_in_a_capture_would_be_found() -> None:
-    capture = _load(MOBILE_CAPTURES / "android-13.1.2-happn.json")
+    capture = load_capture("android-13.1.2-happn")
     request = capture["requests"][0]
-    body = json.loads(_raw(request))
+    body = json.loads(raw_body(request))
     body["zz_envelope"] = 1
     body["device"]["zz_device"] = "x"
     body["events"].append({**body["events"][1], "name": "zz_code"})
@@ -186,9 +195,9 @@ def test_drift_in_a_capture_would_be_found() -> None:
 
 
 def test_a_profile_that_missed_the_token_would_be_found() -> None:
-    capture = _load(MOBILE_CAPTURES / "android-15.0.0-her.json")
+    capture = load_capture("android-15.0.0-her")
     request = capture["requests"][0]
-    body = json.loads(_raw(request))
+    body = json.loads(raw_body(request))
     body["attributes"] = [{"push_token": None}]
     request["body"] = [json.dumps(body)]
     emu, _, _ = _replay(capture, 0)
