@@ -13,6 +13,7 @@ import pytest
 from braze_harness.emulator.app import Answer, Emulator
 from braze_harness.expect import ANY, Expect, JournalSource
 from braze_harness.journal import JournalEntry
+from braze_harness.protocol import is_braze_request
 from braze_harness.protocol.events import UnknownEvent
 
 from tests.support.mobile_captures import capture_files, load_capture, raw_body
@@ -121,6 +122,7 @@ def test_a_real_request_is_accepted_with_no_drift(path: Path, index: int) -> Non
     body = json.loads(raw_body(request))
     _, answer, entry = _replay(capture, index)
 
+    assert is_braze_request(request["url"], request["headers"])  # what the proxy addon and HAR import take in
     assert answer.status == 200
     assert entry.good and entry.source == "emulator"
     assert _unmodelled(entry) == []
