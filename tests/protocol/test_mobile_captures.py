@@ -8,11 +8,14 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from braze_harness.emulator.app import Answer, Emulator
+from braze_harness.emulator.http.server import EmulatorServer
 from braze_harness.expect import ANY, Expect, JournalSource
-from braze_harness.journal import JournalEntry
+from braze_harness.journal import JournalEntry, Query
 from braze_harness.protocol import is_braze_request
 from braze_harness.protocol.events import UnknownEvent
 
@@ -174,6 +177,20 @@ def test_the_expectations_find_every_event_and_attribute_of_a_capture(path: Path
         for attributes in body.get("attributes", []):
             fields = {k: v for k, v in attributes.items() if k != "user_id"}
             expect.attributes(user=attributes.get("user_id", ANY), **fields).within()
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_over_http_every_request_is_answered_and_journaled_clean(server: EmulatorServer, path: Path) -> None:
+    """The same requests through the emulator's HTTP app, with the headers the sources show (`br`, URLSession's casing)."""
+    capture = load_capture(path)
+    after = server.emulator.journal.last_seq(None)
+    with httpx.Client(base_url=server.url) as http:
+        for request in capture["requests"]:
+            answer = http.post(urlsplit(request["url"]).path, content=raw_body(request).encode(), headers=request["headers"])
+            assert answer.status_code == 200 and isinstance(answer.json(), dict)
+    entries = server.emulator.journal.query(Query(after_seq=after))
+    assert len(entries) == len(capture["requests"])
+    assert [_unmodelled(e) for e in entries] == [[] for _ in entries]
 
 
 # -- the checks can fail ----------------------------------------------------------------------------
