@@ -19,7 +19,7 @@ from braze_harness.journal import JournalEntry, Query
 from braze_harness.protocol import is_braze_request
 from braze_harness.protocol.events import UnknownEvent
 
-from tests.support.mobile_captures import capture_files, load_capture, raw_body
+from tests.support.mobile_captures import body_of, capture_files, load_capture, raw_body
 
 FILES = capture_files()
 # the SDK versions the public sources show (docs/mobile-wire.md, real-captures-in-the-tests)
@@ -47,7 +47,7 @@ def _replay(capture: dict[str, Any], upto: int) -> tuple[Emulator, Answer, Journ
     """A fresh emulator fed the capture's requests in order up to `upto`: the answer and journal entry of the last."""
     emu = Emulator()
     if "declare_app" in capture:  # a log that shows no platform signal: the app is declared, as a test would
-        api_key = json.loads(raw_body(capture["requests"][0]))["api_key"]
+        api_key = body_of(capture["requests"][0])["api_key"]
         emu.create_app(emu.create_scope("mobile-capture"), platform=capture["declare_app"], api_key=api_key)
     for request in capture["requests"][: upto + 1]:
         answer = emu.handle(request["method"], request["url"], request["headers"], raw_body(request).encode())
@@ -80,7 +80,7 @@ def test_the_data_set_covers_every_public_source() -> None:
     found = set()
     for path in FILES:
         capture = load_capture(path)
-        found |= {(capture["provenance"]["sdk"], json.loads(raw_body(r))["sdk_version"]) for r in capture["requests"]}
+        found |= {(capture["provenance"]["sdk"], body_of(r)["sdk_version"]) for r in capture["requests"]}
     assert found == VERSIONS
 
 
@@ -93,7 +93,7 @@ def test_every_file_says_where_it_comes_from_and_what_was_changed(path: Path) ->
     assert provenance["what"] and provenance["changed"]
     assert path.stem.startswith(f"{provenance['sdk']}-{provenance['sdk_version']}-")
     for request in capture["requests"]:
-        body = json.loads(raw_body(request))
+        body = body_of(request)
         assert body["sdk_version"] == provenance["sdk_version"]
         assert request["url"].split("/api/v3/", 1)[1] in ("data", "content_cards/sync")
 
@@ -101,7 +101,7 @@ def test_every_file_says_where_it_comes_from_and_what_was_changed(path: Path) ->
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_no_real_key_device_id_or_advertising_id_is_kept(path: Path) -> None:
     for request in load_capture(path)["requests"]:
-        body = json.loads(raw_body(request))
+        body = body_of(request)
         assert FAKE_ID.match(body["device_id"]), body["device_id"]
         assert FAKE_ID.match(body["api_key"]) or body["api_key"] == "integration-test-key"
         assert request["headers"].get("X-Braze-Api-Key", body["api_key"]) == body["api_key"]
@@ -122,7 +122,7 @@ def test_the_android_logs_keep_java_doubles_as_logged() -> None:
 def test_a_real_request_is_accepted_with_no_drift(path: Path, index: int) -> None:
     capture = load_capture(path)
     request = capture["requests"][index]
-    body = json.loads(raw_body(request))
+    body = body_of(request)
     _, answer, entry = _replay(capture, index)
 
     assert is_braze_request(request["url"], request["headers"])  # what the proxy addon and HAR import take in
@@ -141,7 +141,7 @@ def test_the_profile_gets_what_the_request_says(path: Path, index: int) -> None:
     capture = load_capture(path)
     request = capture["requests"][index]
     expect = request["expect"]
-    body = json.loads(raw_body(request))
+    body = body_of(request)
     emu, _, _ = _replay(capture, index)  # `expect`: what the profile holds after this request and those before
     profile = _profile(emu, expect, body["device_id"])
 
@@ -170,7 +170,7 @@ def test_the_expectations_find_every_event_and_attribute_of_a_capture(path: Path
     expect = Expect(JournalSource(emu.journal, state=emu.state), default_timeout=0)
 
     for request in capture["requests"]:
-        body = json.loads(raw_body(request))
+        body = body_of(request)
         for event in body.get("events", []):
             where = {"session": event["session_id"], "device": body["device_id"], "user": event.get("user_id")}
             expect.event(event["name"], data=event.get("data") or None, **where).exactly(1).within()
@@ -199,7 +199,7 @@ def test_over_http_every_request_is_answered_and_journaled_clean(server: Emulato
 def test_drift_in_a_capture_would_be_found() -> None:
     capture = load_capture("android-13.1.2-happn")
     request = capture["requests"][0]
-    body = json.loads(raw_body(request))
+    body = body_of(request)
     body["zz_envelope"] = 1
     body["device"]["zz_device"] = "x"
     body["events"].append({**body["events"][1], "name": "zz_code"})
@@ -216,7 +216,7 @@ def test_drift_in_a_capture_would_be_found() -> None:
 def test_a_profile_that_missed_the_token_would_be_found() -> None:
     capture = load_capture("android-15.0.0-her")
     request = capture["requests"][0]
-    body = json.loads(raw_body(request))
+    body = body_of(request)
     body["attributes"] = [{"push_token": None}]
     request["body"] = [json.dumps(body)]
     emu, _, _ = _replay(capture, 0)
