@@ -20,20 +20,10 @@ from braze_harness.protocol.mobile import (
 )
 from braze_harness.protocol.platform import sdk_platform
 
+from tests.support.mobile_captures import device_object, device_objects
 from tests.support.paths import CAPTURES
 
-# a real Android SDK 15 app's device object (a published capture, docs/mobile-wire.md, envelope-and-device-object)
-ANDROID_15 = {
-    "ad_tracking_enabled": True,
-    "android_is_background_restricted": False,
-    "google_ad_id": "6ce480fe-376e-4fc4-9cc9-fc3ed16edde2",
-    "locale": "en_GB",
-    "model": "HUAWEI VNS-L21",
-    "os_version": "24",
-    "remote_notification_enabled": True,
-    "resolution": "1080x1812",
-    "time_zone": "Europe/Vienna",
-}
+ANDROID_15 = device_object("android-15.0.0-her")  # a real Android SDK 15 app's (tests/data/mobile)
 IOS_PUSH = {"ios_push_auth": "authorized", "remote_notification_enabled": 1}  # Braze's verbose-logs page
 
 
@@ -57,7 +47,7 @@ def test_the_recordings_carry_device_objects() -> None:
     assert len(_recorded_devices()) >= 10
 
 
-@pytest.mark.parametrize("device", [*_recorded_devices(), ANDROID_15, IOS_PUSH])
+@pytest.mark.parametrize("device", [*_recorded_devices(), *device_objects(), IOS_PUSH])
 def test_every_recorded_device_object_is_modelled_and_kept_as_sent(device: dict[str, Any]) -> None:
     decoded = decode("POST", "/api/v3/data/", {}, _data(device))
 

@@ -15,6 +15,8 @@ from braze_harness.emulator.http.server import EmulatorServer
 from braze_harness.journal import JournalEntry
 from braze_harness.protocol.mobile import GeofenceReportRequest
 
+from tests.support.mobile_captures import device_object
+
 ANDROID_HEADERS = {"User-Agent": "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UD1A)", "Accept-Encoding": "gzip, deflate"}
 IOS_HEADERS = {"User-Agent": "Shop/42 CFNetwork/1568.100.1 Darwin/24.0.0"}
 
@@ -97,17 +99,7 @@ def test_the_config_carries_what_brazekit_18_needs_to_decode_it(http: httpx.Clie
     assert config["events_blacklist"] == [] and config["attributes_blacklist"] == [] and config["purchases_blacklist"] == []
 
 
-ANDROID_DEVICE = {  # a real Android SDK's device object (docs/mobile-wire.md, envelope-and-device-object)
-    "ad_tracking_enabled": True,
-    "android_is_background_restricted": False,
-    "google_ad_id": "6ce480fe-376e-4fc4-9cc9-fc3ed16edde2",
-    "locale": "en_GB",
-    "model": "HUAWEI VNS-L21",
-    "os_version": "24",
-    "remote_notification_enabled": True,
-    "resolution": "1080x1812",
-    "time_zone": "Europe/Vienna",
-}
+ANDROID_DEVICE = device_object("android-15.0.0-her")  # a real Android SDK's (docs/mobile-wire.md, real-captures-in-the-tests)
 
 
 @pytest.mark.parametrize(
