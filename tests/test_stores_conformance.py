@@ -4,7 +4,9 @@ store is called exactly as the in-memory default is."""
 import inspect
 
 import pytest
-from braze_harness.emulator.stores import JournalStore, TenancyStore
+from braze_harness.emulator.state.engagement import EngagementLedger
+from braze_harness.emulator.state.engagement_pg import PostgresEngagement
+from braze_harness.emulator.stores import EngagementStore, JournalStore, TenancyStore
 from braze_harness.emulator.tenancy import Tenancy
 from braze_harness.emulator.tenancy_pg import PostgresTenancy
 from braze_harness.journal import Journal
@@ -18,8 +20,15 @@ def members(protocol):
 
 @pytest.mark.parametrize(
     ("protocol", "implementation"),
-    [(JournalStore, Journal), (JournalStore, PostgresJournal), (TenancyStore, Tenancy), (TenancyStore, PostgresTenancy)],
-    ids=["memory-journal", "postgres-journal", "memory-tenancy", "postgres-tenancy"],
+    [
+        (JournalStore, Journal),
+        (JournalStore, PostgresJournal),
+        (TenancyStore, Tenancy),
+        (TenancyStore, PostgresTenancy),
+        (EngagementStore, EngagementLedger),
+        (EngagementStore, PostgresEngagement),
+    ],
+    ids=["memory-journal", "postgres-journal", "memory-tenancy", "postgres-tenancy", "memory-engagement", "postgres-engagement"],
 )
 def test_the_store_has_every_member_of_its_interface_with_its_signature(protocol, implementation):
     assert members(protocol), protocol

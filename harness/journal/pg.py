@@ -37,6 +37,11 @@ MIGRATIONS: tuple[str, ...] = (
         scope TEXT NOT NULL, PRIMARY KEY (run, kind, id));
     CREATE INDEX braze_claims_scope ON braze_claims (run, scope);
     """,
+    """
+    CREATE TABLE braze_engagement (
+        run TEXT NOT NULL REFERENCES braze_runs ON DELETE CASCADE, scope TEXT NOT NULL, code TEXT NOT NULL,
+        ident TEXT NOT NULL, who TEXT NOT NULL, times BIGINT NOT NULL, PRIMARY KEY (run, scope, code, who, ident));
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

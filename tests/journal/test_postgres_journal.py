@@ -151,3 +151,22 @@ def test_an_unreachable_database_is_one_line_without_the_password(postgres_serve
         PostgresJournal(dsn)
     assert "s3cret" not in str(err.value) and "no_such_db" in str(err.value)
     assert redact(dsn) == f"postgresql://postgres:***@127.0.0.1:{postgres_server.port}/no_such_db"
+
+
+def test_an_older_schema_is_migrated_and_keeps_what_it_holds(fresh_db):
+    from braze_harness.journal.pg import MIGRATIONS
+
+    with psycopg.connect(fresh_db, autocommit=True) as conn:  # the database as the first released version left it
+        conn.execute("CREATE TABLE braze_schema (version INTEGER NOT NULL)")
+        conn.execute(MIGRATIONS[0])
+        conn.execute("INSERT INTO braze_schema VALUES (1)")
+        conn.execute("INSERT INTO braze_runs (run, started_at, touched_at) VALUES ('old-run', 0, extract(epoch FROM now()))")
+    journal = PostgresJournal(fresh_db, run="old-run")
+    try:
+        append(journal, data_body())
+        with psycopg.connect(fresh_db) as conn:
+            assert conn.execute("SELECT max(version) FROM braze_schema").fetchone() == (SCHEMA_VERSION,)
+            assert conn.execute("SELECT count(*) FROM braze_engagement").fetchone() == (0,)  # added by migration 2
+        assert journal.latest_seq == 1 and journal.run == "old-run"
+    finally:
+        journal.close()
