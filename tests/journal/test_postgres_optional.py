@@ -7,7 +7,8 @@ DEFAULT_PATHS = """
 import sys
 import braze_harness.cli, braze_harness.plugin, braze_harness.emulator.app, braze_harness.emulator.stores
 from braze_harness.emulator.http.server import EmulatorServer
-import braze_harness.journal.postgres, braze_harness.emulator.tenancy_pg, braze_harness.emulator.state.engagement_pg  # importing them needs no psycopg either
+# importing the PostgreSQL stores needs no psycopg either
+import braze_harness.journal.postgres, braze_harness.emulator.tenancy_pg, braze_harness.emulator.state.engagement_pg
 with EmulatorServer() as server:
     pass
 loaded = sorted(m for m in sys.modules if m.partition(".")[0] in ("psycopg", "psycopg_pool"))
