@@ -47,7 +47,11 @@ class PostgresServer:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(args, user=self.user, check=True, capture_output=True, text=True, cwd=self.root)
+        done = subprocess.run(args, user=self.user, capture_output=True, text=True, cwd=self.root, timeout=120)
+        if done.returncode != 0:
+            log = self.log()[-2000:]
+            raise RuntimeError(f"{Path(args[0]).name} failed ({done.returncode}): {done.stderr.strip()[-2000:]}\n{log}")
+        return done
 
     @classmethod
     def start(cls, bin_dir: Path) -> PostgresServer:
