@@ -42,6 +42,47 @@ MIGRATIONS: tuple[str, ...] = (
         run TEXT NOT NULL REFERENCES braze_runs ON DELETE CASCADE, scope TEXT NOT NULL, code TEXT NOT NULL,
         ident TEXT NOT NULL, who TEXT NOT NULL, times BIGINT NOT NULL, PRIMARY KEY (run, scope, code, who, ident));
     """,
+    # a journal append in one call (one round trip, one implicit transaction): the run's next seq under its row lock,
+    # the entry, the scope's last seq, the oldest entries past the cap dropped and counted, the notification
+    """
+    CREATE FUNCTION braze_journal_append(
+        p_run TEXT, p_now DOUBLE PRECISION, p_received_at DOUBLE PRECISION, p_source TEXT, p_scope TEXT,
+        p_endpoint TEXT, p_api_key TEXT, p_device_id TEXT, p_good BOOLEAN, p_size INTEGER, p_json BYTEA,
+        p_cap BIGINT, p_channel TEXT, p_tail TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $$
+    DECLARE
+        v_seq BIGINT;
+        v_entries BIGINT;
+        v_dropped BIGINT;
+    BEGIN
+        UPDATE braze_runs SET seq = seq + 1, entries = entries + 1, touched_at = p_now WHERE run = p_run
+            RETURNING seq, entries INTO v_seq, v_entries;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+        INSERT INTO braze_journal (run, seq, received_at, source, scope, endpoint, api_key, device_id, good, size, json)
+            VALUES (p_run, v_seq, p_received_at, p_source, p_scope, p_endpoint, p_api_key, p_device_id, p_good, p_size, p_json);
+        IF p_scope IS NOT NULL THEN
+            INSERT INTO braze_journal_scopes (run, scope, last_seq) VALUES (p_run, p_scope, v_seq)
+                ON CONFLICT (run, scope) DO UPDATE SET last_seq = EXCLUDED.last_seq;
+        END IF;
+        IF v_entries > p_cap THEN
+            WITH d AS (
+                DELETE FROM braze_journal WHERE run = p_run AND seq IN (
+                    SELECT seq FROM braze_journal WHERE run = p_run ORDER BY seq LIMIT v_entries - p_cap)
+                RETURNING scope
+            ), c AS (
+                SELECT scope, count(*) AS n FROM d WHERE scope IS NOT NULL GROUP BY scope
+            ), u AS (
+                UPDATE braze_journal_scopes AS js SET dropped = js.dropped + c.n FROM c
+                WHERE js.run = p_run AND js.scope = c.scope
+            )
+            SELECT count(*) INTO v_dropped FROM d;
+            UPDATE braze_runs SET entries = entries - v_dropped, dropped = dropped + v_dropped WHERE run = p_run;
+        END IF;
+        PERFORM pg_notify(p_channel, p_run || E'\\t' || v_seq || E'\\t' || p_tail);
+        RETURN v_seq;
+    END $$;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,8 +34,13 @@ from braze_harness.protocol.decode import DecodedRequest, Problem, decode_wire
 from braze_harness.protocol.wire import DEFAULT_LIMITS, Limits, normalize
 
 CHANNEL = "braze_journal"
-_COLUMNS = "(run, seq, received_at, source, scope, endpoint, api_key, device_id, good, size, json)"
 _SQL_FILTERS = ("scope", "source", "api_key", "device_id", "endpoint")  # Query fields that are columns
+
+# an append is one call of the schema's function (braze_harness.journal.pg, migration 3): one round trip
+_APPEND = (
+    "SELECT braze_journal_append(%(run)s, %(now)s, %(received_at)s, %(source)s, %(scope)s, %(endpoint)s, %(api_key)s, "
+    "%(device_id)s, %(good)s, %(size)s, %(json)s, %(cap)s, %(channel)s, %(tail)s)"
+)
 
 
 class PostgresJournal:
@@ -116,60 +120,32 @@ class PostgresJournal:
         entry._index()
         blob = entry.to_jsonl()  # serialised with seq 0 (outside the run's lock); the row's seq is the truth
         entry._jsonl = None
-        with self._pool.connection() as conn, conn.transaction():
-            row = conn.execute(
-                "UPDATE braze_runs SET seq = seq + 1, entries = entries + 1, touched_at = %s WHERE run = %s "
-                "RETURNING seq, entries",
-                (time.time(), self._run),
-            ).fetchone()
-            if row is None:
-                raise HarnessConfigError(f"the journal's run {self._run!r} is no longer in the database (expired after its TTL?)")
-            seq, count = row
-            conn.execute(
-                f"INSERT INTO braze_journal {_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    self._run,
-                    seq,
-                    entry.received_at,
-                    source,
-                    scope,
-                    entry.endpoint,
-                    entry.api_key,
-                    entry.device_id,
-                    entry.good,
-                    len(blob),
-                    blob,
-                ),
-            )
-            if scope is not None:
-                conn.execute(
-                    "INSERT INTO braze_journal_scopes (run, scope, last_seq) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (run, scope) DO UPDATE SET last_seq = EXCLUDED.last_seq",
-                    (self._run, scope, seq),
-                )
-            if count > self.cap:
-                self._drop_oldest(conn, count - self.cap)
-            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self._payload(seq, scope)))
+        params = {
+            "run": self._run,
+            "now": time.time(),
+            "received_at": entry.received_at,
+            "source": source,
+            "scope": scope,
+            "endpoint": entry.endpoint,
+            "api_key": entry.api_key,
+            "device_id": entry.device_id,
+            "good": entry.good,
+            "size": len(blob),
+            "json": blob,
+            "channel": CHANNEL,
+            "tail": self._payload_tail(scope),
+            "cap": self.cap,
+        }
+        with self._pool.connection() as conn:
+            row = conn.execute(_APPEND, params).fetchone()
+        if row is None or row[0] is None:
+            raise HarnessConfigError(f"the journal's run {self._run!r} is no longer in the database (expired after its TTL?)")
+        seq = row[0]
         entry.seq = seq
         for listener in list(self._listeners):
             listener(entry)
         entry.release_decoded()
         return entry
-
-    def _drop_oldest(self, conn: Any, n: int) -> None:
-        scopes = conn.execute(
-            "DELETE FROM braze_journal WHERE run = %s AND seq IN "
-            "(SELECT seq FROM braze_journal WHERE run = %s ORDER BY seq LIMIT %s) RETURNING scope",
-            (self._run, self._run, n),
-        ).fetchall()
-        conn.execute(
-            "UPDATE braze_runs SET entries = entries - %s, dropped = dropped + %s WHERE run = %s",
-            (len(scopes), len(scopes), self._run),
-        )
-        for scope, k in Counter(s for (s,) in scopes if s is not None).items():
-            conn.execute(
-                "UPDATE braze_journal_scopes SET dropped = dropped + %s WHERE run = %s AND scope = %s", (k, self._run, scope)
-            )
 
     def reset(self, scope: str | None = None) -> int:
         """Forget this run's entries (of one scope, or all). Returns how many were removed."""
@@ -319,7 +295,10 @@ class PostgresJournal:
 
     def _payload(self, seq: int, scope: str | None) -> str:
         # run, seq (0: a reset), who sent it, then the scope ("-": none, "+name") last: a name may hold anything
-        return f"{self._run}\t{seq}\t{self._origin}\t{'-' if scope is None else '+' + scope}"
+        return f"{self._run}\t{seq}\t{self._payload_tail(scope)}"
+
+    def _payload_tail(self, scope: str | None) -> str:
+        return f"{self._origin}\t{'-' if scope is None else '+' + scope}"
 
     def _listen(self) -> None:
         psycopg = require("psycopg", "the PostgreSQL store")
