@@ -34,6 +34,7 @@ from braze_harness.protocol.decode import DecodedRequest, Problem, decode_wire
 from braze_harness.protocol.wire import DEFAULT_LIMITS, Limits, normalize
 
 CHANNEL = "braze_journal"
+RECONNECT_FOR_S = 30.0  # how long the LISTEN connection is opened again before waits fail
 _SQL_FILTERS = ("scope", "source", "api_key", "device_id", "endpoint")  # Query fields that are columns
 
 # an append is one call of the schema's function (braze_harness.journal.pg, migration 3): one round trip
@@ -301,29 +302,49 @@ class PostgresJournal:
         return f"{self._origin}\t{'-' if scope is None else '+' + scope}"
 
     def _listen(self) -> None:
+        """LISTEN on a connection of its own; a lost connection (a server restart, a terminated backend) is opened
+        again, and waiters re-check then (what was notified meanwhile is read from the tables). Only when it cannot be
+        opened again for RECONNECT_FOR_S do waits fail, with the reason."""
         psycopg = require("psycopg", "the PostgreSQL store")
-        try:
-            conn = psycopg.connect(self._dsn, autocommit=True)
-            conn.execute(f"LISTEN {CHANNEL}")
-        except BaseException as exc:
-            self._listen_error = exc
-            self._listening.set()
-            return
+        lost_at: float | None = None
+        while not self._closed:
+            try:
+                conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
+            except psycopg.Error as exc:
+                lost_at = lost_at or time.monotonic()
+                if not self._listening.is_set() or time.monotonic() - lost_at > RECONNECT_FOR_S:
+                    self._listen_failed(exc)
+                    return
+                time.sleep(0.2)
+                continue
+            try:
+                conn.execute(f"LISTEN {CHANNEL}")
+                lost_at = None
+                self._listening.set()
+                self._wake()  # (again) listening: anything appended while it was not is in the tables
+                while not self._closed:
+                    # the timeout only bounds how long a close whose notification was lost waits: wake-ups are pushed
+                    for note in conn.notifies(timeout=5.0):
+                        self._notified(note.payload)
+                        if self._closed:
+                            break
+            except psycopg.Error as exc:
+                if not self._listening.is_set():
+                    self._listen_failed(exc)
+                    return
+                lost_at = time.monotonic()
+            finally:
+                conn.close()
+
+    def _listen_failed(self, exc: BaseException) -> None:
+        self._listen_error = exc  # waiters would sleep to their timeouts: they raise this instead
         self._listening.set()
-        try:
-            while not self._closed:
-                # the timeout only bounds how long a close whose notification was lost waits: wake-ups are pushed
-                for note in conn.notifies(timeout=5.0):
-                    self._notified(note.payload)
-                    if self._closed:
-                        break
-        except psycopg.Error as exc:
-            if not self._closed:  # waiters would sleep to their timeouts: they raise this instead
-                self._listen_error = exc
-                with self._cond:
-                    self._cond.notify_all()
-        finally:
-            conn.close()
+        self._wake()
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
 
     def _notified(self, payload: str) -> None:
         parts = payload.split("\t", 3)

@@ -170,3 +170,19 @@ def test_an_older_schema_is_migrated_and_keeps_what_it_holds(fresh_db):
         assert journal.latest_seq == 1 and journal.run == "old-run"
     finally:
         journal.close()
+
+
+def test_a_lost_listen_connection_is_opened_again_and_waits_still_wake(replicas, postgres_server):
+    first, second = replicas
+    with psycopg.connect(postgres_server.dsn, autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN%%' AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
+    assert killed >= 2  # both replicas' listening connections
+    later(0.5, append, second, data_body(), scope="A")
+    started = time.monotonic()
+    assert first.wait(0, timeout=10, scope="A")
+    assert time.monotonic() - started < 5
+    later(0.2, append, first, data_body(), scope="A")
+    assert second.wait(1, timeout=10, scope="A")
