@@ -7,10 +7,11 @@ replicas never leave a key with two owners."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from braze_harness.emulator.tenancy import Tenancy
-from braze_harness.journal.pg import DEFAULT_TTL_S, ensure_run, open_pool
+from braze_harness.journal.pg import DEFAULT_TTL_S, ensure_run, in_run, open_pool
 
 _KEY, _DEVICE = "key", "device"
 
@@ -33,7 +34,8 @@ class PostgresTenancy:
         if not rows:
             return
         rows.sort()  # every replica locks rows in one order: concurrent claims never deadlock each other
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with in_run(self._pool, self._run) as conn, conn.cursor() as cur:
+            cur.execute("UPDATE braze_runs SET touched_at = %s WHERE run = %s", (time.time(), self._run))
             cur.executemany(
                 "INSERT INTO braze_claims (run, kind, id, scope) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (run, kind, id) DO UPDATE SET scope = EXCLUDED.scope",

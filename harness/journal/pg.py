@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from braze_harness.errors import HarnessConfigError
@@ -158,6 +160,21 @@ def ensure_run(pool: Any, run: str | None, *, label: str | None = None, ttl_s: f
         )
         conn.execute("DELETE FROM braze_runs WHERE touched_at < %s AND run <> %s", (now - ttl_s, run))
     return run
+
+
+def run_gone(run: str) -> HarnessConfigError:
+    return HarnessConfigError(f"the run {run!r} is no longer in the PostgreSQL store (expired after its TTL?)")
+
+
+@contextmanager
+def in_run(pool: Any, run: str) -> Iterator[Any]:
+    """A connection in a transaction for writing to `run`: a run deleted meanwhile (its TTL) is one clear error."""
+    psycopg = require("psycopg", "the PostgreSQL store")
+    try:
+        with pool.connection() as conn, conn.transaction():
+            yield conn
+    except psycopg.errors.ForeignKeyViolation:
+        raise run_gone(run) from None
 
 
 def runs(pool: Any) -> list[dict[str, Any]]:

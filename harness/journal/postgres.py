@@ -27,7 +27,7 @@ import orjson
 from braze_harness.errors import HarnessConfigError
 from braze_harness.extras import require
 from braze_harness.journal.entry import Exchange, JournalEntry
-from braze_harness.journal.pg import DEFAULT_TTL_S, ensure_run, open_pool
+from braze_harness.journal.pg import DEFAULT_TTL_S, ensure_run, open_pool, run_gone
 from braze_harness.journal.query import Query
 from braze_harness.journal.store import DEFAULT_CAP
 from braze_harness.protocol.decode import DecodedRequest, Problem, decode_wire
@@ -140,7 +140,7 @@ class PostgresJournal:
         with self._pool.connection() as conn:
             row = conn.execute(_APPEND, params).fetchone()
         if row is None or row[0] is None:
-            raise HarnessConfigError(f"the journal's run {self._run!r} is no longer in the database (expired after its TTL?)")
+            raise run_gone(self._run)
         seq = row[0]
         entry.seq = seq
         for listener in list(self._listeners):

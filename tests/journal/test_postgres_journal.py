@@ -10,8 +10,11 @@ from braze_harness.errors import HarnessConfigError
 from braze_harness.journal import Query
 from braze_harness.journal.pg import SCHEMA_VERSION, open_pool, redact, runs
 from braze_harness.journal.postgres import PostgresJournal
+from braze_harness.protocol.decode import decode
 
 from tests.support.builders import append, data_body, later
+
+ENGAGED = data_body(events=[{"name": "ccd", "time": 1795379909.0, "data": {"ids": ["news"]}, "user_id": "ada"}])
 
 
 @pytest.fixture
@@ -106,9 +109,13 @@ def test_another_runs_reset_never_touches_this_one(postgres_server):
 
 
 def test_runs_unused_past_their_ttl_are_deleted(fresh_db):
+    from braze_harness.emulator.state.engagement_pg import PostgresEngagement
+    from braze_harness.emulator.tenancy_pg import PostgresTenancy
+
     old = PostgresJournal(fresh_db, label="yesterday's job")
+    tenancy, engagement = PostgresTenancy(fresh_db, run=old.run), PostgresEngagement(fresh_db, run=old.run)
     append(old, data_body())
-    old.close()
+    tenancy.claim("A", api_keys=["k"])
     pool = open_pool(fresh_db)
     try:
         with pool.connection() as conn:
@@ -118,14 +125,19 @@ def test_runs_unused_past_their_ttl_are_deleted(fresh_db):
             assert [r["run"] for r in runs(pool)] == [new.run]
             with pool.connection() as conn:
                 assert conn.execute("SELECT count(*) FROM braze_journal").fetchone() == (0,)
-            rejoined = PostgresJournal.__new__(PostgresJournal)  # a replica still on the expired run is told so
-            rejoined.__dict__.update(new.__dict__, _run=old.run)
-            with pytest.raises(HarnessConfigError, match="no longer in the database"):
-                append(rejoined, data_body())
+                assert conn.execute("SELECT count(*) FROM braze_claims").fetchone() == (0,)
+            # a replica still on the expired run is told so, in one line, whichever store it writes to
+            with pytest.raises(HarnessConfigError, match=f"run '{old.run}' is no longer in the PostgreSQL store"):
+                append(old, data_body())
+            with pytest.raises(HarnessConfigError, match="no longer in the PostgreSQL store"):
+                tenancy.claim("A", api_keys=["k"])
+            with pytest.raises(HarnessConfigError, match="no longer in the PostgreSQL store"):
+                engagement.record("A", decode("POST", "http://127.0.0.1/api/v3/data/", {}, ENGAGED))
         finally:
             new.close()
     finally:
-        pool.close()
+        for store in (pool, old, tenancy, engagement):
+            store.close()
 
 
 def test_the_schema_is_created_once_and_a_newer_one_is_refused(fresh_db):

@@ -6,7 +6,7 @@ never lose one."""
 from __future__ import annotations
 
 from braze_harness.emulator.state.engagement import engagements
-from braze_harness.journal.pg import DEFAULT_TTL_S, ensure_run, open_pool
+from braze_harness.journal.pg import DEFAULT_TTL_S, ensure_run, in_run, open_pool
 from braze_harness.protocol.decode import DecodedRequest
 
 
@@ -27,7 +27,7 @@ class PostgresEngagement:
         rows = sorted((self._run, scope, code, ident, who) for code, who, ident in engagements(decoded))
         if not rows:
             return
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with in_run(self._pool, self._run) as conn, conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO braze_engagement (run, scope, code, ident, who, times) VALUES (%s, %s, %s, %s, %s, 1) "
                 "ON CONFLICT (run, scope, code, who, ident) DO UPDATE SET times = braze_engagement.times + 1",
