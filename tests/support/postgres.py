@@ -56,7 +56,8 @@ class PostgresServer:
     @classmethod
     def start(cls, bin_dir: Path) -> PostgresServer:
         user = None
-        root = Path(tempfile.mkdtemp(prefix="braze-pg-"))
+        # under /tmp: the server's user (postgres, when this is root) can reach it, and the socket path stays short
+        root = Path(tempfile.mkdtemp(prefix="braze-pg-", dir="/tmp" if os.path.isdir("/tmp") else None))
         if os.geteuid() == 0:
             user = "postgres" if _has_user("postgres") else "nobody"
             entry = pwd.getpwnam(user)
