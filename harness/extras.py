@@ -15,7 +15,13 @@ from types import ModuleType
 from braze_harness.errors import HarnessConfigError
 
 # top-level module -> the extra that installs it
-EXTRAS: dict[str, str] = {"mitmproxy": "proxy", "appium": "appium", "allure": "allure"}
+EXTRAS: dict[str, str] = {
+    "mitmproxy": "proxy",
+    "appium": "appium",
+    "allure": "allure",
+    "psycopg": "postgres",
+    "psycopg_pool": "postgres",
+}
 
 
 class MissingExtraError(HarnessConfigError):

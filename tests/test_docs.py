@@ -84,7 +84,11 @@ PYTEST_PAGES = [p for p in PAGES if python_blocks(p, pytest_style=True)]
 
 
 @pytest.mark.parametrize("page", PLAIN_PAGES, ids=[page_id(p) for p in PLAIN_PAGES])
-def test_the_plain_examples_of_a_page_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_plain_examples_of_a_page_run(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    if page.name == "fleet.md":  # its examples read the database from FLEET_DSN: the test session's own server
+        monkeypatch.setenv("FLEET_DSN", request.getfixturevalue("postgres_server").dsn)
     monkeypatch.chdir(tmp_path)  # a snippet that writes a file writes it here
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "data").symlink_to(REPO / "tests" / "data")  # what the pages read: the recordings

@@ -1,6 +1,10 @@
 """The interfaces the emulator's pipeline and services use for what it keeps: state (profiles), tenancy (scopes),
 engagement and the journal. The in-memory classes are the default; a database-backed store (a fleet of replicas
-on PostgreSQL) implements the same methods. Typed as Protocols so any implementation fits without inheriting."""
+on PostgreSQL) implements the same methods. Typed as Protocols so any implementation fits without inheriting.
+
+On PostgreSQL so far (docs/fleet.md): the journal (`braze_harness.journal.postgres.PostgresJournal`), tenancy
+(`braze_harness.emulator.tenancy_pg.PostgresTenancy`) and engagement
+(`braze_harness.emulator.state.engagement_pg.PostgresEngagement`); not the state, so no `--store` option yet."""
 
 from __future__ import annotations
 
