@@ -8,7 +8,8 @@ this order, from what the real SDKs send:
 2. the `User-Agent` header: Android's `HttpURLConnection` sends `Dalvik/…` (OkHttp-based wrappers `okhttp/…`), the
    Swift SDK's URLSession `<App>/<build> CFNetwork/… Darwin/…`, a browser `Mozilla/…`;
 3. an upper-case UUID `device_id`: the Swift SDK's (Android's and the Web SDK's are lower-case);
-4. otherwise `web`, the emulator's default.
+4. otherwise `web`, the emulator's default; an app created on that default alone takes the platform of the first
+   later request that decides it (a log-only capture, say, whose first request has neither `device` nor agent).
 
 `sdk_flavor` names a wrapper (React Native, Flutter, Unity, …), which runs on either OS: it decides nothing."""
 
@@ -30,6 +31,11 @@ _UPPER_UUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9
 
 def sdk_platform(headers: Mapping[str, str], device: Device | None, device_id: str | None) -> Platform:
     """The platform of the SDK that sent a request; `headers` with lower-cased names (as normalized)."""
+    return platform_signal(headers, device, device_id) or "web"
+
+
+def platform_signal(headers: Mapping[str, str], device: Device | None, device_id: str | None) -> Platform | None:
+    """The platform the request itself shows (rules 1-3 above), None if nothing in it decides."""
     if device is not None:
         sent = device.__pydantic_fields_set__
         if not sent.isdisjoint(_ANDROID_KEYS):
@@ -47,4 +53,4 @@ def sdk_platform(headers: Mapping[str, str], device: Device | None, device_id: s
         return "web"
     if device_id and _UPPER_UUID.match(device_id):
         return "ios"
-    return "web"
+    return None

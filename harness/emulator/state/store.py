@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,15 +33,16 @@ from braze_harness.protocol.events import (
     SubscriptionGroupUpdate,
     UserAliasAdded,
 )
-from braze_harness.protocol.platform import sdk_platform
+from braze_harness.protocol.platform import platform_signal
 from braze_harness.protocol.requests import DataRequest, PushUnregisterRequest
 
 DEFAULT_WORKSPACE = "default"
 
 
-def _platform_of(decoded: DecodedRequest) -> str:
+def _platform_of(decoded: DecodedRequest) -> str | None:
+    """The platform `decoded` shows, None if nothing in it decides (braze_harness.protocol.platform)."""
     body = decoded.body
-    return sdk_platform(decoded.headers, body.device if body is not None else None, decoded.device_id)
+    return platform_signal(decoded.headers, body.device if body is not None else None, decoded.device_id)
 
 
 # the locations of a batch's first events, made once (a problem's `where`; formatting one per event costs)
@@ -122,9 +124,12 @@ class EmulatorState:
         """The app of an SDK key; an unknown key is auto-created in workspace "default" or rejected.
 
         `sender`: the request that brought the key; an app created for it gets the platform of the SDK that sent
-        it (`braze_harness.protocol.platform.sdk_platform`, read only then), "web" without it."""
+        it (`braze_harness.protocol.platform.platform_signal`); when that request shows none, "web" until a later
+        request of the key shows one."""
         known = self._registry.apps.get(api_key)  # the usual: a known key (one dict read needs no lock)
         if known is not None:
+            if known.platform_guessed and sender is not None:
+                return self._settle_platform(known, sender)
             return known
         with self._lock:
             known = self._registry.apps.get(api_key)
@@ -132,10 +137,27 @@ class EmulatorState:
                 return known
             if self.unknown_api_keys == "reject":
                 raise UnknownApiKey(api_key)
-            platform = "web" if sender is None else _platform_of(sender)
-            app = self._registry.add_app(App(api_key=api_key, workspace=DEFAULT_WORKSPACE, auto_created=True, platform=platform))
+            platform = None if sender is None else _platform_of(sender)
+            app = self._registry.add_app(
+                App(
+                    api_key=api_key, workspace=DEFAULT_WORKSPACE, auto_created=True,
+                    platform=platform or "web", platform_guessed=sender is not None and platform is None,
+                )
+            )  # fmt: skip
             self._version += 1
             return app
+
+    def _settle_platform(self, app: App, sender: DecodedRequest) -> App:
+        """An app created on the default platform takes the first platform a later request of its key shows."""
+        platform = _platform_of(sender)
+        if platform is None:
+            return app
+        with self._lock:
+            current = self._registry.apps[app.api_key]
+            if not current.platform_guessed:
+                return current
+            self._version += 1
+            return self._registry.add_app(dataclasses.replace(current, platform=platform, platform_guessed=False))
 
     def apps(self, *, scope: str | None = None) -> list[App]:
         with self._lock:

@@ -23,6 +23,7 @@ class App:
     platform: str = "web"
     name: str | None = None
     auto_created: bool = False
+    platform_guessed: bool = False  # auto-created on the default: the first request that shows its platform sets it
 
 
 @dataclass(slots=True)

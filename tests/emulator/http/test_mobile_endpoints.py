@@ -126,3 +126,20 @@ def test_an_unknown_key_is_auto_created_for_the_platform_that_sent_it(
 
     [profile] = http.get("/_emulator/profiles", params={"external_id": key}).json()["profiles"]
     assert [d["platform"] for d in profile["devices"]] == [platform]
+
+
+def test_a_key_created_on_the_default_takes_the_platform_a_later_request_shows(http: httpx.Client) -> None:
+    """A log-only capture's first request has neither a device object nor a User-Agent: the app starts as "web"
+    and becomes Android with the first request that shows it (docs/mobile-wire.md, which-sdk-sent-it)."""
+    key = f"auto-{uuid.uuid4()}"
+
+    def platform() -> str:
+        [app] = [k for k in http.get("/_emulator/keys").json()["keys"] if k["api_key"] == key]
+        return app["platform"]
+
+    assert http.post("/api/v3/data", json=envelope(key)).status_code == 200
+    assert platform() == "web"
+    assert http.post("/api/v3/data", json=envelope(key), headers=ANDROID_HEADERS).status_code == 200
+    assert platform() == "android"
+    assert http.post("/api/v3/data", json=envelope(key), headers=IOS_HEADERS).status_code == 200
+    assert platform() == "android", "a platform once shown stays"
