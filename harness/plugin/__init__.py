@@ -155,6 +155,17 @@ def pytest_configure_node(node: Any) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    """A test the app cannot run by a declared limitation (`AdapterLimitation`) is skipped, the limitation named."""
+    from braze_harness.adapters.base import AdapterLimitation
+
+    try:
+        return (yield)
+    except AdapterLimitation as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
