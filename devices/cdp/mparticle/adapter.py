@@ -141,11 +141,11 @@ class MParticleBrazeAdapter(AppAdapter):
     def login(self, user_id: str, signature: str | None = None) -> bool | None:
         if signature is not None:
             self._require("sdk_authentication")
-        self._call("login", user_id)
+        self._shop("login", user_id)
         return None
 
     def logout(self) -> bool | None:
-        self._call("logout")
+        self._shop("logout")
         return None
 
     def set_profile(self, **standard_fields: str) -> Mapping[str, bool] | None:
@@ -153,20 +153,20 @@ class MParticleBrazeAdapter(AppAdapter):
         for name in standard_fields:
             self._require(f"set_profile:{name}")
         values = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in standard_fields.items()}
-        self._call("setProfile", {k: values[k] for k in STANDARD_PROFILE_FIELDS if k in values})
+        self._shop("setProfile", {k: values[k] for k in STANDARD_PROFILE_FIELDS if k in values})
         return None
 
     def set_custom_attribute(self, key: str, value: Any, *, kind: AttributeKind = "auto") -> bool | None:
         if kind not in ATTRIBUTE_KINDS:
             raise ValueError(f"unknown attribute kind {kind!r}; known: {', '.join(ATTRIBUTE_KINDS)}")
         self._require(f"set_custom_attribute:{_kind_of(value) if kind == 'auto' else kind}")
-        self._call("setAttribute", key, None if kind == "null" else value)
+        self._shop("setAttribute", key, None if kind == "null" else value)
         return None
 
     def log_event(self, name: str, properties: Mapping[str, Any] | None = None) -> bool | None:
         if properties and any(isinstance(v, (dt.date, Mapping, list, tuple)) for v in properties.values()):
             self._require("log_event:nested-properties")
-        self._call("logEvent", name, dict(properties or {}))
+        self._shop("logEvent", name, dict(properties or {}))
         return None
 
     def purchase(
@@ -179,15 +179,15 @@ class MParticleBrazeAdapter(AppAdapter):
     ) -> bool | None:
         self._purchases += 1
         transaction = f"t-{secrets.token_hex(4)}-{self._purchases}"
-        self._call("purchase", product_id, price, currency, quantity, dict(properties or {}), transaction)
+        self._shop("purchase", product_id, price, currency, quantity, dict(properties or {}), transaction)
         return None
 
     def flush(self) -> None:
-        self._call("flush")
+        self._shop("flush")
 
     # ---- page plumbing ----
 
-    def _call(self, action: str, *args: Any) -> Any:
+    def _shop(self, action: str, *args: Any) -> Any:
         return self.page.evaluate("([action, args]) => window.shop[action](...args)", [action, list(args)])
 
     def _wait_ready(self) -> None:
