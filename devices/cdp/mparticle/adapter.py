@@ -24,8 +24,9 @@ from braze_harness.adapters.base import (
     check_profile_fields,
     require,
 )
-from braze_harness.devices.cdp.mparticle.bundle import ensure_bundle
+from braze_harness.devices.cdp.mparticle.bundle import embedded_braze_version, ensure_bundle
 from braze_harness.devices.cdp.mparticle.service import MParticleService
+from braze_harness.devices.web.screen import WebScreen
 from braze_harness.devices.web.static_site import StaticSite
 from braze_harness.errors import HarnessError
 from playwright.sync_api import Page
@@ -59,6 +60,9 @@ CAPABILITIES: Capabilities = {
     "set_custom_attribute:add-to-array": "the kit sets whole lists (setUserAttributeList), never adds to one",
     "set_custom_attribute:remove-from-array": "the kit sets whole lists (setUserAttributeList), never removes from one",
     "set_custom_attribute:location": "neither mParticle nor the kit has a location attribute call",
+    "show_content_cards": None,  # window.braze.showContentCards: the kit leaves Content Cards to Braze's own API
+    "refresh_content_cards": None,
+    "refresh_banners": "the Braze Web SDK the kit carries (4.9.0) has no banners (Web SDK 5.8.0+)",
     "sdk_authentication": "the kit calls changeUser(id) without a signature and never setSdkAuthenticationSignature",
 }
 
@@ -88,6 +92,7 @@ class MParticleBrazeAdapter(AppAdapter):
         timeout_s: float = 10.0,
     ) -> None:
         self.page = page
+        self.braze_web_sdk_version = embedded_braze_version()  # the kit's own copy: its retry schedule, its features
         braze_options = dict(init_options or {})
         if braze_options.get("enableSdkAuthentication"):
             self._require("sdk_authentication")
@@ -184,6 +189,24 @@ class MParticleBrazeAdapter(AppAdapter):
 
     def flush(self) -> None:
         self._shop("flush")
+
+    # ---- messaging: the kit displays in-app messages itself (`register_inapp`); the rest is Braze's own API ----
+
+    @property
+    def screen(self) -> WebScreen:
+        """What the kit's Braze SDK displays in the page (in-app messages, the feed), for `OnScreen`."""
+        return WebScreen(self.page)
+
+    def show_content_cards(self) -> None:
+        self._require("show_content_cards")
+        self._shop("showContentCards")
+
+    def refresh_content_cards(self) -> None:
+        self._require("refresh_content_cards")
+        self._shop("refreshContentCards")
+
+    def refresh_banners(self) -> None:
+        self._require("refresh_banners")
 
     # ---- page plumbing ----
 

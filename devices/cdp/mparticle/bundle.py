@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -24,6 +25,9 @@ window.mParticle = mParticle;
 window.mParticleBrazeKit = brazeKit;
 """
 _TIMEOUT_S = 300
+_KIT_DIST = "dist/BrazeKit.common.js"
+# the Braze Web SDK the kit carries names its version in its in-app message CSS ids: ab-…-css-definitions-4-9-0
+_EMBEDDED_VERSION = re.compile(r'css-definitions-\$\{"(\d+\.\d+\.\d+)"')
 
 
 def installed_version(package: str) -> str:
@@ -34,6 +38,15 @@ def installed_version(package: str) -> str:
     except (OSError, ValueError, KeyError):
         where, hint = node_tools.node_modules(), node_tools.setup_hint()
         raise HarnessConfigError(f"the mParticle integration needs {package}, not installed in {where}: {hint}") from None
+
+
+def embedded_braze_version() -> str:
+    """The `@braze/web-sdk` version the installed kit carries inside it (its own copy, not the project's)."""
+    installed_version(KIT_PACKAGE)
+    found = _EMBEDDED_VERSION.search((node_tools.node_modules() / KIT_PACKAGE / _KIT_DIST).read_text())
+    if found is None:
+        raise HarnessError(f"cannot tell which Braze Web SDK {KIT_PACKAGE} carries (its {_KIT_DIST} changed shape)")
+    return found[1]
 
 
 def bundle_path() -> Path:

@@ -10,6 +10,7 @@
   const extra = JSON.parse(params.get("options") || "{}");
   const state = document.querySelector('[data-testid="status-sdk"]');
   const BRAZE_KIT_MODULE_ID = 28;
+  const ACTIVE_SESSION = -3; // mParticle's HTTPCodes.activeSession
 
   function settings() {
     return Object.assign(
@@ -68,6 +69,9 @@
       mParticle.upload();
       window.braze.requestImmediateDataFlush();
     },
+    // Content Cards are not forwarded by the kit: a site shows them with Braze's own API (`window.braze`, set by the kit)
+    showContentCards: () => window.braze.showContentCards(document.getElementById("content-cards")),
+    refreshContentCards: () => window.braze.requestContentCardsRefresh(),
     brazeDeviceId: () => new Promise((resolve) => window.braze.getDeviceId(resolve)),
     mpid: () => user()?.getMPID() ?? null,
   };
@@ -91,10 +95,12 @@
       },
     },
     identityCallback: (result) => {
+      // 200: identified; -3 (activeSession): a reload within the session, the stored user kept without a call
+      const ok = result.httpCode === 200 || result.httpCode === ACTIVE_SESSION;
       document.querySelector('[data-testid="status-mpid"]').textContent = result.getUser()?.getMPID() ?? "";
       if (!document.body.dataset.shopState) {
-        document.body.dataset.shopState = result.httpCode === 200 ? "ready" : "failed";
-        state.textContent = result.httpCode === 200 ? "ready" : `identify answered ${result.httpCode}`;
+        document.body.dataset.shopState = ok ? "ready" : "failed";
+        state.textContent = ok ? "ready" : `identify answered ${result.httpCode}`;
       }
     },
   };
