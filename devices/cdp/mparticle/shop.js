@@ -104,9 +104,24 @@
       }
     },
   };
+  // Feature flags are not forwarded by the kit either: the site reads them from Braze's own API
+  const FLAG_ID = "new_checkout";
+  function renderFlags() {
+    const flag = window.braze.getFeatureFlag?.(FLAG_ID);
+    document.querySelector('[data-testid="flag-gated"]').hidden = !flag?.enabled;
+    if (flag?.enabled) {
+      document.querySelector('[data-testid="new-checkout"]').textContent = flag.getStringProperty("label") || "New checkout";
+      window.braze.logFeatureFlagImpression(FLAG_ID);
+    }
+  }
+
   try {
     window.mParticleBrazeKit.register(config);
     mParticle.init(params.get("mpKey"), config);
+    mParticle.ready(() => {
+      window.braze.subscribeToFeatureFlagsUpdates?.(renderFlags);
+      renderFlags();
+    });
   } catch (error) {
     state.textContent = String(error);
     document.body.dataset.shopState = "failed";
