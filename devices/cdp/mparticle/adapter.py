@@ -29,6 +29,7 @@ from braze_harness.devices.cdp.mparticle.service import MParticleService
 from braze_harness.devices.web.screen import WebScreen
 from braze_harness.devices.web.static_site import StaticSite
 from braze_harness.errors import HarnessError
+from braze_harness.protocol.web_sdk_versions import missing_reason
 from playwright.sync_api import Page
 
 SHOP_DIR = Path(__file__).resolve().parent
@@ -62,9 +63,14 @@ CAPABILITIES: Capabilities = {
     "set_custom_attribute:location": "neither mParticle nor the kit has a location attribute call",
     "show_content_cards": None,  # window.braze.showContentCards: the kit leaves Content Cards to Braze's own API
     "refresh_content_cards": None,
-    "refresh_banners": "the Braze Web SDK the kit carries (4.9.0) has no banners (Web SDK 5.8.0+)",
+    "refresh_banners": None,  # decided by the Braze Web SDK the kit carries (`capabilities_for`)
     "sdk_authentication": "the kit calls changeUser(id) without a signature and never setSdkAuthenticationSignature",
 }
+
+
+def capabilities_for(braze_web_sdk_version: str) -> Capabilities:
+    """`CAPABILITIES` with what the kit's own Braze Web SDK lacks (its feature table: `web_sdk_versions.py`)."""
+    return {**CAPABILITIES, "refresh_banners": missing_reason(braze_web_sdk_version, "banners")}
 
 
 def shop_site() -> StaticSite:
@@ -74,8 +80,6 @@ def shop_site() -> StaticSite:
 
 class MParticleBrazeAdapter(AppAdapter):
     """The shop page in one Playwright page whose mParticle hosts `service` answers (and journals)."""
-
-    capabilities: Capabilities = CAPABILITIES
 
     def __init__(
         self,
@@ -93,6 +97,7 @@ class MParticleBrazeAdapter(AppAdapter):
     ) -> None:
         self.page = page
         self.braze_web_sdk_version = embedded_braze_version()  # the kit's own copy: its retry schedule, its features
+        self.capabilities = capabilities_for(self.braze_web_sdk_version)
         braze_options = dict(init_options or {})
         if braze_options.get("enableSdkAuthentication"):
             self._require("sdk_authentication")
