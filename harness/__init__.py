@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "BrazeRestClient": "braze_harness.rest_client",
     "Recipient": "braze_harness.rest_client",
     # the app under test and its screen
+    "AdapterLimitation": "braze_harness.adapters",
     "AppAdapter": "braze_harness.adapters",
     "IamView": "braze_harness.screens",
     "MessagingScreen": "braze_harness.screens",
@@ -61,6 +62,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "ANONYMOUS",
     "ANY",
+    "AdapterLimitation",
     "AppAdapter",
     "BrazeApiError",
     "BrazeRestClient",

@@ -3,8 +3,19 @@
 from braze_harness.adapters.base import (
     ATTRIBUTE_KINDS,
     STANDARD_PROFILE_FIELDS,
+    AdapterLimitation,
     AppAdapter,
     AttributeKind,
+    Capabilities,
+    require,
 )
 
-__all__ = ["ATTRIBUTE_KINDS", "STANDARD_PROFILE_FIELDS", "AppAdapter", "AttributeKind"]
+__all__ = [
+    "ATTRIBUTE_KINDS",
+    "STANDARD_PROFILE_FIELDS",
+    "AdapterLimitation",
+    "AppAdapter",
+    "AttributeKind",
+    "Capabilities",
+    "require",
+]

@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Literal, Self, get_args
 
+from braze_harness.errors import HarnessError
 from braze_harness.protocol.attributes import STANDARD_ATTRIBUTES
 
 AttributeKind = Literal[
@@ -56,6 +57,26 @@ def check_profile_fields(fields: Mapping[str, Any]) -> None:
     unknown = set(fields) - set(STANDARD_PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"unknown profile fields {sorted(unknown)}; known: {', '.join(STANDARD_PROFILE_FIELDS)}")
+
+
+class AdapterLimitation(HarnessError):
+    """The app cannot do what a test asked, by a documented limitation of how it is built (e.g. a CDP's Braze kit
+    has no call for it). The pytest plugin reports the test as skipped with this message, naming the limitation.
+    Raise it from a declared capability table (`Capabilities`), never from a list of test names."""
+
+
+Capabilities = Mapping[str, str | None]
+"""An adapter's capability table: capability name -> None (supported) or the documented limitation (unsupported).
+Names: the `AppAdapter` actions, and `set_custom_attribute:<kind>` for each `AttributeKind`."""
+
+
+def require(capabilities: Capabilities, capability: str, app: str) -> None:
+    """Raise `AdapterLimitation` when `capabilities` declares `capability` unsupported (a name not in it is a bug)."""
+    if capability not in capabilities:
+        raise KeyError(f"{app}: capability {capability!r} is not declared in its capability table")
+    limitation = capabilities[capability]
+    if limitation is not None:
+        raise AdapterLimitation(f"{app} cannot {capability}: {limitation}")
 
 
 class AppAdapter(ABC):

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from braze_harness.expect.cdp import CdpMappingExpectation
 from braze_harness.expect.data_points import DataPointsExpectation
 from braze_harness.expect.delivery import DeliveredEvent, Delivery, NothingLostExpectation
 from braze_harness.expect.matchers import Matcher, approx, matcher, numeric
@@ -35,6 +36,7 @@ from braze_harness.expect.waiting import (
     OrderExpectation,
 )
 from braze_harness.expect.workspaces import ALL, DEFAULT_WORKSPACE, BrazeWorkspaceWarning
+from braze_harness.protocol.cdp import BrazeKitMapping
 from braze_harness.protocol.events import Event
 
 
@@ -141,6 +143,11 @@ class Expect:
                 "this Expect has no metrics reader (e.g. a HAR import): campaign metrics need the emulator's control API"
             )
         return MetricsExpectation(self.source, self.read_metrics, campaign_id, self.default_timeout)
+
+    def cdp_mapping(self, cdp: str = "mparticle", *, kit: BrazeKitMapping | None = None) -> CdpMappingExpectation:
+        """Each call the app made to the CDP reached Braze as its Braze kit maps it (expect/cdp.py); `kit`: the kit's
+        settings that change the mapping (`BrazeKitMapping(forward_sku_as_product_name=False)`)."""
+        return CdpMappingExpectation(self.source, self.default_timeout, cdp=cdp, kit=kit or BrazeKitMapping())
 
     def data_points(self, user: str | None = None) -> DataPointsExpectation:
         """The Braze data points `user`'s traffic (or all of this scope's) costs: `.at_most(n)`, `.no_waste()`."""

@@ -11,6 +11,7 @@ from collections.abc import Generator
 from typing import Any
 
 import pytest
+from braze_harness.adapters.base import AdapterLimitation
 from braze_harness.errors import HarnessConfigError
 from braze_harness.plugin import options
 from braze_harness.plugin.appium import braze_appium_server
@@ -159,6 +160,12 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(AdapterLimitation):
+        # the app cannot do this by a limitation its adapter declares: skipped, the limitation named
+        path, line, _ = item.reportinfo()
+        report.outcome = "skipped"
+        report.longrepr = (str(path), (line or 0) + 1, f"Skipped: {call.excinfo.value}")
+        return report
     if call.excinfo is not None and call.excinfo.errisinstance(HarnessConfigError):
         # a user mistake in configuration: one line, no traceback
         report.longrepr = f"braze configuration error: {call.excinfo.value}"

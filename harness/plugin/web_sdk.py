@@ -82,6 +82,7 @@ class SdkRetries:
 @pytest.fixture
 def braze_sdk_retries(request: pytest.FixtureRequest, braze_app: Any) -> SdkRetries:
     """`wait(expectation.within, timeout=20)` for data the SDK delivers on its own retry schedule."""
-    version = web_sdk_version(request.config)
+    # an adapter whose app carries its own Web SDK (a CDP kit bundles one) names it: `braze_web_sdk_version`
+    version = getattr(braze_app, "braze_web_sdk_version", None) or web_sdk_version(request.config)
     schedule = retry_schedule(version) if version else None
     return SdkRetries(braze_app, None if schedule is None or schedule.server_configurable else schedule)

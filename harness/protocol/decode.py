@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from braze_harness.protocol.attributes import Attributes
+from braze_harness.protocol.cdp import cdp_of
 from braze_harness.protocol.events import EVENT_ADAPTER, KNOWN_EVENTS_ADAPTER, Event, UnknownEvent, Wire
 from braze_harness.protocol.input_limits import (
     OverLimit,
@@ -270,7 +271,10 @@ def decode_text(
     if found["method"] == "OPTIONS":
         return _DECODED_REQUEST.validate_python(found)
     rejected: list[Any] = []
-    if endpoint is None:
+    if endpoint is None and (cdp := cdp_of(url)) is not None:  # a CDP's own traffic, journaled beside Braze's
+        found["raw_body"] = text[:MAX_RAW_KEPT] if text else None
+        problems.append(Problem(where="path", message=f"{cdp} traffic, not a Braze SDK request: {path}", severity="info"))
+    elif endpoint is None:
         problems.append(Problem(where="path", message=f"not a Braze SDK endpoint: {path}"))
     elif endpoint is Endpoint.REST:  # answered and checked by the REST handlers: kept as text
         found["raw_body"] = text[:MAX_RAW_KEPT] if text else None

@@ -1,0 +1,127 @@
+"""`expect.cdp_mapping()`: each call the app made to a CDP (mParticle) reached Braze as the CDP's Braze kit maps it.
+
+    braze.expect.cdp_mapping().within(10)   # every mParticle call of this test, checked against Braze's side
+
+The CDP's traffic is in the same journal (source `mparticle`); `braze_harness.protocol.cdp` reads its calls and
+says what the kit makes of each (identify -> changeUser, standard attributes -> Braze's standard ones, custom events
+-> custom events with their properties, a purchase -> one Braze purchase per product). A failure names each call
+that did not arrive as mapped, and the nearest thing Braze received instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from braze_harness.expect.matchers import numeric
+from braze_harness.expect.patterns import ANY, AttributesPattern, Diff, EventPattern
+from braze_harness.expect.report import failure
+from braze_harness.expect.source import Source
+from braze_harness.expect.waiting import wait_until
+from braze_harness.journal import JournalEntry
+from braze_harness.journal.entry import describe_event
+from braze_harness.protocol.cdp import (
+    MPARTICLE_SOURCE,
+    BrazeEffect,
+    BrazeKitMapping,
+    CdpCall,
+    braze_effect,
+    mparticle_calls,
+)
+
+_READERS: dict[str, Callable[[str, str, str | None, int], list[CdpCall]]] = {MPARTICLE_SOURCE: mparticle_calls}
+
+
+@dataclass(frozen=True, slots=True)
+class MappedCall:
+    """One CDP call, what Braze should have received for it, and (when it did not) the nearest thing it did."""
+
+    call: CdpCall
+    effect: BrazeEffect
+    miss: str | None = None  # None: Braze received it as mapped
+
+
+class CdpMappingExpectation:
+    def __init__(self, source: Source, default_timeout: float, *, cdp: str = MPARTICLE_SOURCE, kit: BrazeKitMapping) -> None:
+        if cdp not in _READERS:
+            raise ValueError(f"unknown CDP {cdp!r}; known: {', '.join(_READERS)}")
+        self.source = source
+        self.default_timeout = default_timeout
+        self.cdp = cdp
+        self.kit = kit
+
+    def calls(self, entries: list[JournalEntry] | None = None) -> list[CdpCall]:
+        """The CDP calls the journal holds for this scope (in order)."""
+        entries = self.source.entries() if entries is None else entries
+        read = _READERS[self.cdp]
+        return [
+            c for e in entries if e.source == self.cdp for c in read(e.exchange.method, e.exchange.url, e.exchange.body, e.seq)
+        ]
+
+    def check(self, entries: list[JournalEntry] | None = None) -> list[MappedCall]:
+        """Each call with its verdict now, without waiting."""
+        entries = self.source.entries() if entries is None else entries
+        braze = [e for e in entries if e.source != self.cdp]
+        return [self._verdict(call, braze_effect(call, self.kit), braze) for call in self.calls(entries)]
+
+    def within(self, timeout: float | None = None) -> list[MappedCall]:
+        """Wait until every CDP call so far reached Braze as mapped (at least one call must exist)."""
+        timeout = self.default_timeout if timeout is None else timeout
+        last: list[list[MappedCall]] = [[]]
+
+        def done(entries: list[JournalEntry]) -> list[MappedCall] | None:
+            last[0] = self.check(entries)
+            return last[0] if last[0] and all(m.miss is None for m in last[0]) else None
+
+        found, entries, waited, _ = wait_until(self.source, timeout, done)
+        if found is not None:
+            return found
+        misses = [f"{m.call.describe()} (#{m.call.seq}): {m.miss}" for m in last[0] if m.miss] or [
+            f"no {self.cdp} call in this test's traffic: nothing to check"
+        ]
+        bad = sum(1 for m in last[0] if m.miss)
+        headline = f"Expected within {timeout:g} s: each {self.cdp} call reached Braze as its Braze kit maps it"
+        raise failure(
+            f"{headline} ({bad} of {len(last[0])} did not).",
+            waited=waited,
+            entries=entries,
+            misses=misses,
+            scope=self.source.scope,
+            misses_title="Not mapped (the call, then what Braze received):",
+            misses_shown=len(misses),
+        )
+
+    # -- one call ---------------------------------------------------------------------------------------
+
+    def _verdict(self, call: CdpCall, effect: BrazeEffect, braze: list[JournalEntry]) -> MappedCall:
+        if effect.kind == "user":
+            seen = sorted({str(ev.user_id) for e in braze for ev in e.events if ev.user_id})
+            if any(ev.user_id == effect.user for e in braze for ev in e.events):
+                return MappedCall(call, effect)
+            return MappedCall(call, effect, f"expected changeUser({effect.user!r}); Braze saw users {seen or 'none (anonymous)'}")
+        user = effect.user if effect.user is not None else ANY
+        if effect.kind == "attributes":
+            wanted = AttributesPattern(fields=effect.fields or {}, user=user)
+            sent = [a for e in braze for a in e.request.attributes]
+            return self._nearest(call, effect, wanted.describe(), [(wanted.differences(a), _attrs_text(a)) for a in sent])
+        data = dict(effect.data or {})
+        if "p" in data:  # a numeric string equals the number: the Web SDK sends the price as a 2-decimal string
+            data["p"] = numeric(float(data["p"]))
+        pattern = EventPattern(code=effect.kind, name=effect.name, props=effect.props, data=data or None, user=user)
+        events = [(e, ev) for e in braze for ev in e.events if ev.name == effect.kind]
+        candidates = [(pattern.differences(ev, device_id=e.device_id, api_key=e.api_key), describe_event(ev)) for e, ev in events]
+        return self._nearest(call, effect, pattern.describe(), candidates)
+
+    @staticmethod
+    def _nearest(call: CdpCall, effect: BrazeEffect, wanted: str, candidates: list[tuple[list[Diff], str]]) -> MappedCall:
+        if any(not diffs for diffs, _ in candidates):
+            return MappedCall(call, effect)
+        if not candidates:
+            return MappedCall(call, effect, f"expected {wanted}; Braze received none")
+        diffs, text = min(candidates, key=lambda c: len(c[0]))
+        return MappedCall(call, effect, f"expected {wanted}; nearest Braze received: {text} ({'; '.join(map(str, diffs))})")
+
+
+def _attrs_text(attrs: Any) -> str:
+    return f"attributes {attrs.model_dump(exclude_unset=True, exclude_none=True)}"
