@@ -38,6 +38,7 @@ def _config(
         loop="uvloop",
         http=protocol_class(app.sdk, gc_policy),
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=2,  # then open dashboard streams (endless by design) are cancelled
     )
 
 
