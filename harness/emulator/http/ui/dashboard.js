@@ -340,6 +340,7 @@ const PAGES = ["traffic", "request", "users", "user"];
 async function route() {
   stop();
   stop = () => {};
+  setStatus("idle", "");
   showError("");
   const [name, arg] = location.hash.replace(/^#\/?/, "").split("?")[0].split("/");
   const page = PAGES.includes(name) ? name : "traffic";
