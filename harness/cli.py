@@ -24,6 +24,7 @@ TOKEN_ENV = "BRAZE_EMULATOR_TOKEN"  # the emulator's control token, read by the 
 def _emulator(args: argparse.Namespace) -> int:
     from braze_harness.emulator.http.request_log import RequestLog
     from braze_harness.emulator.http.server import check_loopback, control_token_for, serve_forever
+    from braze_harness.emulator.http.ui_path import ui_url
     from braze_harness.emulator.settings import EmulatorSettings, load_settings
 
     flags = {name: getattr(args, name, None) for name in EmulatorSettings.model_fields}
@@ -37,6 +38,7 @@ def _emulator(args: argparse.Namespace) -> int:
     def announce(port: int) -> None:  # once bound: `--port 0` prints the port it got
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
         print(f"Braze emulator on http://{host}:{port} (SDK baseUrl; control API under /_emulator/). Ctrl-C stops it.")
+        print(f"dashboard (live traffic and users; docs/dashboard.md): {ui_url(f'http://{host}:{port}')}")
         if generated:  # printed once, here: clients pass it as `Authorization: Bearer` or X-Emulator-Token
             print(f"control API token (every /_emulator/ call but /health needs it; docs/security.md): {token}")
         elif token:

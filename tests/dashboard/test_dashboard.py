@@ -16,13 +16,14 @@ from braze_harness.client import EmulatorClient
 from braze_harness.devices.web.chromium import CHROMIUM_ARGS, find_chromium
 from braze_harness.devices.web.demo.adapter import WebDemoAdapter, demo_site
 from braze_harness.devices.web.sdk_bundle import ensure_bundle
-from braze_harness.emulator.http.dashboard import ui_url
 from braze_harness.emulator.http.server import EmulatorServer
+from braze_harness.emulator.http.ui_path import ui_url
 from braze_harness.emulator.settings import EmulatorSettings
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.support.builders import ce, data_body, ss
 from tests.support.paths import REPO
+from tests.test_cli import Running
 
 LIVE_S = 5.0  # how long a request may take to show on an open dashboard (it takes ~0.1 s)
 DOCS_IMG = REPO / "docs" / "img"
@@ -247,3 +248,32 @@ def test_screenshots_of_the_dashboard_for_the_docs(dashboard: Page, server: Emul
     for name, png in shots.items():
         assert png.startswith(b"\x89PNG") and len(png) > 10_000, name
         assert f"img/{name}" in page_text, f"docs/dashboard.md does not show {name}"
+
+
+# --- where it is announced, and what an open dashboard does to stopping -----------------------------------------------
+
+
+def test_the_command_prints_the_dashboard_and_stops_promptly_with_one_open() -> None:
+    server = Running()
+    try:  # the stream on a connection of its own: stopping closes the server's client, not this one
+        with (
+            httpx.Client(base_url=server.url, trust_env=False) as other,
+            other.stream("GET", "/_emulator/requests/stream") as stream,
+        ):
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            assert next(lines) == "event: ready"
+            page = server.http.get("/_emulator/ui/")
+            assert page.status_code == 200 and "Braze emulator" in page.text
+            started = time.monotonic()
+            code, out, err = server.stop()
+            stopped_s = time.monotonic() - started
+            print(f"stopped in {stopped_s:.2f} s with a dashboard stream open")
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.communicate(timeout=15)
+    assert code in (130, 0), err
+    assert f"dashboard (live traffic and users; docs/dashboard.md): {server.url}/_emulator/ui/" in out.splitlines()
+    assert stopped_s < 8, f"an open dashboard stream held the emulator's stop {stopped_s:.1f} s"
+    assert "Traceback" not in err

@@ -9,9 +9,9 @@ import hmac
 from typing import Any
 
 import orjson
+from braze_harness.emulator.http.ui_path import UI_PREFIX  # the dashboard's static files: no data, the page sends the token
 
 OPEN_PATHS = frozenset({"/_emulator/health"})
-UI_PREFIX = "/_emulator/ui"  # the dashboard's static page and files (dashboard.py): no data, the page sends the token
 TOKEN_HEADER = b"x-emulator-token"
 CHALLENGE = "send it as `Authorization: Bearer <token>` or `X-Emulator-Token: <token>`"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from braze_harness.emulator.app import Emulator
-from braze_harness.emulator.http.access import UI_PREFIX
 from braze_harness.emulator.http.common import JSON, BadRequest, route
 from braze_harness.emulator.http.inspect import RequestsQuery
+from braze_harness.emulator.http.ui_path import UI_PREFIX
 from braze_harness.journal import JournalEntry, Query
 from pydantic import Field
 from starlette.requests import Request
@@ -37,11 +37,6 @@ class StreamQuery(RequestsQuery):
     follow: bool = Field(True, description="false: send the matching entries there now, then end")
 
 
-def ui_url(base_url: str) -> str:
-    """The dashboard's address on an emulator at `base_url`."""
-    return base_url.rstrip("/") + UI_PREFIX + "/"
-
-
 def _asset(name: str) -> Response:
     path = UI_DIR / name
     kind = _TYPES.get(path.suffix)
@@ -50,16 +45,45 @@ def _asset(name: str) -> Response:
     return Response(path.read_bytes(), media_type=kind, headers={"cache-control": "no-cache"})
 
 
+class OpenStreams:
+    """The app's open streams, ended together when the server stops (`end_all`, on the server's loop): a stream
+    follows the journal for as long as its client stays, and the server's stop would otherwise wait for it."""
+
+    def __init__(self) -> None:
+        self._ends: set[asyncio.Event] = set()
+        self.ended = False
+
+    def open(self) -> asyncio.Event:
+        """An event set when the stream must end (already set once the server is stopping)."""
+        end = asyncio.Event()
+        if self.ended:
+            end.set()
+        self._ends.add(end)
+        return end
+
+    def close(self, end: asyncio.Event) -> None:
+        self._ends.discard(end)
+
+    def end_all(self) -> None:
+        self.ended = True
+        for end in self._ends:
+            end.set()
+
+
 def _event(entry: JournalEntry) -> bytes:
     return b"id: %d\nevent: entry\ndata: " % entry.seq + entry.to_jsonl() + b"\n\n"
 
 
-async def journal_events(emu: Emulator, query: Query, *, follow: bool = True) -> AsyncIterator[bytes]:
+async def journal_events(
+    emu: Emulator, query: Query, *, follow: bool = True, streams: OpenStreams | None = None
+) -> AsyncIterator[bytes]:
     """The entries matching `query` (the newest `query.limit` of those there now, then, following, each new one as
-    it is journaled) as server-sent events, with a comment every HEARTBEAT_S while nothing comes."""
+    it is journaled) as server-sent events, with a comment every HEARTBEAT_S while nothing comes; it ends when
+    `streams` are ended (the server stopping)."""
     journal = emu.journal
     loop = asyncio.get_running_loop()
     changed = asyncio.Event()
+    end = (streams or OpenStreams()).open()
 
     def listener(entry: JournalEntry) -> None:  # on the appending thread: only schedule the wake-up
         if query.scope is None or entry.scope == query.scope:
@@ -72,13 +96,9 @@ async def journal_events(emu: Emulator, query: Query, *, follow: bool = True) ->
         yield b"retry: 1000\nevent: ready\ndata: {}\n\n"
         for entry in backlog:
             yield _event(entry)
-        if not follow:
-            return
         after = max(query.after_seq, backlog[-1].seq if backlog else before)
-        while True:
-            try:
-                await asyncio.wait_for(changed.wait(), HEARTBEAT_S)
-            except TimeoutError:
+        while follow and not end.is_set():
+            if not await _woken(changed, end):
                 yield b": keep-alive\n\n"
                 continue
             changed.clear()
@@ -87,6 +107,19 @@ async def journal_events(emu: Emulator, query: Query, *, follow: bool = True) ->
                 after = entry.seq
     finally:
         journal.remove_listener(listener)
+        if streams is not None:
+            streams.close(end)
+
+
+async def _woken(changed: asyncio.Event, end: asyncio.Event) -> bool:
+    """Wait for an append or the end, at most HEARTBEAT_S; False when neither came."""
+    waits = [asyncio.ensure_future(changed.wait()), asyncio.ensure_future(end.wait())]
+    try:
+        done, _ = await asyncio.wait(waits, timeout=HEARTBEAT_S, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
+    return bool(done)
 
 
 def ui_routes() -> list[Route]:
@@ -105,12 +138,12 @@ def ui_routes() -> list[Route]:
     ]
 
 
-def dashboard_routes(emu: Emulator) -> list[Route]:
+def dashboard_routes(emu: Emulator, streams: OpenStreams) -> list[Route]:
     """The control routes the page reads besides `/_emulator/requests` and `/_emulator/profiles`."""
 
     async def stream(request: Request, __: None, params: StreamQuery) -> Response:
         query = Query(**params.model_dump(exclude_none=True, exclude={"follow"}))
-        events = journal_events(emu, query, follow=params.follow)
+        events = journal_events(emu, query, follow=params.follow, streams=streams)
         headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
         return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 

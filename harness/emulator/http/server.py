@@ -38,8 +38,17 @@ def _config(
         loop="uvloop",
         http=protocol_class(app.sdk, gc_policy),
         timeout_keep_alive=30,
-        timeout_graceful_shutdown=2,  # then open dashboard streams (endless by design) are cancelled
     )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, ending the dashboard's open streams first when it stops (they would hold its stop)."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        app = self.config.app
+        if isinstance(app, EmulatorASGI):
+            app.streams.end_all()
+        await super().shutdown(sockets)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -71,7 +80,7 @@ class EmulatorServer:
     def __init__(self, settings: EmulatorSettings | None = None, emulator: Emulator | None = None) -> None:
         self.emulator = emulator or Emulator(settings or EmulatorSettings(port=0))
         check_loopback(self.emulator.settings.host)
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.port: int | None = None
 
@@ -84,7 +93,7 @@ class EmulatorServer:
         settings = self.emulator.settings
         sock = bind(settings.host, settings.port)
         self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(_config(self.emulator, self.port))
+        self._server = _Server(_config(self.emulator, self.port))
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
 
         def run() -> None:
@@ -161,7 +170,7 @@ def serve_forever(
     try:
         if on_listening is not None:
             on_listening(port)
-        uvicorn.Server(config).run(sockets=[sock])
+        _Server(config).run(sockets=[sock])
     finally:
         sock.close()
         emulator.close()
