@@ -6,9 +6,12 @@ One emulator for the module; every test works in a scope of its own and filters 
 
 from __future__ import annotations
 
+import os
 import re
+import struct
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -222,8 +225,13 @@ def test_an_emulator_with_a_control_token_asks_for_it_and_then_streams(chromium:
 # --- screenshots for the docs ---------------------------------------------------------------------------------------
 
 
-def test_screenshots_of_the_dashboard_for_the_docs(dashboard: Page, server: EmulatorServer, control: EmulatorClient) -> None:
-    """docs/img/dashboard-*.png, taken here: what docs/dashboard.md shows is what this test saw."""
+def test_screenshots_of_the_dashboard_for_the_docs(
+    dashboard: Page, server: EmulatorServer, control: EmulatorClient, tmp_path: Path
+) -> None:
+    """docs/img/dashboard-*.png, taken here: what docs/dashboard.md shows is what this test saw. They are written
+    into docs/img/ when missing or with BRAZE_UPDATE_DOCS_IMG=1 (times and ids differ from run to run: an ordinary
+    run leaves the checkout clean), else into a temporary folder, and compared in size with those in the docs."""
+    update = os.environ.get("BRAZE_UPDATE_DOCS_IMG") == "1"
     scope = control.create_scope("shop-checkout")
     api_key = control.create_app(scope)["api_key"]
     open_traffic(dashboard, server, scope)
@@ -234,20 +242,28 @@ def test_screenshots_of_the_dashboard_for_the_docs(dashboard: Page, server: Emul
     post(server, api_key, '{"api_key": "' + api_key + '", "device_id": "web-7f3a", "events": "oops"}')
     expect(dashboard.locator("#requests tbody tr")).to_have_count(3, timeout=LIVE_S * 1000)
     dashboard.wait_for_timeout(1600)  # the new rows' highlight fades
-    DOCS_IMG.mkdir(exist_ok=True)
-    shots = {"dashboard-traffic.png": dashboard.screenshot(path=DOCS_IMG / "dashboard-traffic.png")}
+
+    def shoot(name: str) -> None:
+        docs = DOCS_IMG / name
+        png = dashboard.screenshot(path=docs if update or not docs.exists() else tmp_path / name)
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000, name
+        assert png_size(png) == png_size(docs.read_bytes()), f"{name}: not the size of docs/img/{name}"
+        assert f"img/{name}" in (REPO / "docs" / "dashboard.md").read_text(), f"docs/dashboard.md does not show {name}"
+
+    shoot("dashboard-traffic.png")
     dashboard.locator("#requests tbody tr", has_text="added_to_cart").click()
     expect(dashboard.locator("#request-decoded")).to_contain_text("added_to_cart")
-    shots["dashboard-request.png"] = dashboard.screenshot(path=DOCS_IMG / "dashboard-request.png")
+    shoot("dashboard-request.png")
     dashboard.click("nav a[data-nav=users]")
     dashboard.fill("#user-filters [name=scope]", scope)
     dashboard.locator("#profiles tbody tr", has_text="ada@example.com").click()
     expect(dashboard.locator("#user-attributes")).to_contain_text("plan")
-    shots["dashboard-user.png"] = dashboard.screenshot(path=DOCS_IMG / "dashboard-user.png")
-    page_text = (REPO / "docs" / "dashboard.md").read_text()
-    for name, png in shots.items():
-        assert png.startswith(b"\x89PNG") and len(png) > 10_000, name
-        assert f"img/{name}" in page_text, f"docs/dashboard.md does not show {name}"
+    shoot("dashboard-user.png")
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk."""
+    return struct.unpack(">II", png[16:24])
 
 
 # --- where it is announced, and what an open dashboard does to stopping -----------------------------------------------
