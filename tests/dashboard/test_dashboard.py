@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import struct
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +28,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.support.builders import ce, data_body, ss
 from tests.support.paths import REPO
-from tests.test_cli import Running
+from tests.test_cli import COMMAND, Running, free_port
 
 LIVE_S = 5.0  # how long a request may take to show on an open dashboard (it takes ~0.1 s)
 DOCS_IMG = REPO / "docs" / "img"
@@ -292,4 +294,46 @@ def test_the_command_prints_the_dashboard_and_stops_promptly_with_one_open() -> 
     assert code in (130, 0), err
     assert f"dashboard (live traffic and users; docs/dashboard.md): {server.url}/_emulator/ui/" in out.splitlines()
     assert stopped_s < 8, f"an open dashboard stream held the emulator's stop {stopped_s:.1f} s"
+    assert "Traceback" not in err
+
+
+def test_a_saved_journal_is_served_and_browsed(chromium: Browser, tmp_path: Path) -> None:
+    db = tmp_path / "run.db"
+    with EmulatorServer(EmulatorSettings(port=0, journal_db=db)) as saving:
+        client = EmulatorClient(saving.url)
+        scope = client.create_scope("saved")
+        api_key = client.create_app(scope)["api_key"]
+        client.close()
+        post(saving, api_key, data_body(api_key=api_key, device_id="sv-1", events=[ce("saved_one", user="sam")]))
+        post(saving, api_key, data_body(api_key=api_key, device_id="sv-2", events=[ce("saved_two", user="tia")]))
+        saved = [e["seq"] for e in httpx.get(saving.url + "/_emulator/requests", params={"scope": scope}).json()["entries"]]
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [*COMMAND, "journal", "serve", str(db), "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    context = chromium.new_context()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(trust_env=False, transport=httpx.HTTPTransport(retries=6)) as http:
+            assert http.get(url + "/_emulator/health").status_code == 200
+        page = context.new_page()
+        page.goto(ui_url(url))
+        page.fill("#filters [name=scope]", scope)
+        table = page.locator("#requests tbody tr")
+        expect(table).to_have_count(2)
+        assert [int(s) for s in reversed([table.nth(i).get_attribute("data-seq") or "" for i in range(2)])] == saved
+        page.fill("#filters [name=user_id]", "tia")
+        expect(table).to_have_count(1)
+        table.first.click()
+        expect(page.locator("#request-decoded")).to_contain_text("saved_two")
+        expect(page.locator("#request-facts")).to_contain_text(scope)
+        page.click("nav a[data-nav=users]")
+        expect(page.locator("#users-empty")).to_be_visible()
+    finally:
+        context.close()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+    assert f"journal {db}: 2 entries" in out, out + err
+    assert f"dashboard (live traffic and users; docs/dashboard.md): http://127.0.0.1:{port}/_emulator/ui/" in out
     assert "Traceback" not in err

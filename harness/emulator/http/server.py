@@ -12,7 +12,7 @@ import gc
 import secrets
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import uvicorn
 from braze_harness.emulator.app import Emulator
@@ -21,6 +21,7 @@ from braze_harness.emulator.http.fastpath import FreezePolicy, protocol_class
 from braze_harness.emulator.http.request_log import Log
 from braze_harness.emulator.settings import EmulatorSettings
 from braze_harness.errors import HarnessConfigError
+from braze_harness.journal import JournalEntry
 
 
 def _config(
@@ -147,15 +148,18 @@ def serve_forever(
     *,
     on_listening: Callable[[int], None] | None = None,
     request_log: Log | None = None,
+    restore: Iterable[JournalEntry] = (),
 ) -> None:
     """Foreground server for the CLI (Ctrl-C stops it): `on_listening(port)` once the socket is bound (the real
-    port when `settings.port` is 0), `request_log` called per request."""
+    port when `settings.port` is 0), `request_log` called per request, `restore`: entries saved earlier that its
+    journal starts with (`braze-harness journal serve`)."""
     check_loopback(settings.host, allow_remote)
     if settings.control_token is None and not is_loopback_host(settings.host):
         raise HarnessConfigError(f"refusing to serve the control API on {settings.host} without a control token")
     sock = bind(settings.host, settings.port, " (another emulator running? try --port)")
     try:
         emulator = Emulator(settings)
+        emulator.journal.restore(restore)
     except BaseException:
         sock.close()
         raise

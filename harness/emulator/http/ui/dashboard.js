@@ -298,6 +298,7 @@ async function loadUsers() {
   });
   $("#profiles tbody").replaceChildren(...rows);
   $("#users-count").textContent = `${profiles.length} profile${profiles.length === 1 ? "" : "s"}`;
+  $("#users-empty").hidden = profiles.length > 0;
 }
 
 function flatAttributes(attributes) {
