@@ -33,11 +33,24 @@ def start_embedded(config: pytest.Config, *, announce: bool = True) -> str:
 
         tally = config.stash[TALLY] = ProblemTally()
         server.emulator.journal.add_listener(tally.add)
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if announce and reporter is not None:
-            reporter.ensure_newline()
-            reporter.write_line(f"braze: emulator started: {server.url} (dashboard {ui_url(server.url)})")
+        if announce:
+            _announce(config, f"braze: emulator started: {server.url} (dashboard {ui_url(server.url)})")
     return server.url
+
+
+def _announce(config: pytest.Config, line: str) -> None:
+    """One line on the terminal, from inside a test's setup (output capture set aside for it)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if capture is None:
+        reporter.ensure_newline()
+        reporter.write_line(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.ensure_newline()
+        reporter.write_line(line)
 
 
 def stop_embedded(config: pytest.Config) -> None:
