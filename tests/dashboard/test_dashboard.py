@@ -158,6 +158,11 @@ def test_filters_narrow_the_traffic_to_a_user_an_event_and_bad_requests(
     expect(dashboard.locator("#requests tbody tr")).to_contain_text("ann")
 
     dashboard.fill("#filters [name=event_name]", "")
+    dashboard.fill("#filters [name=event_code]", "ss")
+    expect(dashboard.locator("#requests tbody tr")).to_have_count(1)
+    expect(dashboard.locator("#requests tbody tr")).to_contain_text("ce viewed")
+
+    dashboard.fill("#filters [name=event_code]", "")
     dashboard.select_option("#filters [name=good]", "false")
     expect(dashboard.locator("#requests tbody tr")).to_have_count(1)
     expect(dashboard.locator("#requests tbody tr")).to_contain_text("bad")

@@ -199,6 +199,7 @@ function showTraffic() {
   stop = follow(trafficParams(), (entry) => {
     remember("known-scopes", entry.scope);
     remember("known-endpoints", entry.endpoint);
+    for (const e of entry.events || []) remember("known-codes", e.name);
     body.prepend(trafficRow(entry));
     shown += 1;
     while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
@@ -305,7 +306,7 @@ function flatAttributes(attributes) {
   const flat = {};
   for (const [key, value] of Object.entries(attributes)) {
     if (key === "custom" && value && typeof value === "object") {
-      for (const [name, v] of Object.entries(value)) flat[name] = v;
+      for (const [name, v] of Object.entries(value)) flat[`${name} (custom)`] = v;
     } else flat[key] = value;
   }
   return flat;
