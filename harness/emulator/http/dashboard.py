@@ -4,7 +4,8 @@ request in full (`/_emulator/requests/{seq}`: the entry, and the request decoded
 
 The stream is woken by the journal's listeners (as the long-poll wait is): an append schedules an `asyncio.Event`
 on the server's loop, and the stream then reads what is newer than what it sent. Nothing waits on a lock and
-nothing blocks the loop; a client that goes away ends its stream (Starlette notices the disconnect)."""
+nothing blocks the loop; a client that goes away ends its stream (Starlette notices the disconnect), and the server's
+stop ends them all (`OpenStreams`, server.py)."""
 
 from __future__ import annotations
 
