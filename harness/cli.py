@@ -24,6 +24,7 @@ TOKEN_ENV = "BRAZE_EMULATOR_TOKEN"  # the emulator's control token, read by the 
 def _emulator(args: argparse.Namespace) -> int:
     from braze_harness.emulator.http.request_log import RequestLog
     from braze_harness.emulator.http.server import check_loopback, control_token_for, serve_forever
+    from braze_harness.emulator.http.ui_path import ui_url
     from braze_harness.emulator.settings import EmulatorSettings, load_settings
 
     flags = {name: getattr(args, name, None) for name in EmulatorSettings.model_fields}
@@ -37,6 +38,7 @@ def _emulator(args: argparse.Namespace) -> int:
     def announce(port: int) -> None:  # once bound: `--port 0` prints the port it got
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
         print(f"Braze emulator on http://{host}:{port} (SDK baseUrl; control API under /_emulator/). Ctrl-C stops it.")
+        print(f"dashboard (live traffic and users; docs/dashboard.md): {ui_url(f'http://{host}:{port}')}")
         if generated:  # printed once, here: clients pass it as `Authorization: Bearer` or X-Emulator-Token
             print(f"control API token (every /_emulator/ call but /health needs it; docs/security.md): {token}")
         elif token:
@@ -119,6 +121,8 @@ def _journal(args: argparse.Namespace) -> int:
         if v
     }
     entries = read_sqlite(args.db, Query(**filters), run=args.run)
+    if args.action == "serve":
+        return _serve_journal(args, entries)
     if args.action == "export":
         lines = b"".join(e.to_jsonl() + b"\n" for e in entries)
         if args.out == "-":
@@ -130,6 +134,24 @@ def _journal(args: argparse.Namespace) -> int:
         for e in entries:
             print(e.summary())
         print(f"{len(entries)} entries", file=sys.stderr)
+    return 0
+
+
+def _serve_journal(args: argparse.Namespace, entries: list[Any]) -> int:
+    """A saved journal's run on an emulator of its own, for the dashboard: its entries first, with their numbers."""
+    from braze_harness.emulator.http.server import serve_forever
+    from braze_harness.emulator.http.ui_path import ui_url
+    from braze_harness.emulator.settings import EmulatorSettings
+
+    settings = EmulatorSettings(port=args.port)
+
+    def announce(port: int) -> None:
+        print(f"journal {args.db}: {len(entries)} entries, on an emulator at http://127.0.0.1:{port}. Ctrl-C stops it.")
+        print(f"dashboard (live traffic and users; docs/dashboard.md): {ui_url(f'http://127.0.0.1:{port}')}")
+        print("profiles are not saved in a journal: the Users page shows only what is sent to this emulator now")
+        sys.stdout.flush()
+
+    serve_forever(settings, on_listening=announce, restore=entries)
     return 0
 
 
@@ -466,8 +488,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_setting_flags(emu)
     emu.set_defaults(func=_emulator)
 
-    jr = sub.add_parser("journal", help="inspect or export a journal saved with --journal-db")
-    jr.add_argument("action", choices=["show", "export", "runs"], help="runs: the runs the file holds (one per emulator)")
+    jr = sub.add_parser("journal", help="inspect, export or serve (to the dashboard) a journal saved with --journal-db")
+    jr.add_argument(
+        "action",
+        choices=["show", "export", "runs", "serve"],
+        help="runs: the runs the file holds (one per emulator); serve: one run on an emulator, for its dashboard",
+    )
     jr.add_argument("db")
     jr.add_argument("--run", help="which run of the file (default: the newest; see `runs`)")
     jr.add_argument("--out", default="-", help="JSONL output file for export (default stdout)")
@@ -475,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     jr.add_argument("--device-id")
     jr.add_argument("--user-id")
     jr.add_argument("--event", help="event code, e.g. ce")
+    jr.add_argument("--port", type=int, default=9091, help="serve: the port (default 9091; 0: any free one)")
     jr.set_defaults(func=_journal)
 
     pl = sub.add_parser("plan", help="the data plan: check a plan file, print its JSON Schema, draft one from a journal")

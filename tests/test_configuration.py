@@ -236,8 +236,9 @@ def test_the_request_log(started: list[Emulator]) -> None:
     out, err = emu.stop()
 
     lines = out.splitlines()
-    assert "request log (--quiet turns it off)" in lines[1]
-    rows = [line.split() for line in lines[2:]]
+    assert lines[1] == f"dashboard (live traffic and users; docs/dashboard.md): http://127.0.0.1:{emu.port}/_emulator/ui/"
+    assert "request log (--quiet turns it off)" in lines[2]
+    rows = [line.split() for line in lines[3:]]
     # time, method, path, status, scope, ms
     assert [r[1:5] for r in rows] == [
         ["POST", "/_emulator/scopes", "201", "-"],

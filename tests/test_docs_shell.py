@@ -3,7 +3,7 @@
 Every command of a ```bash / ```console / ```sh block (`$ ` lines of a console block) is classified:
 * pytest commands (`./qa suites|test`, `python -m pytest`) run with `--collect-only` (options, targets, adapters and
   paths must be accepted; `-n N` dropped: no workers for a collection);
-* servers (`braze-harness emulator|proxy`, `mitmdump`) are started, must print where they listen, and are stopped;
+* servers (`braze-harness emulator|proxy|journal serve`, `mitmdump`) are started, must print where they listen, and are stopped;
 * other commands run to completion and must exit 0;
 * a command in SKIP (install commands, minutes-long runs) is skipped with its reason, and a block marked
   `<!-- not-run: reason -->` is not run at all (tests/test_docs.py checks the reasons).
@@ -52,7 +52,7 @@ SKIP: dict[str, str] = {
     "BRAZE_MAX_JSON_DEPTH=": "an error example: tests/test_configuration.py checks the variable's one-line error",
     "BRAZE_EMULATOR_URL=": "the suites against the emulator of the line before: tests/plugin/test_ini_options.py",
 }
-SERVERS = ("braze-harness emulator", "braze-harness proxy", "mitmdump")
+SERVERS = ("braze-harness emulator", "braze-harness proxy", "braze-harness journal serve", "mitmdump")
 LISTENING = re.compile(r"https?://127\.0\.0\.1:(\d+)|listening at")
 PORT_FLAGS = re.compile(r"(--(?:port|emulator-port|listen-port)[ =])(\d+)")
 DOC_EMULATOR = "http://127.0.0.1:9090"

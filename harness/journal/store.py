@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,16 +106,7 @@ class Journal:
         with self._lock:
             self._seq += 1
             entry.seq = self._seq
-            self._entries.append(entry)
-            self._bytes += size
-            entries = self._entries
-            # the newest entry stays even alone over max_bytes: bodies are bounded by the size limits
-            while len(entries) > self.cap or (self._bytes > self.max_bytes and len(entries) > 1):
-                old = entries.popleft()
-                self._bytes -= old._size
-                self._dropped += 1
-                self._dropped_by_scope[old.scope] = self._dropped_by_scope.get(old.scope, 0) + 1
-            self._last_seq_by_scope[scope] = entry.seq
+            self._keep(entry, size)
             if self._waiting:
                 self._cond.notify_all()
             listeners = list(self._listeners)
@@ -125,6 +116,35 @@ class Journal:
             listener(entry)
         entry.release_decoded()  # later reads decode the canonical text again (bounded cache)
         return entry
+
+    def _keep(self, entry: JournalEntry, size: int) -> None:
+        """Hold `entry` (its seq set), dropping the oldest past the bounds. Under the lock."""
+        self._entries.append(entry)
+        self._bytes += size
+        entries = self._entries
+        # the newest entry stays even alone over max_bytes: bodies are bounded by the size limits
+        while len(entries) > self.cap or (self._bytes > self.max_bytes and len(entries) > 1):
+            old = entries.popleft()
+            self._bytes -= old._size
+            self._dropped += 1
+            self._dropped_by_scope[old.scope] = self._dropped_by_scope.get(old.scope, 0) + 1
+        self._last_seq_by_scope[entry.scope] = entry.seq
+
+    def restore(self, entries: Iterable[JournalEntry]) -> int:
+        """Hold entries journaled earlier (a journal file's run, `read_sqlite`) with their own sequence numbers, to be
+        read as a live journal's are (`braze-harness journal serve`); entries journaled later follow them. Nothing
+        new arrived: waiters and listeners are not woken. Returns how many were restored."""
+        count = 0
+        for entry in entries:
+            entry.release_decoded()
+            size = entry.approx_bytes()
+            with self._lock:
+                if entry.seq <= self._seq:
+                    raise ValueError(f"journal entry {entry.seq} restored after entry {self._seq}: not in order")
+                self._seq = entry.seq
+                self._keep(entry, size)
+            count += 1
+        return count
 
     def reset(self, scope: str | None = None) -> int:
         """Forget entries (of one scope, or all). Returns how many were removed."""

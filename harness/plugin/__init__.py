@@ -72,7 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
     uses_xdist = bool(getattr(config.option, "numprocesses", None)) and is_controller
     if uses_xdist and not config.getoption("--braze-emulator-url"):
         # one emulator for all workers, owned by the controller process
-        config.stash[URL] = start_embedded(config)
+        config.stash[URL] = start_embedded(config, announce=False)  # the run header shows it
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

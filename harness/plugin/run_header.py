@@ -4,6 +4,7 @@ the app or adapter, the target, the Web SDK version, the emulator, the api keys 
 from __future__ import annotations
 
 import pytest
+from braze_harness.emulator.http.ui_path import ui_url
 from braze_harness.plugin import fixed_keys
 from braze_harness.plugin.embedded import URL
 
@@ -22,7 +23,7 @@ def header_lines(config: pytest.Config) -> list[str]:
     else:
         app = "the bundled demo web app (--braze-adapter: yours)"
     url = config.getoption("--braze-emulator-url") or config.stash.get(URL, None)
-    emulator = url or "embedded, started by the first test that needs it"
+    emulator = f"{url} (dashboard {ui_url(url)})" if url else "embedded, started by the first test that needs it"
     shown_keys = (
         ", ".join(f"{k.api_key} (shared workspace {k.workspace!r})" for k in keys) + "; tests claim devices"
         if keys

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 from braze_harness.errors import HarnessConfigError
-from braze_harness.journal import Journal, list_runs, read_sqlite
+from braze_harness.journal import Journal, Query, list_runs, read_sqlite
 
 from tests.support.builders import append, ce, data_body
 
@@ -55,3 +55,22 @@ def test_a_file_from_before_runs_is_read_as_one_legacy_run(tmp_path) -> None:
     assert [r.run for r in list_runs(db)] == ["legacy", writer.run]
     assert [e.device_id for e in read_sqlite(db)] == ["new-dev"]
     assert [e.device_id for e in read_sqlite(db, run="legacy")] == ["legacy-dev"]
+
+
+def test_a_saved_run_restored_keeps_its_numbers_and_is_queried_as_a_live_journal(tmp_path) -> None:
+    db = tmp_path / "run.db"
+    saving = Journal(sqlite_path=db)
+    for name, user in (("one", "ann"), ("two", "bob"), ("three", "ann")):
+        append(saving, data_body(events=[ce(name, user=user)]), scope="s1" if user == "ann" else "s2")
+    saving.close()
+
+    served = Journal()
+    assert served.restore(read_sqlite(db)) == 3
+    assert [e.seq for e in served.query()] == [1, 2, 3]
+    assert [e.seq for e in served.query(Query(user_id="ann"))] == [1, 3]
+    assert served.last_seq("s2") == 2 and served.latest_seq == 3
+    assert served.query(Query(event_name="two"))[0].request.body.events[0].data.n == "two"  # decoded again
+    later = append(served, data_body(events=[ce("four", user="cy")]))
+    assert later.seq == 4, "what arrives afterwards follows the saved entries"
+    with pytest.raises(ValueError, match="not in order"):
+        served.restore(read_sqlite(db))

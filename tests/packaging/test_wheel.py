@@ -79,6 +79,14 @@ def test_wheel_installs_sets_up_and_runs_a_users_tests(tmp_path: Path, record_pr
     # the [proxy] extra is there; the [appium] one was not asked for, and the core does not bring it
     python("import mitmproxy, platformdirs")
     assert subprocess.run([py, "-c", "import appium"], env=env, capture_output=True, check=False).returncode != 0
+    # the dashboard's page ships in the wheel and is served from it (docs/dashboard.md)
+    served = python(
+        "import httpx; from braze_harness.emulator.http.server import EmulatorServer\n"
+        "with EmulatorServer() as s:\n"
+        "    files = ('', 'dashboard.js', 'dashboard.css')\n"
+        "    print(*(httpx.get(s.url + '/_emulator/ui/' + f, trust_env=False).status_code for f in files))"
+    )
+    assert served == "200 200 200", served
 
     start = time.monotonic()
     setup = run([venv / "bin" / "braze-harness", "setup"], cwd=tmp_path, env=env)

@@ -137,6 +137,18 @@ def test_the_header_says_the_demo_app_or_the_adapter_is_under_test(pytester: pyt
     )
 
 
+def test_the_embedded_emulator_and_its_dashboard_are_announced(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_client="def test_up(braze_client):\n    assert braze_client.health()['status'] == 'ok'\n")
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["braze: emulator started: http://127.0.0.1:* (dashboard http://127.0.0.1:*/_emulator/ui/)"])
+    result = run(pytester, "-n", "2")  # one emulator for the workers, started before the header: the header says it
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["braze: Web SDK 6.13.0 *; emulator: http://127.0.0.1:* (dashboard http://127.0.0.1:*/_emulator/ui/)"]
+    )
+
+
 def test_api_key_option_mistakes_stop_the_run_with_one_line(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
     result = run(pytester, "--braze-api-key", "key=a/b")

@@ -1,6 +1,7 @@
 """Who may call the control API (docs/security.md): beyond loopback every `/_emulator/` call carries the emulator's
-token (`Authorization: Bearer <token>` or `X-Emulator-Token`), except the health check and CORS preflights; the SDK
-endpoints never need it (an SDK cannot send it). On loopback no token is needed unless one was given."""
+token (`Authorization: Bearer <token>` or `X-Emulator-Token`), except the health check, the dashboard's static files
+(`/_emulator/ui/`: no data in them) and CORS preflights; the SDK endpoints never need it (an SDK cannot send it).
+On loopback no token is needed unless one was given."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import hmac
 from typing import Any
 
 import orjson
+from braze_harness.emulator.http.ui_path import UI_PREFIX  # the dashboard's static files: no data, the page sends the token
 
 OPEN_PATHS = frozenset({"/_emulator/health"})
 TOKEN_HEADER = b"x-emulator-token"
@@ -38,6 +40,10 @@ def refusal(headers: list[tuple[bytes, bytes]], token: str) -> str | None:
     return None
 
 
+def _open(path: str) -> bool:
+    return path in OPEN_PATHS or path == UI_PREFIX or path.startswith(UI_PREFIX + "/")
+
+
 class TokenGuard:
     """An ASGI wrapper of the control app: 401 for a control request without the token."""
 
@@ -46,7 +52,7 @@ class TokenGuard:
         self.token = token
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] != "OPTIONS" and scope["path"] not in OPEN_PATHS:
+        if scope["type"] == "http" and scope["method"] != "OPTIONS" and not _open(scope["path"]):
             why = refusal(scope["headers"], self.token)
             if why is not None:
                 body = orjson.dumps({"error": "unauthorized", "message": why, "field": "authorization"})

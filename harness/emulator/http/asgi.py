@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from braze_harness.emulator.app import Emulator
 from braze_harness.emulator.http.control import OPENAPI_PATH, control_app
+from braze_harness.emulator.http.dashboard import OpenStreams
 from braze_harness.emulator.http.home import home_reply
 from braze_harness.emulator.http.sdk import Reply, SdkHttp, off_loop
 from braze_harness.protocol.wire import normalize_headers
@@ -61,7 +62,8 @@ class EmulatorASGI:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
         self.sdk = SdkHttp(emulator)
-        self.control = control_app(emulator)
+        self.streams = OpenStreams()  # the dashboard's, ended by the server's stop (server.py)
+        self.control = control_app(emulator, self.streams)
         self.version = package_version()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

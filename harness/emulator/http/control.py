@@ -13,6 +13,7 @@ from braze_harness.emulator.app import Emulator
 from braze_harness.emulator.http.access import TokenGuard
 from braze_harness.emulator.http.commands import command_routes
 from braze_harness.emulator.http.common import JSON, BadRequest, error, route
+from braze_harness.emulator.http.dashboard import OpenStreams, dashboard_routes, ui_routes
 from braze_harness.emulator.http.import_routes import import_routes
 from braze_harness.emulator.http.ingest import ingest_routes
 from braze_harness.emulator.http.inspect import inspect_routes
@@ -29,10 +30,12 @@ from starlette.routing import Route
 OPENAPI_PATH = "/_emulator/openapi.json"
 
 
-def control_routes(emu: Emulator) -> list[Route]:
-    """Every control route (each with its `operation`), the OpenAPI document's included."""
+def control_routes(emu: Emulator, streams: OpenStreams | None = None) -> list[Route]:
+    """Every control route (each with its `operation`), the OpenAPI document's included; `streams`: the open
+    dashboard streams, ended when the server stops."""
     routes = [
         *inspect_routes(emu),
+        *dashboard_routes(emu, streams or OpenStreams()),  # after inspect's: `/requests/wait` is not a `/requests/{seq}`
         *command_routes(emu),
         *ingest_routes(emu),
         *messaging_routes(emu),
@@ -53,7 +56,7 @@ def control_routes(emu: Emulator) -> list[Route]:
     return routes
 
 
-def control_app(emu: Emulator) -> Any:
+def control_app(emu: Emulator, streams: OpenStreams | None = None) -> Any:
     async def not_found(request: Request) -> JSON:
         return error(404, f"no such control route: {request.method} {request.url.path}", field="path")
 
@@ -66,7 +69,7 @@ def control_app(emu: Emulator) -> Any:
 
     catch_all = Route("/_emulator/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"])
     app = Starlette(
-        routes=[*control_routes(emu), catch_all],
+        routes=[*control_routes(emu, streams), *ui_routes(), catch_all],
         exception_handlers={BadRequest: on_bad_request, HarnessConfigError: on_user_error},
     )
     token = emu.settings.control_token

@@ -12,7 +12,7 @@ import gc
 import secrets
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import uvicorn
 from braze_harness.emulator.app import Emulator
@@ -21,6 +21,7 @@ from braze_harness.emulator.http.fastpath import FreezePolicy, protocol_class
 from braze_harness.emulator.http.request_log import Log
 from braze_harness.emulator.settings import EmulatorSettings
 from braze_harness.errors import HarnessConfigError
+from braze_harness.journal import JournalEntry
 
 
 def _config(
@@ -39,6 +40,16 @@ def _config(
         http=protocol_class(app.sdk, gc_policy),
         timeout_keep_alive=30,
     )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, ending the dashboard's open streams first when it stops (they would hold its stop)."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        app = self.config.app
+        if isinstance(app, EmulatorASGI):
+            app.streams.end_all()
+        await super().shutdown(sockets)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -70,7 +81,7 @@ class EmulatorServer:
     def __init__(self, settings: EmulatorSettings | None = None, emulator: Emulator | None = None) -> None:
         self.emulator = emulator or Emulator(settings or EmulatorSettings(port=0))
         check_loopback(self.emulator.settings.host)
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.port: int | None = None
 
@@ -83,7 +94,7 @@ class EmulatorServer:
         settings = self.emulator.settings
         sock = bind(settings.host, settings.port)
         self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(_config(self.emulator, self.port))
+        self._server = _Server(_config(self.emulator, self.port))
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
 
         def run() -> None:
@@ -137,15 +148,18 @@ def serve_forever(
     *,
     on_listening: Callable[[int], None] | None = None,
     request_log: Log | None = None,
+    restore: Iterable[JournalEntry] = (),
 ) -> None:
     """Foreground server for the CLI (Ctrl-C stops it): `on_listening(port)` once the socket is bound (the real
-    port when `settings.port` is 0), `request_log` called per request."""
+    port when `settings.port` is 0), `request_log` called per request, `restore`: entries saved earlier that its
+    journal starts with (`braze-harness journal serve`)."""
     check_loopback(settings.host, allow_remote)
     if settings.control_token is None and not is_loopback_host(settings.host):
         raise HarnessConfigError(f"refusing to serve the control API on {settings.host} without a control token")
     sock = bind(settings.host, settings.port, " (another emulator running? try --port)")
     try:
         emulator = Emulator(settings)
+        emulator.journal.restore(restore)
     except BaseException:
         sock.close()
         raise
@@ -160,7 +174,7 @@ def serve_forever(
     try:
         if on_listening is not None:
             on_listening(port)
-        uvicorn.Server(config).run(sockets=[sock])
+        _Server(config).run(sockets=[sock])
     finally:
         sock.close()
         emulator.close()

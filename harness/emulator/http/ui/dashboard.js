@@ -1,0 +1,377 @@
+// The emulator's dashboard (docs/dashboard.md): plain JS, no framework, nothing fetched from another host.
+// Pages are hash routes: #/traffic, #/request/<seq>, #/users, #/user/<braze id>. The journal arrives as
+// server-sent events from /_emulator/requests/stream, read with fetch so the control token can be sent.
+"use strict";
+
+const API = "/_emulator";
+const MAX_ROWS = 1000;
+const $ = (sel) => document.querySelector(sel);
+
+// -- the control token (only an emulator started with one needs it) --------------------------------------------
+
+function token() {
+  const fromUrl = new URLSearchParams(location.hash.split("?")[1] || "").get("token");
+  if (fromUrl) sessionStorage.setItem("braze-emulator-token", fromUrl);
+  return sessionStorage.getItem("braze-emulator-token");
+}
+
+function headers() {
+  const t = token();
+  return t ? { Authorization: `Bearer ${t}` } : {};
+}
+
+async function getJSON(path) {
+  const res = await fetch(API + path, { headers: headers() });
+  const body = await res.json().catch(() => ({}));
+  if (res.status === 401) askForToken();
+  if (!res.ok) throw new Error(body.message || `${res.status} ${res.statusText}`);
+  return body;
+}
+
+function askForToken() {
+  const form = $("#token-form");
+  form.hidden = false;
+  form.onsubmit = (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem("braze-emulator-token", form.token.value.trim());
+    form.hidden = true;
+    route();
+  };
+}
+
+function showError(message) {
+  const el = $("#error");
+  el.textContent = message || "";
+  el.hidden = !message;
+}
+
+function setStatus(state, text) {
+  const el = $("#status");
+  el.dataset.state = state;
+  el.textContent = text;
+}
+
+// -- the stream ------------------------------------------------------------------------------------------------
+
+// Follows the journal entries matching `params`: onEntry(entry) for each, oldest first; reconnects after a break
+// from the last one seen. Returns a function that stops it.
+function follow(params, onEntry) {
+  const control = new AbortController();
+  let after = 0;
+  async function run() {
+    while (!control.signal.aborted) {
+      const query = new URLSearchParams(params);
+      if (after) query.set("after_seq", String(after));
+      try {
+        const res = await fetch(`${API}/requests/stream?${query}`, { headers: headers(), signal: control.signal });
+        if (!res.ok) {
+          const body = await res.json().catch(() => ({}));
+          if (res.status === 401) askForToken();
+          setStatus("down", body.message || `stream refused: ${res.status}`);
+          return;
+        }
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let cut;
+          while ((cut = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const { event, data } = parseEvent(block);
+            if (event === "ready") setStatus("live", "live");
+            else if (event === "entry") {
+              const entry = JSON.parse(data);
+              after = Math.max(after, entry.seq);
+              onEntry(entry);
+            }
+          }
+        }
+      } catch (err) {
+        if (control.signal.aborted) return;
+      }
+      setStatus("down", "reconnecting…");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+  run();
+  return () => control.abort();
+}
+
+function parseEvent(block) {
+  let event = "message";
+  const data = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event = value;
+    else if (field === "data") data.push(value);
+  }
+  return { event, data: data.join("\n") };
+}
+
+// -- helpers ---------------------------------------------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("data-")) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children) node.append(child instanceof Node ? child : String(child ?? ""));
+  return node;
+}
+
+function clock(seconds) {
+  if (seconds == null) return "";
+  const d = new Date(seconds * 1000);
+  return d.toLocaleTimeString([], { hour12: false }) + "." + String(d.getMilliseconds()).padStart(3, "0");
+}
+
+function stamp(seconds) {
+  return seconds == null ? "" : new Date(seconds * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+}
+
+function path(url) {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
+}
+
+function describeEvent(e) {
+  const data = e.data || {};
+  if (e.name === "ce") return `ce ${data.n}`;
+  if (e.name === "p") return `p ${data.pid}`;
+  return e.name;
+}
+
+function pretty(value) {
+  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+}
+
+function prettyBody(text) {
+  if (text == null) return "";
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+function clickable(row, href) {
+  row.dataset.href = href;
+  row.tabIndex = 0;
+  row.addEventListener("click", () => (location.hash = href));
+  row.addEventListener("keydown", (ev) => ev.key === "Enter" && (location.hash = href));
+  return row;
+}
+
+function remember(listId, value) {
+  if (!value) return;
+  const list = document.getElementById(listId);
+  if ([...list.options].some((o) => o.value === value)) return;
+  list.append(el("option", { value }));
+}
+
+// -- Traffic ---------------------------------------------------------------------------------------------------
+
+let stop = () => {};
+
+function trafficParams() {
+  const params = new URLSearchParams();
+  for (const [name, value] of new FormData($("#filters"))) if (value.trim()) params.set(name, value.trim());
+  return params;
+}
+
+function showTraffic() {
+  const body = $("#requests tbody");
+  body.replaceChildren();
+  let shown = 0;
+  const count = $("#traffic-count");
+  count.textContent = "waiting for requests…";
+  stop = follow(trafficParams(), (entry) => {
+    remember("known-scopes", entry.scope);
+    remember("known-endpoints", entry.endpoint);
+    for (const e of entry.events || []) remember("known-codes", e.name);
+    body.prepend(trafficRow(entry));
+    shown += 1;
+    while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
+    count.textContent = `${shown} request${shown === 1 ? "" : "s"}, newest first`;
+  });
+}
+
+function trafficRow(e) {
+  const status = e.response && e.response.status != null ? e.response.status : "—";
+  const row = el(
+    "tr",
+    { class: "fresh", "data-seq": String(e.seq), "data-good": String(e.good) },
+    el("td", {}, e.seq),
+    el("td", {}, clock(e.received_at)),
+    el("td", {}, e.scope || "—"),
+    el("td", {}, `${e.request.method} ${path(e.request.url)}`),
+    el("td", {}, status),
+    el("td", {}, (e.user_ids || []).join(", ")),
+    el("td", { class: "events" }, (e.events || []).map(describeEvent).join(" · ")),
+    el("td", { class: e.good ? "result-good" : "result-bad" }, e.good ? "good" : "bad"),
+  );
+  return clickable(row, `#/request/${e.seq}`);
+}
+
+// -- one request -----------------------------------------------------------------------------------------------
+
+async function showRequest(seq) {
+  const { entry, decoded } = await getJSON(`/requests/${encodeURIComponent(seq)}`);
+  const req = entry.request;
+  $("#request-title").textContent = `#${entry.seq} ${req.method} ${path(req.url)} → ${entry.response.status ?? "no answer"}`;
+  const facts = {
+    result: entry.good ? "good" : "bad",
+    scope: entry.scope || "—",
+    received: stamp(entry.received_at),
+    source: entry.source,
+    "api key": entry.api_key || "—",
+    device: entry.device_id || "—",
+    users: (entry.user_ids || []).join(", ") || "—",
+    "took (ms)": entry.duration_ms == null ? "—" : entry.duration_ms.toFixed(2),
+  };
+  $("#request-facts").replaceChildren(...Object.entries(facts).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+  const problems = [...(entry.problems || []), ...(req.wire_problems || [])];
+  const faults = problems.filter((p) => p.where === "fault");
+  const others = problems.filter((p) => p.where !== "fault");
+  $("#request-faults").replaceChildren(...(faults.length ? [el("h3", {}, "Faults applied"), problemList(faults)] : []));
+  $("#request-problems").replaceChildren(
+    el("h3", {}, "Problems"),
+    others.length ? problemList(others) : el("p", { class: "result-good" }, "none"),
+  );
+  const head = Object.entries(req.headers || {}).map(([k, v]) => `${k}: ${v}`).join("\n");
+  $("#request-raw").textContent = `${req.method} ${req.url}\n${head}\n\n${req.body ?? ""}`;
+  $("#request-decoded").textContent = pretty(decoded);
+  $("#request-answer").textContent = `${entry.response.status ?? "no answer"}\n\n${pretty(entry.response.body ?? "")}`;
+}
+
+function problemList(problems) {
+  return el("ul", { class: "problems" }, ...problems.map((p) => el("li", { class: p.severity }, `${p.severity} · ${p.where}: ${p.message}`)));
+}
+
+// -- Users -----------------------------------------------------------------------------------------------------
+
+function userParams() {
+  const params = new URLSearchParams();
+  const scope = $("#user-filters").scope.value.trim();
+  if (scope) params.set("scope", scope);
+  return params;
+}
+
+function showUsers() {
+  let pending = null;
+  const refresh = () => {
+    clearTimeout(pending);
+    pending = setTimeout(loadUsers, 150);
+  };
+  const params = userParams();
+  params.set("limit", "1");
+  stop = follow(params, refresh);
+  loadUsers();
+}
+
+async function loadUsers() {
+  const { profiles } = await getJSON(`/profiles?${userParams()}`);
+  const rows = profiles.map((p) => {
+    const events = Object.values(p.custom_events || {}).reduce((a, b) => a + b, 0);
+    const row = el(
+      "tr",
+      { "data-user": p.external_id || p.braze_id },
+      el("td", {}, p.external_id || "(anonymous)"),
+      el("td", {}, p.braze_id),
+      el("td", {}, p.workspace || ""),
+      el("td", {}, Object.keys(flatAttributes(p.attributes || {})).length),
+      el("td", {}, events),
+      el("td", {}, (p.sessions && p.sessions.count) || 0),
+      el("td", {}, stamp(p.last_session)),
+    );
+    return clickable(row, `#/user/${encodeURIComponent(p.braze_id)}`);
+  });
+  $("#profiles tbody").replaceChildren(...rows);
+  $("#users-count").textContent = `${profiles.length} profile${profiles.length === 1 ? "" : "s"}`;
+  $("#users-empty").hidden = profiles.length > 0;
+}
+
+function flatAttributes(attributes) {
+  const flat = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === "custom" && value && typeof value === "object") {
+      for (const [name, v] of Object.entries(value)) flat[`${name} (custom)`] = v;
+    } else flat[key] = value;
+  }
+  return flat;
+}
+
+async function showUser(brazeId) {
+  const { profiles } = await getJSON(`/profiles?braze_id=${encodeURIComponent(brazeId)}`);
+  if (!profiles.length) throw new Error(`no profile with braze id ${brazeId}`);
+  const p = profiles[0];
+  $("#user-title").textContent = p.external_id ? `${p.external_id} (${p.braze_id})` : `anonymous (${p.braze_id})`;
+  const attrs = Object.entries(flatAttributes(p.attributes || {}));
+  $("#user-attributes tbody").replaceChildren(...attrs.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, pretty(v)))));
+  const events = [...(p.custom_event_log || [])].reverse();
+  $("#user-events tbody").replaceChildren(
+    ...events.map((e) =>
+      el("tr", {}, el("td", {}, stamp(e.time)), el("td", {}, e.name), el("td", {}, JSON.stringify(e.properties || {})),
+        el("td", {}, e.session_id || ""), el("td", {}, e.device_id || "")),
+    ),
+  );
+  const sessions = (p.sessions && p.sessions.list) || [];
+  $("#user-sessions tbody").replaceChildren(
+    ...sessions.map((s) =>
+      el("tr", {}, el("td", {}, s.session_id), el("td", {}, s.device_id || ""), el("td", {}, s.app || ""),
+        el("td", {}, stamp(s.start)), el("td", {}, stamp(s.end))),
+    ),
+  );
+}
+
+// -- routing ---------------------------------------------------------------------------------------------------
+
+const PAGES = ["traffic", "request", "users", "user"];
+
+async function route() {
+  stop();
+  stop = () => {};
+  setStatus("idle", "");
+  showError("");
+  const [name, arg] = location.hash.replace(/^#\/?/, "").split("?")[0].split("/");
+  const page = PAGES.includes(name) ? name : "traffic";
+  for (const p of PAGES) document.getElementById(`page-${p}`).hidden = p !== page;
+  for (const a of document.querySelectorAll("nav a")) {
+    const section = { request: "traffic", user: "users" }[page] || page;
+    a.classList.toggle("current", a.dataset.nav === section);
+  }
+  try {
+    if (page === "traffic") showTraffic();
+    else if (page === "request") await showRequest(decodeURIComponent(arg || ""));
+    else if (page === "users") showUsers();
+    else await showUser(decodeURIComponent(arg || ""));
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+let refilter = null;
+function onFilter() {
+  clearTimeout(refilter);
+  refilter = setTimeout(route, 200);
+}
+
+$("#filters").addEventListener("input", onFilter);
+$("#filters").addEventListener("reset", () => setTimeout(route, 0));
+$("#user-filters").addEventListener("input", onFilter);
+$("#user-filters").addEventListener("submit", (ev) => ev.preventDefault());
+$("#filters").addEventListener("submit", (ev) => ev.preventDefault());
+window.addEventListener("hashchange", route);
+token();
+route();
