@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from braze_harness import import_command, setup_command
 from braze_harness.errors import HarnessConfigError, HarnessError
+from braze_harness.progress import Progress
 from pydantic import SecretStr, ValidationError
 
 TOKEN_ENV = "BRAZE_EMULATOR_TOKEN"  # the emulator's control token, read by the emulator and by its clients
@@ -214,10 +215,8 @@ def _drift(args: argparse.Namespace) -> int:
     from braze_harness.sdk_drift.run import run_flow
     from braze_harness.sdk_drift.shape import diff
 
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    a, b = run_flow(args.version_a, log=log), run_flow(args.version_b, log=log)
+    with Progress("drift") as progress:  # a step at a time: on a terminal one line redrawn, elsewhere a line each
+        a, b = run_flow(args.version_a, log=progress.note), run_flow(args.version_b, log=progress.note)
     lines = diff(a.shape, b.shape, a.version, b.version)
     for result, other in ((a, b), (b, a)):
         for step, why in sorted(result.failed_steps.items()):
@@ -241,7 +240,8 @@ def _record_sdk(args: argparse.Namespace) -> int:
 def _bundle(args: argparse.Namespace) -> int:
     from braze_harness.devices.web.sdk_bundle import ensure_bundle
 
-    path = ensure_bundle(args.sdk_version, log=lambda m: print(m, file=sys.stderr, flush=True))
+    with Progress("bundle-sdk") as progress:
+        path = ensure_bundle(args.sdk_version, log=progress.note)
     print(path)
     return 0
 
@@ -368,17 +368,21 @@ def _import_har(args: argparse.Namespace) -> int:
     # the export is written entry by entry as imported: the journal's cap (oldest entries dropped) does not limit it
     emulator = Emulator()
     braze = [ex for ex in har.exchanges if ex.is_braze]
-    step = PROGRESS_EVERY if len(braze) > PROGRESS_EVERY else 0
+
+    def line(done: int, total: int | None) -> str:
+        return f"import-har: {done} of {total} Braze requests imported"
+
+    progress = Progress("import-har", len(braze), every=PROGRESS_EVERY, line=line)
 
     def each(entry: Any) -> None:
         print(entry.summary())
         if jsonl is not None:
             jsonl.write(entry.to_jsonl() + b"\n")
-        if step and entry.seq % step == 0:
-            print(f"import-har: {entry.seq} of {len(braze)} Braze requests imported", file=sys.stderr, flush=True)
+        progress.advance()
 
     try:
-        entries = import_exchanges(braze, emulator, each=each)
+        with progress:
+            entries = import_exchanges(braze, emulator, each=each)
     finally:
         if jsonl is not None:
             jsonl.close()
@@ -418,7 +422,7 @@ def _import_har(args: argparse.Namespace) -> int:
     return 0
 
 
-PROGRESS_EVERY = 5_000  # import-har: a progress line on stderr every so many Braze requests
+PROGRESS_EVERY = 5_000  # import-har: off a terminal, a progress line on stderr every so many Braze requests
 
 
 def _open_export(path: str) -> BinaryIO:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from braze_harness.errors import HarnessConfigError
+from braze_harness.progress import Progress
 
 CHUNK_BYTES = 256 * 1024
 SHOWN_ISSUES = 20  # on the terminal; --errors gets every listed one
@@ -52,16 +52,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _chunks(path: Path, size: int) -> Iterator[bytes]:
-    """The file in chunks, with a progress line on stderr about once a second (the server applies as it reads)."""
-    sent, started, shown = 0, time.monotonic(), 0.0
-    with path.open("rb") as f:
+    """The file in chunks, with progress on stderr (a bar on a terminal, else a line about once a second); the server
+    applies as it reads."""
+    started = time.monotonic()
+
+    def line(sent: int, total: int | None) -> str:
+        return (
+            f"import-users: {sent * 100 // size}% ({sent // 1024} of {size // 1024} KiB) after {time.monotonic() - started:.0f} s"
+        )
+
+    with path.open("rb") as f, Progress("import-users", size if size > CHUNK_BYTES else None, every_s=1.0, line=line) as progress:
         while chunk := f.read(CHUNK_BYTES):
-            sent += len(chunk)
-            now = time.monotonic()
-            if now - shown >= 1.0 and size > CHUNK_BYTES:
-                shown = now
-                print(f"import-users: {sent * 100 // size}% ({sent // 1024} of {size // 1024} KiB) after {now - started:.0f} s",
-                      file=sys.stderr, flush=True)  # fmt: skip
+            if size > CHUNK_BYTES:
+                progress.advance(len(chunk))
             yield chunk
 
 
