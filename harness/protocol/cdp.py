@@ -70,7 +70,8 @@ class CdpCall:
             return f"analytics.identify(traits: {self.name}={self.value!r})"
         if self.kind == "event":
             return f"analytics.track({self.name!r}, {self.properties})"
-        return f"'Order Completed' product {self.name!r} x{self.quantity} at {self.price} {self.currency}"
+        product = f"product_id={self.name!r}, price={self.price}, quantity={self.quantity}, currency={self.currency!r}"
+        return f"analytics.track('Order Completed', products: {product})"
 
 
 def mparticle_calls(method: str, url: str, body: str | None, seq: int = 0) -> list[CdpCall]:
