@@ -90,7 +90,11 @@ def shop_site() -> StaticSite:
 
 
 class SegmentBrazeAdapter(AppAdapter):
-    """The shop page in one Playwright page whose Segment hosts (and Braze's CDN script) are answered locally."""
+    """The shop page in one Playwright page whose Segment hosts (and Braze's CDN script) are answered locally.
+
+    `destination_settings`: the destination's settings (`sessionTimeoutInSeconds`, ...); `mapping_changes`: edits to its
+    default subscriptions' mappings, as in Segment's UI: {preset name: {field: mapping, or None to unmap the field}},
+    e.g. `{"Identify Calls": {"first_name": None}}`."""
 
     def __init__(
         self,
@@ -103,6 +107,7 @@ class SegmentBrazeAdapter(AppAdapter):
         session_timeout: float | None = None,
         init_options: Mapping[str, Any] | None = None,
         destination_settings: Mapping[str, Any] | None = None,
+        mapping_changes: Mapping[str, Mapping[str, Any]] | None = None,
         logging: bool = False,
         timeout_s: float = 10.0,
     ) -> None:
@@ -118,7 +123,7 @@ class SegmentBrazeAdapter(AppAdapter):
             "writeKey": write_key,
             "brazeKey": braze_api_key,
             "brazeBaseUrl": braze_base_url,
-            "options": json.dumps({"destinationSettings": settings}),
+            "options": json.dumps({"destinationSettings": settings, "mappingChanges": dict(mapping_changes or {})}),
         }
         if logging:
             query["logging"] = "1"

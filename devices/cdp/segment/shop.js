@@ -13,10 +13,18 @@
   const definition = window.SegmentBrazeDefinition;
   let analytics = null;
 
+  // a mapping edited in Segment's UI: `mappingChanges` {preset name: {field: mapping, or null to unmap it}}
+  function mapping(preset) {
+    const changes = (extra.mappingChanges || {})[preset.name] || {};
+    const result = Object.assign({}, preset.mapping, changes);
+    for (const [field, value] of Object.entries(changes)) if (value === null) delete result[field];
+    return result;
+  }
+
   function brazeSettings() {
     const subscriptions = definition.presets.map((preset) => ({
       name: preset.name, enabled: true, subscribe: preset.subscribe, partnerAction: preset.partnerAction,
-      mapping: preset.mapping,
+      mapping: mapping(preset),
     }));
     return Object.assign(
       {
