@@ -24,7 +24,7 @@ from braze_harness.adapters.base import (
     check_profile_fields,
     require,
 )
-from braze_harness.devices.cdp.mparticle.adapter import _kind_of
+from braze_harness.devices.cdp.kinds import kind_of
 from braze_harness.devices.cdp.segment.bundle import braze_web_sdk_version, ensure_braze_bundle, ensure_bundle
 from braze_harness.devices.cdp.segment.service import SegmentService, serve_braze_sdk
 from braze_harness.devices.web.screen import WebScreen
@@ -188,7 +188,7 @@ class SegmentBrazeAdapter(AppAdapter):
     def set_custom_attribute(self, key: str, value: Any, *, kind: AttributeKind = "auto") -> bool | None:
         if kind not in ATTRIBUTE_KINDS:
             raise ValueError(f"unknown attribute kind {kind!r}; known: {', '.join(ATTRIBUTE_KINDS)}")
-        self._require(f"set_custom_attribute:{_kind_of(value) if kind == 'auto' else kind}")
+        self._require(f"set_custom_attribute:{kind_of(value) if kind == 'auto' else kind}")
         self._shop("setAttribute", key, None if kind == "null" else value)
         return None
 
