@@ -144,9 +144,10 @@ class Expect:
             )
         return MetricsExpectation(self.source, self.read_metrics, campaign_id, self.default_timeout)
 
-    def cdp_mapping(self, cdp: str = "mparticle", *, kit: BrazeKitMapping | None = None) -> CdpMappingExpectation:
-        """Each call the app made to the CDP reached Braze as its Braze kit maps it (expect/cdp.py); `kit`: the kit's
-        settings that change the mapping (`BrazeKitMapping(forward_sku_as_product_name=False)`)."""
+    def cdp_mapping(self, cdp: str | None = None, *, kit: BrazeKitMapping | None = None) -> CdpMappingExpectation:
+        """Each call the app made to the CDP (`mparticle`, `segment`; None: the one in this test's traffic) reached Braze
+        as its Braze kit or destination maps it (expect/cdp.py); `kit`: mParticle's kit settings that change the mapping
+        (`BrazeKitMapping(forward_sku_as_product_name=False)`)."""
         return CdpMappingExpectation(self.source, self.default_timeout, cdp=cdp, kit=kit or BrazeKitMapping())
 
     def data_points(self, user: str | None = None) -> DataPointsExpectation:

@@ -1,11 +1,12 @@
-"""`expect.cdp_mapping()`: each call the app made to a CDP (mParticle) reached Braze as the CDP's Braze kit maps it.
+"""`expect.cdp_mapping()`: each call the app made to a CDP (mParticle, Segment) reached Braze as the CDP's Braze
+integration (mParticle's kit, Segment's destination) maps it.
 
-    braze.expect.cdp_mapping().within(10)   # every mParticle call of this test, checked against Braze's side
+    braze.expect.cdp_mapping().within(10)   # every CDP call of this test, checked against Braze's side
 
-The CDP's traffic is in the same journal (source `mparticle`); `braze_harness.protocol.cdp` reads its calls and
-says what the kit makes of each (identify -> changeUser, standard attributes -> Braze's standard ones, custom events
--> custom events with their properties, a purchase -> one Braze purchase per product). A failure names each call
-that did not arrive as mapped, and the nearest thing Braze received instead.
+The CDP's traffic is in the same journal (source `mparticle` or `segment`); `braze_harness.protocol.cdp` reads its
+calls and says what the integration makes of each (identify -> changeUser, standard attributes -> Braze's standard
+ones, custom events -> custom events with their properties, a purchase -> one Braze purchase per product). A failure
+names each call that did not arrive as mapped, and the nearest thing Braze received instead.
 """
 
 from __future__ import annotations
@@ -23,14 +24,20 @@ from braze_harness.journal import JournalEntry
 from braze_harness.journal.entry import describe_event
 from braze_harness.protocol.cdp import (
     MPARTICLE_SOURCE,
+    SEGMENT_SOURCE,
     BrazeEffect,
     BrazeKitMapping,
     CdpCall,
     braze_effect,
     mparticle_calls,
+    segment_calls,
 )
 
-_READERS: dict[str, Callable[[str, str, str | None, int], list[CdpCall]]] = {MPARTICLE_SOURCE: mparticle_calls}
+_READERS: dict[str, Callable[[str, str, str | None, int], list[CdpCall]]] = {
+    MPARTICLE_SOURCE: mparticle_calls,
+    SEGMENT_SOURCE: segment_calls,
+}
+_INTEGRATION = {MPARTICLE_SOURCE: "its Braze kit", SEGMENT_SOURCE: "its Braze destination"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,26 +50,35 @@ class MappedCall:
 
 
 class CdpMappingExpectation:
-    def __init__(self, source: Source, default_timeout: float, *, cdp: str = MPARTICLE_SOURCE, kit: BrazeKitMapping) -> None:
-        if cdp not in _READERS:
+    def __init__(self, source: Source, default_timeout: float, *, cdp: str | None = None, kit: BrazeKitMapping) -> None:
+        if cdp is not None and cdp not in _READERS:
             raise ValueError(f"unknown CDP {cdp!r}; known: {', '.join(_READERS)}")
         self.source = source
         self.default_timeout = default_timeout
-        self.cdp = cdp
+        self.cdp = cdp  # None: the one CDP whose traffic the journal holds
         self.kit = kit
+
+    def _cdp(self, entries: list[JournalEntry]) -> str | None:
+        if self.cdp is not None:
+            return self.cdp
+        seen = sorted({e.source for e in entries if e.source in _READERS})
+        if len(seen) > 1:
+            raise ValueError(f"this test's traffic went through {' and '.join(seen)}: name one, cdp_mapping({seen[0]!r})")
+        return seen[0] if seen else None
 
     def calls(self, entries: list[JournalEntry] | None = None) -> list[CdpCall]:
         """The CDP calls the journal holds for this scope (in order)."""
         entries = self.source.entries() if entries is None else entries
-        read = _READERS[self.cdp]
-        return [
-            c for e in entries if e.source == self.cdp for c in read(e.exchange.method, e.exchange.url, e.exchange.body, e.seq)
-        ]
+        cdp = self._cdp(entries)
+        if cdp is None:
+            return []
+        read = _READERS[cdp]
+        return [c for e in entries if e.source == cdp for c in read(e.exchange.method, e.exchange.url, e.exchange.body, e.seq)]
 
     def check(self, entries: list[JournalEntry] | None = None) -> list[MappedCall]:
         """Each call with its verdict now, without waiting."""
         entries = self.source.entries() if entries is None else entries
-        braze = [e for e in entries if e.source != self.cdp]
+        braze = [e for e in entries if e.source not in _READERS]
         return [self._verdict(call, braze_effect(call, self.kit), braze) for call in self.calls(entries)]
 
     def within(self, timeout: float | None = None) -> list[MappedCall]:
@@ -77,11 +93,14 @@ class CdpMappingExpectation:
         found, entries, waited, _ = wait_until(self.source, timeout, done)
         if found is not None:
             return found
+        cdp = self._cdp(entries)
+        name = cdp or self.cdp or " or ".join(_READERS)
         misses = [f"{m.call.describe()} (#{m.call.seq}): {m.miss}" for m in last[0] if m.miss] or [
-            f"no {self.cdp} call in this test's traffic: nothing to check"
+            f"no {name} call in this test's traffic: nothing to check"
         ]
         bad = sum(1 for m in last[0] if m.miss)
-        headline = f"Expected within {timeout:g} s: each {self.cdp} call reached Braze as its Braze kit maps it"
+        integration = _INTEGRATION.get(cdp or "", "its Braze integration")
+        headline = f"Expected within {timeout:g} s: each {name} call reached Braze as {integration} maps it"
         raise failure(
             f"{headline} ({bad} of {len(last[0])} did not).",
             waited=waited,
@@ -95,6 +114,8 @@ class CdpMappingExpectation:
     # -- one call ---------------------------------------------------------------------------------------
 
     def _verdict(self, call: CdpCall, effect: BrazeEffect, braze: list[JournalEntry]) -> MappedCall:
+        if effect.kind == "none":  # the integration drops the call (effect.name says why): nothing Braze must receive
+            return MappedCall(call, effect)
         if effect.kind == "user":
             seen = sorted({str(ev.user_id) for e in braze for ev in e.events if ev.user_id})
             if any(ev.user_id == effect.user for e in braze for ev in e.events):

@@ -60,7 +60,7 @@ RECENTLY_DECODED = _RecentlyDecoded(512)
 class JournalEntry:
     seq: int
     received_at: float  # unix seconds (server clock)
-    source: str  # emulator | proxy | har | virtual-device
+    source: str  # emulator | proxy | har | virtual-device | mparticle | segment
     exchange: Exchange
     scope: str | None = None
     duration_ms: float | None = None

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from braze_harness.protocol.wire import RawHeaders, body_text, normalize_headers
 
-SOURCES = frozenset({"proxy", "har", "virtual-device", "emulator", "mparticle"})
+SOURCES = frozenset({"proxy", "har", "virtual-device", "emulator", "mparticle", "segment"})
 _FIELDS = frozenset({"method", "url", "headers", "body", "body_encoding", "status", "response", "source", "received_at", "scope"})
 
 

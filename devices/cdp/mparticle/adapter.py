@@ -24,6 +24,7 @@ from braze_harness.adapters.base import (
     check_profile_fields,
     require,
 )
+from braze_harness.devices.cdp.kinds import kind_of
 from braze_harness.devices.cdp.mparticle.bundle import embedded_braze_version, ensure_bundle
 from braze_harness.devices.cdp.mparticle.service import MParticleService
 from braze_harness.devices.web.screen import WebScreen
@@ -169,7 +170,7 @@ class MParticleBrazeAdapter(AppAdapter):
     def set_custom_attribute(self, key: str, value: Any, *, kind: AttributeKind = "auto") -> bool | None:
         if kind not in ATTRIBUTE_KINDS:
             raise ValueError(f"unknown attribute kind {kind!r}; known: {', '.join(ATTRIBUTE_KINDS)}")
-        self._require(f"set_custom_attribute:{_kind_of(value) if kind == 'auto' else kind}")
+        self._require(f"set_custom_attribute:{kind_of(value) if kind == 'auto' else kind}")
         self._shop("setAttribute", key, None if kind == "null" else value)
         return None
 
@@ -224,22 +225,6 @@ class MParticleBrazeAdapter(AppAdapter):
         if body.get_attribute("data-shop-state") != "ready":
             state = self.page.get_by_test_id("status-sdk").inner_text()
             raise HarnessError(f"the mParticle shop did not start: {state} ({self.url})")
-
-
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return "date"
-    if isinstance(value, Mapping):
-        return "object"
-    return "array"
 
 
 _SITES: dict[str, StaticSite] = {}

@@ -3,19 +3,18 @@
 The npm packages are the project's pinned ones (package.json); esbuild (in the same node_modules) bundles
 `import mParticle from "@mparticle/web-sdk"; import brazeKit from "@mparticle/web-braze-kit"` into a classic script
 setting `window.mParticle` and `window.mParticleBrazeKit`. The kit carries its own copy of the Braze Web SDK
-(4.9.0 in kit 4.1.3): the demo's `@braze/web-sdk` is not used. Cached per kit version under `node_tools.home()`.
+(4.9.0 in kit 4.1.3): the demo's `@braze/web-sdk` is not used. Cached per kit version under `node_tools.home()`
+(`devices/cdp/esbuild.py`).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 from braze_harness import node_tools
-from braze_harness.errors import HarnessConfigError, HarnessError
+from braze_harness.devices.cdp import esbuild
+from braze_harness.errors import HarnessError
 
 CORE_PACKAGE = "@mparticle/web-sdk"
 KIT_PACKAGE = "@mparticle/web-braze-kit"
@@ -24,7 +23,6 @@ import brazeKit from "{KIT_PACKAGE}";
 window.mParticle = mParticle;
 window.mParticleBrazeKit = brazeKit;
 """
-_TIMEOUT_S = 300
 _KIT_DIST = "dist/BrazeKit.common.js"
 # the Braze Web SDK the kit carries names its version in its in-app message CSS ids: ab-…-css-definitions-4-9-0
 _EMBEDDED_VERSION = re.compile(r'css-definitions-\$\{"(\d+\.\d+\.\d+)"')
@@ -32,12 +30,7 @@ _EMBEDDED_VERSION = re.compile(r'css-definitions-\$\{"(\d+\.\d+\.\d+)"')
 
 def installed_version(package: str) -> str:
     """The version of `package` in the tooling's node_modules, or HarnessConfigError saying how to install it."""
-    manifest = node_tools.node_modules() / package / "package.json"
-    try:
-        return str(json.loads(manifest.read_text())["version"])
-    except (OSError, ValueError, KeyError):
-        where, hint = node_tools.node_modules(), node_tools.setup_hint()
-        raise HarnessConfigError(f"the mParticle integration needs {package}, not installed in {where}: {hint}") from None
+    return esbuild.installed_version(package, "the mParticle integration")
 
 
 def embedded_braze_version() -> str:
@@ -56,19 +49,4 @@ def bundle_path() -> Path:
 
 def ensure_bundle() -> Path:
     """The bundled script (built on first use; concurrent builders each write a temp file, then replace)."""
-    out = bundle_path()
-    if out.is_file():
-        return out
-    esbuild = node_tools.require_bin("esbuild", "bundling mParticle's Web SDK")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    proc = subprocess.run(
-        [str(esbuild), "--bundle", "--format=iife", "--platform=browser", f"--outfile={tmp}", "--log-level=error",
-         "--sourcefile=mparticle-entry.js", "--loader=js"],
-        input=_ENTRY_JS, cwd=node_tools.node_root(), capture_output=True, text=True, timeout=_TIMEOUT_S, check=False,
-    )  # fmt: skip
-    if proc.returncode != 0 or not tmp.is_file():
-        tmp.unlink(missing_ok=True)
-        raise HarnessError(f"esbuild failed to bundle {CORE_PACKAGE} with {KIT_PACKAGE}:\n{proc.stderr.strip()}")
-    os.replace(tmp, out)
-    return out
+    return esbuild.bundle_script(_ENTRY_JS, bundle_path(), what=f"{CORE_PACKAGE} with {KIT_PACKAGE}")

@@ -1,8 +1,7 @@
-"""mParticle's servers, answered locally inside the browser context (Playwright routing), each exchange journaled.
+"""mParticle's servers, answered locally inside the browser context (`CdpService`), each exchange journaled.
 
 The shop's mParticle SDK talks to mParticle's real hosts (`MPARTICLE_HOSTS`); a route on the browser context
-answers them here, so nothing leaves the machine, and hands each exchange to the emulator's one journal
-(`POST /_emulator/ingest`, source `mparticle`, the test's scope) beside Braze's traffic.
+answers them here, so nothing leaves the machine, and journals each exchange with source `mparticle`.
 
 What is answered (the Web SDK's own contract): identity calls (`/v1/identify`, `/login`, `/logout`,
 `/{mpid}/modify`) with an MPID (stable per customer id, random while anonymous); event batches
@@ -18,6 +17,7 @@ import re
 from typing import Any
 
 from braze_harness.client import EmulatorClient
+from braze_harness.devices.cdp.service import CdpService
 from braze_harness.protocol.cdp import MPARTICLE_SOURCE, MPARTICLE_URLS
 
 _IDENTITY = re.compile(r"^https://identity\.mparticle\.com/v1/(?:(?P<call>identify|login|logout)|\d+/(?P<modify>modify))$")
@@ -29,17 +29,15 @@ def mpid_for(customer_id: str) -> str:
     return str(int.from_bytes(hashlib.sha256(customer_id.encode()).digest()[:7], "big"))
 
 
-class MParticleService:
+class MParticleService(CdpService):
     """Answers one browser context's mParticle requests and journals them in `scope`."""
 
-    def __init__(self, client: EmulatorClient, scope: str) -> None:
-        self.client = client
-        self.scope = scope
-        self._anonymous = str(random.getrandbits(52))
+    source = MPARTICLE_SOURCE
+    urls = MPARTICLE_URLS
 
-    def attach(self, context: Any) -> None:
-        """Route mParticle's hosts of `context` here (registered after the loopback block, so it wins for them)."""
-        context.route(MPARTICLE_URLS, self._handle)
+    def __init__(self, client: EmulatorClient, scope: str) -> None:
+        super().__init__(client, scope)
+        self._anonymous = str(random.getrandbits(52))
 
     def answer(self, method: str, url: str, body: str | None) -> tuple[int, Any]:
         if method == "OPTIONS":
@@ -58,16 +56,3 @@ class MParticleService:
         customer = identities.get("customerid")
         mpid = mpid_for(customer) if customer else self._anonymous
         return {"context": None, "mpid": mpid, "is_ephemeral": False, "is_logged_in": bool(customer), "matched_identities": {}}
-
-    def _handle(self, route: Any) -> None:
-        request = route.request
-        body = request.post_data
-        status, response = self.answer(request.method, request.url, body)
-        self.client.ingest(
-            {"method": request.method, "url": request.url, "headers": dict(request.headers), "body": body,
-             "status": status, "response": response, "source": MPARTICLE_SOURCE, "scope": self.scope}
-        )  # fmt: skip
-        cors = {"access-control-allow-origin": request.headers.get("origin", "*"), "access-control-allow-credentials": "true",
-                "access-control-allow-headers": "*", "access-control-allow-methods": "GET, POST, OPTIONS"}  # fmt: skip
-        text = "" if response is None else json.dumps(response)
-        route.fulfill(status=status, headers={**cors, "content-type": "application/json"}, body=text)

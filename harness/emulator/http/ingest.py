@@ -25,7 +25,7 @@ class Exchange(Strict):
     body_encoding: Literal["base64"] | None = None
     status: int | None = Field(None, ge=100, le=599)
     response: Any = None
-    source: Literal["proxy", "har", "virtual-device", "emulator", "mparticle"] = "proxy"
+    source: Literal["proxy", "har", "virtual-device", "emulator", "mparticle", "segment"] = "proxy"
     received_at: float | None = Field(None, allow_inf_nan=False, ge=0, le=1e11)
     scope: str | None = None
 
