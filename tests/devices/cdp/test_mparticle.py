@@ -17,10 +17,10 @@ ADAPTER = "braze_harness.devices.cdp.mparticle.adapter:mparticle_app"
 
 
 def test_the_shop_through_mparticle_in_chromium(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    """shop_cases.py: the kit's mapping reaches Braze (both sides in one journal), and a kit identifying users by
+    """mparticle_cases.py: the kit's mapping reaches Braze (both sides in one journal), and a kit identifying users by
     another identity is caught by cdp_mapping."""
     forget_outer_run(monkeypatch)
-    pytester.makepyfile(test_shop=(Path(__file__).parent / "shop_cases.py").read_text())
+    pytester.makepyfile(test_shop=(Path(__file__).parent / "mparticle_cases.py").read_text())
     result = run_inner(pytester, "-p", "no:xdist", timeout=240)
     result.assert_outcomes(passed=2)
 
