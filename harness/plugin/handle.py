@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from braze_harness.client import EmulatorClient, RemoteSource
@@ -158,6 +159,14 @@ class BrazeHandle:
 
     def entries(self) -> list[JournalEntry]:
         return self._source.entries()
+
+    def export_har(self, path: str | Path) -> Path:
+        """This test's SDK traffic so far as a HAR 1.2 file at `path` (its folder must exist): what
+        `braze-harness import-har` and `braze_harness.har.import_har` read back (docs/reports.md)."""
+        from braze_harness.har_export import write_har
+
+        write_har(self.entries(), path)
+        return Path(path)
 
     def traffic_text(self) -> str:
         entries = self.entries()
