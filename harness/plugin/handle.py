@@ -10,6 +10,7 @@ from typing import Any
 
 from braze_harness.client import EmulatorClient, RemoteSource
 from braze_harness.expect import Expect
+from braze_harness.expect.verdicts import VerdictLog
 from braze_harness.expect.waiting import DEFAULT_TIMEOUT
 from braze_harness.journal import JournalEntry
 from braze_harness.plugin.context import ScopeContext
@@ -32,6 +33,8 @@ class BrazeHandle:
         self.emulator_url = client.base_url
         self.scope = client.create_scope(name)
         self._source = RemoteSource(client, self.scope, workspace_keys=self.workspace_keys)
+        self.verdicts = VerdictLog()  # every expectation's verdict, for the run's report (expect/verdicts.py)
+        self._source.verdicts = self.verdicts
         self.expect = Expect(self._source, default_timeout=timeout, metrics=self._metrics)
         self._shared_key = api_key is not None
         self._apps: dict[tuple[str, str], str] = {}
