@@ -176,3 +176,21 @@ def check_in_chromium(out: Path) -> None:
             browser.close()
     assert asked == [out.as_uri()], f"the report asked for more than itself: {asked}"
     assert errors == []
+
+
+def test_a_report_into_a_missing_folder_stops_the_run_with_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+    result = run_inner(pytester, "--braze-report", str(pytester.path / "typo" / "report.html"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"ERROR: --braze-report: no folder {pytester.path / 'typo'} for " in result.stderr.str()
+
+
+def test_a_run_on_a_running_emulator_says_why_its_report_has_no_protocol_table() -> None:
+    from braze_harness.plugin.report_html import RunReport, TestRow, render
+
+    note = "not in this report: the run used a running emulator (--braze-emulator-url); its own log shows its drift"
+    html = render(RunReport("r", [TestRow("t.py::test_a", "passed", data=None)], protocol=None, protocol_note=note))
+    parsed = Report()
+    parsed.feed(html)
+    assert parsed.tests == {"t.py::test_a": {"outcome": "passed", "svg": 0, "shapes": [], "rows": []}}
+    assert "its own log shows its drift" in html
