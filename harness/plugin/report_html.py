@@ -58,6 +58,7 @@ def render(run: RunReport) -> str:
 <p class="tools"><button type="button" data-show="all">all</button>
 <button type="button" data-show="failed">failed and errors</button>
 <button type="button" data-expand="1">expand all</button> <button type="button" data-expand="0">collapse all</button></p>
+{LEGEND}
 <div id="tests">
 {rows}
 </div>
@@ -222,12 +223,19 @@ span.o-passed{color:#2e7d32}span.o-failed,span.o-error{color:#b00020}
 .v-held td:first-child{color:#2e7d32}.v-failed td:first-child{color:#b00020}.why{color:#b00020;font-size:.9em}
 pre.longrepr{background:#fbeff1;padding:6px;overflow:auto;max-height:24em;font-size:12px}
 ol.requests{font-family:ui-monospace,monospace;font-size:12px}ol.requests li.bad{color:#b00020}li.problem{color:#b00020}
+.legend{color:#555;font-size:.9em}.k-req{color:#4a7bd0}.k-bad,.k-failed{color:#d32f2f}.k-held{color:#2e7d32}
 svg.timeline{display:block;margin:6px 0;background:#fafafa;border:1px solid #eee}
 svg .req{fill:#4a7bd0}svg .req.bad{fill:#d32f2f}svg .event{fill:#fff;stroke:#123;stroke-width:.8}
 svg .tick{stroke:#999;fill:#666;font-size:10px}svg text.tick{stroke:none}
 svg .verdict .wait{stroke-width:4;stroke-opacity:.35}svg .verdict .at{stroke-width:1.5}
 svg .v-held line{stroke:#2e7d32}svg .v-failed line{stroke:#d32f2f}
 """
+
+LEGEND = (
+    '<p class="legend">Timeline: a bar is an SDK request of the test\'s scope (<span class="k-req">blue</span>, '
+    '<span class="k-bad">red</span> when refused), a dot an event in it; below, each expectation\'s wait up to its '
+    'verdict (<span class="k-held">held</span> or <span class="k-failed">failed</span>). Hover for details.</p>'
+)
 
 JS = """
 (function(){
