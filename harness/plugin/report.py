@@ -77,6 +77,6 @@ def _no_tally(config: pytest.Config) -> str:
 def register(config: pytest.Config) -> None:
     """Register the writer when `--braze-report` is given, in the process that sees every report (not a worker)."""
     path = config.getoption("--braze-report")
-    if not path or hasattr(config, "workerinput"):
+    if not path or hasattr(config, "workerinput") or config.option.collectonly:  # a collection runs no test to report
         return
     config.pluginmanager.register(ReportWriter(config, Path(path)), "braze-report")

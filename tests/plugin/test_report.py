@@ -194,3 +194,10 @@ def test_a_run_on_a_running_emulator_says_why_its_report_has_no_protocol_table()
     parsed.feed(html)
     assert parsed.tests == {"t.py::test_a": {"outcome": "passed", "svg": 0, "shapes": [], "rows": []}}
     assert "its own log shows its drift" in html
+
+
+def test_a_collection_writes_no_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+    out = pytester.path / "report.html"
+    run_inner(pytester, "--collect-only", "--braze-report", str(out)).assert_outcomes()
+    assert not out.exists()
