@@ -23,6 +23,7 @@ class ReportWriter:
         self.path = path
         self.rows: dict[str, TestRow] = {}
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         row = self.rows.get(report.nodeid)
         if row is None:
@@ -39,6 +40,8 @@ class ReportWriter:
         for key, value in report.user_properties:
             if key == PROPERTY:
                 row.data = value
+        # taken out before the other plugins read the report: --junitxml would write it whole as a property
+        report.user_properties = [(k, v) for k, v in report.user_properties if k != PROPERTY]
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

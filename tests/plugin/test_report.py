@@ -108,8 +108,13 @@ class Report(HTMLParser):
 def test_the_report_of_an_xdist_run_lists_every_test_and_renders_offline(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_inner=INNER)
     out = pytester.path / "report.html"
-    result = run_inner(pytester, "-n", "2", "--braze-target", "android-virtual", "--braze-report", str(out), "-q", timeout=240)
+    junit = pytester.path / "junit.xml"
+    result = run_inner(
+        pytester, "-n", "2", "--braze-target", "android-virtual", "--braze-report", str(out), f"--junitxml={junit}", timeout=240
+    )
     check_contents(out, result)
+    xml = junit.read_text()
+    assert "braze_data_points" in xml and "braze_report" not in xml, "the report's data stays out of the JUnit XML"
     check_in_chromium(out)
 
 
