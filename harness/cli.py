@@ -124,13 +124,21 @@ def _journal(args: argparse.Namespace) -> int:
     entries = read_sqlite(args.db, Query(**filters), run=args.run)
     if args.action == "serve":
         return _serve_journal(args, entries)
-    if args.action == "export":
+    out = args.file or args.out
+    if args.har:
+        from braze_harness.har_export import write_har
+
+        if args.action != "export" or out == "-":
+            raise HarnessConfigError("--har is for export to a file: braze-harness journal export --har run.db out.har")
+        written = write_har(entries, out)
+        print(f"exported {written} entries to {out} (HAR 1.2)", file=sys.stderr)
+    elif args.action == "export":
         lines = b"".join(e.to_jsonl() + b"\n" for e in entries)
-        if args.out == "-":
+        if out == "-":
             sys.stdout.buffer.write(lines)
         else:
-            Path(args.out).write_bytes(lines)
-            print(f"exported {len(entries)} entries to {args.out}", file=sys.stderr)
+            Path(out).write_bytes(lines)
+            print(f"exported {len(entries)} entries to {out}", file=sys.stderr)
     else:
         for e in entries:
             print(e.summary())
@@ -499,8 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="runs: the runs the file holds (one per emulator); serve: one run on an emulator, for its dashboard",
     )
     jr.add_argument("db")
+    jr.add_argument("file", nargs="?", help="export: the output file (as --out)")
     jr.add_argument("--run", help="which run of the file (default: the newest; see `runs`)")
     jr.add_argument("--out", default="-", help="JSONL output file for export (default stdout)")
+    jr.add_argument("--har", action="store_true", help="export as a HAR 1.2 file (import-har reads it back)")
     jr.add_argument("--scope")
     jr.add_argument("--device-id")
     jr.add_argument("--user-id")

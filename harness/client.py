@@ -296,6 +296,7 @@ class RemoteSource:
         self.client = client
         self.scope = scope
         self._workspace_keys = workspace_keys  # api key -> workspace name (expect/workspaces.py); None: not known
+        self.verdicts: Any = None  # a VerdictLog: each expectation's verdict (expect/verdicts.py); None: not kept
         self._cache: list[JournalEntry] = []
         self._latest = 0
 

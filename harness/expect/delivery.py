@@ -201,7 +201,8 @@ class NothingLostExpectation(InWorkspace):
             last.update(delivered=delivered, missing=[], duplicated=duplicated)
             return "; ".join(duplicated) if duplicated else None
 
-        found, entries, waited, reason = wait_until(self.source, timeout, check, fail_fast=fail_fast)
+        what = f"nothing lost for {self._who()}: " + ", ".join(name for name, _ in self.logged)
+        found, entries, waited, reason = wait_until(self.source, timeout, check, fail_fast=fail_fast, what=what)
         if found is not None and reason is None:
             return found
         wanted = ", ".join(name if props is None else f"{name} {props}" for name, props in self.logged)

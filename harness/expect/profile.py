@@ -135,7 +135,9 @@ class ProfileExpectation(InWorkspace):
                     return p
             return None
 
-        found, entries, waited, _ = wait_until(self.source, timeout, check)
+        want = ", ".join(f"{k}={show(v)}" for k, v in self.expected.items()) or "to exist"
+        what = f"profile with {self._who()}{self._where()} has {want}"
+        found, entries, waited, _ = wait_until(self.source, timeout, check, what=what)
         if found is not None:
             return found
         profiles = last["profiles"]

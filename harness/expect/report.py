@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from braze_harness.expect import verdicts
 from braze_harness.journal import JournalEntry
 
 RECENT_SHOWN = 15
@@ -51,6 +52,7 @@ def failure(
 ) -> ExpectationFailed:
     """The one failure of a wait. `entries=None`: the wait was not on the journal (a screen), no traffic shown.
     `error`: a subclass of ExpectationFailed to raise (e.g. `ScreenTimeout`)."""
+    verdicts.failed(headline)
     lines = [headline]
     if entries is None:
         lines.append(f"Waited {waited:.2f} s.")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Self
 
+from braze_harness.expect import verdicts
 from braze_harness.expect.patterns import AttributesPattern, Diff, EventPattern
 from braze_harness.expect.report import ExpectationFailed, failure
 from braze_harness.expect.source import Source
@@ -50,17 +51,35 @@ def wait_until[T](
     fail_fast: Callable[[list[JournalEntry]], str | None] | None = None,
     every: float | None = None,
     nudge: Callable[[], None] | None = None,
+    what: str | None = None,
+    continues: bool = False,
 ) -> tuple[T | None, list[JournalEntry], float, str | None]:
     """The one wait: run `check` on the scope's entries now and after every journal change until it returns
     non-None, `fail_fast` gives a reason, or `timeout` passes -> (result, entries, waited, reason).
 
     `every`: also re-check at least that often, for state outside the journal (a phone's screen); without a
     `source` it is the only wake-up (a poll). `nudge`: called before the first check and then every `every` s
-    while waiting (e.g. ask the app to flush what its SDK queued)."""
+    while waiting (e.g. ask the app to flush what its SDK queued). `what`: the expectation, for the source's verdict
+    log when it keeps one (expect/verdicts.py); `continues`: this wait goes on with the previous one's verdict."""
     if every is not None and every <= 0:
         raise ValueError("every: must be a number of seconds > 0")
     if source is None and every is None:
         raise ValueError("a wait without a journal source needs `every` (how often to look)")
+    verdict = verdicts.begin(source, what, continues=continues)
+    try:
+        return _wait_until(source, timeout, check, fail_fast, every, nudge)
+    finally:
+        verdicts.end(verdict)
+
+
+def _wait_until[T](
+    source: Source | None,
+    timeout: float,
+    check: Callable[[list[JournalEntry]], T | None],
+    fail_fast: Callable[[list[JournalEntry]], str | None] | None,
+    every: float | None,
+    nudge: Callable[[], None] | None,
+) -> tuple[T | None, list[JournalEntry], float, str | None]:
     start = time.monotonic()
     deadline = start + timeout
     next_nudge = start
@@ -118,7 +137,7 @@ def wait_for[V](
         reason = fail_fast(value) if fail_fast is not None else None
         return (value, reason) if reason or until(value) else None
 
-    found, entries, waited, _ = wait_until(source, timeout, check, every=every, nudge=nudge)
+    found, entries, waited, _ = wait_until(source, timeout, check, every=every, nudge=nudge, what=expected)
     if found is not None and found[1] is None:
         return found[0]
     reason = found[1] if found is not None else None
@@ -175,8 +194,19 @@ class _Counted(InWorkspace):
         timeout: float,
         check: Callable[[list[JournalEntry]], T | None],
         fail_fast: Callable[[list[JournalEntry]], str | None] | None = None,
+        *,
+        what: str | None = None,
+        continues: bool = False,
     ) -> tuple[T | None, list[JournalEntry], float, str | None]:
-        return wait_until(source, timeout, check, fail_fast=fail_fast, every=self._every, nudge=self._nudge)
+        what = what or (self._describe() + self._count_text())
+        return wait_until(
+            source, timeout, check, fail_fast=fail_fast, every=self._every, nudge=self._nudge, what=what, continues=continues
+        )
+
+    def _describe(self) -> str:
+        pattern = getattr(self, "pattern", None)
+        where = getattr(self, "_where", None)
+        return (pattern.describe() if pattern is not None else "an expectation") + (where() if where is not None else "")
 
     def _count_text(self) -> str:
         if self._max is None:
@@ -225,7 +255,7 @@ class EventExpectation(_Counted):
 
         found, entries, waited, reason = self._wait(self.source, timeout, enough, self._too_many)
         if found is not None and self._max is not None and settle > 0:
-            _, entries, extra, reason = self._wait(self.source, settle, lambda _: None, self._too_many)
+            _, entries, extra, reason = self._wait(self.source, settle, lambda _: None, self._too_many, continues=True)
             waited += extra
         if found is None or reason:
             raise self._failure(f"within {timeout:g} s", entries, waited, reason)
@@ -243,7 +273,8 @@ class EventExpectation(_Counted):
         return f"got {n}" if n > self._max else None
 
     def _hold(self, window: float, headline: str | None = None) -> list[EventMatch]:
-        _, entries, waited, reason = self._wait(self.source, window, lambda _: None, self._too_many)
+        what = f"never: {self._describe()}" if headline == "never" else None
+        _, entries, waited, reason = self._wait(self.source, window, lambda _: None, self._too_many, what=what)
         if reason:
             raise self._failure(headline or f"within {window:g} s", entries, waited, reason, show_matches=True)
         return self.matches(entries)
@@ -394,7 +425,8 @@ class OrderExpectation(InWorkspace):
             chain, n = self._find(entries)
             return chain if n == len(self.patterns) else None
 
-        found, entries, waited, _ = wait_until(self.source, timeout, done)
+        what = "in this order: " + ", ".join(p.describe() for p in self.patterns)
+        found, entries, waited, _ = wait_until(self.source, timeout, done, what=what)
         if found is None:
             chain, n = self._find(entries)
             steps = [f"{'✓' if i < n else '✗'} {i + 1}. {p.describe()}" for i, p in enumerate(self.patterns)]

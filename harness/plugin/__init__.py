@@ -58,8 +58,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "braze_app(**options): options of the app under test (e.g. session_timeout=10)")
     options.validate(config)
-    from braze_harness.plugin import web_sdk
+    from braze_harness.plugin import report, web_sdk
 
+    report.register(config)  # --braze-report: the HTML report, written by the controller
     if not config.pluginmanager.has_plugin("braze-web-sdk"):
         config.pluginmanager.register(web_sdk, "braze-web-sdk")  # feature markers, braze_sdk_retries
     # pytest-base-url (pulled in by pytest-playwright) trips a pytest 9 deprecation: noise for our users

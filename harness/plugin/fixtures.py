@@ -17,6 +17,7 @@ from braze_harness.plugin import fixed_keys
 from braze_harness.plugin.artifacts import scope_name
 from braze_harness.plugin.embedded import start_embedded
 from braze_harness.plugin.handle import BrazeHandle
+from braze_harness.plugin.report_data import PROPERTY, test_data
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +69,8 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
         # traffic in a workspace no expectation looked in: a build on another workspace's key (expect/workspaces.py)
         warn_stray(entries, handle.workspace_keys(), looked_in=handle.expect.looked)
         request.node.user_properties.append(("braze_data_points", f"{points.used} used, {points.wasted} wasted"))
+        if config.getoption("--braze-report"):  # this test's part of the run's report (plugin/report.py)
+            request.node.user_properties.append((PROPERTY, test_data(handle.scope, entries, handle.verdicts.all())))
     finally:
         fixed_keys.detach(handle)
         handle.close()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from braze_harness.client import EmulatorClient, RemoteSource
 from braze_harness.expect import Expect
+from braze_harness.expect.verdicts import VerdictLog
 from braze_harness.expect.waiting import DEFAULT_TIMEOUT
 from braze_harness.journal import JournalEntry
 from braze_harness.plugin.context import ScopeContext
@@ -31,6 +33,8 @@ class BrazeHandle:
         self.emulator_url = client.base_url
         self.scope = client.create_scope(name)
         self._source = RemoteSource(client, self.scope, workspace_keys=self.workspace_keys)
+        self.verdicts = VerdictLog()  # every expectation's verdict, for the run's report (expect/verdicts.py)
+        self._source.verdicts = self.verdicts
         self.expect = Expect(self._source, default_timeout=timeout, metrics=self._metrics)
         self._shared_key = api_key is not None
         self._apps: dict[tuple[str, str], str] = {}
@@ -158,6 +162,14 @@ class BrazeHandle:
 
     def entries(self) -> list[JournalEntry]:
         return self._source.entries()
+
+    def export_har(self, path: str | Path) -> Path:
+        """This test's SDK traffic so far as a HAR 1.2 file at `path` (its folder must exist): what
+        `braze-harness import-har` and `braze_harness.har.import_har` read back (docs/reports.md)."""
+        from braze_harness.har_export import write_har
+
+        write_har(self.entries(), path)
+        return Path(path)
 
     def traffic_text(self) -> str:
         entries = self.entries()

@@ -59,6 +59,11 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--braze-timeout", type=float, default=5.0, help="default seconds an expectation waits (default 5)")
     group.addoption("--braze-journal-db", default=None, help="embedded emulator: also write the journal to this SQLite file")
     group.addoption(
+        "--braze-report",
+        default=None,
+        help="write the run's report to this HTML file: each test's outcome, verdicts and traffic timeline (docs/reports.md)",
+    )
+    group.addoption(
         "--braze-data-plan",
         default=None,
         help="embedded emulator: check every exchange against this data plan (docs/data-plan.md)",
@@ -183,6 +188,9 @@ def validate(config: pytest.Config) -> None:
     journal_db = config.getoption("--braze-journal-db")
     if journal_db and not Path(journal_db).parent.is_dir():  # a typo in the path is reported, not made into folders
         raise pytest.UsageError(f"{where(config, '--braze-journal-db')}: no folder {Path(journal_db).parent} for {journal_db}")
+    report = config.getoption("--braze-report")
+    if report and not Path(report).parent.is_dir():
+        raise pytest.UsageError(f"{where(config, '--braze-report')}: no folder {Path(report).parent} for {report}")
     exe = config.getoption("--braze-chromium")
     if exe and not Path(exe).is_file():
         raise pytest.UsageError(f"{where(config, '--braze-chromium')}: no executable at {exe}")

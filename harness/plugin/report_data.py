@@ -1,0 +1,39 @@
+"""A test's part of the run report (`--braze-report`): its scope's SDK requests and its expectations' verdicts, as
+plain data a pytest-xdist worker sends to the controller with the test's teardown report (a user property, as the
+data points are)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from braze_harness.expect.verdicts import Verdict
+from braze_harness.journal import JournalEntry
+from braze_harness.journal.entry import describe_event
+
+PROPERTY = "braze_report"  # the user property's name
+MAX_REQUESTS = 400  # a test's requests in the report (the rest counted, not drawn)
+
+
+def test_data(scope: str, entries: list[JournalEntry], verdicts: list[Verdict]) -> dict[str, Any]:
+    shown = entries[:MAX_REQUESTS]
+    return {
+        "scope": scope,
+        "requests": [_request(e) for e in shown],
+        "more_requests": len(entries) - len(shown),
+        "verdicts": [v.as_json() for v in verdicts],
+    }
+
+
+def _request(entry: JournalEntry) -> dict[str, Any]:
+    req = entry.request
+    return {
+        "seq": entry.seq,
+        "at": entry.received_at,
+        "ms": entry.duration_ms,
+        "method": req.method,
+        "path": req.path,
+        "status": entry.exchange.status,
+        "good": entry.good,
+        "problems": [f"{p.severity} {p}" for p in entry.problems],
+        "events": [{"name": e.name, "time": e.time, "text": describe_event(e)[:200]} for e in entry.events],
+    }

@@ -1,0 +1,251 @@
+"""The run report as one self-contained HTML file: inline CSS and JS, no external resource (it opens offline).
+
+Per test: its outcome, its expectations' verdicts, and a timeline (inline SVG) of its scope's SDK requests on a time
+axis — each request a bar, its events marks inside it, a bad request red — with each expectation's wait and verdict.
+Per run: the protocol report (drift and refusals) the terminal shows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+WIDTH, LEFT, RIGHT = 960, 10, 10
+# nothing is loaded from anywhere: the report opens offline, and a browser refuses any fetch it might try
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+LANE = 22
+
+
+@dataclass(slots=True)
+class TestRow:
+    nodeid: str
+    outcome: str  # passed | failed | error | skipped | xfailed | xpassed
+    duration: float = 0.0
+    start: float | None = None  # unix seconds
+    stop: float | None = None
+    longrepr: str = ""
+    data: dict[str, Any] | None = None  # report_data.test_data, None: the test used no `braze`
+
+
+@dataclass(slots=True)
+class RunReport:
+    title: str
+    tests: list[TestRow] = field(default_factory=list)
+    protocol: dict[str, Any] | None = None  # ProblemTally.summary()
+    protocol_note: str = ""  # why there is no protocol report
+    generated: float = field(default_factory=time.time)
+
+
+def render(run: RunReport) -> str:
+    counts: dict[str, int] = {}
+    for t in run.tests:
+        counts[t.outcome] = counts.get(t.outcome, 0) + 1
+    summary = ", ".join(f'<span class="o-{escape(k)}">{n} {escape(k)}</span>' for k, n in sorted(counts.items()))
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.generated))
+    rows = "\n".join(_test(i, t) for i, t in enumerate(run.tests))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<title>{escape(run.title)}</title>
+<style>{CSS}</style></head>
+<body>
+<h1>{escape(run.title)}</h1>
+<p class="run">{len(run.tests)} test(s): {summary or "none"} — generated {escape(stamp)}</p>
+{_protocol(run)}
+<h2>Tests</h2>
+<p class="tools"><button type="button" data-show="all">all</button>
+<button type="button" data-show="failed">failed and errors</button>
+<button type="button" data-expand="1">expand all</button> <button type="button" data-expand="0">collapse all</button></p>
+{LEGEND}
+<div id="tests">
+{rows}
+</div>
+<script>{JS}</script>
+</body></html>
+"""
+
+
+def _protocol(run: RunReport) -> str:
+    if run.protocol is None:
+        return f'<h2>Braze protocol report</h2><p class="note">{escape(run.protocol_note or "not available")}</p>'
+    p = run.protocol
+    head = f"<p>{p['requests']} SDK request(s) journaled, {p['bad']} bad</p>"
+    if not p["problems"]:
+        return f'<h2>Braze protocol report</h2><div id="protocol">{head}<p class="note">no drift, no refusal</p></div>'
+    body = "".join(
+        f'<tr class="sev-{escape(r["severity"])}"><td>{escape(r["severity"])}</td><td class="num">{r["count"]}</td>'
+        f"<td>{escape(r['where'])}</td><td>{escape(r['message'])}</td></tr>"
+        for r in p["problems"]
+    )
+    return (
+        f'<h2>Braze protocol report</h2><div id="protocol">{head}<table><thead><tr><th>severity</th><th>count</th>'
+        f"<th>where</th><th>message</th></tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _test(index: int, t: TestRow) -> str:
+    data = t.data or {}
+    verdicts = data.get("verdicts", [])
+    requests = data.get("requests", [])
+    bad = sum(1 for r in requests if not r["good"])
+    held = sum(1 for v in verdicts if v["passed"] and v["finished"])
+    facts = [f"{t.duration:.2f} s"]
+    if t.data is not None:
+        facts.append(f"{len(requests) + data.get('more_requests', 0)} request(s)" + (f", {bad} bad" if bad else ""))
+        facts.append(f"{held}/{len(verdicts)} expectation(s) held")
+    parts = [_verdicts(verdicts)] if verdicts else []
+    if t.data is not None:
+        parts.append(timeline(t, data))
+        parts.append(_requests(requests, data.get("more_requests", 0)))
+    else:
+        parts.append('<p class="note">no Braze traffic: the test ran without the <code>braze</code> fixture</p>')
+    if t.longrepr:
+        parts.append(f'<pre class="longrepr">{escape(t.longrepr)}</pre>')
+    return (
+        f'<details class="test o-{escape(t.outcome)}" id="test-{index}" data-outcome="{escape(t.outcome)}" '
+        f'data-nodeid="{escape(t.nodeid)}"><summary><span class="badge">{escape(t.outcome)}</span> '
+        f'<span class="nodeid">{escape(t.nodeid)}</span> <span class="facts">{escape(" · ".join(facts))}</span></summary>'
+        f'<div class="body">{"".join(parts)}</div></details>'
+    )
+
+
+def _verdicts(verdicts: list[dict[str, Any]]) -> str:
+    rows = []
+    for v in verdicts:
+        state = "held" if v["passed"] and v["finished"] else ("failed" if not v["passed"] else "interrupted")
+        mark = {"held": "✓", "failed": "✗", "interrupted": "…"}[state]
+        note = f'<div class="why">{escape(v["message"])}</div>' if v["message"] else ""
+        rows.append(
+            f'<tr class="v-{state}"><td>{mark}</td><td>{escape(v["what"])}{note}</td>'
+            f'<td class="num">{v["waited"]:.2f} s</td></tr>'
+        )
+    head = "<thead><tr><th></th><th>expectation</th><th>waited</th></tr></thead>"
+    return f'<table class="verdicts">{head}<tbody>{"".join(rows)}</tbody></table>'
+
+
+def _requests(requests: list[dict[str, Any]], more: int) -> str:
+    if not requests:
+        return '<p class="note">no SDK request in this test\'s scope</p>'
+    items = []
+    for r in requests:
+        events = "".join(f"<li>{escape(e['text'])}</li>" for e in r["events"])
+        problems = "".join(f'<li class="problem">{escape(p)}</li>' for p in r["problems"])
+        status = r["status"] if r["status"] is not None else "no answer"
+        items.append(
+            f'<li class="{"good" if r["good"] else "bad"}">#{r["seq"]} {escape(r["method"])} {escape(r["path"])} '
+            f"{escape(str(status))}<ul>{events}{problems}</ul></li>"
+        )
+    tail = f"<li>... and {more} more</li>" if more else ""
+    return f'<ol class="requests">{"".join(items)}{tail}</ol>'
+
+
+def timeline(t: TestRow, data: dict[str, Any]) -> str:
+    """The test's picture: a lane of requests (bars, events as marks, bad ones red), a lane of expectation waits
+    (a bar from start to verdict, a line at the verdict), on one time axis from the test's start to its end."""
+    requests, verdicts = data.get("requests", []), data.get("verdicts", [])
+    times = [r["at"] for r in requests] + [v["started"] for v in verdicts]
+    ends = [r["at"] + (r["ms"] or 0) / 1000 for r in requests] + [v["started"] + v["waited"] for v in verdicts]
+    if t.start is not None:
+        times.append(t.start)
+    if t.stop is not None:
+        ends.append(t.stop)
+    if not times:
+        return '<svg class="timeline" role="img" width="0" height="0"></svg>'
+    t0, t1 = min(times), max(max(ends, default=0), min(times) + 0.001)
+    span = t1 - t0
+    inner = WIDTH - LEFT - RIGHT
+
+    def x(at: float) -> float:
+        return LEFT + (at - t0) / span * inner
+
+    shapes = [_axis(span, x, t0)]
+    for r in requests:
+        x0 = x(r["at"])
+        w = max((r["ms"] or 0) / 1000 / span * inner, 4.0)
+        cls = "req" if r["good"] else "req bad"
+        tip = f"#{r['seq']} {r['method']} {r['path']} {r['status'] if r['status'] is not None else 'no answer'}"
+        tip += "".join(f"\n{p}" for p in r["problems"])
+        shapes.append(
+            f'<rect class="{cls}" x="{x0:.1f}" y="22" width="{w:.1f}" height="{LANE - 4}" rx="2">'
+            f"<title>{escape(tip)}</title></rect>"
+        )
+        for i, e in enumerate(r["events"]):
+            ex = x0 + min(2 + i * 4, w - 2)
+            cy = 22 + (LANE - 4) / 2
+            title = f"<title>{escape(e['text'])}</title>"
+            shapes.append(f'<circle class="event" cx="{ex:.1f}" cy="{cy:.1f}" r="2.5">{title}</circle>')
+    for i, v in enumerate(verdicts):
+        y = 22 + LANE + 4 + (i % 4) * 8
+        x0, x1 = x(v["started"]), x(v["started"] + v["waited"])
+        state = "held" if v["passed"] and v["finished"] else "failed"
+        tip = f"{'✓' if state == 'held' else '✗'} {v['what']} ({v['waited']:.2f} s)"
+        shapes.append(
+            f'<g class="verdict v-{state}"><title>{escape(tip)}</title>'
+            f'<line class="wait" x1="{x0:.1f}" y1="{y}" x2="{max(x1, x0 + 1):.1f}" y2="{y}"/>'
+            f'<line class="at" x1="{x1:.1f}" y1="18" x2="{x1:.1f}" y2="{y + 3}"/></g>'
+        )
+    height = 22 + LANE + 4 + 4 * 8 + 6
+    return (
+        f'<svg class="timeline" role="img" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}"><desc>requests and expectation verdicts over {span:.2f} s</desc>'
+        f"{''.join(shapes)}</svg>"
+    )
+
+
+def _axis(span: float, x: Any, t0: float) -> str:
+    step = next((s for s in (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300) if span / s <= 10), 600)
+    ticks, at = [], 0.0
+    while at <= span + 1e-9:
+        px = x(t0 + at)
+        ticks.append(
+            f'<line class="tick" x1="{px:.1f}" y1="12" x2="{px:.1f}" y2="16"/>'
+            f'<text class="tick" x="{px + 2:.1f}" y="10">{at:g} s</text>'
+        )
+        at += step
+    return f'<g class="axis"><line class="tick" x1="{LEFT}" y1="16" x2="{WIDTH - RIGHT}" y2="16"/>{"".join(ticks)}</g>'
+
+
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.5em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
+td.num{text-align:right}.note{color:#666}
+.sev-error td:first-child{color:#b00020;font-weight:600}.sev-drift td:first-child{color:#a15c00}
+details.test{border:1px solid #ddd;border-radius:4px;margin:4px 0}
+details.test>summary{cursor:pointer;padding:4px 8px}details.test .body{padding:4px 12px 10px}
+.badge{display:inline-block;min-width:5em;text-align:center;border-radius:3px;color:#fff;background:#888;font-size:.85em}
+.o-passed .badge{background:#2e7d32}.o-failed .badge,.o-error .badge{background:#b00020}
+.o-skipped .badge,.o-xfailed .badge{background:#8d6e00}
+span.o-passed{color:#2e7d32}span.o-failed,span.o-error{color:#b00020}
+.nodeid{font-family:ui-monospace,monospace}.facts{color:#666;font-size:.9em}
+.v-held td:first-child{color:#2e7d32}.v-failed td:first-child{color:#b00020}.why{color:#b00020;font-size:.9em}
+pre.longrepr{background:#fbeff1;padding:6px;overflow:auto;max-height:24em;font-size:12px}
+ol.requests{font-family:ui-monospace,monospace;font-size:12px}ol.requests li.bad{color:#b00020}li.problem{color:#b00020}
+.legend{color:#555;font-size:.9em}.k-req{color:#4a7bd0}.k-bad,.k-failed{color:#d32f2f}.k-held{color:#2e7d32}
+svg.timeline{display:block;margin:6px 0;background:#fafafa;border:1px solid #eee}
+svg .req{fill:#4a7bd0}svg .req.bad{fill:#d32f2f}svg .event{fill:#fff;stroke:#123;stroke-width:.8}
+svg .tick{stroke:#999;fill:#666;font-size:10px}svg text.tick{stroke:none}
+svg .verdict .wait{stroke-width:4;stroke-opacity:.35}svg .verdict .at{stroke-width:1.5}
+svg .v-held line{stroke:#2e7d32}svg .v-failed line{stroke:#d32f2f}
+"""
+
+LEGEND = (
+    '<p class="legend">Timeline: a bar is an SDK request of the test\'s scope (<span class="k-req">blue</span>, '
+    '<span class="k-bad">red</span> when refused), a dot an event in it; below, each expectation\'s wait up to its '
+    'verdict (<span class="k-held">held</span> or <span class="k-failed">failed</span>). Hover for details.</p>'
+)
+
+JS = """
+(function(){
+  var tests=document.querySelectorAll('details.test');
+  document.querySelectorAll('button[data-show]').forEach(function(b){b.addEventListener('click',function(){
+    var only=b.getAttribute('data-show');
+    tests.forEach(function(t){var o=t.getAttribute('data-outcome');
+      t.hidden=only==='failed'&&o!=='failed'&&o!=='error';});});});
+  document.querySelectorAll('button[data-expand]').forEach(function(b){b.addEventListener('click',function(){
+    var open=b.getAttribute('data-expand')==='1';tests.forEach(function(t){t.open=open;});});});
+  tests.forEach(function(t){var o=t.getAttribute('data-outcome');if(o==='failed'||o==='error'){t.open=true;}});
+})();
+"""
