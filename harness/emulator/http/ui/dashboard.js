@@ -342,8 +342,9 @@ const LIVE_MS = 500; // a page reads its routes again at most this often, howeve
 let generation = 0; // bumped by each route(): a read begun for an older page renders nothing
 
 // Runs `load(current)` now and again after each new journal entry (of `scope`, or any), at most once per LIVE_MS
-// and never two at once, the last wake-up never lost; `current()` is false once the page was left.
-function liveReload(scope, load) {
+// and never two at once, the last wake-up never lost; `current()` is false once the page was left. `everyMs`: also
+// this often, for what changes without a request (a fault added, an error inside the emulator).
+function liveReload(scope, load, everyMs = 0) {
   const mine = generation;
   const current = () => mine === generation;
   let last = 0;
@@ -376,10 +377,12 @@ function liveReload(scope, load) {
   const params = new URLSearchParams({ limit: "1" });
   if (scope) params.set("scope", scope);
   const stopStream = follow(params, wake);
+  const ticking = everyMs ? setInterval(wake, everyMs) : null;
   run();
   return () => {
     stopStream();
     clearTimeout(timer);
+    clearInterval(ticking);
   };
 }
 
@@ -391,8 +394,8 @@ function cells(...values) {
   return values.map((v) => el("td", {}, v));
 }
 
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
+function plural(n, word, many = word + "s") {
+  return `${n} ${n === 1 ? word : many}`;
 }
 
 // -- Messaging -------------------------------------------------------------------------------------------------
@@ -431,7 +434,7 @@ async function loadMessaging(scope, current) {
   const served = servedBy(why.decisions);
   $("#messaging-count").textContent =
     `${plural(seeded.segments.length, "segment")}, ${plural(seeded.campaigns.length, "campaign")}, ` +
-    `${plural(seeded.canvases.length, "canvas")}` + (seeded.clock_offset ? ` · clock moved on ${seeded.clock_offset} s` : "");
+    `${plural(seeded.canvases.length, "canvas", "canvases")}` + (seeded.clock_offset ? ` · clock moved on ${seeded.clock_offset} s` : "");
   $("#segments tbody").replaceChildren(
     ...seeded.segments.map((s, i) =>
       el("tr", { "data-segment": s.id }, ...cells(s.id, segmentText(s), members[i].map((m) => m.external_id || m.braze_id).join(", ") || "none")),
@@ -447,7 +450,7 @@ async function loadMessaging(scope, current) {
   if (!seeded.canvases.length) $("#canvases").append(el("p", { class: "count" }, "none seeded"));
   $("#templates tbody").replaceChildren(
     ...[...seeded.templates].reverse().map((t) =>
-      el("tr", { "data-campaign": t.campaign }, ...cells(t.campaign, t.user, t.header ?? "", t.message ?? "", templateOutcome(t))),
+      el("tr", { "data-campaign": t.campaign }, ...cells(t.campaign, t.user.replace(/^user:/, ""), t.header ?? "", t.message ?? "", templateOutcome(t))),
     ),
   );
 }
@@ -532,7 +535,7 @@ function campaignSection(c, m, served, verdict) {
     "section",
     { class: "campaign", "data-campaign": c.id },
     el("h4", {}, c.id, " ", el("span", { class: "count" }, facts.join(" · "))),
-    verdict ? el("p", { class: "count verdict" }, verdict) : "",
+    verdict ? el("p", { class: "count verdict" }, "latest: ", verdict) : "",
     el("div", { class: "side-by-side" }, metricsTable(m, served), byUserTable(m, served)),
   );
 }
@@ -566,9 +569,16 @@ function canvasSection(c, m, progress) {
 
 // -- Health ----------------------------------------------------------------------------------------------------
 
+const HEALTH_EVERY_MS = 2000; // faults are added and used up by the control API, with no journal entry to wake us
+
 function showHealth() {
   const scope = scopeOf("health-filters");
-  stop = liveReload(scope, (current) => loadHealth(scope, current));
+  stop = liveReload(scope, (current) => loadHealth(scope, current), HEALTH_EVERY_MS);
+}
+
+function bytes(n) {
+  const [unit, size] = n >= 1 << 20 ? ["MiB", n / (1 << 20)] : ["KiB", n / 1024];
+  return `${size.toFixed(1)} ${unit}`;
 }
 
 async function loadHealth(scope, current) {
@@ -587,7 +597,7 @@ async function loadHealth(scope, current) {
     bad: j.bad,
     dropped: j.dropped ? `${j.dropped} (past the journal's cap)` : 0,
     cap: j.cap ?? "none",
-    size: `${(j.bytes / 1024).toFixed(1)} KiB` + (j.max_bytes ? ` of ${(j.max_bytes / 1024).toFixed(0)} KiB` : ""),
+    size: bytes(j.bytes) + (j.max_bytes ? ` of at most ${bytes(j.max_bytes)}` : ""),
     "latest #": j.latest_seq,
     "CORS preflights": stats.preflights ?? 0,
   };
@@ -602,7 +612,7 @@ async function loadHealth(scope, current) {
   if (!faults.faults.length) $("#faults tbody").append(el("tr", {}, el("td", { colSpan: 7, class: "count" }, "none")));
   $("#drift-count").textContent = `${plural(drift.requests, "request")}, ${drift.bad} bad`;
   $("#drift tbody").replaceChildren(
-    ...drift.problems.map((p) => el("tr", { class: p.severity, "data-where": p.where }, ...cells(p.severity, p.where, p.message, p.count))),
+    ...drift.problems.map((p) => el("tr", { class: `severity-${p.severity}`, "data-where": p.where }, ...cells(p.severity, p.where, p.message, p.count))),
   );
   $("#incidents tbody").replaceChildren(
     ...[...errors.errors].reverse().map((e) => el("tr", {}, ...cells(e.seq, clock(e.at), e.scope || "—", e.where, e.error))),
