@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,32 @@ def test_screenshots_of_the_messaging_and_health_pages_for_the_docs(
     expect(dashboard.locator("#drift tr[data-where=events]")).to_have_count(1, timeout=LIVE_S * 1000)
     expect(dashboard.locator("#faults tbody tr")).to_have_count(1)
     shoot("dashboard-health.png")
+
+
+def test_a_users_page_shows_identity_history_devices_push_tokens_and_subscriptions_live(
+    dashboard: Page, server: EmulatorServer, control: EmulatorClient
+) -> None:
+    scope = control.create_scope("dash-identity")
+    api_key = control.create_app(scope)["api_key"]
+    laptop = Device(server, api_key, "dash-id-laptop")
+    laptop.send(laptop.event("ss"), laptop.event("ce", {"n": "browsed", "p": {}}))  # anonymous first
+    token = "https://push.example.test/sub/dash-1"
+    laptop.login("cy", attributes=[{"user_id": "cy", "push_token": token, "email_subscribe": "opted_in"}])
+    [profile] = control.profiles(external_id="cy", scope=scope)
+
+    dashboard.goto(ui_url(server.url) + f"#/user/{profile['braze_id']}")
+    expect(dashboard.locator("#user-title")).to_contain_text("cy")
+    history = dashboard.locator("#user-history tbody tr")
+    expect(history).to_have_count(2)
+    expect(history.nth(0).locator("td")).to_contain_text(["dash-id-laptop", "anonymous", "1"])
+    expect(history.nth(1).locator("td")).to_contain_text(["dash-id-laptop", "cy", "1"])
+    tokens = dashboard.locator("#user-tokens tbody tr td")
+    expect(tokens).to_have_text(["dash-id-laptop", re.compile(r"^test-web"), "web", "enabled", token])
+    expect(dashboard.locator("#user-subscriptions [data-fact=email]")).to_have_text("opted_in")
+
+    phone = Device(server, api_key, "dash-id-phone")  # the same user on a second device: the page follows
+    phone.login("cy")
+    expect(dashboard.locator("#user-devices tbody tr")).to_have_count(2, timeout=LIVE_S * 1000)
+    expect(history).to_have_count(3)
+    phones = dashboard.locator("#user-history tbody tr[data-device=dash-id-phone] td")
+    expect(phones).to_contain_text(["dash-id-phone", "cy", "1"])

@@ -313,10 +313,23 @@ function flatAttributes(attributes) {
   return flat;
 }
 
-async function showUser(brazeId) {
+function showUser(brazeId) {
+  stop = liveReload("", (current) => loadUser(brazeId, current));
+}
+
+const HISTORY_PER_DEVICE = 1000; // the newest requests of each device the identity history reads
+
+async function loadUser(brazeId, current) {
   const { profiles } = await getJSON(`/profiles?braze_id=${encodeURIComponent(brazeId)}`);
   if (!profiles.length) throw new Error(`no profile with braze id ${brazeId}`);
   const p = profiles[0];
+  const journals = await Promise.all(
+    (p.devices || []).map((d) =>
+      getJSON(`/requests?device_id=${encodeURIComponent(d.device_id)}&limit=${HISTORY_PER_DEVICE}`).then((r) => r.entries),
+    ),
+  );
+  if (!current()) return;
+  showIdentity(p, journals);
   $("#user-title").textContent = p.external_id ? `${p.external_id} (${p.braze_id})` : `anonymous (${p.braze_id})`;
   const attrs = Object.entries(flatAttributes(p.attributes || {}));
   $("#user-attributes tbody").replaceChildren(...attrs.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, pretty(v)))));
@@ -620,6 +633,61 @@ async function loadHealth(scope, current) {
   if (!errors.errors.length) $("#incidents tbody").append(el("tr", {}, el("td", { colSpan: 5, class: "count" }, "none")));
 }
 
+function showIdentity(p, journals) {
+  const identity = {
+    "external id": p.external_id || "(anonymous)",
+    "braze id": p.braze_id,
+    workspace: p.workspace || "",
+    aliases: (p.aliases || []).map((a) => `${a.alias_label}: ${a.alias_name}`).join(", ") || "none",
+    "merged from": (p.merged_from || []).join(", ") || "none",
+  };
+  $("#user-identity").replaceChildren(...Object.entries(identity).flatMap(([k, v]) => [el("dt", {}, k), el("dd", { "data-fact": k }, v)]));
+  const spans = journals.flatMap((entries, i) => identitySpans(p.devices[i].device_id, entries));
+  $("#user-history tbody").replaceChildren(
+    ...spans.map((s) =>
+      el("tr", { "data-device": s.device }, ...cells(s.device, s.who, s.count, `#${s.first.seq} ${stamp(s.first.received_at)}`,
+        `#${s.last.seq} ${stamp(s.last.received_at)}`)),
+    ),
+  );
+  $("#user-devices tbody").replaceChildren(
+    ...(p.devices || []).map((d) =>
+      el("tr", { "data-device": d.device_id }, ...cells(d.device_id, d.app || "", d.platform || "", d.sdk_version || "",
+        stamp(d.first_seen), stamp(d.last_seen))),
+    ),
+  );
+  $("#user-tokens tbody").replaceChildren(
+    ...(p.push_tokens || []).map((t) =>
+      el("tr", { "data-device": t.device_id || "" }, ...cells(t.device_id || "—", t.app || "", t.platform || "",
+        t.notifications_enabled === false ? "disabled" : "enabled", t.token)),
+    ),
+  );
+  if (!(p.push_tokens || []).length) $("#user-tokens tbody").append(el("tr", {}, el("td", { colSpan: 5, class: "count" }, "none")));
+  const attrs = p.attributes || {};
+  const subscriptions = {
+    email: attrs.email_subscribe ?? "not set",
+    push: attrs.push_subscribe ?? "not set",
+    ...Object.fromEntries(Object.entries(p.subscription_groups || {}).map(([g, state]) => [`group ${g}`, pretty(state)])),
+  };
+  $("#user-subscriptions").replaceChildren(
+    ...Object.entries(subscriptions).flatMap(([k, v]) => [el("dt", {}, k), el("dd", { "data-fact": k }, v)]),
+  );
+}
+
+// One device's requests (oldest first) grouped into runs by who sent them: `anonymous`, or the users named.
+function identitySpans(device, entries) {
+  const spans = [];
+  for (const e of entries) {
+    const named = (e.user_ids || []).join(", ");
+    const who = named || (e.good ? "anonymous" : "unknown (a bad request)");
+    const open = spans[spans.length - 1];
+    if (open && open.who === who) {
+      open.last = e;
+      open.count += 1;
+    } else spans.push({ device, who, first: e, last: e, count: 1 });
+  }
+  return spans;
+}
+
 // -- routing ---------------------------------------------------------------------------------------------------
 
 const PAGES = ["traffic", "request", "users", "user", "messaging", "health"];
@@ -643,7 +711,7 @@ async function route() {
     else if (page === "users") showUsers();
     else if (page === "messaging") showMessaging();
     else if (page === "health") showHealth();
-    else await showUser(decodeURIComponent(arg || ""));
+    else showUser(decodeURIComponent(arg || ""));
   } catch (err) {
     showError(err.message);
   }
