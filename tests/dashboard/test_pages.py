@@ -16,7 +16,7 @@ import httpx
 from braze_harness.client import EmulatorClient
 from braze_harness.emulator.http.server import EmulatorServer
 from braze_harness.emulator.http.ui_path import ui_url
-from braze_harness.protocol.ids import trigger_id
+from braze_harness.protocol.ids import step_message_id, trigger_id
 from playwright.sync_api import Page, expect
 
 from tests.dashboard.test_dashboard import DOCS_IMG, LIVE_S, png_size
@@ -80,11 +80,20 @@ CART = {
         "message": "Your {{event_properties.${sku}}} waits",
     },
 }
+ONBOARDING = {
+    "id": "onboarding",
+    "entry": {"type": "custom_event", "event": "signed_up"},
+    "steps": [
+        {"id": "tips", "type": "message", "channel": "content_card", "card": {"title": "Tips"}},
+        {"id": "wait", "type": "delay", "seconds": 86400},
+        {"id": "bye", "type": "exit"},
+    ],
+}
 PROS = {"id": "pros", "filters": [{"type": "attribute", "name": "plan", "op": "eq", "value": "pro"}]}
 
 
 def seed(control: EmulatorClient, scope: str) -> None:
-    control.seed_messaging(scope, segments=[PROS], campaigns=[WELCOME, CART])
+    control.seed_messaging(scope, segments=[PROS], campaigns=[WELCOME, CART], canvases=[ONBOARDING])
 
 
 def open_page(page: Page, server: EmulatorServer, name: str, scope: str) -> None:
@@ -133,6 +142,17 @@ def test_the_messaging_page_follows_a_campaigns_metrics_live(
     assert answer.status_code == 200, answer.text
     rendered = dashboard.locator("#templates tbody tr[data-campaign=cart-nudge] td")
     expect(rendered).to_have_text(["cart-nudge", "ada", "Hi Ada", "Your umbrella waits", "sent"], timeout=LIVE_S * 1000)
+
+    ada.send(ada.event("ce", {"n": "signed_up", "p": {}}))  # into the canvas: its card, then a day's wait
+    canvas = dashboard.locator("section[data-canvas=onboarding]")
+    expect(canvas.locator("table.progress tr[data-user='user:ada'] td")).to_have_text(
+        ["ada", "active", "wait", "entry → tips → wait"], timeout=LIVE_S * 1000
+    )
+    ada.send(ada.event("cci", {"ids": [step_message_id("onboarding", "tips")]}))
+    expect(canvas.locator("table.steps tr[data-step=tips] td")).to_have_text(
+        ["tips", "message (content_card)", "0", "card impression 1"], timeout=LIVE_S * 1000
+    )
+    expect(canvas.locator("table.steps tr[data-step=wait] td")).to_have_text(["wait", "delay", "1", "—"])
     print(f"an impression showed on the Messaging page {live_s:.2f} s after it was sent")
     assert live_s < LIVE_S
 
@@ -175,6 +195,7 @@ def test_screenshots_of_the_messaging_and_health_pages_for_the_docs(
     ada.login("ada@example.com", attributes=[{"user_id": "ada@example.com", "first_name": "Ada", "custom": {"plan": "pro"}}])
     tid = trigger_id("welcome")
     ada.send(ada.event("si", {"trigger_ids": [tid]}), ada.event("sc", {"trigger_ids": [tid]}))
+    ada.send(ada.event("ce", {"n": "signed_up", "p": {}}), ada.event("cci", {"ids": [step_message_id("onboarding", "tips")]}))
     bob = Device(server, api_key, "web-91c2")
     bob.login("bob@example.com", attributes=[{"user_id": "bob@example.com", "custom": {"plan": "free"}}])
     event = {"name": "ce", "data": {"n": "added_to_cart", "p": {"sku": "A-1"}}, "time": time.time()}
