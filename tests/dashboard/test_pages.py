@@ -112,7 +112,11 @@ def test_the_messaging_page_follows_a_campaigns_metrics_live(
     scope = control.create_scope("dash-msg")
     api_key = control.create_app(scope)["api_key"]
     seed(control, scope)
-    open_page(dashboard, server, "messaging", scope)
+    dashboard.goto(ui_url(server.url) + "#/messaging")  # no scope yet: the scopes something was seeded in
+    seeded = dashboard.locator(f"#seeded-scopes tr[data-scope='{scope}'] td")
+    expect(seeded).to_have_text([scope, "1", "2", "1"])
+    seeded.first.click()
+    expect(dashboard.locator("#messaging-filters [name=scope]")).to_have_value(scope)
     welcome = dashboard.locator("section[data-campaign=welcome]")
     expect(welcome).to_contain_text("segment pros")
     expect(welcome).to_contain_text("nothing served or engaged yet")

@@ -168,7 +168,13 @@ def dashboard_routes(emu: Emulator, streams: OpenStreams) -> list[Route]:
             {"faults": [{"scope": scope, **f.to_json(), "what": f.describe()} for scope, found in chosen.items() for f in found]}
         )
 
+    async def seeded(*_: Any) -> JSON:
+        return JSON({"scopes": emu.messaging.seeded()})
+
     return [
+        route("/_emulator/messaging/scopes", "GET", seeded,
+              summary="the scopes with segments, campaigns or canvases seeded, and how many of each",
+              response='{"scopes": [{"scope", "segments", "campaigns", "canvases"}]}'),
         route("/_emulator/faults", "GET", faults, query=ScopeQuery,
               summary="every scope's faults (or one scope's), used up ones too", response='{"faults": [{"scope", ...}]}'),
         route("/_emulator/requests/stream", "GET", stream, query=StreamQuery,

@@ -85,6 +85,15 @@ class Messaging:
                 "content_card_syncs_rate_limited": sm.card_syncs_limited,
             }
 
+    def seeded(self) -> list[dict[str, Any]]:
+        """The scopes something was seeded in, with how many segments, campaigns and canvases each holds."""
+        with self.lock:
+            return [
+                {"scope": sm.name, "segments": len(sm.segments), "campaigns": len(sm.campaigns), "canvases": len(sm.canvases)}
+                for sm in self.store.scopes()
+                if sm.segments or sm.campaigns or sm.canvases
+            ]
+
     def members(self, scope: str, segment_id: str) -> list[dict[str, Any]]:
         with self.lock:
             return self.audience.members(scope, segment_id)

@@ -427,7 +427,29 @@ function showMessaging() {
   const scope = scopeOf("messaging-filters");
   $("#messaging-empty").hidden = Boolean(scope);
   $("#messaging-body").hidden = !scope;
-  if (scope) stop = liveReload(scope, (current) => loadMessaging(scope, current));
+  stop = liveReload(scope, (current) => (scope ? loadMessaging(scope, current) : loadSeededScopes(current)));
+}
+
+async function loadSeededScopes(current) {
+  const { scopes } = await getJSON("/messaging/scopes");
+  if (!current()) return;
+  const form = $("#messaging-filters");
+  $("#seeded-scopes tbody").replaceChildren(
+    ...scopes.map((s) => {
+      remember("known-scopes", s.scope);
+      const row = el("tr", { "data-scope": s.scope }, ...cells(s.scope, s.segments, s.campaigns, s.canvases));
+      row.tabIndex = 0;
+      row.dataset.href = "";
+      const pick = () => {
+        form.scope.value = s.scope;
+        route();
+      };
+      row.addEventListener("click", pick);
+      row.addEventListener("keydown", (ev) => ev.key === "Enter" && pick());
+      return row;
+    }),
+  );
+  if (!scopes.length) $("#seeded-scopes tbody").append(el("tr", {}, el("td", { colSpan: 4, class: "count" }, "none yet")));
 }
 
 async function loadMessaging(scope, current) {
