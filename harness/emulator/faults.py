@@ -186,6 +186,11 @@ class FaultTable:
         with self._lock:
             return list(self._by_scope.get(scope, ()))
 
+    def by_scope(self) -> dict[str, list[Fault]]:
+        """Every scope's faults (those used up included: `remaining` 0)."""
+        with self._lock:
+            return {scope: list(faults) for scope, faults in self._by_scope.items()}
+
     def clear(self, scope: str | None = None) -> int:
         with self._lock:
             if scope is None:

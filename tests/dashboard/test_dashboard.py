@@ -12,19 +12,16 @@ import signal
 import struct
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from braze_harness.client import EmulatorClient
-from braze_harness.devices.web.chromium import CHROMIUM_ARGS, find_chromium
 from braze_harness.devices.web.demo.adapter import WebDemoAdapter, demo_site
 from braze_harness.devices.web.sdk_bundle import ensure_bundle
 from braze_harness.emulator.http.server import EmulatorServer
 from braze_harness.emulator.http.ui_path import ui_url
 from braze_harness.emulator.settings import EmulatorSettings
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.support.builders import ce, data_body, ss
 from tests.support.paths import REPO
@@ -32,41 +29,6 @@ from tests.test_cli import COMMAND, Running, free_port
 
 LIVE_S = 5.0  # how long a request may take to show on an open dashboard (it takes ~0.1 s)
 DOCS_IMG = REPO / "docs" / "img"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def control(server: EmulatorServer) -> Iterator[EmulatorClient]:
-    client = EmulatorClient(server.url)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    executable = find_chromium()
-    assert executable is not None, "no Chromium: install Debian's chromium or set $BRAZE_CHROMIUM"
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def dashboard(chromium: Browser) -> Iterator[Page]:
-    """A page of its own for the dashboard; it must raise nothing."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, f"uncaught errors in the dashboard: {errors}"
 
 
 def open_traffic(page: Page, server: EmulatorServer, scope: str) -> None:

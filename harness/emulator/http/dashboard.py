@@ -17,7 +17,7 @@ from typing import Any
 
 from braze_harness.emulator.app import Emulator
 from braze_harness.emulator.http.common import JSON, BadRequest, route
-from braze_harness.emulator.http.inspect import RequestsQuery
+from braze_harness.emulator.http.inspect import RequestsQuery, ScopeQuery
 from braze_harness.emulator.http.ui_path import UI_PREFIX
 from braze_harness.journal import JournalEntry, Query
 from pydantic import Field
@@ -140,7 +140,7 @@ def ui_routes() -> list[Route]:
 
 
 def dashboard_routes(emu: Emulator, streams: OpenStreams) -> list[Route]:
-    """The control routes the page reads besides `/_emulator/requests` and `/_emulator/profiles`."""
+    """The control routes the page reads besides the journal's, the profiles', messaging's and the drift's."""
 
     async def stream(request: Request, __: None, params: StreamQuery) -> Response:
         query = Query(**params.model_dump(exclude_none=True, exclude={"follow"}))
@@ -161,7 +161,22 @@ def dashboard_routes(emu: Emulator, streams: OpenStreams) -> list[Route]:
         decoded = request.model_dump(mode="json", exclude_none=True, exclude={"headers", "problems"}, serialize_as_any=True)
         return JSON({"entry": entry.to_json(), "decoded": decoded})
 
+    async def faults(_: Request, __: None, query: ScopeQuery) -> JSON:
+        tables = emu.faults.by_scope()
+        chosen = {query.scope: tables.get(query.scope, [])} if query.scope else tables
+        return JSON(
+            {"faults": [{"scope": scope, **f.to_json(), "what": f.describe()} for scope, found in chosen.items() for f in found]}
+        )
+
+    async def seeded(*_: Any) -> JSON:
+        return JSON({"scopes": emu.messaging.seeded()})
+
     return [
+        route("/_emulator/messaging/scopes", "GET", seeded,
+              summary="the scopes with segments, campaigns or canvases seeded, and how many of each",
+              response='{"scopes": [{"scope", "segments", "campaigns", "canvases"}]}'),
+        route("/_emulator/faults", "GET", faults, query=ScopeQuery,
+              summary="every scope's faults (or one scope's), used up ones too", response='{"faults": [{"scope", ...}]}'),
         route("/_emulator/requests/stream", "GET", stream, query=StreamQuery,
               summary="the journal as server-sent events: the newest matching entries, then each new one live",
               response="text/event-stream of `entry` events"),

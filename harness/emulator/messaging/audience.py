@@ -53,7 +53,7 @@ class Audience:
 
     def members(self, scope: str, segment_id: str) -> list[dict[str, Any]]:
         """`{"braze_id", "external_id"}` of the scope's profiles in the segment, now."""
-        sm = self.store.of(scope)
+        sm = self.store.peek(scope)
         segment = sm.segments.get(segment_id)
         if segment is None:
             raise DefinitionError(f"no segment {segment_id!r} in scope {scope!r}")

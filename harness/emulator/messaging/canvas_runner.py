@@ -248,7 +248,7 @@ class CanvasRunner:
     def progress(self, scope: str, canvas_id: str) -> dict[str, Any]:
         """Every user's progress through one canvas: `{"canvas", "now", "clock_offset", "users": {key: ...}}`."""
         with self.lock:
-            sm = self.store.of(scope)
+            sm = self.store.peek(scope)
             if canvas_id not in sm.canvases:
                 raise DefinitionError(f"no canvas {canvas_id!r} in scope {scope!r} (seeded: {sorted(sm.canvases)})")
             users = {who: run.to_json() for (cid, who), run in sm.runs.items() if cid == canvas_id}

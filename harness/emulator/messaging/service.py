@@ -72,7 +72,7 @@ class Messaging:
 
     def describe(self, scope: str) -> dict[str, Any]:
         with self.lock:
-            sm = self.store.of(scope)
+            sm = self.store.peek(scope)
             return {
                 "segments": [s.model_dump(mode="json") for s in sm.segments.values()],
                 "campaigns": [
@@ -84,6 +84,15 @@ class Messaging:
                 "clock_offset": self.clock.offset(scope),
                 "content_card_syncs_rate_limited": sm.card_syncs_limited,
             }
+
+    def seeded(self) -> list[dict[str, Any]]:
+        """The scopes something was seeded in, with how many segments, campaigns and canvases each holds."""
+        with self.lock:
+            return [
+                {"scope": sm.name, "segments": len(sm.segments), "campaigns": len(sm.campaigns), "canvases": len(sm.canvases)}
+                for sm in self.store.scopes()
+                if sm.segments or sm.campaigns or sm.canvases
+            ]
 
     def members(self, scope: str, segment_id: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -129,7 +138,7 @@ class Messaging:
         one's summary, with the trigger filter's verdict for a served in-app message (from `entries`, the scope's
         journal after it was served)."""
         with self.lock:
-            sm = self.store.of(scope)
+            sm = self.store.peek(scope)
             found = sm.why.select(campaign=campaign, user_id=user_id, device_id=device_id, channel=channel)
             latest: dict[str, Any] = {}
             for d in found:
@@ -180,7 +189,7 @@ class Messaging:
 
     def metrics(self, scope: str, campaign_id: str | None = None) -> dict[str, Any]:
         with self.lock:
-            return metrics(self.store.of(scope), self.engagement, self.push, scope, campaign_id)
+            return metrics(self.store.peek(scope), self.engagement, self.push, scope, campaign_id)
 
     def canvas_progress(self, scope: str, canvas_id: str) -> dict[str, Any]:
         return self.runner.progress(scope, canvas_id)

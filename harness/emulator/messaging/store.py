@@ -94,6 +94,10 @@ class MessagingStore:
     def of(self, scope: str) -> ScopeMessaging:
         return self._scopes.setdefault(scope, ScopeMessaging(name=scope))
 
+    def peek(self, scope: str) -> ScopeMessaging:
+        """A scope's data for reading: an empty one, not stored, when nothing was kept for it (a read adds nothing)."""
+        return self._scopes.get(scope) or ScopeMessaging(name=scope)
+
     def get(self, scope: str | None) -> ScopeMessaging | None:
         return self._scopes.get(scope or "")
 

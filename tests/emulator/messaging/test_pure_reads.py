@@ -56,3 +56,16 @@ def test_a_delay_ends_in_real_time_without_anyone_reading() -> None:
             time.sleep(0.05)  # only the outbox is looked at: it is no profile or progress read
         [delivery] = emu.push.outbox(scope, sdk.device_id)
         assert delivery.campaign_id == "onb.nudge"
+
+
+def test_reading_a_scopes_messaging_keeps_nothing_for_it() -> None:
+    """The dashboard reads every messaging route of the scope it is given, typed or not: none of them may leave an
+    entry behind for a scope nothing was seeded in."""
+    with EmulatorServer() as server, httpx.Client(base_url=server.url, trust_env=False) as client:
+        base = "/_emulator/scopes/never-seeded"
+        assert client.get(f"{base}/messaging").json()["campaigns"] == []
+        assert client.get(f"{base}/metrics").json() == {"campaigns": {}, "canvases": {}, "unattributed": {}}
+        assert client.get(f"{base}/messaging/why").json() == {"decisions": [], "verdicts": {}}
+        assert client.get(f"{base}/segments/pros/members").status_code == 404
+        assert client.get(f"{base}/canvases/onb/progress").status_code == 404
+        assert server.emulator.messaging.store.get("never-seeded") is None

@@ -1,6 +1,7 @@
 // The emulator's dashboard (docs/dashboard.md): plain JS, no framework, nothing fetched from another host.
-// Pages are hash routes: #/traffic, #/request/<seq>, #/users, #/user/<braze id>. The journal arrives as
-// server-sent events from /_emulator/requests/stream, read with fetch so the control token can be sent.
+// Pages are hash routes: #/traffic, #/request/<seq>, #/users, #/user/<braze id>, #/messaging, #/health. The journal
+// arrives as server-sent events from /_emulator/requests/stream, read with fetch so the control token can be sent;
+// the other pages read their JSON routes again when the stream says something new was journaled (liveReload).
 "use strict";
 
 const API = "/_emulator";
@@ -312,10 +313,23 @@ function flatAttributes(attributes) {
   return flat;
 }
 
-async function showUser(brazeId) {
+function showUser(brazeId) {
+  stop = liveReload("", (current) => loadUser(brazeId, current));
+}
+
+const HISTORY_PER_DEVICE = 1000; // the newest requests of each device the identity history reads
+
+async function loadUser(brazeId, current) {
   const { profiles } = await getJSON(`/profiles?braze_id=${encodeURIComponent(brazeId)}`);
   if (!profiles.length) throw new Error(`no profile with braze id ${brazeId}`);
   const p = profiles[0];
+  const journals = await Promise.all(
+    (p.devices || []).map((d) =>
+      getJSON(`/requests?device_id=${encodeURIComponent(d.device_id)}&limit=${HISTORY_PER_DEVICE}`).then((r) => r.entries),
+    ),
+  );
+  if (!current()) return;
+  showIdentity(p, journals);
   $("#user-title").textContent = p.external_id ? `${p.external_id} (${p.braze_id})` : `anonymous (${p.braze_id})`;
   const attrs = Object.entries(flatAttributes(p.attributes || {}));
   $("#user-attributes tbody").replaceChildren(...attrs.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, pretty(v)))));
@@ -335,13 +349,375 @@ async function showUser(brazeId) {
   );
 }
 
+// -- live pages: the stream as the wake-up, the JSON routes as what is shown ------------------------------------
+
+const LIVE_MS = 500; // a page reads its routes again at most this often, however fast requests arrive
+let generation = 0; // bumped by each route(): a read begun for an older page renders nothing
+
+// Runs `load(current)` now and again after each new journal entry (of `scope`, or any), at most once per LIVE_MS
+// and never two at once, the last wake-up never lost; `current()` is false once the page was left. `everyMs`: also
+// this often, for what changes without a request (a fault added, an error inside the emulator).
+function liveReload(scope, load, everyMs = 0) {
+  const mine = generation;
+  const current = () => mine === generation;
+  let last = 0;
+  let timer = null;
+  let running = false;
+  let again = false;
+  async function run() {
+    timer = null;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    last = Date.now();
+    try {
+      await load(current);
+      if (current()) showError("");
+    } catch (err) {
+      if (current()) showError(err.message);
+    }
+    running = false;
+    if (again && current()) {
+      again = false;
+      wake();
+    }
+  }
+  function wake() {
+    if (timer === null) timer = setTimeout(run, Math.max(0, last + LIVE_MS - Date.now()));
+  }
+  const params = new URLSearchParams({ limit: "1" });
+  if (scope) params.set("scope", scope);
+  const stopStream = follow(params, wake);
+  const ticking = everyMs ? setInterval(wake, everyMs) : null;
+  run();
+  return () => {
+    stopStream();
+    clearTimeout(timer);
+    clearInterval(ticking);
+  };
+}
+
+function scopeOf(formId) {
+  return document.getElementById(formId).scope.value.trim();
+}
+
+function cells(...values) {
+  return values.map((v) => el("td", {}, v));
+}
+
+function plural(n, word, many = word + "s") {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+// -- Messaging -------------------------------------------------------------------------------------------------
+
+// The engagement codes (Braze's SDK events) by what the user did.
+const SEEN = ["si", "cci", "ffi", "bi"];
+const CLICKED = ["sc", "sbc", "ccc", "bc", "pc"];
+const DISMISSED = ["ccd", "bd"];
+const CODE_NAMES = {
+  si: "in-app impression", sc: "in-app click", sbc: "in-app button click", iec: "in-app control impression",
+  cci: "card impression", ccc: "card click", ccd: "card dismissal", ccic: "card control impression",
+  ffi: "feature flag impression", bi: "banner impression", bc: "banner click", bd: "banner dismissal", pc: "push open",
+};
+
+function showMessaging() {
+  const scope = scopeOf("messaging-filters");
+  $("#messaging-empty").hidden = Boolean(scope);
+  $("#messaging-body").hidden = !scope;
+  stop = liveReload(scope, (current) => (scope ? loadMessaging(scope, current) : loadSeededScopes(current)));
+}
+
+async function loadSeededScopes(current) {
+  const { scopes } = await getJSON("/messaging/scopes");
+  if (!current()) return;
+  const form = $("#messaging-filters");
+  $("#seeded-scopes tbody").replaceChildren(
+    ...scopes.map((s) => {
+      remember("known-scopes", s.scope);
+      const row = el("tr", { "data-scope": s.scope }, ...cells(s.scope, s.segments, s.campaigns, s.canvases));
+      row.tabIndex = 0;
+      row.dataset.href = "";
+      const pick = () => {
+        form.scope.value = s.scope;
+        route();
+      };
+      row.addEventListener("click", pick);
+      row.addEventListener("keydown", (ev) => ev.key === "Enter" && pick());
+      return row;
+    }),
+  );
+  if (!scopes.length) $("#seeded-scopes tbody").append(el("tr", {}, el("td", { colSpan: 4, class: "count" }, "none yet")));
+}
+
+async function loadMessaging(scope, current) {
+  const base = `/scopes/${encodeURIComponent(scope)}`;
+  const [seeded, metrics, why] = await Promise.all([
+    getJSON(`${base}/messaging`),
+    getJSON(`${base}/metrics`),
+    getJSON(`${base}/messaging/why`),
+  ]);
+  const members = await Promise.all(
+    seeded.segments.map((s) => getJSON(`${base}/segments/${encodeURIComponent(s.id)}/members`).then((r) => r.members)),
+  );
+  const progress = await Promise.all(
+    seeded.canvases.map((c) => getJSON(`${base}/canvases/${encodeURIComponent(c.id)}/progress`)),
+  );
+  if (!current()) return;
+  const served = servedBy(why.decisions);
+  $("#messaging-count").textContent =
+    `${plural(seeded.segments.length, "segment")}, ${plural(seeded.campaigns.length, "campaign")}, ` +
+    `${plural(seeded.canvases.length, "canvas", "canvases")}` + (seeded.clock_offset ? ` · clock moved on ${seeded.clock_offset} s` : "");
+  $("#segments tbody").replaceChildren(
+    ...seeded.segments.map((s, i) =>
+      el("tr", { "data-segment": s.id }, ...cells(s.id, segmentText(s), members[i].map((m) => m.external_id || m.braze_id).join(", ") || "none")),
+    ),
+  );
+  const pushOnly = Object.values(metrics.campaigns).filter((m) => !seeded.campaigns.some((c) => c.id === m.campaign));
+  $("#campaigns").replaceChildren(
+    ...seeded.campaigns.map((c) => campaignSection(c, metrics.campaigns[c.id], served[c.id] || {}, why.verdicts[c.id])),
+    ...pushOnly.map((m) => campaignSection({ id: m.campaign, kind: m.kind }, m, {}, null)),
+  );
+  if (!seeded.campaigns.length && !pushOnly.length) $("#campaigns").append(el("p", { class: "count" }, "none seeded"));
+  $("#canvases").replaceChildren(...seeded.canvases.map((c, i) => canvasSection(c, metrics.canvases[c.id], progress[i])));
+  if (!seeded.canvases.length) $("#canvases").append(el("p", { class: "count" }, "none seeded"));
+  $("#templates tbody").replaceChildren(
+    ...[...seeded.templates].reverse().map((t) =>
+      el("tr", { "data-campaign": t.campaign }, ...cells(t.campaign, t.user.replace(/^user:/, ""), t.header ?? "", t.message ?? "", templateOutcome(t))),
+    ),
+  );
+}
+
+// campaign -> user key -> how many answers served it (the why log keeps each scope's latest decisions)
+function servedBy(decisions) {
+  const found = {};
+  for (const d of decisions) {
+    if (!d.served) continue;
+    const who = d.user_id ? `user:${d.user_id}` : `device:${d.device_id}`;
+    const mine = (found[d.campaign] ||= {});
+    mine[who] = (mine[who] || 0) + 1;
+  }
+  return found;
+}
+
+function segmentText(s) {
+  const parts = (s.filters || []).map(filterText);
+  for (const group of s.any_of || []) parts.push(`any of (${group.map(filterText).join(" and ")})`);
+  return parts.join(" and ") || "everyone";
+}
+
+function filterText(f) {
+  const name = f.name ?? f.id ?? f.type;
+  return `${f.type}${name !== f.type ? " " + name : ""} ${f.op ?? ""} ${f.value !== undefined ? JSON.stringify(f.value) : ""}`.trim();
+}
+
+function triggerText(t) {
+  if (!t) return "";
+  if (t.type === "custom_event") return `on custom event ${t.event}`;
+  if (t.type === "purchase") return `on purchase ${t.product_id || "(any)"}`;
+  if (t.type === "open") return "on session start";
+  return `on ${t.type}`;
+}
+
+function templateOutcome(t) {
+  if (!t.aborted) return t.connected_content_error ? `sent; Connected Content: ${t.connected_content_error}` : "sent";
+  return `aborted: ${t.render_error || t.abort_reason || "message aborted"}`;
+}
+
+function sum(counts, codes) {
+  return codes.reduce((n, code) => n + (counts[code] || 0), 0);
+}
+
+function metricsTable(m, served) {
+  const rows = [];
+  const servedTimes = Object.values(served).reduce((a, b) => a + b, 0);
+  if (servedTimes) rows.push(el("tr", { "data-code": "served" }, ...cells("served", "", servedTimes, Object.keys(served).length)));
+  if (m && m.sent != null) rows.push(el("tr", { "data-code": "sent" }, ...cells("push sent", "", m.sent, "")));
+  for (const [code, total] of Object.entries((m && m.totals) || {})) {
+    rows.push(el("tr", { "data-code": code }, ...cells(CODE_NAMES[code] || code, code, total, m.uniques[code] ?? "")));
+  }
+  if (!rows.length) rows.push(el("tr", {}, el("td", { colSpan: 4, class: "count" }, "nothing served or engaged yet")));
+  return el(
+    "table",
+    { class: "grid metrics" },
+    el("thead", {}, el("tr", {}, el("th", {}, "metric"), el("th", {}, "code"), el("th", {}, "total"), el("th", {}, "users"))),
+    el("tbody", {}, ...rows),
+  );
+}
+
+function byUserTable(m, served) {
+  const byUser = (m && m.by_user) || {};
+  const users = [...new Set([...Object.keys(served), ...Object.keys(byUser)])].sort();
+  if (!users.length) return el("span");
+  const rows = users.map((who) => {
+    const counts = byUser[who] || {};
+    return el("tr", { "data-user": who }, ...cells(who.replace(/^user:/, ""), served[who] || 0, sum(counts, SEEN),
+      sum(counts, CLICKED), sum(counts, DISMISSED)));
+  });
+  return el(
+    "table",
+    { class: "grid by-user" },
+    el("thead", {}, el("tr", {}, ...["user", "served", "saw", "clicked", "dismissed"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, ...rows),
+  );
+}
+
+function campaignSection(c, m, served, verdict) {
+  const facts = [c.kind, c.segment ? `segment ${c.segment}` : "everyone", triggerText(c.trigger)].filter(Boolean);
+  return el(
+    "section",
+    { class: "campaign", "data-campaign": c.id },
+    el("h4", {}, c.id, " ", el("span", { class: "count" }, facts.join(" · "))),
+    verdict ? el("p", { class: "count verdict" }, "latest: ", verdict) : "",
+    el("div", { class: "side-by-side" }, metricsTable(m, served), byUserTable(m, served)),
+  );
+}
+
+function canvasSection(c, m, progress) {
+  const steps = (c.steps || []).map((step) => {
+    const sm = (m && m.steps[step.id]) || { totals: {}, uniques: {} };
+    const counts = Object.entries(sm.totals).map(([code, n]) => `${CODE_NAMES[code] || code} ${n}`).join(", ");
+    const at = Object.values(progress.users).filter((run) => run.step === step.id).length;
+    return el("tr", { "data-step": step.id }, ...cells(step.id, step.type + (step.channel ? ` (${step.channel})` : ""), at, counts || "—"));
+  });
+  const users = Object.entries(progress.users).map(([who, run]) =>
+    el("tr", { "data-user": who }, ...cells(who.replace(/^user:/, ""), run.status, run.step ?? "", run.path.join(" → "))),
+  );
+  return el(
+    "section",
+    { class: "campaign", "data-canvas": c.id },
+    el("h4", {}, c.id, " ", el("span", { class: "count" }, "canvas")),
+    el(
+      "div",
+      { class: "side-by-side" },
+      el("table", { class: "grid steps" },
+        el("thead", {}, el("tr", {}, ...["step", "type", "users there", "engagement"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, ...steps)),
+      el("table", { class: "grid progress" },
+        el("thead", {}, el("tr", {}, ...["user", "status", "step", "path"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, ...users)),
+    ),
+  );
+}
+
+// -- Health ----------------------------------------------------------------------------------------------------
+
+const HEALTH_EVERY_MS = 2000; // faults are added and used up by the control API, with no journal entry to wake us
+
+function showHealth() {
+  const scope = scopeOf("health-filters");
+  stop = liveReload(scope, (current) => loadHealth(scope, current), HEALTH_EVERY_MS);
+}
+
+function bytes(n) {
+  const [unit, size] = n >= 1 << 20 ? ["MiB", n / (1 << 20)] : ["KiB", n / 1024];
+  return `${size.toFixed(1)} ${unit}`;
+}
+
+async function loadHealth(scope, current) {
+  const q = scope ? `?scope=${encodeURIComponent(scope)}` : "";
+  const [stats, drift, faults, errors] = await Promise.all([
+    getJSON(`/stats${q}`),
+    getJSON(`/drift${q}`),
+    getJSON(`/faults${q}`),
+    getJSON(`/errors${q}`),
+  ]);
+  if (!current()) return;
+  const j = stats.journal;
+  const facts = {
+    entries: j.entries,
+    good: j.good,
+    bad: j.bad,
+    dropped: j.dropped ? `${j.dropped} (past the journal's cap)` : 0,
+    cap: j.cap ?? "none",
+    size: bytes(j.bytes) + (j.max_bytes ? ` of at most ${bytes(j.max_bytes)}` : ""),
+    "latest #": j.latest_seq,
+    "CORS preflights": stats.preflights ?? 0,
+  };
+  $("#journal-facts").replaceChildren(...Object.entries(facts).flatMap(([k, v]) => [el("dt", {}, k), el("dd", { "data-fact": k }, v)]));
+  $("#faults tbody").replaceChildren(
+    ...faults.faults.map((f) =>
+      el("tr", { "data-fault": String(f.id), class: f.remaining === 0 ? "spent" : "" },
+        ...cells(f.scope, f.id, f.endpoint, f.what + (f.probability < 1 ? ` (p ${f.probability})` : ""),
+          f.remaining ?? "∞", f.hits, f.remaining === 0 ? "used up" : "active")),
+    ),
+  );
+  if (!faults.faults.length) $("#faults tbody").append(el("tr", {}, el("td", { colSpan: 7, class: "count" }, "none")));
+  $("#drift-count").textContent = `${plural(drift.requests, "request")}, ${drift.bad} bad`;
+  $("#drift tbody").replaceChildren(
+    ...drift.problems.map((p) => el("tr", { class: `severity-${p.severity}`, "data-where": p.where }, ...cells(p.severity, p.where, p.message, p.count))),
+  );
+  $("#incidents tbody").replaceChildren(
+    ...[...errors.errors].reverse().map((e) => el("tr", {}, ...cells(e.seq, clock(e.at), e.scope || "—", e.where, e.error))),
+  );
+  if (!errors.errors.length) $("#incidents tbody").append(el("tr", {}, el("td", { colSpan: 5, class: "count" }, "none")));
+}
+
+function showIdentity(p, journals) {
+  const identity = {
+    "external id": p.external_id || "(anonymous)",
+    "braze id": p.braze_id,
+    workspace: p.workspace || "",
+    aliases: (p.aliases || []).map((a) => `${a.alias_label}: ${a.alias_name}`).join(", ") || "none",
+    "merged from": (p.merged_from || []).join(", ") || "none",
+  };
+  $("#user-identity").replaceChildren(...Object.entries(identity).flatMap(([k, v]) => [el("dt", {}, k), el("dd", { "data-fact": k }, v)]));
+  const spans = journals.flatMap((entries, i) => identitySpans(p.devices[i].device_id, entries));
+  $("#user-history tbody").replaceChildren(
+    ...spans.map((s) =>
+      el("tr", { "data-device": s.device }, ...cells(s.device, s.who, s.count, `#${s.first.seq} ${stamp(s.first.received_at)}`,
+        `#${s.last.seq} ${stamp(s.last.received_at)}`)),
+    ),
+  );
+  $("#user-devices tbody").replaceChildren(
+    ...(p.devices || []).map((d) =>
+      el("tr", { "data-device": d.device_id }, ...cells(d.device_id, d.app || "", d.platform || "", d.sdk_version || "",
+        stamp(d.first_seen), stamp(d.last_seen))),
+    ),
+  );
+  $("#user-tokens tbody").replaceChildren(
+    ...(p.push_tokens || []).map((t) =>
+      el("tr", { "data-device": t.device_id || "" }, ...cells(t.device_id || "—", t.app || "", t.platform || "",
+        t.notifications_enabled === false ? "disabled" : "enabled", t.token)),
+    ),
+  );
+  if (!(p.push_tokens || []).length) $("#user-tokens tbody").append(el("tr", {}, el("td", { colSpan: 5, class: "count" }, "none")));
+  const attrs = p.attributes || {};
+  const subscriptions = {
+    email: attrs.email_subscribe ?? "not set",
+    push: attrs.push_subscribe ?? "not set",
+    ...Object.fromEntries(Object.entries(p.subscription_groups || {}).map(([g, state]) => [`group ${g}`, pretty(state)])),
+  };
+  $("#user-subscriptions").replaceChildren(
+    ...Object.entries(subscriptions).flatMap(([k, v]) => [el("dt", {}, k), el("dd", { "data-fact": k }, v)]),
+  );
+}
+
+// One device's requests (oldest first) grouped into runs by who sent them: `anonymous`, or the users named.
+function identitySpans(device, entries) {
+  const spans = [];
+  for (const e of entries) {
+    const named = (e.user_ids || []).join(", ");
+    const who = named || (e.good ? "anonymous" : "unknown (a bad request)");
+    const open = spans[spans.length - 1];
+    if (open && open.who === who) {
+      open.last = e;
+      open.count += 1;
+    } else spans.push({ device, who, first: e, last: e, count: 1 });
+  }
+  return spans;
+}
+
 // -- routing ---------------------------------------------------------------------------------------------------
 
-const PAGES = ["traffic", "request", "users", "user"];
+const PAGES = ["traffic", "request", "users", "user", "messaging", "health"];
 
 async function route() {
   stop();
   stop = () => {};
+  generation += 1;
   setStatus("idle", "");
   showError("");
   const [name, arg] = location.hash.replace(/^#\/?/, "").split("?")[0].split("/");
@@ -355,7 +731,9 @@ async function route() {
     if (page === "traffic") showTraffic();
     else if (page === "request") await showRequest(decodeURIComponent(arg || ""));
     else if (page === "users") showUsers();
-    else await showUser(decodeURIComponent(arg || ""));
+    else if (page === "messaging") showMessaging();
+    else if (page === "health") showHealth();
+    else showUser(decodeURIComponent(arg || ""));
   } catch (err) {
     showError(err.message);
   }
@@ -371,6 +749,10 @@ $("#filters").addEventListener("input", onFilter);
 $("#filters").addEventListener("reset", () => setTimeout(route, 0));
 $("#user-filters").addEventListener("input", onFilter);
 $("#user-filters").addEventListener("submit", (ev) => ev.preventDefault());
+for (const id of ["#messaging-filters", "#health-filters"]) {
+  $(id).addEventListener("input", onFilter);
+  $(id).addEventListener("submit", (ev) => ev.preventDefault());
+}
 $("#filters").addEventListener("submit", (ev) => ev.preventDefault());
 window.addEventListener("hashchange", route);
 token();
