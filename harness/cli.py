@@ -39,7 +39,7 @@ def _emulator(args: argparse.Namespace) -> int:
     def announce(port: int) -> None:  # once bound: `--port 0` prints the port it got
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
         print(f"Braze emulator on http://{host}:{port} (SDK baseUrl; control API under /_emulator/). Ctrl-C stops it.")
-        print(f"dashboard (live traffic and users; docs/dashboard.md): {ui_url(f'http://{host}:{port}')}")
+        print(f"dashboard (live traffic, users, messaging, health; docs/dashboard.md): {ui_url(f'http://{host}:{port}')}")
         if generated:  # printed once, here: clients pass it as `Authorization: Bearer` or X-Emulator-Token
             print(f"control API token (every /_emulator/ call but /health needs it; docs/security.md): {token}")
         elif token:
@@ -156,7 +156,7 @@ def _serve_journal(args: argparse.Namespace, entries: list[Any]) -> int:
 
     def announce(port: int) -> None:
         print(f"journal {args.db}: {len(entries)} entries, on an emulator at http://127.0.0.1:{port}. Ctrl-C stops it.")
-        print(f"dashboard (live traffic and users; docs/dashboard.md): {ui_url(f'http://127.0.0.1:{port}')}")
+        print(f"dashboard (live traffic, users, messaging, health; docs/dashboard.md): {ui_url(f'http://127.0.0.1:{port}')}")
         print("profiles are not saved in a journal: the Users page shows only what is sent to this emulator now")
         sys.stdout.flush()
 

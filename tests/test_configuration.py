@@ -236,7 +236,10 @@ def test_the_request_log(started: list[Emulator]) -> None:
     out, err = emu.stop()
 
     lines = out.splitlines()
-    assert lines[1] == f"dashboard (live traffic and users; docs/dashboard.md): http://127.0.0.1:{emu.port}/_emulator/ui/"
+    assert (
+        lines[1]
+        == f"dashboard (live traffic, users, messaging, health; docs/dashboard.md): http://127.0.0.1:{emu.port}/_emulator/ui/"
+    )
     assert "request log (--quiet turns it off)" in lines[2]
     rows = [line.split() for line in lines[3:]]
     # time, method, path, status, scope, ms

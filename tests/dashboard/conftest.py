@@ -24,8 +24,8 @@ def control(server: EmulatorServer) -> Iterator[EmulatorClient]:
     client.close()
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
+@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps its event loop running in the process
+def chromium() -> Iterator[Browser]:  # while it is open, and later tests that call asyncio.run (the proxy's) would fail
     executable = find_chromium()
     assert executable is not None, "no Chromium: install Debian's chromium or set $BRAZE_CHROMIUM"
     with sync_playwright() as pw:

@@ -259,7 +259,8 @@ def test_the_command_prints_the_dashboard_and_stops_promptly_with_one_open() -> 
             server.proc.kill()
             server.proc.communicate(timeout=15)
     assert code in (130, 0), err
-    assert f"dashboard (live traffic and users; docs/dashboard.md): {server.url}/_emulator/ui/" in out.splitlines()
+    banner = f"dashboard (live traffic, users, messaging, health; docs/dashboard.md): {server.url}/_emulator/ui/"
+    assert banner in out.splitlines()
     assert stopped_s < 8, f"an open dashboard stream held the emulator's stop {stopped_s:.1f} s"
     assert "Traceback" not in err
 
@@ -302,5 +303,5 @@ def test_a_saved_journal_is_served_and_browsed(chromium: Browser, tmp_path: Path
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=15)
     assert f"journal {db}: 2 entries" in out, out + err
-    assert f"dashboard (live traffic and users; docs/dashboard.md): http://127.0.0.1:{port}/_emulator/ui/" in out
+    assert f"dashboard (live traffic, users, messaging, health; docs/dashboard.md): http://127.0.0.1:{port}/_emulator/ui/" in out
     assert "Traceback" not in err
