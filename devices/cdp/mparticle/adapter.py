@@ -13,24 +13,12 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-from braze_harness.adapters.base import (
-    ATTRIBUTE_KINDS,
-    STANDARD_PROFILE_FIELDS,
-    AppAdapter,
-    AttributeKind,
-    Capabilities,
-    check_profile_fields,
-    require,
-)
-from braze_harness.devices.cdp.kinds import kind_of
+from braze_harness.adapters.base import STANDARD_PROFILE_FIELDS, Capabilities, check_profile_fields
 from braze_harness.devices.cdp.mparticle.bundle import embedded_braze_version, ensure_bundle
 from braze_harness.devices.cdp.mparticle.service import MParticleService
-from braze_harness.devices.web.screen import WebScreen
+from braze_harness.devices.cdp.shop import CdpShopAdapter, shop_page
 from braze_harness.devices.web.static_site import StaticSite
-from braze_harness.errors import HarnessError
-from braze_harness.protocol.web_sdk_versions import missing_reason
 from playwright.sync_api import Page
 
 SHOP_DIR = Path(__file__).resolve().parent
@@ -64,14 +52,9 @@ CAPABILITIES: Capabilities = {
     "set_custom_attribute:location": "neither mParticle nor the kit has a location attribute call",
     "show_content_cards": None,  # window.braze.showContentCards: the kit leaves Content Cards to Braze's own API
     "refresh_content_cards": None,
-    "refresh_banners": None,  # decided by the Braze Web SDK the kit carries (`capabilities_for`)
+    "refresh_banners": None,  # decided by the Braze Web SDK the kit carries (`devices/cdp/shop.py`: with_braze_sdk_features)
     "sdk_authentication": "the kit calls changeUser(id) without a signature and never setSdkAuthenticationSignature",
 }
-
-
-def capabilities_for(braze_web_sdk_version: str) -> Capabilities:
-    """`CAPABILITIES` with what the kit's own Braze Web SDK lacks (its feature table: `web_sdk_versions.py`)."""
-    return {**CAPABILITIES, "refresh_banners": missing_reason(braze_web_sdk_version, "banners")}
 
 
 def shop_site() -> StaticSite:
@@ -79,8 +62,11 @@ def shop_site() -> StaticSite:
     return StaticSite(SHOP_DIR, {BUNDLE_ROUTE: ensure_bundle()})
 
 
-class MParticleBrazeAdapter(AppAdapter):
+class MParticleBrazeAdapter(CdpShopAdapter):
     """The shop page in one Playwright page whose mParticle hosts `service` answers (and journals)."""
+
+    name = NAME
+    cdp = "mParticle"
 
     def __init__(
         self,
@@ -96,12 +82,7 @@ class MParticleBrazeAdapter(AppAdapter):
         logging: bool = False,
         timeout_s: float = 10.0,
     ) -> None:
-        self.page = page
-        self.braze_web_sdk_version = embedded_braze_version()  # the kit's own copy: its retry schedule, its features
-        self.capabilities = capabilities_for(self.braze_web_sdk_version)
         braze_options = dict(init_options or {})
-        if braze_options.get("enableSdkAuthentication"):
-            self._require("sdk_authentication")
         settings = dict(kit_settings or {})
         if session_timeout is not None:
             settings["ABKSessionTimeoutKey"] = f"{session_timeout:g}"
@@ -113,39 +94,12 @@ class MParticleBrazeAdapter(AppAdapter):
         }
         if logging:
             query["logging"] = "1"
-        self.url = f"{site_url.rstrip('/')}/shop.html?{urlencode(query)}"
-        self._timeout_ms = timeout_s * 1000
-        self._clock_installed = False
+        # the kit's own copy of the Braze Web SDK: its retry schedule, its features
+        version = embedded_braze_version()
+        super().__init__(page, site_url, query, braze_web_sdk_version=version, capabilities=CAPABILITIES, timeout_s=timeout_s)
+        if braze_options.get("enableSdkAuthentication"):
+            self._require("sdk_authentication")
         self._purchases = 0
-
-    def _require(self, capability: str) -> None:
-        require(self.capabilities, capability, NAME)
-
-    # ---- lifecycle ----
-
-    def launch(self) -> None:
-        if not self._clock_installed:
-            self.page.clock.install()
-            self._clock_installed = True
-        self.page.goto(self.url)
-        self._wait_ready()
-
-    def reload(self) -> None:
-        self.page.reload()
-        self._wait_ready()
-
-    def close(self) -> None:
-        if not self.page.is_closed():
-            self.page.close()
-
-    def advance_time(self, seconds: float) -> None:
-        if not self._clock_installed:
-            raise RuntimeError("advance_time() needs launch() first (it installs the Playwright clock)")
-        self.page.clock.fast_forward(round(seconds * 1000))
-
-    @property
-    def device_id(self) -> str | None:
-        return self.page.evaluate("window.shop.brazeDeviceId()") or None
 
     # ---- actions: each through mParticle only ----
 
@@ -167,13 +121,6 @@ class MParticleBrazeAdapter(AppAdapter):
         self._shop("setProfile", {k: values[k] for k in STANDARD_PROFILE_FIELDS if k in values})
         return None
 
-    def set_custom_attribute(self, key: str, value: Any, *, kind: AttributeKind = "auto") -> bool | None:
-        if kind not in ATTRIBUTE_KINDS:
-            raise ValueError(f"unknown attribute kind {kind!r}; known: {', '.join(ATTRIBUTE_KINDS)}")
-        self._require(f"set_custom_attribute:{kind_of(value) if kind == 'auto' else kind}")
-        self._shop("setAttribute", key, None if kind == "null" else value)
-        return None
-
     def log_event(self, name: str, properties: Mapping[str, Any] | None = None) -> bool | None:
         if properties and any(isinstance(v, (dt.date, Mapping, list, tuple)) for v in properties.values()):
             self._require("log_event:nested-properties")
@@ -193,51 +140,11 @@ class MParticleBrazeAdapter(AppAdapter):
         self._shop("purchase", product_id, price, currency, quantity, dict(properties or {}), transaction)
         return None
 
-    def flush(self) -> None:
-        self._shop("flush")
-
-    # ---- messaging: the kit displays in-app messages itself (`register_inapp`); the rest is Braze's own API ----
-
-    @property
-    def screen(self) -> WebScreen:
-        """What the kit's Braze SDK displays in the page (in-app messages, the feed), for `OnScreen`."""
-        return WebScreen(self.page)
-
-    def show_content_cards(self) -> None:
-        self._require("show_content_cards")
-        self._shop("showContentCards")
-
-    def refresh_content_cards(self) -> None:
-        self._require("refresh_content_cards")
-        self._shop("refreshContentCards")
-
-    def refresh_banners(self) -> None:
-        self._require("refresh_banners")
-
-    # ---- page plumbing ----
-
-    def _shop(self, action: str, *args: Any) -> Any:
-        return self.page.evaluate("([action, args]) => window.shop[action](...args)", [action, list(args)])
-
-    def _wait_ready(self) -> None:
-        body = self.page.locator("body[data-shop-state]")
-        body.wait_for(state="attached", timeout=self._timeout_ms)
-        if body.get_attribute("data-shop-state") != "ready":
-            state = self.page.get_by_test_id("status-sdk").inner_text()
-            raise HarnessError(f"the mParticle shop did not start: {state} ({self.url})")
-
-
-_SITES: dict[str, StaticSite] = {}
-
 
 def mparticle_app(*, request: Any, braze: Any, api_key: str, **options: Any) -> MParticleBrazeAdapter:
     """`--braze-adapter` factory: the shop in a new Braze browser context whose mParticle hosts are answered locally and
     journaled in the test's scope (`braze.entries()` shows both sides: sources `mparticle` and `emulator`)."""
-    site = _SITES.get("shop")
-    if site is None:
-        site = _SITES["shop"] = shop_site()
-        site.start()
-    context = request.getfixturevalue("braze_new_context")()
-    MParticleService(braze.client, braze.scope).attach(context)
+    attach = MParticleService(braze.client, braze.scope).attach
+    page, site_url = shop_page(request, "mparticle", shop_site, attach)
     base_url = request.getfixturevalue("braze_sdk_base_url")
-    return MParticleBrazeAdapter(context.new_page(), site.url, braze_api_key=api_key, braze_base_url=base_url, **options)
+    return MParticleBrazeAdapter(page, site_url, braze_api_key=api_key, braze_base_url=base_url, **options)

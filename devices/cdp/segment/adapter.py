@@ -14,24 +14,13 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-from braze_harness.adapters.base import (
-    ATTRIBUTE_KINDS,
-    AppAdapter,
-    AttributeKind,
-    Capabilities,
-    check_profile_fields,
-    require,
-)
-from braze_harness.devices.cdp.kinds import kind_of
+from braze_harness.adapters.base import Capabilities, check_profile_fields
 from braze_harness.devices.cdp.segment.bundle import braze_web_sdk_version, ensure_braze_bundle, ensure_bundle
 from braze_harness.devices.cdp.segment.service import SegmentService, serve_braze_sdk
-from braze_harness.devices.web.screen import WebScreen
+from braze_harness.devices.cdp.shop import CdpShopAdapter, shop_page
 from braze_harness.devices.web.static_site import StaticSite
-from braze_harness.errors import HarnessError
 from braze_harness.protocol.cdp import ORDER_COMPLETED
-from braze_harness.protocol.web_sdk_versions import missing_reason
 from playwright.sync_api import Page
 
 SHOP_DIR = Path(__file__).resolve().parent
@@ -74,14 +63,9 @@ CAPABILITIES: Capabilities = {
     "set_custom_attribute:location": "the Identify mapping's current_location field has no default source trait",
     "show_content_cards": None,  # window.braze.showContentCards: Segment forwards no Content Cards call
     "refresh_content_cards": None,
-    "refresh_banners": None,  # decided by the Braze Web SDK the destination loads (`capabilities_for`)
+    "refresh_banners": None,  # decided by the Braze Web SDK the destination loads (shop.py: with_braze_sdk_features)
     "sdk_authentication": "the destination calls changeUser(id) without a signature and never setSdkAuthenticationSignature",
 }
-
-
-def capabilities_for(braze_web_sdk_version: str) -> Capabilities:
-    """`CAPABILITIES` with what the destination's Braze Web SDK lacks (its feature table: `web_sdk_versions.py`)."""
-    return {**CAPABILITIES, "refresh_banners": missing_reason(braze_web_sdk_version, "banners")}
 
 
 def shop_site() -> StaticSite:
@@ -89,12 +73,15 @@ def shop_site() -> StaticSite:
     return StaticSite(SHOP_DIR, {BUNDLE_ROUTE: ensure_bundle()})
 
 
-class SegmentBrazeAdapter(AppAdapter):
+class SegmentBrazeAdapter(CdpShopAdapter):
     """The shop page in one Playwright page whose Segment hosts (and Braze's CDN script) are answered locally.
 
     `destination_settings`: the destination's settings (`sessionTimeoutInSeconds`, ...); `mapping_changes`: edits to its
     default subscriptions' mappings, as in Segment's UI: {preset name: {field: mapping, or None to unmap the field}},
     e.g. `{"Identify Calls": {"first_name": None}}`."""
+
+    name = NAME
+    cdp = "Segment"
 
     def __init__(
         self,
@@ -111,12 +98,7 @@ class SegmentBrazeAdapter(AppAdapter):
         logging: bool = False,
         timeout_s: float = 10.0,
     ) -> None:
-        self.page = page
-        self.braze_web_sdk_version = braze_web_sdk_version()  # the destination's @braze/web-sdk, served at its CDN URL
-        self.capabilities = capabilities_for(self.braze_web_sdk_version)
         settings = {**dict(init_options or {}), **dict(destination_settings or {})}  # Braze init options are settings
-        if settings.get("enableSdkAuthentication"):
-            self._require("sdk_authentication")
         if session_timeout is not None:
             settings["sessionTimeoutInSeconds"] = session_timeout
         query = {
@@ -127,39 +109,12 @@ class SegmentBrazeAdapter(AppAdapter):
         }
         if logging:
             query["logging"] = "1"
-        self.url = f"{site_url.rstrip('/')}/shop.html?{urlencode(query)}"
-        self._timeout_ms = timeout_s * 1000
-        self._clock_installed = False
+        # the destination's @braze/web-sdk, served at its CDN URL
+        version = braze_web_sdk_version()
+        super().__init__(page, site_url, query, braze_web_sdk_version=version, capabilities=CAPABILITIES, timeout_s=timeout_s)
+        if settings.get("enableSdkAuthentication"):
+            self._require("sdk_authentication")
         self._orders = 0
-
-    def _require(self, capability: str) -> None:
-        require(self.capabilities, capability, NAME)
-
-    # ---- lifecycle ----
-
-    def launch(self) -> None:
-        if not self._clock_installed:
-            self.page.clock.install()
-            self._clock_installed = True
-        self.page.goto(self.url)
-        self._wait_ready()
-
-    def reload(self) -> None:
-        self.page.reload()
-        self._wait_ready()
-
-    def close(self) -> None:
-        if not self.page.is_closed():
-            self.page.close()
-
-    def advance_time(self, seconds: float) -> None:
-        if not self._clock_installed:
-            raise RuntimeError("advance_time() needs launch() first (it installs the Playwright clock)")
-        self.page.clock.fast_forward(round(seconds * 1000))
-
-    @property
-    def device_id(self) -> str | None:
-        return self.page.evaluate("window.shop.brazeDeviceId()") or None
 
     # ---- actions: each through Segment's analytics only ----
 
@@ -185,13 +140,6 @@ class SegmentBrazeAdapter(AppAdapter):
         self._shop("identify", traits, context or None)
         return None
 
-    def set_custom_attribute(self, key: str, value: Any, *, kind: AttributeKind = "auto") -> bool | None:
-        if kind not in ATTRIBUTE_KINDS:
-            raise ValueError(f"unknown attribute kind {kind!r}; known: {', '.join(ATTRIBUTE_KINDS)}")
-        self._require(f"set_custom_attribute:{kind_of(value) if kind == 'auto' else kind}")
-        self._shop("setAttribute", key, None if kind == "null" else value)
-        return None
-
     def log_event(self, name: str, properties: Mapping[str, Any] | None = None) -> bool | None:
         self._shop("track", name, _jsonable(dict(properties or {})))
         return None
@@ -214,39 +162,6 @@ class SegmentBrazeAdapter(AppAdapter):
         self._shop("track", ORDER_COMPLETED, props)
         return None
 
-    def flush(self) -> None:
-        self._shop("flush")
-
-    # ---- messaging: the destination displays in-app messages (automaticallyDisplayMessages); the rest is Braze's ----
-
-    @property
-    def screen(self) -> WebScreen:
-        """What the destination's Braze SDK displays in the page (in-app messages, the feed), for `OnScreen`."""
-        return WebScreen(self.page)
-
-    def show_content_cards(self) -> None:
-        self._require("show_content_cards")
-        self._shop("showContentCards")
-
-    def refresh_content_cards(self) -> None:
-        self._require("refresh_content_cards")
-        self._shop("refreshContentCards")
-
-    def refresh_banners(self) -> None:
-        self._require("refresh_banners")
-
-    # ---- page plumbing ----
-
-    def _shop(self, action: str, *args: Any) -> Any:
-        return self.page.evaluate("([action, args]) => window.shop[action](...args)", [action, list(args)])
-
-    def _wait_ready(self) -> None:
-        body = self.page.locator("body[data-shop-state]")
-        body.wait_for(state="attached", timeout=self._timeout_ms)
-        if body.get_attribute("data-shop-state") != "ready":
-            state = self.page.get_by_test_id("status-sdk").inner_text()
-            raise HarnessError(f"the Segment shop did not start: {state} ({self.url})")
-
 
 def _put(target: dict[str, Any], path: str, value: Any) -> None:
     head, _, rest = path.partition(".")
@@ -267,18 +182,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-_SITES: dict[str, StaticSite] = {}
-
-
 def segment_app(*, request: Any, braze: Any, api_key: str, **options: Any) -> SegmentBrazeAdapter:
     """`--braze-adapter` factory: the shop in a new Braze browser context whose Segment hosts are answered locally and
     journaled in the test's scope (`braze.entries()` shows both sides: sources `segment` and `emulator`)."""
-    site = _SITES.get("shop")
-    if site is None:
-        site = _SITES["shop"] = shop_site()
-        site.start()
-    context = request.getfixturevalue("braze_new_context")()
-    SegmentService(braze.client, braze.scope).attach(context)
-    serve_braze_sdk(context, ensure_braze_bundle())
+
+    def attach(context: Any) -> None:
+        SegmentService(braze.client, braze.scope).attach(context)
+        serve_braze_sdk(context, ensure_braze_bundle())
+
+    page, site_url = shop_page(request, "segment", shop_site, attach)
     base_url = request.getfixturevalue("braze_sdk_base_url")
-    return SegmentBrazeAdapter(context.new_page(), site.url, braze_api_key=api_key, braze_base_url=base_url, **options)
+    return SegmentBrazeAdapter(page, site_url, braze_api_key=api_key, braze_base_url=base_url, **options)
