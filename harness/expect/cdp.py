@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from braze_harness.expect import verdicts
 from braze_harness.expect.matchers import numeric
 from braze_harness.expect.patterns import ANY, AttributesPattern, Diff, EventPattern
 from braze_harness.expect.report import failure
@@ -90,7 +91,9 @@ class CdpMappingExpectation:
             last[0] = self.check(entries)
             return last[0] if last[0] and all(m.miss is None for m in last[0]) else None
 
-        found, entries, waited, _ = wait_until(self.source, timeout, done)
+        what = f"each {self.cdp or 'CDP'} call reached Braze as its Braze integration maps it"
+        found, entries, waited, _ = wait_until(self.source, timeout, done, what=what)
+        verdicts.attach_table(MAPPING_COLUMNS, [mapping_row(m) for m in last[0]])  # the run report's mapping table
         if found is not None:
             return found
         cdp = self._cdp(entries)
@@ -142,6 +145,28 @@ class CdpMappingExpectation:
             return MappedCall(call, effect, f"expected {wanted}; Braze received none")
         diffs, text = min(candidates, key=lambda c: len(c[0]))
         return MappedCall(call, effect, f"expected {wanted}; nearest Braze received: {text} ({'; '.join(map(str, diffs))})")
+
+
+MAPPING_COLUMNS = ["", "CDP call", "Braze should receive", "Braze received"]
+
+
+def mapping_row(mapped: MappedCall) -> list[str]:
+    """One row of the mapping table: the call, its mapped effect, and "as mapped" or the near miss."""
+    mark, received = ("✗", mapped.miss) if mapped.miss else ("✓", "as mapped")
+    return [mark, f"{mapped.call.describe()} (#{mapped.call.seq})", describe_effect(mapped.effect), received]
+
+
+def describe_effect(effect: BrazeEffect) -> str:
+    """What Braze should receive, in one line (the mapping table's middle column)."""
+    user = "" if effect.user is None else f" for user {effect.user!r}"
+    if effect.kind == "none":
+        return f"nothing: {effect.name}"
+    if effect.kind == "user":
+        return f"changeUser({effect.user!r})"
+    if effect.kind == "attributes":
+        return f"attributes ⊇ {effect.fields or {}}{user}"
+    extra = "".join(f" {part}" for part in (effect.data, effect.props) if part)
+    return f"{'custom event' if effect.kind == 'ce' else 'purchase'} {effect.name!r}{extra}{user}"
 
 
 def _attrs_text(attrs: Any) -> str:

@@ -22,6 +22,8 @@ class Verdict:
     passed: bool = True  # until `failure` says otherwise
     finished: bool = False  # False: the wait was interrupted (an exception other than its failure)
     message: str = ""  # the failure's headline
+    # a table the expectation attaches (e.g. cdp_mapping: each CDP call, what Braze should get, what it got)
+    table: dict[str, list[Any]] | None = None  # {"columns": [str, ...], "rows": [[str, ...], ...]}
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,6 +65,13 @@ def end(verdict: Verdict | None) -> None:
     if verdict is not None:
         verdict.waited = time.time() - verdict.started
         verdict.finished = True
+
+
+def attach_table(columns: list[str], rows: list[list[str]]) -> None:
+    """Give this thread's latest verdict a table (before its failure is raised: `failure` ends the link)."""
+    verdict = getattr(_last, "verdict", None)
+    if verdict is not None:
+        verdict.table = {"columns": list(columns), "rows": [list(r) for r in rows]}
 
 
 def failed(headline: str) -> None:

@@ -118,11 +118,20 @@ def _verdicts(verdicts: list[dict[str, Any]]) -> str:
         mark = {"held": "✓", "failed": "✗", "interrupted": "…"}[state]
         note = f'<div class="why">{escape(v["message"])}</div>' if v["message"] else ""
         rows.append(
-            f'<tr class="v-{state}"><td>{mark}</td><td>{escape(v["what"])}{note}</td>'
+            f'<tr class="v-{state}"><td>{mark}</td><td>{escape(v["what"])}{note}{_table(v.get("table"))}</td>'
             f'<td class="num">{v["waited"]:.2f} s</td></tr>'
         )
     head = "<thead><tr><th></th><th>expectation</th><th>waited</th></tr></thead>"
     return f'<table class="verdicts">{head}<tbody>{"".join(rows)}</tbody></table>'
+
+
+def _table(table: dict[str, Any] | None) -> str:
+    """A verdict's own table (cdp_mapping: each CDP call, what Braze should receive, what it received)."""
+    if not table:
+        return ""
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in table["columns"])
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in table["rows"])
+    return f'<table class="detail"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _requests(requests: list[dict[str, Any]], more: int) -> str:
@@ -221,6 +230,7 @@ details.test>summary{cursor:pointer;padding:4px 8px}details.test .body{padding:4
 span.o-passed{color:#2e7d32}span.o-failed,span.o-error{color:#b00020}
 .nodeid{font-family:ui-monospace,monospace}.facts{color:#666;font-size:.9em}
 .v-held td:first-child{color:#2e7d32}.v-failed td:first-child{color:#b00020}.why{color:#b00020;font-size:.9em}
+table.detail{margin:.3em 0;font-size:.85em}table.detail td,table.detail th{padding:1px 6px;border-bottom:1px solid #eee}
 pre.longrepr{background:#fbeff1;padding:6px;overflow:auto;max-height:24em;font-size:12px}
 ol.requests{font-family:ui-monospace,monospace;font-size:12px}ol.requests li.bad{color:#b00020}li.problem{color:#b00020}
 .legend{color:#555;font-size:.9em}.k-req{color:#4a7bd0}.k-bad,.k-failed{color:#d32f2f}.k-held{color:#2e7d32}

@@ -8,6 +8,7 @@ import json
 import pytest
 from braze_harness.emulator.app import Emulator
 from braze_harness.expect import Expect, ExpectationFailed, JournalSource
+from braze_harness.expect.verdicts import VerdictLog
 from braze_harness.protocol.cdp import BrazeKitMapping, CdpCall, braze_effect, mparticle_calls
 
 EVENTS_URL = "https://jssdks.mparticle.com/v3/JS/us1-key/events"
@@ -120,3 +121,26 @@ def test_no_cdp_call_at_all_is_a_failure_not_a_pass(world) -> None:
         expect.cdp_mapping().within(0)
     with pytest.raises(ValueError, match="unknown CDP 'rudderstack'; known: mparticle, segment"):
         expect.cdp_mapping("rudderstack")
+
+
+def test_the_verdict_carries_the_mapping_table_for_the_run_report(world) -> None:
+    emu, key, expect = world
+    expect.source.verdicts = log = VerdictLog()  # what the plugin gives each test's handle (--braze-report)
+    mparticle(emu, expect, EVENTS_URL, batch(custom("song_played", {"genre": "jazz"}), custom("liked", {})))
+    braze_events(
+        emu, key, {"name": "ce", "data": {"n": "songPlayed", "p": {"genre": "jazz"}}}, {"name": "ce", "data": {"n": "liked"}}
+    )
+    with pytest.raises(ExpectationFailed):
+        expect.cdp_mapping().within(0)
+
+    [verdict] = log.all()
+    assert not verdict.passed and verdict.what == "each CDP call reached Braze as its Braze integration maps it"
+    assert verdict.table is not None and verdict.table["columns"] == ["", "CDP call", "Braze should receive", "Braze received"]
+    wrong, right = verdict.table["rows"]
+    assert wrong[:3] == [
+        "✗",
+        "logEvent('song_played', {'genre': 'jazz'}) (#1)",
+        "custom event 'song_played' {'genre': 'jazz'} for user 'ada'",
+    ]
+    assert wrong[3].startswith("expected ") and "nearest Braze received: ce 'songPlayed'" in wrong[3]
+    assert right == ["✓", "logEvent('liked', {}) (#1)", "custom event 'liked' for user 'ada'", "as mapped"]

@@ -206,3 +206,22 @@ def test_a_collection_writes_no_report(pytester: pytest.Pytester) -> None:
     out = pytester.path / "report.html"
     run_inner(pytester, "--collect-only", "--braze-report", str(out)).assert_outcomes()
     assert not out.exists()
+
+
+def test_a_verdict_with_a_table_shows_it_under_its_expectation() -> None:
+    """cdp_mapping's verdict carries each CDP call, what Braze should receive and what it got: the report shows it."""
+    from braze_harness.expect.verdicts import Verdict
+    from braze_harness.plugin.report_html import RunReport, TestRow, render
+
+    verdict = Verdict("each CDP call reached Braze as its Braze integration maps it", started=1796000000.0, waited=0.4)
+    verdict.passed, verdict.finished, verdict.message = False, True, "1 of 2 did not"
+    row = ["✗", "logEvent('song_played', {'genre': 'jazz'}) (#1)", "custom event 'song_played'", "nearest: ce 'songPlayed' <b>"]
+    verdict.table = {"columns": ["", "CDP call", "Braze should receive", "Braze received"], "rows": [row]}
+    data = {"verdicts": [verdict.as_json()], "requests": []}
+    html = render(RunReport("r", [TestRow("t.py::test_cdp", "failed", data=data)], protocol=None, protocol_note="-"))
+    parsed = Report()
+    parsed.feed(html)
+    assert parsed.tests["t.py::test_cdp"]["rows"] == ["v-failed"]
+    assert '<table class="detail"><thead><tr><th></th><th>CDP call</th>' in html
+    assert "<td>logEvent(&#x27;song_played&#x27;, {&#x27;genre&#x27;: &#x27;jazz&#x27;}) (#1)</td>" in html
+    assert "nearest: ce &#x27;songPlayed&#x27; &lt;b&gt;" in html  # escaped: a value never becomes markup
