@@ -13,6 +13,7 @@ import gzip
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -70,10 +71,21 @@ def record(har_path: Path, user: str) -> Emulator:
         )
         try:
             context = browser.new_context(record_har_path=str(har_path), record_har_content="embed")
-            app = WebDemoAdapter(context.new_page(), site.url, api_key="demo-har-key", base_url=BRAZE, device_id="dev-har")
+            page = context.new_page()
+            in_flight: set[Any] = set()
+            page.on("request", lambda r: in_flight.add(r))
+            page.on("requestfinished", lambda r: in_flight.discard(r))
+            page.on("requestfailed", lambda r: in_flight.discard(r))
+            app = WebDemoAdapter(page, site.url, api_key="demo-har-key", base_url=BRAZE, device_id="dev-har")
             drive(app, user)
             # everything the HAR should hold has reached the emulator before the HAR is closed
             same_expectations(Expect(JournalSource(server.emulator.journal, state=server.emulator.state)), user, 10)
+            # ... and its answer has reached the page: the emulator journals an exchange as it answers, and a HAR
+            # closed while that answer is still on its way back through the proxy keeps the request without it
+            deadline = time.monotonic() + 10
+            while in_flight and time.monotonic() < deadline:
+                page.wait_for_timeout(50)  # lets Playwright deliver the requests' finished events
+            assert not in_flight, f"requests still unanswered after 10 s: {[r.url for r in in_flight]}"
             context.close()
         finally:
             browser.close()
