@@ -29,9 +29,9 @@ from braze_harness.extras import require
 from braze_harness.journal.entry import Exchange, JournalEntry
 from braze_harness.journal.pg import DEFAULT_TTL_S, ensure_run, open_pool, run_gone
 from braze_harness.journal.query import Query
-from braze_harness.journal.store import DEFAULT_CAP
-from braze_harness.protocol.decode import DecodedRequest, Problem, decode_wire
-from braze_harness.protocol.wire import DEFAULT_LIMITS, Limits, normalize
+from braze_harness.journal.store import DEFAULT_CAP, new_entry
+from braze_harness.protocol.decode import DecodedRequest, Problem
+from braze_harness.protocol.wire import DEFAULT_LIMITS, Limits
 
 CHANNEL = "braze_journal"
 RECONNECT_FOR_S = 30.0  # how long the LISTEN connection is opened again before waits fail
@@ -99,26 +99,10 @@ class PostgresJournal:
         scope: str | None = None,
     ) -> JournalEntry:
         """Journal one exchange in `scope`, as `Journal.append` does."""
-        if decoded is None:
-            wire = normalize(
-                exchange.method, exchange.url, exchange.headers, exchange.body, max_expanded=self.limits.max_expanded_body_bytes
-            )
-            exchange = Exchange(wire.method, wire.url, wire.headers, wire.text, exchange.status, exchange.response)
-            wire_problems = wire.problems
-            decoded = decode_wire(wire, limits=self.limits)
-        entry = JournalEntry(
-            seq=0,
-            received_at=received_at if received_at is not None else time.time(),
-            source=source,
-            exchange=exchange,
-            duration_ms=duration_ms,
-            scope=scope,
-            problems=[*decoded.problems, *problems],
-            _decoded=decoded,
-            _wire_problems=tuple(wire_problems),
-            _limits=self.limits,
-        )
-        entry._index()
+        entry = new_entry(
+            exchange, source=source, decoded=decoded, problems=problems, wire_problems=wire_problems,
+            received_at=received_at, duration_ms=duration_ms, scope=scope, limits=self.limits,
+        )  # fmt: skip
         blob = entry.to_jsonl()  # serialised with seq 0 (outside the run's lock); the row's seq is the truth
         entry._jsonl = None
         params = {

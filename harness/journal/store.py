@@ -82,26 +82,10 @@ class Journal:
         (`braze_harness.protocol.wire.normalize`), `decoded` what the caller decoded from them, `wire_problems` what
         normalizing found. Without `decoded`, the exchange is normalized and decoded here. `problems`: what
         the caller found besides the decoder (faults, state)."""
-        if decoded is None:
-            wire = normalize(
-                exchange.method, exchange.url, exchange.headers, exchange.body, max_expanded=self.limits.max_expanded_body_bytes
-            )
-            exchange = Exchange(wire.method, wire.url, wire.headers, wire.text, exchange.status, exchange.response)
-            wire_problems = wire.problems
-            decoded = decode_wire(wire, limits=self.limits)
-        entry = JournalEntry(
-            seq=0,
-            received_at=received_at if received_at is not None else time.time(),
-            source=source,
-            exchange=exchange,
-            duration_ms=duration_ms,
-            scope=scope,
-            problems=[*decoded.problems, *problems],
-            _decoded=decoded,
-            _wire_problems=tuple(wire_problems),
-            _limits=self.limits,
-        )
-        entry._index()
+        entry = new_entry(
+            exchange, source=source, decoded=decoded, problems=problems, wire_problems=wire_problems,
+            received_at=received_at, duration_ms=duration_ms, scope=scope, limits=self.limits,
+        )  # fmt: skip
         size = entry.approx_bytes()
         with self._lock:
             self._seq += 1
@@ -221,3 +205,40 @@ class Journal:
     def close(self) -> None:
         if self._sqlite:
             self._sqlite.close()
+
+
+def new_entry(
+    exchange: Exchange,
+    *,
+    source: str,
+    decoded: DecodedRequest | None,
+    problems: Sequence[Problem],
+    wire_problems: Sequence[Problem],
+    received_at: float | None,
+    duration_ms: float | None,
+    scope: str | None,
+    limits: Limits,
+) -> JournalEntry:
+    """The entry a journal (in memory or on PostgreSQL) appends, indexed, before it is numbered (seq 0). Without
+    `decoded`, the exchange is normalized and decoded here."""
+    if decoded is None:
+        wire = normalize(
+            exchange.method, exchange.url, exchange.headers, exchange.body, max_expanded=limits.max_expanded_body_bytes
+        )
+        exchange = Exchange(wire.method, wire.url, wire.headers, wire.text, exchange.status, exchange.response)
+        wire_problems = wire.problems
+        decoded = decode_wire(wire, limits=limits)
+    entry = JournalEntry(
+        seq=0,
+        received_at=received_at if received_at is not None else time.time(),
+        source=source,
+        exchange=exchange,
+        duration_ms=duration_ms,
+        scope=scope,
+        problems=[*decoded.problems, *problems],
+        _decoded=decoded,
+        _wire_problems=tuple(wire_problems),
+        _limits=limits,
+    )
+    entry._index()
+    return entry
