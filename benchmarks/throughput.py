@@ -256,6 +256,8 @@ def run(args: argparse.Namespace, warmup: float) -> int:
                 result.round = round_no + 1
                 results.append(result)
                 print(f"  {result.requests} requests, {result.rps:.0f} req/s, p99 {result.latency_ms['p99']:.2f} ms", flush=True)
+                if result.rps_by_second:
+                    print(f"  req/s second by second: {' '.join(f'{r:.0f}' for r in result.rps_by_second)}", flush=True)
 
         verification = None
         emulator_sent = sum(r.requests for r in results if r.server == "emulator")
@@ -321,6 +323,7 @@ def run(args: argparse.Namespace, warmup: float) -> int:
                 "errors": r.errors,
                 "server_cpu_s": round(r.server_cpu_s, 2),
                 "wrk_cpu_s": round(r.wrk_cpu_s, 2),
+                "rps_by_second": r.rps_by_second,
             }
             for r in results
         ],
