@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,12 @@ class Unowned:
         return asdict(self)
 
 
+@lru_cache(maxsize=256)
+def _path(url: str) -> str:
+    # asked per journaled request (this is a journal listener) of the handful of URLs an SDK posts to
+    return urlsplit(url).path or "/"
+
+
 class UnownedTraffic:
     """A journal listener keeping the last `KEPT` SDK requests journaled without a scope."""
 
@@ -43,7 +50,7 @@ class UnownedTraffic:
     def add(self, entry: JournalEntry) -> None:
         if entry.scope is not None or entry.endpoint in (None, "rest"):  # owned, or not an SDK device's request
             return
-        path = urlsplit(entry.exchange.url).path or "/"
+        path = _path(entry.exchange.url)
         item = Unowned(entry.seq, entry.received_at, path, entry.api_key, entry.device_id, entry.source)
         with self._lock:
             self._recent.append(item)

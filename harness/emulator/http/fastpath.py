@@ -110,14 +110,24 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
                 self._header_timer = self.loop.call_later(self.sdk.header_timeout_s, self._headers_too_slow)
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        # uvicorn's, but the ASGI scope (three dicts) is made only for a request the ASGI path takes (`_asgi_scope`)
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
         self._in_headers = True
         self._header_bytes = self._raw_header_bytes = 0
+
+    def _asgi_scope(self) -> None:
+        """uvicorn's own start of a request (its scope), keeping what was parsed since it began."""
+        url, headers, expect = self.url, self.headers, self.expect_100_continue
+        super().on_message_begin()
+        self.url, self.headers, self.expect_100_continue = url, headers, expect
+        self.scope["headers"] = headers
 
     def on_url(self, url: bytes) -> None:
         if self._refused:
             return
-        super().on_url(url)
+        self.url += url
         self._header_bytes += len(url)
         if self._header_bytes > self.sdk.max_header_bytes:
             self._refuse_headers(self._header_bytes)
@@ -129,7 +139,11 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
         if self._header_bytes > self.sdk.max_header_bytes:
             self._refuse_headers(self._header_bytes)
             return
-        super().on_header(name, value)
+        # uvicorn's on_header, inline (it runs for every header of every request)
+        name = name.lower()
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def send_400_response(self, msg: str) -> None:
         if not self._refused:
@@ -205,6 +219,7 @@ class EmulatorHttpProtocol(HttpToolsProtocol):
             self._end_headers()
         sdk = self._plain_sdk_post()
         if sdk is None:
+            self._asgi_scope()
             super().on_headers_complete()
         else:
             self._sdk = sdk
