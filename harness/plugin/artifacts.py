@@ -1,4 +1,6 @@
-"""On failure: the scope's decoded traffic goes into the report, the per-test output folder and Allure."""
+"""A test's Braze artifacts, in pytest-playwright's per-test output folder and in Allure: on failure the scope's decoded
+traffic; the scope's timeline picture (`braze-timeline.svg`, braze_harness.timeline) as `--braze-timeline` says
+(default: a failed test's), and attached to every Braze test's Allure result."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import pytest
 from braze_harness.plugin.handle import BrazeHandle
 
 SCOPE_NAME_MAX = 40  # the emulator keeps 40 characters of a scope's name
+TIMELINE: pytest.StashKey[str] = pytest.StashKey()  # the test's timeline SVG, drawn at the `braze` fixture's teardown
+TIMELINE_FILE = "braze-timeline.svg"
 
 
 def _slug(text: str) -> str:
@@ -74,3 +78,31 @@ def attach_traffic(item: pytest.Item, report: pytest.TestReport, handle: BrazeHa
             name="Braze traffic (JSON)",
             attachment_type=allure.attachment_type.JSON,
         )
+
+
+def timeline_wanted(config: pytest.Config) -> bool:
+    """Draw the test's timeline: a file may be written (`--braze-timeline` not off) or Allure attaches it."""
+    from braze_harness.plugin.allure_steps import active
+
+    return config.getoption("--braze-timeline") != "off" or active(config)
+
+
+def keep_timeline(item: pytest.Item) -> Path | None:
+    """After the teardown: the test's timeline into its folder (`--braze-timeline on`, or `only-on-failure` and the test
+    failed or errored) and into Allure; the file's path, None when none was written."""
+    svg = item.stash.get(TIMELINE, None)
+    if svg is None:
+        return None
+    from braze_harness.plugin.allure_steps import active, attach_timeline
+
+    if active(item.config):
+        attach_timeline(svg)
+    mode = item.config.getoption("--braze-timeline")
+    failed = any(getattr(getattr(item, f"_braze_rep_{when}", None), "failed", False) for when in ("setup", "call"))
+    if mode == "on" or (mode == "only-on-failure" and failed):
+        folder = item_folder(item)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / TIMELINE_FILE
+        path.write_text(svg, encoding="utf-8")
+        return path
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,11 @@ from braze_harness.errors import HarnessConfigError
 from braze_harness.expect.workspaces import warn_stray
 from braze_harness.journal import JournalEntry, Query
 from braze_harness.plugin import fixed_keys
-from braze_harness.plugin.artifacts import scope_name
+from braze_harness.plugin.artifacts import TIMELINE, scope_name, timeline_wanted
 from braze_harness.plugin.embedded import start_embedded
 from braze_harness.plugin.handle import BrazeHandle
 from braze_harness.plugin.report_data import PROPERTY, test_data
+from braze_harness.timeline import timeline_svg
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +57,7 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
         api_key=keys[0].api_key if keys else None,
         timeout=config.getoption("--braze-timeout"),
     )
+    started = time.time()
     try:
         fixed_keys.attach(request, handle, keys)
         yield handle
@@ -69,8 +72,15 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
         # traffic in a workspace no expectation looked in: a build on another workspace's key (expect/workspaces.py)
         warn_stray(entries, handle.workspace_keys(), looked_in=handle.expect.looked)
         request.node.user_properties.append(("braze_data_points", f"{points.used} used, {points.wasted} wasted"))
+        data = test_data(handle.scope, entries, handle.verdicts.all())
         if config.getoption("--braze-report"):  # this test's part of the run's report (plugin/report.py)
-            request.node.user_properties.append((PROPERTY, test_data(handle.scope, entries, handle.verdicts.all())))
+            request.node.user_properties.append((PROPERTY, data))
+        if timeline_wanted(config):  # written and attached after the teardown (artifacts.keep_timeline)
+            title = f"{request.node.nodeid} — scope {handle.scope}"
+            request.node.stash[TIMELINE] = timeline_svg(
+                data["requests"], data["verdicts"], start=started, stop=time.time(), title=title,
+                more_requests=data["more_requests"], standalone=True,
+            )  # fmt: skip
     finally:
         fixed_keys.detach(handle)
         handle.close()
