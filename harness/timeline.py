@@ -115,8 +115,10 @@ def timeline_svg(
     title: str = "",
     more_requests: int = 0,
     standalone: bool = False,
+    notes: tuple[str, ...] = (),
 ) -> str:
-    """The picture, from `start` to `stop` (unix seconds; default: the first and last thing drawn)."""
+    """The picture, from `start` to `stop` (unix seconds; default: the first and last thing drawn); `notes`: what a
+    standalone picture adds under its listing (what it cannot show)."""
     times = [r["at"] for r in requests] + [v["started"] for v in verdicts] + ([start] if start is not None else [])
     ends = [r["at"] + (r["ms"] or 0) / 1000 for r in requests] + [v["started"] + v["waited"] for v in verdicts]
     ends += [stop] if stop is not None else []
@@ -138,7 +140,7 @@ def timeline_svg(
     verdict_y = state_y + STATE_H + 4
     shapes += _verdicts(verdicts, x, verdict_y)
     chart = verdict_y + VERDICT_ROWS * VERDICT_STEP + 6
-    listing = _listing(requests, verdicts, chart + LINE, more_requests) if standalone else []
+    listing = _listing(requests, verdicts, chart + LINE, more_requests, notes) if standalone else []
     height = top + chart + len(listing) * LINE + (LINE if listing else 0)
     desc = f"{len(requests) + more_requests} request(s) and {len(verdicts)} expectation verdict(s) over {span:.2f} s"
     body = f'<g transform="translate(0 {top})">{"".join(shapes)}{"".join(listing)}</g>'
@@ -213,7 +215,9 @@ def _verdicts(verdicts: list[dict[str, Any]], x: Callable[[float], float], y0: f
     return shapes
 
 
-def _listing(requests: list[dict[str, Any]], verdicts: list[dict[str, Any]], y: float, more: int) -> list[str]:
+def _listing(
+    requests: list[dict[str, Any]], verdicts: list[dict[str, Any]], y: float, more: int, notes: tuple[str, ...]
+) -> list[str]:
     """The requests and verdicts as text lines (a standalone picture: no hover there)."""
     lines: list[tuple[str, str]] = [("head", f"Requests ({len(requests) + more})")]
     shown = requests[:LISTED]
@@ -229,7 +233,7 @@ def _listing(requests: list[dict[str, Any]], verdicts: list[dict[str, Any]], y: 
             matched = ", ".join(f"#{seq}" for seq in v.get("matched", [])[:10])
             text = _verdict_line(v) + (f" — matched {matched}" if matched else "")
             lines.append((f"list v-{verdict_state(v)}", text if len(text) <= 150 else text[:149] + "…"))
-    lines.append(("note", NOT_DRAWN))
+    lines += [("note", note) for note in (*notes, NOT_DRAWN)]
     return [f'<text class="{c}" x="{LEFT}" y="{y + i * LINE:.0f}">{escape(t)}</text>' for i, (c, t) in enumerate(lines)]
 
 
