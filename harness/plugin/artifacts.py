@@ -6,14 +6,40 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 import pytest
+from braze_harness.expect.verdicts import Verdict
+from braze_harness.journal import JournalEntry
 from braze_harness.plugin.handle import BrazeHandle
+from braze_harness.plugin.report_data import test_data
+from braze_harness.timeline import timeline_svg
 
 SCOPE_NAME_MAX = 40  # the emulator keeps 40 characters of a scope's name
-TIMELINE: pytest.StashKey[str] = pytest.StashKey()  # the test's timeline SVG, drawn at the `braze` fixture's teardown
+
+
+@dataclass(slots=True)
+class Timeline:
+    """What a test's timeline is drawn from, taken at the `braze` fixture's teardown (the scope is gone after it)."""
+
+    title: str
+    scope: str
+    entries: list[JournalEntry]
+    verdicts: list[Verdict]
+    start: float
+    stop: float
+
+    def svg(self) -> str:
+        data = test_data(self.scope, self.entries, self.verdicts)
+        return timeline_svg(
+            data["requests"], data["verdicts"], start=self.start, stop=self.stop, title=self.title,
+            more_requests=data["more_requests"], standalone=True,
+        )  # fmt: skip
+
+
+TIMELINE: pytest.StashKey[Timeline] = pytest.StashKey()
 TIMELINE_FILE = "braze-timeline.svg"
 
 
@@ -88,21 +114,27 @@ def timeline_wanted(config: pytest.Config) -> bool:
 
 
 def keep_timeline(item: pytest.Item) -> Path | None:
-    """After the teardown: the test's timeline into its folder (`--braze-timeline on`, or `only-on-failure` and the test
-    failed or errored) and into Allure; the file's path, None when none was written."""
-    svg = item.stash.get(TIMELINE, None)
-    if svg is None:
+    """After the teardown: the test's timeline into Allure, and into its folder with `--braze-timeline on`, or
+    `only-on-failure` when the test failed or errored; the file's path, None when none was written. Drawn only then."""
+    timeline = item.stash.get(TIMELINE, None)
+    if timeline is None:
         return None
+    del item.stash[TIMELINE]  # the item outlives the test: its entries must not
     from braze_harness.plugin.allure_steps import active, attach_timeline
 
-    if active(item.config):
-        attach_timeline(svg)
     mode = item.config.getoption("--braze-timeline")
-    failed = any(getattr(getattr(item, f"_braze_rep_{when}", None), "failed", False) for when in ("setup", "call"))
-    if mode == "on" or (mode == "only-on-failure" and failed):
-        folder = item_folder(item)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / TIMELINE_FILE
-        path.write_text(svg, encoding="utf-8")
-        return path
-    return None
+    failed = any(getattr(getattr(item, f"_braze_rep_{when}", None), "failed", False) for when in ("setup", "call", "teardown"))
+    to_file = mode == "on" or (mode == "only-on-failure" and failed)
+    to_allure = active(item.config)
+    if not (to_file or to_allure):
+        return None
+    svg = timeline.svg()
+    if to_allure:
+        attach_timeline(svg)
+    if not to_file:
+        return None
+    folder = item_folder(item)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / TIMELINE_FILE
+    path.write_text(svg, encoding="utf-8")
+    return path

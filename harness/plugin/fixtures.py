@@ -15,11 +15,10 @@ from braze_harness.errors import HarnessConfigError
 from braze_harness.expect.workspaces import warn_stray
 from braze_harness.journal import JournalEntry, Query
 from braze_harness.plugin import fixed_keys
-from braze_harness.plugin.artifacts import TIMELINE, scope_name, timeline_wanted
+from braze_harness.plugin.artifacts import TIMELINE, Timeline, scope_name, timeline_wanted
 from braze_harness.plugin.embedded import start_embedded
 from braze_harness.plugin.handle import BrazeHandle
 from braze_harness.plugin.report_data import PROPERTY, test_data
-from braze_harness.timeline import timeline_svg
 
 
 @pytest.fixture(scope="session")
@@ -72,15 +71,11 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
         # traffic in a workspace no expectation looked in: a build on another workspace's key (expect/workspaces.py)
         warn_stray(entries, handle.workspace_keys(), looked_in=handle.expect.looked)
         request.node.user_properties.append(("braze_data_points", f"{points.used} used, {points.wasted} wasted"))
-        data = test_data(handle.scope, entries, handle.verdicts.all())
         if config.getoption("--braze-report"):  # this test's part of the run's report (plugin/report.py)
-            request.node.user_properties.append((PROPERTY, data))
-        if timeline_wanted(config):  # written and attached after the teardown (artifacts.keep_timeline)
+            request.node.user_properties.append((PROPERTY, test_data(handle.scope, entries, handle.verdicts.all())))
+        if timeline_wanted(config):  # drawn after the teardown, if it is kept (artifacts.keep_timeline)
             title = f"{request.node.nodeid} — scope {handle.scope}"
-            request.node.stash[TIMELINE] = timeline_svg(
-                data["requests"], data["verdicts"], start=started, stop=time.time(), title=title,
-                more_requests=data["more_requests"], standalone=True,
-            )  # fmt: skip
+            request.node.stash[TIMELINE] = Timeline(title, handle.scope, entries, handle.verdicts.all(), started, time.time())
     finally:
         fixed_keys.detach(handle)
         handle.close()
