@@ -52,7 +52,6 @@ def failure(
 ) -> ExpectationFailed:
     """The one failure of a wait. `entries=None`: the wait was not on the journal (a screen), no traffic shown.
     `error`: a subclass of ExpectationFailed to raise (e.g. `ScreenTimeout`)."""
-    verdicts.failed(headline)
     lines = [headline]
     if entries is None:
         lines.append(f"Waited {waited:.2f} s.")
@@ -64,7 +63,9 @@ def failure(
     if entries is not None:
         lines.extend(_traffic(entries))
         lines.extend(_hints(scope))
-    return error("\n".join(lines))
+    message = "\n".join(lines)
+    verdicts.failed(headline, message)
+    return error(message)
 
 
 def with_traffic(error: ExpectationFailed, *, entries: Sequence[JournalEntry], scope: str | None) -> ExpectationFailed:

@@ -67,7 +67,9 @@ def wait_until[T](
         raise ValueError("a wait without a journal source needs `every` (how often to look)")
     verdict = verdicts.begin(source, what, continues=continues)
     try:
-        return _wait_until(source, timeout, check, fail_fast, every, nudge)
+        found = _wait_until(source, timeout, check, fail_fast, every, nudge)
+        verdicts.matched(verdict, found[0])
+        return found
     finally:
         verdicts.end(verdict)
 
@@ -275,9 +277,11 @@ class EventExpectation(_Counted):
     def _hold(self, window: float, headline: str | None = None) -> list[EventMatch]:
         what = f"never: {self._describe()}" if headline == "never" else None
         _, entries, waited, reason = self._wait(self.source, window, lambda _: None, self._too_many, what=what)
+        found = self.matches(entries)
+        verdicts.matched(verdicts.latest(), found)  # what the window saw: the offending ones when it did not hold
         if reason:
             raise self._failure(headline or f"within {window:g} s", entries, waited, reason, show_matches=True)
-        return self.matches(entries)
+        return found
 
     def _failure(
         self, when: str, entries: list[JournalEntry], waited: float, reason: str | None, *, show_matches: bool = False

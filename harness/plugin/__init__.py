@@ -157,6 +157,24 @@ def pytest_configure_node(node: Any) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """With Allure, each expectation of the test becomes a step, once the call is over and every verdict is final."""
+    try:
+        return (yield)
+    finally:
+        handle = getattr(item, "funcargs", {}).get("braze")
+        if handle is not None:
+            from braze_harness.plugin import allure_steps
+
+            if allure_steps.active(item.config):
+                try:
+                    entries = handle.entries()
+                except Exception:  # the emulator is gone: the steps still say what was expected and decided
+                    entries = []
+                allure_steps.add_steps(handle.verdicts.all(), entries)
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
@@ -171,6 +189,10 @@ def pytest_runtest_makereport(
         # a user mistake in configuration: one line, no traceback
         report.longrepr = f"braze configuration error: {call.excinfo.value}"
     setattr(item, f"_braze_rep_{report.when}", report)
+    if report.when == "teardown":
+        from braze_harness.plugin.artifacts import keep_timeline
+
+        keep_timeline(item)
     if report.failed and report.when in ("call", "setup"):
         handle = getattr(item, "funcargs", {}).get("braze")
         if handle is not None:

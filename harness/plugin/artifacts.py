@@ -1,16 +1,46 @@
-"""On failure: the scope's decoded traffic goes into the report, the per-test output folder and Allure."""
+"""A test's Braze artifacts, in pytest-playwright's per-test output folder and in Allure: on failure the scope's decoded
+traffic; the scope's timeline picture (`braze-timeline.svg`, braze_harness.timeline) as `--braze-timeline` says
+(default: a failed test's), and attached to every Braze test's Allure result."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 import pytest
+from braze_harness.expect.verdicts import Verdict
+from braze_harness.journal import JournalEntry
 from braze_harness.plugin.handle import BrazeHandle
+from braze_harness.plugin.report_data import test_data
+from braze_harness.timeline import timeline_svg
 
 SCOPE_NAME_MAX = 40  # the emulator keeps 40 characters of a scope's name
+
+
+@dataclass(slots=True)
+class Timeline:
+    """What a test's timeline is drawn from, taken at the `braze` fixture's teardown (the scope is gone after it)."""
+
+    title: str
+    scope: str
+    entries: list[JournalEntry]
+    verdicts: list[Verdict]
+    start: float
+    stop: float
+
+    def svg(self) -> str:
+        data = test_data(self.scope, self.entries, self.verdicts)
+        return timeline_svg(
+            data["requests"], data["verdicts"], start=self.start, stop=self.stop, title=self.title,
+            more_requests=data["more_requests"], standalone=True,
+        )  # fmt: skip
+
+
+TIMELINE: pytest.StashKey[Timeline] = pytest.StashKey()
+TIMELINE_FILE = "braze-timeline.svg"
 
 
 def _slug(text: str) -> str:
@@ -74,3 +104,37 @@ def attach_traffic(item: pytest.Item, report: pytest.TestReport, handle: BrazeHa
             name="Braze traffic (JSON)",
             attachment_type=allure.attachment_type.JSON,
         )
+
+
+def timeline_wanted(config: pytest.Config) -> bool:
+    """Draw the test's timeline: a file may be written (`--braze-timeline` not off) or Allure attaches it."""
+    from braze_harness.plugin.allure_steps import active
+
+    return config.getoption("--braze-timeline") != "off" or active(config)
+
+
+def keep_timeline(item: pytest.Item) -> Path | None:
+    """After the teardown: the test's timeline into Allure, and into its folder with `--braze-timeline on`, or
+    `only-on-failure` when the test failed or errored; the file's path, None when none was written. Drawn only then."""
+    timeline = item.stash.get(TIMELINE, None)
+    if timeline is None:
+        return None
+    del item.stash[TIMELINE]  # the item outlives the test: its entries must not
+    from braze_harness.plugin.allure_steps import active, attach_timeline
+
+    mode = item.config.getoption("--braze-timeline")
+    failed = any(getattr(getattr(item, f"_braze_rep_{when}", None), "failed", False) for when in ("setup", "call", "teardown"))
+    to_file = mode == "on" or (mode == "only-on-failure" and failed)
+    to_allure = active(item.config)
+    if not (to_file or to_allure):
+        return None
+    svg = timeline.svg()
+    if to_allure:
+        attach_timeline(svg)
+    if not to_file:
+        return None
+    folder = item_folder(item)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / TIMELINE_FILE
+    path.write_text(svg, encoding="utf-8")
+    return path

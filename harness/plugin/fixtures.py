@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from braze_harness.errors import HarnessConfigError
 from braze_harness.expect.workspaces import warn_stray
 from braze_harness.journal import JournalEntry, Query
 from braze_harness.plugin import fixed_keys
-from braze_harness.plugin.artifacts import scope_name
+from braze_harness.plugin.artifacts import TIMELINE, Timeline, scope_name, timeline_wanted
 from braze_harness.plugin.embedded import start_embedded
 from braze_harness.plugin.handle import BrazeHandle
 from braze_harness.plugin.report_data import PROPERTY, test_data
@@ -55,6 +56,7 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
         api_key=keys[0].api_key if keys else None,
         timeout=config.getoption("--braze-timeout"),
     )
+    started = time.time()
     try:
         fixed_keys.attach(request, handle, keys)
         yield handle
@@ -71,6 +73,9 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
         request.node.user_properties.append(("braze_data_points", f"{points.used} used, {points.wasted} wasted"))
         if config.getoption("--braze-report"):  # this test's part of the run's report (plugin/report.py)
             request.node.user_properties.append((PROPERTY, test_data(handle.scope, entries, handle.verdicts.all())))
+        if timeline_wanted(config):  # drawn after the teardown, if it is kept (artifacts.keep_timeline)
+            title = f"{request.node.nodeid} — scope {handle.scope}"
+            request.node.stash[TIMELINE] = Timeline(title, handle.scope, entries, handle.verdicts.all(), started, time.time())
     finally:
         fixed_keys.detach(handle)
         handle.close()

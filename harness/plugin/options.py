@@ -18,6 +18,7 @@ import pytest
 DEFAULT_SDK_VERSION = "6.13.0"
 DEFAULT_PROXY_HOST = "sdk.iad-01.braze.com"
 _HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+TIMELINE_MODES = ("on", "only-on-failure", "off")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
 
 
@@ -62,6 +63,12 @@ def add_options(parser: pytest.Parser) -> None:
         "--braze-report",
         default=None,
         help="write the run's report to this HTML file: each test's outcome, verdicts and traffic timeline (docs/reports.md)",
+    )
+    group.addoption(
+        "--braze-timeline",
+        default="only-on-failure",
+        help="write each Braze test's timeline picture (braze-timeline.svg) into its --output folder: on, off or "
+        "only-on-failure (default); with --alluredir it is attached to every Braze test (docs/reports.md)",
     )
     group.addoption(
         "--braze-data-plan",
@@ -191,6 +198,9 @@ def validate(config: pytest.Config) -> None:
     report = config.getoption("--braze-report")
     if report and not Path(report).parent.is_dir():
         raise pytest.UsageError(f"{where(config, '--braze-report')}: no folder {Path(report).parent} for {report}")
+    timeline = config.getoption("--braze-timeline")
+    if timeline not in TIMELINE_MODES:
+        raise pytest.UsageError(f"{where(config, '--braze-timeline')}: {timeline!r} is not one of {', '.join(TIMELINE_MODES)}")
     exe = config.getoption("--braze-chromium")
     if exe and not Path(exe).is_file():
         raise pytest.UsageError(f"{where(config, '--braze-chromium')}: no executable at {exe}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from braze_harness.expect.verdicts import Verdict
 from braze_harness.journal import JournalEntry
-from braze_harness.journal.entry import describe_event
+from braze_harness.timeline import request_data
 
 PROPERTY = "braze_report"  # the user property's name
 MAX_REQUESTS = 400  # a test's requests in the report (the rest counted, not drawn)
@@ -18,22 +18,7 @@ def test_data(scope: str, entries: list[JournalEntry], verdicts: list[Verdict]) 
     shown = entries[:MAX_REQUESTS]
     return {
         "scope": scope,
-        "requests": [_request(e) for e in shown],
+        "requests": [request_data(e) for e in shown],
         "more_requests": len(entries) - len(shown),
         "verdicts": [v.as_json() for v in verdicts],
-    }
-
-
-def _request(entry: JournalEntry) -> dict[str, Any]:
-    req = entry.request
-    return {
-        "seq": entry.seq,
-        "at": entry.received_at,
-        "ms": entry.duration_ms,
-        "method": req.method,
-        "path": req.path,
-        "status": entry.exchange.status,
-        "good": entry.good,
-        "problems": [f"{p.severity} {p}" for p in entry.problems],
-        "events": [{"name": e.name, "time": e.time, "text": describe_event(e)[:200]} for e in entry.events],
     }

@@ -1,7 +1,7 @@
 """The run report as one self-contained HTML file: inline CSS and JS, no external resource (it opens offline).
 
-Per test: its outcome, its expectations' verdicts, and a timeline (inline SVG) of its scope's SDK requests on a time
-axis — each request a bar, its events marks inside it, a bad request red — with each expectation's wait and verdict.
+Per test: its outcome, its expectations' verdicts, and its timeline (braze_harness.timeline, inline SVG): its scope's
+SDK requests on a time axis, their events, the user and session changes, each expectation's wait and verdict.
 Per run: the protocol report (drift and refusals) the terminal shows.
 """
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-WIDTH, LEFT, RIGHT = 960, 10, 10
+from braze_harness.timeline import timeline_svg
+
 # nothing is loaded from anywhere: the report opens offline, and a browser refuses any fetch it might try
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
-LANE = 22
 
 
 @dataclass(slots=True)
@@ -151,69 +151,10 @@ def _requests(requests: list[dict[str, Any]], more: int) -> str:
 
 
 def timeline(t: TestRow, data: dict[str, Any]) -> str:
-    """The test's picture: a lane of requests (bars, events as marks, bad ones red), a lane of expectation waits
-    (a bar from start to verdict, a line at the verdict), on one time axis from the test's start to its end."""
-    requests, verdicts = data.get("requests", []), data.get("verdicts", [])
-    times = [r["at"] for r in requests] + [v["started"] for v in verdicts]
-    ends = [r["at"] + (r["ms"] or 0) / 1000 for r in requests] + [v["started"] + v["waited"] for v in verdicts]
-    if t.start is not None:
-        times.append(t.start)
-    if t.stop is not None:
-        ends.append(t.stop)
-    if not times:
-        return '<svg class="timeline" role="img" width="0" height="0"></svg>'
-    t0, t1 = min(times), max(max(ends, default=0), min(times) + 0.001)
-    span = t1 - t0
-    inner = WIDTH - LEFT - RIGHT
-
-    def x(at: float) -> float:
-        return LEFT + (at - t0) / span * inner
-
-    shapes = [_axis(span, x, t0)]
-    for r in requests:
-        x0 = x(r["at"])
-        w = max((r["ms"] or 0) / 1000 / span * inner, 4.0)
-        cls = "req" if r["good"] else "req bad"
-        tip = f"#{r['seq']} {r['method']} {r['path']} {r['status'] if r['status'] is not None else 'no answer'}"
-        tip += "".join(f"\n{p}" for p in r["problems"])
-        shapes.append(
-            f'<rect class="{cls}" x="{x0:.1f}" y="22" width="{w:.1f}" height="{LANE - 4}" rx="2">'
-            f"<title>{escape(tip)}</title></rect>"
-        )
-        for i, e in enumerate(r["events"]):
-            ex = x0 + min(2 + i * 4, w - 2)
-            cy = 22 + (LANE - 4) / 2
-            title = f"<title>{escape(e['text'])}</title>"
-            shapes.append(f'<circle class="event" cx="{ex:.1f}" cy="{cy:.1f}" r="2.5">{title}</circle>')
-    for i, v in enumerate(verdicts):
-        y = 22 + LANE + 4 + (i % 4) * 8
-        x0, x1 = x(v["started"]), x(v["started"] + v["waited"])
-        state = "held" if v["passed"] and v["finished"] else "failed"
-        tip = f"{'✓' if state == 'held' else '✗'} {v['what']} ({v['waited']:.2f} s)"
-        shapes.append(
-            f'<g class="verdict v-{state}"><title>{escape(tip)}</title>'
-            f'<line class="wait" x1="{x0:.1f}" y1="{y}" x2="{max(x1, x0 + 1):.1f}" y2="{y}"/>'
-            f'<line class="at" x1="{x1:.1f}" y1="18" x2="{x1:.1f}" y2="{y + 3}"/></g>'
-        )
-    height = 22 + LANE + 4 + 4 * 8 + 6
-    return (
-        f'<svg class="timeline" role="img" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}"><desc>requests and expectation verdicts over {span:.2f} s</desc>'
-        f"{''.join(shapes)}</svg>"
+    """The test's picture (braze_harness.timeline), inline: from the test's start to its end, styled by the page."""
+    return timeline_svg(
+        data.get("requests", []), data.get("verdicts", []), start=t.start, stop=t.stop, more_requests=data.get("more_requests", 0)
     )
-
-
-def _axis(span: float, x: Any, t0: float) -> str:
-    step = next((s for s in (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300) if span / s <= 10), 600)
-    ticks, at = [], 0.0
-    while at <= span + 1e-9:
-        px = x(t0 + at)
-        ticks.append(
-            f'<line class="tick" x1="{px:.1f}" y1="12" x2="{px:.1f}" y2="16"/>'
-            f'<text class="tick" x="{px + 2:.1f}" y="10">{at:g} s</text>'
-        )
-        at += step
-    return f'<g class="axis"><line class="tick" x1="{LEFT}" y1="16" x2="{WIDTH - RIGHT}" y2="16"/>{"".join(ticks)}</g>'
 
 
 CSS = """
@@ -233,17 +174,19 @@ span.o-passed{color:#2e7d32}span.o-failed,span.o-error{color:#b00020}
 table.detail{margin:.3em 0;font-size:.85em}table.detail td,table.detail th{padding:1px 6px;border-bottom:1px solid #eee}
 pre.longrepr{background:#fbeff1;padding:6px;overflow:auto;max-height:24em;font-size:12px}
 ol.requests{font-family:ui-monospace,monospace;font-size:12px}ol.requests li.bad{color:#b00020}li.problem{color:#b00020}
-.legend{color:#555;font-size:.9em}.k-req{color:#4a7bd0}.k-bad,.k-failed{color:#d32f2f}.k-held{color:#2e7d32}
+.legend{color:#555;font-size:.9em}.k-req{color:#4a7bd0}.k-bad,.k-failed{color:#d32f2f}.k-held{color:#2e7d32}.k-state{color:#8e44ad}
 svg.timeline{display:block;margin:6px 0;background:#fafafa;border:1px solid #eee}
 svg .req{fill:#4a7bd0}svg .req.bad{fill:#d32f2f}svg .event{fill:#fff;stroke:#123;stroke-width:.8}
 svg .tick{stroke:#999;fill:#666;font-size:10px}svg text.tick{stroke:none}
 svg .verdict .wait{stroke-width:4;stroke-opacity:.35}svg .verdict .at{stroke-width:1.5}
-svg .v-held line{stroke:#2e7d32}svg .v-failed line{stroke:#d32f2f}
+svg .v-held line{stroke:#2e7d32}svg .v-failed line{stroke:#d32f2f}svg .v-interrupted line{stroke:#888}
+svg .state{fill:#8e44ad}svg text.state{font-size:10px}
 """
 
 LEGEND = (
     '<p class="legend">Timeline: a bar is an SDK request of the test\'s scope (<span class="k-req">blue</span>, '
-    '<span class="k-bad">red</span> when refused), a dot an event in it; below, each expectation\'s wait up to its '
+    '<span class="k-bad">red</span> when refused), a dot an event in it; below, a device\'s user changing and a session '
+    '<span class="k-state">starting or ending</span>, and each expectation\'s wait up to its '
     'verdict (<span class="k-held">held</span> or <span class="k-failed">failed</span>). Hover for details.</p>'
 )
 

@@ -197,7 +197,9 @@ function showTraffic() {
   let shown = 0;
   const count = $("#traffic-count");
   count.textContent = "waiting for requests…";
-  stop = follow(trafficParams(), (entry) => {
+  const timeline = scopeTimeline(trafficParams().get("scope"));
+  const stopFollowing = follow(trafficParams(), (entry) => {
+    timeline.changed();
     remember("known-scopes", entry.scope);
     remember("known-endpoints", entry.endpoint);
     for (const e of entry.events || []) remember("known-codes", e.name);
@@ -206,6 +208,55 @@ function showTraffic() {
     while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
     count.textContent = `${shown} request${shown === 1 ? "" : "s"}, newest first`;
   });
+  stop = () => {
+    stopFollowing();
+    timeline.stop();
+  };
+}
+
+// The filtered scope's timeline, drawn by the emulator (GET /_emulator/scopes/<scope>/timeline.svg), shown as an
+// image (its style stays its own) while the panel is open, read again as the scope's traffic comes (at most once per
+// LIVE_MS); the link downloads the picture shown.
+function scopeTimeline(scope) {
+  const panel = $("#timeline");
+  const picture = $("#timeline-picture");
+  const link = $("#timeline-download");
+  panel.hidden = !scope;
+  picture.replaceChildren();
+  const mine = generation;
+  let timer = null;
+  let url = null;
+  async function load() {
+    timer = null;
+    if (!scope || !panel.open || mine !== generation) return;
+    const res = await fetch(`${API}/scopes/${encodeURIComponent(scope)}/timeline.svg`, { headers: headers() });
+    if (res.status === 401) askForToken();
+    const text = await res.text();
+    if (mine !== generation) return;
+    if (!res.ok) {
+      let message = `${res.status} ${res.statusText}`;
+      try {
+        message = JSON.parse(text).message || message;
+      } catch {}
+      picture.replaceChildren(el("p", { class: "count" }, message));
+      return;
+    }
+    if (url) URL.revokeObjectURL(url);
+    url = URL.createObjectURL(new Blob([text], { type: "image/svg+xml" }));
+    link.href = url;
+    link.download = `${scope}-timeline.svg`;
+    picture.replaceChildren(el("img", { src: url, alt: `timeline of scope ${scope}` }));
+  }
+  panel.ontoggle = () => load();
+  load();
+  return {
+    changed() {
+      if (timer === null) timer = setTimeout(load, LIVE_MS);
+    },
+    stop() {
+      clearTimeout(timer);
+    },
+  };
 }
 
 function trafficRow(e) {

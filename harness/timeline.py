@@ -1,0 +1,257 @@
+"""A test's (or a scope's) traffic as one picture on one time axis: a self-contained SVG, no dependency.
+
+Lanes, top to bottom: the SDK requests of the scope (a bar each, at the time it was journaled and as long as it took;
+red when the harness refused it) with their events as dots inside; the state changes the journal shows (a device's
+user changing at a login or logout, a session starting or ending: from the requests' events); each expectation's wait
+from its start to its verdict (green held, red failed, grey interrupted), with a line at the verdict. A standalone
+picture (`standalone=True`: a file, an Allure attachment, the dashboard) carries its own style and lists the requests
+and the verdicts as text under the axis, since an `<img>` shows no hover title.
+
+What it does not draw, because nothing records it: the SDK calls the test made (the journal holds what reached the
+wire, not the app's calls), and profile changes made by the emulator (they are read from the state, not journaled).
+
+Input is plain data (`request_data` of each journal entry, `Verdict.as_json()` of each verdict), so a pytest-xdist
+worker's report data, the plugin and the emulator's dashboard draw the same picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+from braze_harness.journal import JournalEntry
+from braze_harness.journal.entry import describe_event
+
+WIDTH, LEFT, RIGHT = 960, 10, 10
+LANE = 22
+REQUESTS_Y = 22  # the requests' lane
+STATE_ROWS, STATE_LINE = 2, 11  # the state changes' lane: its rows of labels
+STATE_H = 12 + STATE_ROWS * STATE_LINE  # the marks, then the rows of labels under them
+VERDICT_ROWS, VERDICT_STEP = 4, 8
+LISTED = 60  # requests listed as text in a standalone picture (the rest counted)
+LINE = 14
+LEGEND = (
+    "bars: SDK requests (red: refused) · dots: their events · purple: user and session changes · "
+    "lines: each expectation's wait to its verdict (green held, red failed)"
+)
+NOT_DRAWN = "Not drawn: the SDK calls the app made (the journal holds what reached the wire, not the app's calls)."
+
+STYLE = """
+svg{font:12px system-ui,sans-serif}
+.req{fill:#4a7bd0}.req.bad{fill:#d32f2f}.event{fill:#fff;stroke:#123;stroke-width:.8}
+.tick{stroke:#999;fill:#666;font-size:10px}text.tick{stroke:none}
+.state{fill:#8e44ad}text.state{font-size:10px}
+.verdict .wait{stroke-width:4;stroke-opacity:.35}.verdict .at{stroke-width:1.5}
+.v-held line{stroke:#2e7d32}.v-failed line{stroke:#d32f2f}.v-interrupted line{stroke:#888}
+text.list{font:11px ui-monospace,monospace;fill:#222}text.list.bad,text.list.v-failed{fill:#b00020}
+text.list.v-held{fill:#2e7d32}text.head{font-weight:600;fill:#222}text.note{fill:#666;font-size:11px}
+"""
+
+
+def request_data(entry: JournalEntry) -> dict[str, Any]:
+    """What the timeline draws of one journal entry, as plain (JSON) data."""
+    req = entry.request
+    return {
+        "seq": entry.seq,
+        "at": entry.received_at,
+        "ms": entry.duration_ms,
+        "method": req.method,
+        "path": req.path,
+        "status": entry.exchange.status,
+        "good": entry.good,
+        "problems": [f"{p.severity} {p}" for p in entry.problems],
+        "device": entry.device_id,
+        "user": _user(entry),
+        "events": [{"name": e.name, "time": e.time, "user": e.user_id, "text": describe_event(e)[:200]} for e in entry.events],
+    }
+
+
+def _user(entry: JournalEntry) -> str | None:
+    """Whom the request speaks for: its envelope's user, else its last event's ("" anonymous); None: it says nothing."""
+    req = entry.request
+    if req.body is not None and req.body.user_id:
+        return req.body.user_id
+    if req.events:
+        return req.events[-1].user_id or ""
+    return None
+
+
+def verdict_state(v: dict[str, Any]) -> str:
+    """held | failed | interrupted (the wait ended by another exception, never reaching a verdict)."""
+    if not v["passed"]:
+        return "failed"
+    return "held" if v["finished"] else "interrupted"
+
+
+def state_changes(requests: list[dict[str, Any]]) -> list[tuple[float, str]]:
+    """(when, what) for each request that shows a change: a device's user changing, a session starting or ending."""
+    users: dict[str | None, str] = {}
+    changes: list[tuple[float, str]] = []
+    for r in requests:
+        what = []
+        for e in r["events"]:
+            if e["name"] in ("ss", "se"):
+                what.append("session " + ("start" if e["name"] == "ss" else "end"))
+        user, device = r.get("user"), r.get("device")
+        if user is not None:
+            before = users.get(device)
+            if before is not None and before != user:
+                what.append(f"user {before or 'anonymous'} → {user or 'anonymous'}")
+            elif before is None and user:
+                what.append(f"user {user}")
+            users[device] = user
+        if what:
+            changes.append((r["at"], ", ".join(what)))
+    return changes
+
+
+def timeline_svg(
+    requests: list[dict[str, Any]],
+    verdicts: list[dict[str, Any]],
+    *,
+    start: float | None = None,
+    stop: float | None = None,
+    title: str = "",
+    more_requests: int = 0,
+    standalone: bool = False,
+    notes: tuple[str, ...] = (),
+) -> str:
+    """The picture, from `start` to `stop` (unix seconds; default: the first and last thing drawn); `notes`: what a
+    standalone picture adds under its listing (what it cannot show)."""
+    times = [r["at"] for r in requests] + [v["started"] for v in verdicts] + ([start] if start is not None else [])
+    ends = [r["at"] + (r["ms"] or 0) / 1000 for r in requests] + [v["started"] + v["waited"] for v in verdicts]
+    ends += [stop] if stop is not None else []
+    if not times and not standalone:
+        return '<svg class="timeline" role="img" width="0" height="0"></svg>'
+    t0 = min(times, default=0.0)
+    t1 = max(max(ends, default=t0), t0 + 0.001)
+    span = t1 - t0
+    inner = WIDTH - LEFT - RIGHT
+
+    def x(at: float) -> float:
+        return LEFT + (at - t0) / span * inner
+
+    top = 2 * LINE if standalone else 0  # the title and legend of a standalone picture
+    shapes = [_axis(span, x, t0)]
+    shapes += _requests(requests, x, span, inner)
+    state_y = REQUESTS_Y + LANE + 2
+    shapes += _states(state_changes(requests), x, state_y)
+    verdict_y = state_y + STATE_H + 4
+    shapes += _verdicts(verdicts, x, verdict_y)
+    chart = verdict_y + VERDICT_ROWS * VERDICT_STEP + 6
+    listing = _listing(requests, verdicts, chart + LINE, more_requests, notes) if standalone else []
+    height = top + chart + len(listing) * LINE + (LINE if listing else 0)
+    desc = f"{len(requests) + more_requests} request(s) and {len(verdicts)} expectation verdict(s) over {span:.2f} s"
+    body = f'<g transform="translate(0 {top})">{"".join(shapes)}{"".join(listing)}</g>'
+    if not standalone:
+        return (
+            f'<svg class="timeline" role="img" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+            f'viewBox="0 0 {WIDTH} {height}"><desc>{escape(desc)}</desc>{body}</svg>'
+        )
+    head = (
+        f'<text class="head" x="{LEFT}" y="{LINE - 2}">{escape(title or "Braze timeline")} — {escape(desc)}</text>'
+        f'<text class="note" x="{LEFT}" y="{2 * LINE - 3}">{escape(LEGEND)}</text>'
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<svg class="timeline" role="img" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}"><title>{escape(title or "Braze timeline")}</title><desc>{escape(desc)}</desc>'
+        f'<style>{STYLE}</style><rect width="100%" height="100%" fill="#fff"/>{head}{body}</svg>\n'
+    )
+
+
+def _requests(requests: list[dict[str, Any]], x: Callable[[float], float], span: float, inner: float) -> list[str]:
+    shapes = []
+    for r in requests:
+        x0 = x(r["at"])
+        w = max((r["ms"] or 0) / 1000 / span * inner, 4.0)
+        tip = _request_line(r) + "".join(f"\n{p}" for p in r["problems"])
+        shapes.append(
+            f'<rect class="{"req" if r["good"] else "req bad"}" x="{x0:.1f}" y="{REQUESTS_Y}" width="{w:.1f}" '
+            f'height="{LANE - 4}" rx="2"><title>{escape(tip)}</title></rect>'
+        )
+        cy = REQUESTS_Y + (LANE - 4) / 2
+        for i, e in enumerate(r["events"]):
+            ex = x0 + min(2 + i * 4, w - 2)
+            shapes.append(
+                f'<circle class="event" cx="{ex:.1f}" cy="{cy:.1f}" r="2.5"><title>{escape(e["text"])}</title></circle>'
+            )
+    return shapes
+
+
+def _states(changes: list[tuple[float, str]], x: Callable[[float], float], y: float) -> list[str]:
+    shapes = []
+    taken: list[list[tuple[float, float]]] = [[] for _ in range(STATE_ROWS)]  # each row's labels: they never overlap
+    for at, what in changes:
+        px = x(at)
+        mark = f"M{px:.1f} {y + 1} l4 5 l-4 5 l-4 -5 z"
+        shapes.append(f'<path class="state" d="{mark}"><title>{escape(what)}</title></path>')
+        label = what if len(what) <= 60 else what[:59] + "…"
+        width = 5.5 * len(label)
+        right = px - 4 + width <= WIDTH - RIGHT  # else the label ends under the mark
+        x0 = px - 4 if right else px + 4 - width
+        row = next((i for i, spans in enumerate(taken) if all(x0 + width < a or x0 > b for a, b in spans)), None)
+        if row is None:
+            continue  # no room: the mark's hover title still says it
+        taken[row].append((x0, x0 + width))
+        anchor = "" if right else ' text-anchor="end"'
+        lx = px - 4 if right else px + 4
+        shapes.append(f'<text class="state" x="{lx:.1f}" y="{y + 20 + row * STATE_LINE}"{anchor}>{escape(label)}</text>')
+    return shapes
+
+
+def _verdicts(verdicts: list[dict[str, Any]], x: Callable[[float], float], y0: float) -> list[str]:
+    shapes = []
+    for i, v in enumerate(verdicts):
+        y = y0 + (i % VERDICT_ROWS) * VERDICT_STEP
+        x0, x1 = x(v["started"]), x(v["started"] + v["waited"])
+        state = verdict_state(v)
+        shapes.append(
+            f'<g class="verdict v-{state}"><title>{escape(_verdict_line(v))}</title>'
+            f'<line class="wait" x1="{x0:.1f}" y1="{y}" x2="{max(x1, x0 + 1):.1f}" y2="{y}"/>'
+            f'<line class="at" x1="{x1:.1f}" y1="18" x2="{x1:.1f}" y2="{y + 3}"/></g>'
+        )
+    return shapes
+
+
+def _listing(
+    requests: list[dict[str, Any]], verdicts: list[dict[str, Any]], y: float, more: int, notes: tuple[str, ...]
+) -> list[str]:
+    """The requests and verdicts as text lines (a standalone picture: no hover there)."""
+    lines: list[tuple[str, str]] = [("head", f"Requests ({len(requests) + more})")]
+    shown = requests[:LISTED]
+    for r in shown:
+        events = ", ".join(e["text"] for e in r["events"])
+        text = _request_line(r) + (f" — {events}" if events else "")
+        lines.append(("list" if r["good"] else "list bad", text if len(text) <= 150 else text[:149] + "…"))
+    if len(requests) + more > len(shown):
+        lines.append(("list", f"... and {len(requests) + more - len(shown)} more"))
+    if verdicts:
+        lines.append(("head", f"Expectations ({len(verdicts)})"))
+        for v in verdicts:
+            matched = ", ".join(f"#{seq}" for seq in v.get("matched", [])[:10])
+            text = _verdict_line(v) + (f" — matched {matched}" if matched else "")
+            lines.append((f"list v-{verdict_state(v)}", text if len(text) <= 150 else text[:149] + "…"))
+    lines += [("note", note) for note in (*notes, NOT_DRAWN)]
+    return [f'<text class="{c}" x="{LEFT}" y="{y + i * LINE:.0f}">{escape(t)}</text>' for i, (c, t) in enumerate(lines)]
+
+
+def _request_line(r: dict[str, Any]) -> str:
+    return f"#{r['seq']} {r['method']} {r['path']} {r['status'] if r['status'] is not None else 'no answer'}"
+
+
+def _verdict_line(v: dict[str, Any]) -> str:
+    mark = {"held": "✓", "failed": "✗", "interrupted": "…"}[verdict_state(v)]
+    return f"{mark} {v['what']} ({v['waited']:.2f} s)"
+
+
+def _axis(span: float, x: Callable[[float], float], t0: float) -> str:
+    step = next((s for s in (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300) if span / s <= 10), 600)
+    ticks, at = [], 0.0
+    while at <= span + 1e-9:
+        px = x(t0 + at)
+        label = f'<text class="tick" x="{px + 2:.1f}" y="10">{at:g} s</text>' if px < WIDTH - RIGHT - 30 else ""
+        ticks.append(f'<line class="tick" x1="{px:.1f}" y1="12" x2="{px:.1f}" y2="16"/>{label}')
+        at += step
+    return f'<g class="axis"><line class="tick" x1="{LEFT}" y1="16" x2="{WIDTH - RIGHT}" y2="16"/>{"".join(ticks)}</g>'
