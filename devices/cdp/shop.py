@@ -1,31 +1,51 @@
-"""What the CDP shops' adapters share: the shop page in one Playwright page, driven through `window.shop`, with a
-capability table (`require`) deciding what the CDP's Braze integration can do, and the factory plumbing (the shop's
-static site, a Braze browser context with the CDP's hosts answered locally). Each CDP's adapter (mparticle/,
-segment/) adds only how its actions reach the CDP and what its integration cannot forward."""
+"""What the CDP shops' adapters share: the shop page in one Playwright page (`PageApp`: its lifecycle on a controllable
+clock), driven through `window.shop`, with a capability table (`require`) deciding what the CDP's Braze integration can
+do; what a site does with Braze's own API beside the CDP (`window.braze`, loaded by the integration: Content Cards, web
+push); and the factory plumbing (the shop's static site, a Braze browser context with the CDP's hosts answered
+locally). Each CDP's adapter (mparticle/, segment/) adds only how its actions reach the CDP and what its integration
+cannot forward."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from braze_harness.adapters.base import ATTRIBUTE_KINDS, AppAdapter, AttributeKind, Capabilities, require
+from braze_harness.adapters.base import ATTRIBUTE_KINDS, AttributeKind, Capabilities, require
 from braze_harness.devices.cdp.kinds import kind_of
+from braze_harness.devices.web.page_app import PageApp
+from braze_harness.devices.web.push import PUSH_STUB, PushSource, WebPush, service_worker_files
 from braze_harness.devices.web.screen import WebScreen
 from braze_harness.devices.web.static_site import StaticSite
 from braze_harness.errors import HarnessError
 from braze_harness.protocol.web_sdk_versions import missing_reason
 from playwright.sync_api import Page
 
+BRAZE_DIRECT = Path(__file__).resolve().parent / "braze_direct.js"  # the shops' use of Braze's own API (window.braze)
+
+
+def shop_files(bundle_route: str, bundle: Path) -> dict[str, Path]:
+    """A shop site's mounted files: its CDP bundle at `bundle_route`, the shops' `braze_direct.js`, and the Braze
+    service worker at the site's root (where the integration's `serviceWorkerLocation` points)."""
+    return {bundle_route: bundle, "/braze-direct.js": BRAZE_DIRECT, **service_worker_files()}
+
+
+# capability -> the Web SDK feature it needs (`web_sdk_versions.py`), whichever CDP loads the SDK
+_SDK_FEATURE_OF = {"refresh_banners": "banners", "unregister_push": "null_push_token", "disable_push_in_os": "null_push_token"}
+
 
 def with_braze_sdk_features(capabilities: Capabilities, braze_web_sdk_version: str) -> Capabilities:
-    """`capabilities` with what the integration's own Braze Web SDK lacks (its feature table: `web_sdk_versions.py`)."""
-    return {**capabilities, "refresh_banners": missing_reason(braze_web_sdk_version, "banners")}
+    """`capabilities` with what the integration's own Braze Web SDK lacks (its feature table: `web_sdk_versions.py`);
+    a limitation the table declares itself stays."""
+    lacking = {cap: missing_reason(braze_web_sdk_version, feature) for cap, feature in _SDK_FEATURE_OF.items()}
+    return {**capabilities, **{cap: capabilities.get(cap) or reason for cap, reason in lacking.items()}}
 
 
-class CdpShopAdapter(AppAdapter):
+class CdpShopAdapter(PageApp):
     """The shop page (`shop.html?<query>`) of one CDP. Subclasses set `name` (as limitations name it) and `cdp` (as
-    errors name the shop), and implement the actions that go through the CDP."""
+    errors name the shop), and implement the actions that go through the CDP. `push_source`: the pushes the browser's
+    push service would hand a device (the emulator's outbox), for `open_push`."""
 
     name: ClassVar[str]
     cdp: ClassVar[str]
@@ -39,38 +59,16 @@ class CdpShopAdapter(AppAdapter):
         braze_web_sdk_version: str,
         capabilities: Capabilities,
         timeout_s: float = 10.0,
+        push_source: PushSource | None = None,
     ) -> None:
-        self.page = page
+        url = f"{site_url.rstrip('/')}/shop.html?{urlencode(query)}"
+        super().__init__(page, url, timeout_s=timeout_s, init_scripts=[PUSH_STUB])
         self.braze_web_sdk_version = braze_web_sdk_version  # the integration's own Braze SDK: its retries, its features
         self.capabilities = with_braze_sdk_features(capabilities, braze_web_sdk_version)
-        self.url = f"{site_url.rstrip('/')}/shop.html?{urlencode(query)}"
-        self._timeout_ms = timeout_s * 1000
-        self._clock_installed = False
+        self.push = WebPush(page, url, push_source=push_source, timeout_s=timeout_s)
 
     def _require(self, capability: str) -> None:
         require(self.capabilities, capability, self.name)
-
-    # ---- lifecycle ----
-
-    def launch(self) -> None:
-        if not self._clock_installed:
-            self.page.clock.install()
-            self._clock_installed = True
-        self.page.goto(self.url)
-        self._wait_ready()
-
-    def reload(self) -> None:
-        self.page.reload()
-        self._wait_ready()
-
-    def close(self) -> None:
-        if not self.page.is_closed():
-            self.page.close()
-
-    def advance_time(self, seconds: float) -> None:
-        if not self._clock_installed:
-            raise RuntimeError("advance_time() needs launch() first (it installs the Playwright clock)")
-        self.page.clock.fast_forward(round(seconds * 1000))
 
     @property
     def device_id(self) -> str | None:
@@ -105,6 +103,34 @@ class CdpShopAdapter(AppAdapter):
 
     def refresh_banners(self) -> None:
         self._require("refresh_banners")
+
+    # ---- web push: Braze's own API (the site's "Enable notifications"), the service worker the site hosts ----
+
+    def enable_push(self) -> str | None:
+        """The user clicks the site's "Enable notifications" and allows them: `braze.requestPushPermission()` registers
+        the service worker the site hosts (the integration's `serviceWorkerLocation`), subscribes (stubbed) and sends
+        the endpoint as `push_token`. Returns the endpoint."""
+        self._require("enable_push")
+        self.push.require_service_worker()
+        self._shop("requestPush")
+        return self.push.endpoint()
+
+    def disable_push_in_os(self) -> None:
+        """Notifications blocked in the browser settings; the SDK notices at its next session."""
+        self._require("disable_push_in_os")
+        self.push.block()
+
+    def unregister_push(self) -> None:
+        self._require("unregister_push")
+        self._shop("unregisterPush")
+
+    def open_push(self, delivery: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The web push reaches the service worker and the user clicks its notification (`WebPush.open`), then the
+        shop opens (a reload: the SDK's openSession() fires the `push_click` IAM triggers)."""
+        self._require("open_push")
+        shown = self.push.open(delivery, self.device_id)
+        self.reload()
+        return shown
 
     # ---- page plumbing ----
 

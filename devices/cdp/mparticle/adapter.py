@@ -17,7 +17,8 @@ from typing import Any
 from braze_harness.adapters.base import STANDARD_PROFILE_FIELDS, Capabilities, check_profile_fields
 from braze_harness.devices.cdp.mparticle.bundle import embedded_braze_version, ensure_bundle
 from braze_harness.devices.cdp.mparticle.service import MParticleService
-from braze_harness.devices.cdp.shop import CdpShopAdapter, shop_page
+from braze_harness.devices.cdp.shop import CdpShopAdapter, shop_files, shop_page
+from braze_harness.devices.web.push import PushSource
 from braze_harness.devices.web.static_site import StaticSite
 from playwright.sync_api import Page
 
@@ -54,12 +55,20 @@ CAPABILITIES: Capabilities = {
     "refresh_content_cards": None,
     "refresh_banners": None,  # decided by the Braze Web SDK the kit carries (`devices/cdp/shop.py`: with_braze_sdk_features)
     "sdk_authentication": "the kit calls changeUser(id) without a signature and never setSdkAuthenticationSignature",
+    # web push: window.braze.requestPushPermission() (the kit loads Braze; its own soft push prompt calls the same),
+    # the service worker at the kit's `serviceWorkerLocation` setting
+    "enable_push": None,
+    # window.braze.unregisterPush(), a blocked permission: both need the Braze Web SDK the kit carries to send a null push
+    # token (`null_push_token`, decided in shop.py: with_braze_sdk_features)
+    "disable_push_in_os": None,
+    "unregister_push": None,
+    "open_push": None,  # the service worker logs the click itself
 }
 
 
 def shop_site() -> StaticSite:
     """A (not yet started) site serving the shop page with the mParticle + Braze kit bundle."""
-    return StaticSite(SHOP_DIR, {BUNDLE_ROUTE: ensure_bundle()})
+    return StaticSite(SHOP_DIR, shop_files(BUNDLE_ROUTE, ensure_bundle()))
 
 
 class MParticleBrazeAdapter(CdpShopAdapter):
@@ -81,6 +90,7 @@ class MParticleBrazeAdapter(CdpShopAdapter):
         kit_settings: Mapping[str, str] | None = None,
         logging: bool = False,
         timeout_s: float = 10.0,
+        push_source: PushSource | None = None,
     ) -> None:
         braze_options = dict(init_options or {})
         settings = dict(kit_settings or {})
@@ -96,7 +106,15 @@ class MParticleBrazeAdapter(CdpShopAdapter):
             query["logging"] = "1"
         # the kit's own copy of the Braze Web SDK: its retry schedule, its features
         version = embedded_braze_version()
-        super().__init__(page, site_url, query, braze_web_sdk_version=version, capabilities=CAPABILITIES, timeout_s=timeout_s)
+        super().__init__(
+            page,
+            site_url,
+            query,
+            braze_web_sdk_version=version,
+            capabilities=CAPABILITIES,
+            timeout_s=timeout_s,
+            push_source=push_source,
+        )
         if braze_options.get("enableSdkAuthentication"):
             self._require("sdk_authentication")
         self._purchases = 0
@@ -147,4 +165,6 @@ def mparticle_app(*, request: Any, braze: Any, api_key: str, **options: Any) -> 
     attach = MParticleService(braze.client, braze.scope).attach
     page, site_url = shop_page(request, "mparticle", shop_site, attach)
     base_url = request.getfixturevalue("braze_sdk_base_url")
-    return MParticleBrazeAdapter(page, site_url, braze_api_key=api_key, braze_base_url=base_url, **options)
+    return MParticleBrazeAdapter(
+        page, site_url, braze_api_key=api_key, braze_base_url=base_url, push_source=braze.push.outbox, **options
+    )

@@ -18,7 +18,8 @@ from typing import Any
 from braze_harness.adapters.base import Capabilities, check_profile_fields
 from braze_harness.devices.cdp.segment.bundle import braze_web_sdk_version, ensure_braze_bundle, ensure_bundle
 from braze_harness.devices.cdp.segment.service import SegmentService, serve_braze_sdk
-from braze_harness.devices.cdp.shop import CdpShopAdapter, shop_page
+from braze_harness.devices.cdp.shop import CdpShopAdapter, shop_files, shop_page
+from braze_harness.devices.web.push import PushSource
 from braze_harness.devices.web.static_site import StaticSite
 from braze_harness.protocol.cdp import ORDER_COMPLETED
 from playwright.sync_api import Page
@@ -65,12 +66,20 @@ CAPABILITIES: Capabilities = {
     "refresh_content_cards": None,
     "refresh_banners": None,  # decided by the Braze Web SDK the destination loads (shop.py: with_braze_sdk_features)
     "sdk_authentication": "the destination calls changeUser(id) without a signature and never setSdkAuthenticationSignature",
+    # web push: window.braze.requestPushPermission() (the destination loads Braze), the service worker at the
+    # destination's `serviceWorkerLocation` setting (passed to braze.initialize as it is)
+    "enable_push": None,
+    # window.braze.unregisterPush(), a blocked permission: both need the Braze Web SDK the destination loads to send a null push
+    # token (`null_push_token`, decided in shop.py: with_braze_sdk_features)
+    "disable_push_in_os": None,
+    "unregister_push": None,
+    "open_push": None,  # the service worker logs the click itself
 }
 
 
 def shop_site() -> StaticSite:
     """A (not yet started) site serving the shop page with the analytics-next + Braze destination bundle."""
-    return StaticSite(SHOP_DIR, {BUNDLE_ROUTE: ensure_bundle()})
+    return StaticSite(SHOP_DIR, shop_files(BUNDLE_ROUTE, ensure_bundle()))
 
 
 class SegmentBrazeAdapter(CdpShopAdapter):
@@ -97,6 +106,7 @@ class SegmentBrazeAdapter(CdpShopAdapter):
         mapping_changes: Mapping[str, Mapping[str, Any]] | None = None,
         logging: bool = False,
         timeout_s: float = 10.0,
+        push_source: PushSource | None = None,
     ) -> None:
         settings = {**dict(init_options or {}), **dict(destination_settings or {})}  # Braze init options are settings
         if session_timeout is not None:
@@ -111,7 +121,15 @@ class SegmentBrazeAdapter(CdpShopAdapter):
             query["logging"] = "1"
         # the destination's @braze/web-sdk, served at its CDN URL
         version = braze_web_sdk_version()
-        super().__init__(page, site_url, query, braze_web_sdk_version=version, capabilities=CAPABILITIES, timeout_s=timeout_s)
+        super().__init__(
+            page,
+            site_url,
+            query,
+            braze_web_sdk_version=version,
+            capabilities=CAPABILITIES,
+            timeout_s=timeout_s,
+            push_source=push_source,
+        )
         if settings.get("enableSdkAuthentication"):
             self._require("sdk_authentication")
         self._orders = 0
@@ -192,4 +210,6 @@ def segment_app(*, request: Any, braze: Any, api_key: str, **options: Any) -> Se
 
     page, site_url = shop_page(request, "segment", shop_site, attach)
     base_url = request.getfixturevalue("braze_sdk_base_url")
-    return SegmentBrazeAdapter(page, site_url, braze_api_key=api_key, braze_base_url=base_url, **options)
+    return SegmentBrazeAdapter(
+        page, site_url, braze_api_key=api_key, braze_base_url=base_url, push_source=braze.push.outbox, **options
+    )
