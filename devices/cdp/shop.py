@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from braze_harness.adapters.base import ATTRIBUTE_KINDS, AttributeKind, Capabilities, require
+from braze_harness.adapters.base import ATTRIBUTE_KINDS, AttributeKind, Capabilities, check_profile_fields, require
 from braze_harness.devices.cdp.kinds import kind_of
 from braze_harness.devices.web.page_app import PageApp
 from braze_harness.devices.web.push import PUSH_STUB, PushSource, WebPush, service_worker_files
@@ -31,21 +31,36 @@ def shop_files(bundle_route: str, bundle: Path) -> dict[str, Path]:
     return {bundle_route: bundle, "/braze-direct.js": BRAZE_DIRECT, **service_worker_files()}
 
 
-# capability -> the Web SDK feature it needs (`web_sdk_versions.py`), whichever CDP loads the SDK
+# What a shop does with Braze's own API (`window.braze`, braze_direct.js), the same whichever CDP loaded the SDK, as
+# both vendors' docs allow: Content Cards, banners, web push (`requestPushPermission`, `unregisterPush`, the Braze
+# service worker at the integration's `serviceWorkerLocation` setting: the worker logs a push click itself). Only the
+# SDK's version limits them (`_SDK_FEATURE_OF`).
+BRAZE_DIRECT_CAPABILITIES: Capabilities = {
+    "show_content_cards": None,
+    "refresh_content_cards": None,
+    "refresh_banners": None,
+    "enable_push": None,
+    "disable_push_in_os": None,
+    "unregister_push": None,
+    "open_push": None,
+}
+# capability -> the Web SDK feature it needs (`web_sdk_versions.py`)
 _SDK_FEATURE_OF = {"refresh_banners": "banners", "unregister_push": "null_push_token", "disable_push_in_os": "null_push_token"}
 
 
-def with_braze_sdk_features(capabilities: Capabilities, braze_web_sdk_version: str) -> Capabilities:
-    """`capabilities` with what the integration's own Braze Web SDK lacks (its feature table: `web_sdk_versions.py`);
-    a limitation the table declares itself stays."""
-    lacking = {cap: missing_reason(braze_web_sdk_version, feature) for cap, feature in _SDK_FEATURE_OF.items()}
-    return {**capabilities, **{cap: capabilities.get(cap) or reason for cap, reason in lacking.items()}}
+def shop_capabilities(cdp_capabilities: Capabilities, braze_web_sdk_version: str) -> Capabilities:
+    """A shop's capability table: what its CDP's integration forwards (`cdp_capabilities`), what it does with Braze's
+    own API, and what the integration's Braze Web SDK lacks (its feature table: `web_sdk_versions.py`)."""
+    table = {**BRAZE_DIRECT_CAPABILITIES, **cdp_capabilities}
+    lacking = {cap: table[cap] or missing_reason(braze_web_sdk_version, feature) for cap, feature in _SDK_FEATURE_OF.items()}
+    return {**table, **lacking}
 
 
 class CdpShopAdapter(PageApp):
     """The shop page (`shop.html?<query>`) of one CDP. Subclasses set `name` (as limitations name it) and `cdp` (as
-    errors name the shop), and implement the actions that go through the CDP. `push_source`: the pushes the browser's
-    push service would hand a device (the emulator's outbox), for `open_push`."""
+    errors name the shop), and implement the actions that go through the CDP. Options every shop takes: `logging`
+    (the CDP's and Braze's console logging), `timeout_s` (for the page), `push_source` (the pushes the browser's push
+    service would hand a device: the emulator's outbox, for `open_push`)."""
 
     name: ClassVar[str]
     cdp: ClassVar[str]
@@ -55,26 +70,42 @@ class CdpShopAdapter(PageApp):
         page: Page,
         site_url: str,
         query: Mapping[str, str],
-        *,
         braze_web_sdk_version: str,
         capabilities: Capabilities,
+        *,
+        sdk_authentication: bool = False,
+        logging: bool = False,
         timeout_s: float = 10.0,
         push_source: PushSource | None = None,
     ) -> None:
-        url = f"{site_url.rstrip('/')}/shop.html?{urlencode(query)}"
+        url = f"{site_url.rstrip('/')}/shop.html?{urlencode({**query, **({'logging': '1'} if logging else {})})}"
         super().__init__(page, url, timeout_s=timeout_s, init_scripts=[PUSH_STUB])
         self.braze_web_sdk_version = braze_web_sdk_version  # the integration's own Braze SDK: its retries, its features
-        self.capabilities = with_braze_sdk_features(capabilities, braze_web_sdk_version)
+        self.capabilities = shop_capabilities(capabilities, braze_web_sdk_version)
         self.push = WebPush(page, url, push_source=push_source, timeout_s=timeout_s)
+        if sdk_authentication:  # the SDK would wait for a signature the integration never gives
+            self._require("sdk_authentication")
 
     def _require(self, capability: str) -> None:
         require(self.capabilities, capability, self.name)
+
+    def _require_profile(self, fields: Mapping[str, Any]) -> None:
+        check_profile_fields(fields)
+        for name in fields:
+            self._require(f"set_profile:{name}")
 
     @property
     def device_id(self) -> str | None:
         return self.page.evaluate("window.shop.brazeDeviceId()") or None
 
     # ---- actions both CDPs forward the same way ----
+
+    def login(self, user_id: str, signature: str | None = None) -> bool | None:
+        """`window.shop.login`: the CDP's identify call, which its integration turns into `changeUser(id)`."""
+        if signature is not None:
+            self._require("sdk_authentication")
+        self._shop("login", user_id)
+        return None
 
     def set_custom_attribute(self, key: str, value: Any, *, kind: AttributeKind = "auto") -> bool | None:
         if kind not in ATTRIBUTE_KINDS:

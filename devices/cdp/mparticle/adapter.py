@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from braze_harness.adapters.base import STANDARD_PROFILE_FIELDS, Capabilities, check_profile_fields
+from braze_harness.adapters.base import STANDARD_PROFILE_FIELDS, Capabilities
 from braze_harness.devices.cdp.mparticle.bundle import embedded_braze_version, ensure_bundle
 from braze_harness.devices.cdp.mparticle.service import MParticleService
 from braze_harness.devices.cdp.shop import CdpShopAdapter, shop_files, shop_page
-from braze_harness.devices.web.push import PushSource
 from braze_harness.devices.web.static_site import StaticSite
 from playwright.sync_api import Page
 
@@ -51,18 +50,8 @@ CAPABILITIES: Capabilities = {
     "set_custom_attribute:add-to-array": "the kit sets whole lists (setUserAttributeList), never adds to one",
     "set_custom_attribute:remove-from-array": "the kit sets whole lists (setUserAttributeList), never removes from one",
     "set_custom_attribute:location": "neither mParticle nor the kit has a location attribute call",
-    "show_content_cards": None,  # window.braze.showContentCards: the kit leaves Content Cards to Braze's own API
-    "refresh_content_cards": None,
-    "refresh_banners": None,  # decided by the Braze Web SDK the kit carries (`devices/cdp/shop.py`: with_braze_sdk_features)
     "sdk_authentication": "the kit calls changeUser(id) without a signature and never setSdkAuthenticationSignature",
-    # web push: window.braze.requestPushPermission() (the kit loads Braze; its own soft push prompt calls the same),
-    # the service worker at the kit's `serviceWorkerLocation` setting
-    "enable_push": None,
-    # window.braze.unregisterPush(), a blocked permission: both need the Braze Web SDK the kit carries to send a null push
-    # token (`null_push_token`, decided in shop.py: with_braze_sdk_features)
-    "disable_push_in_os": None,
-    "unregister_push": None,
-    "open_push": None,  # the service worker logs the click itself
+    # Content Cards, banners, web push: Braze's own API, not the kit (devices/cdp/shop.py: BRAZE_DIRECT_CAPABILITIES)
 }
 
 
@@ -72,7 +61,8 @@ def shop_site() -> StaticSite:
 
 
 class MParticleBrazeAdapter(CdpShopAdapter):
-    """The shop page in one Playwright page whose mParticle hosts `service` answers (and journals)."""
+    """The shop page in one Playwright page whose mParticle hosts `service` answers (and journals). `shop`: the options
+    every shop takes (`CdpShopAdapter`: `logging`, `timeout_s`, `push_source`)."""
 
     name = NAME
     cdp = "mParticle"
@@ -88,9 +78,7 @@ class MParticleBrazeAdapter(CdpShopAdapter):
         session_timeout: float | None = None,
         init_options: Mapping[str, Any] | None = None,
         kit_settings: Mapping[str, str] | None = None,
-        logging: bool = False,
-        timeout_s: float = 10.0,
-        push_source: PushSource | None = None,
+        **shop: Any,
     ) -> None:
         braze_options = dict(init_options or {})
         settings = dict(kit_settings or {})
@@ -102,39 +90,20 @@ class MParticleBrazeAdapter(CdpShopAdapter):
             "brazeBaseUrl": braze_base_url,
             "options": json.dumps({"kitSettings": settings, "brazeInitOptions": braze_options}),
         }
-        if logging:
-            query["logging"] = "1"
         # the kit's own copy of the Braze Web SDK: its retry schedule, its features
         version = embedded_braze_version()
-        super().__init__(
-            page,
-            site_url,
-            query,
-            braze_web_sdk_version=version,
-            capabilities=CAPABILITIES,
-            timeout_s=timeout_s,
-            push_source=push_source,
-        )
-        if braze_options.get("enableSdkAuthentication"):
-            self._require("sdk_authentication")
+        sdk_auth = bool(braze_options.get("enableSdkAuthentication"))
+        super().__init__(page, site_url, query, version, CAPABILITIES, sdk_authentication=sdk_auth, **shop)
         self._purchases = 0
 
     # ---- actions: each through mParticle only ----
-
-    def login(self, user_id: str, signature: str | None = None) -> bool | None:
-        if signature is not None:
-            self._require("sdk_authentication")
-        self._shop("login", user_id)
-        return None
 
     def logout(self) -> bool | None:
         self._shop("logout")
         return None
 
     def set_profile(self, **standard_fields: str) -> Mapping[str, bool] | None:
-        check_profile_fields(standard_fields)
-        for name in standard_fields:
-            self._require(f"set_profile:{name}")
+        self._require_profile(standard_fields)
         values = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in standard_fields.items()}
         self._shop("setProfile", {k: values[k] for k in STANDARD_PROFILE_FIELDS if k in values})
         return None
