@@ -78,6 +78,10 @@ class WebPush:
             raise WebPushError(f"delivery {delivery.get('id')} is a {delivery.get('platform')} push, not a web push")
         context = self.page.context
         context.grant_permissions(["notifications"], origin=self.origin)  # the worker's showNotification needs the real one
+        # a push for a worker still installing is dropped by the browser: wait for the active one (a loaded machine
+        # can take seconds between register() and activation)
+        if not self.page.evaluate(_WORKER_ACTIVE, self._timeout_ms):
+            raise WebPushError(f"no active service worker for {self.origin} (was enable_push() called?)")
         cdp = context.new_cdp_session(self.page)
         try:
             registration = self._worker_registration(cdp)
@@ -119,6 +123,11 @@ class WebPush:
         raise WebPushError(f"no service worker registered for {self.origin} (was enable_push() called?)")
 
 
+# Runs in the page: whether the registration for its scope has an active worker within the time given.
+_WORKER_ACTIVE = """(timeoutMs) => Promise.race([
+  navigator.serviceWorker.ready.then((registration) => Boolean(registration.active)),
+  new Promise((resolve) => setTimeout(() => resolve(false), timeoutMs)),
+])"""
 # Runs in the service worker: wait for the notification the push showed, then click it the way the browser
 # does (a `notificationclick` on the worker). A script-made event cannot `waitUntil`, so the handler's
 # waitUntil may throw after it has already started logging the click; that error is ignored. The handler logs
