@@ -45,6 +45,7 @@ def test_push_token_moves_to_the_new_user_on_change_user(braze, braze_app):
     assert [d["external_id"] for d in result["deliveries"]] == [second]  # "the last logged-in user gets the push"
 
 
+@pytest.mark.braze_web_sdk_feature("null_push_token")
 def test_unregister_push_removes_the_token(braze, braze_app):
     need(braze_app, "enable_push", "unregister_push")
     user = braze.uid("ada")
@@ -55,6 +56,7 @@ def test_unregister_push_removes_the_token(braze, braze_app):
     assert braze.push.send(users=user, title="t", body="b")["deliveries"] == []
 
 
+@pytest.mark.braze_web_sdk_feature("null_push_token")
 @pytest.mark.braze_app(session_timeout=10)
 def test_os_opt_out_is_reported_at_the_next_session(braze, braze_app):
     need(braze_app, "enable_push", "disable_push_in_os")

@@ -99,6 +99,17 @@ FEATURES: Final[dict[str, Feature]] = {
         # 6.10.0: unregisterPush() POSTs /push/unregister (checked in the npm sources: 6.9.0 has no such request, it
         # only queues a null push token; the CHANGELOG first names "the push unregistration endpoint" in 6.10.2)
         _feature("push_unregister_endpoint", "6.10.0", "unregisterPush() POSTs /push/unregister"),
+        # Not in the CHANGELOG, read in the npm sources (storage-manager.js, the attribute queue): 4.8.3 and 4.9.0 queue
+        # a standard attribute only when it is not null, so the null push token of unregisterPush() or of a permission
+        # found blocked at a new session never reaches Braze (the token stays); 4.0.3-4.7.1 and 4.10.1 (the next
+        # version on npm) queue it
+        _feature(
+            "null_push_token",
+            "4.0.0",
+            "a null push token reaches Braze (unregisterPush(), a blocked permission at the next session)",
+            removed="4.8.3",
+            restored="4.10.1",
+        ),
         # 6.10.0 "Added braze.logout()"
         _feature("logout", "6.10.0", "braze.logout()"),
         # 6.11.0 "Added braze.registerPush()"

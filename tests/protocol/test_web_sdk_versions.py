@@ -42,6 +42,11 @@ from braze_harness.protocol.web_sdk_versions import (
         ("5.2.0", "iam_display_failure_event", False),
         ("4.5.0", "feature_flags", False),
         ("4.6.0", "feature_flags", True),
+        # read in the npm sources (storage-manager.js): 4.8.3 and 4.9.0 drop a null standard attribute
+        ("4.7.1", "null_push_token", True),
+        ("4.8.3", "null_push_token", False),
+        ("4.9.0", "null_push_token", False),
+        ("4.10.1", "null_push_token", True),
     ],
 )
 def test_features_follow_the_changelog(version, name, present):

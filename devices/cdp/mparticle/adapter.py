@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from braze_harness.adapters.base import STANDARD_PROFILE_FIELDS, Capabilities, check_profile_fields
+from braze_harness.adapters.base import STANDARD_PROFILE_FIELDS, Capabilities
 from braze_harness.devices.cdp.mparticle.bundle import embedded_braze_version, ensure_bundle
 from braze_harness.devices.cdp.mparticle.service import MParticleService
-from braze_harness.devices.cdp.shop import CdpShopAdapter, shop_page
+from braze_harness.devices.cdp.shop import CdpShopAdapter, shop_files, shop_page
 from braze_harness.devices.web.static_site import StaticSite
 from playwright.sync_api import Page
 
@@ -50,20 +50,19 @@ CAPABILITIES: Capabilities = {
     "set_custom_attribute:add-to-array": "the kit sets whole lists (setUserAttributeList), never adds to one",
     "set_custom_attribute:remove-from-array": "the kit sets whole lists (setUserAttributeList), never removes from one",
     "set_custom_attribute:location": "neither mParticle nor the kit has a location attribute call",
-    "show_content_cards": None,  # window.braze.showContentCards: the kit leaves Content Cards to Braze's own API
-    "refresh_content_cards": None,
-    "refresh_banners": None,  # decided by the Braze Web SDK the kit carries (`devices/cdp/shop.py`: with_braze_sdk_features)
     "sdk_authentication": "the kit calls changeUser(id) without a signature and never setSdkAuthenticationSignature",
+    # Content Cards, banners, web push: Braze's own API, not the kit (devices/cdp/shop.py: BRAZE_DIRECT_CAPABILITIES)
 }
 
 
 def shop_site() -> StaticSite:
     """A (not yet started) site serving the shop page with the mParticle + Braze kit bundle."""
-    return StaticSite(SHOP_DIR, {BUNDLE_ROUTE: ensure_bundle()})
+    return StaticSite(SHOP_DIR, shop_files(BUNDLE_ROUTE, ensure_bundle()))
 
 
 class MParticleBrazeAdapter(CdpShopAdapter):
-    """The shop page in one Playwright page whose mParticle hosts `service` answers (and journals)."""
+    """The shop page in one Playwright page whose mParticle hosts `service` answers (and journals). `shop`: the options
+    every shop takes (`CdpShopAdapter`: `logging`, `timeout_s`, `push_source`)."""
 
     name = NAME
     cdp = "mParticle"
@@ -79,8 +78,7 @@ class MParticleBrazeAdapter(CdpShopAdapter):
         session_timeout: float | None = None,
         init_options: Mapping[str, Any] | None = None,
         kit_settings: Mapping[str, str] | None = None,
-        logging: bool = False,
-        timeout_s: float = 10.0,
+        **shop: Any,
     ) -> None:
         braze_options = dict(init_options or {})
         settings = dict(kit_settings or {})
@@ -92,31 +90,20 @@ class MParticleBrazeAdapter(CdpShopAdapter):
             "brazeBaseUrl": braze_base_url,
             "options": json.dumps({"kitSettings": settings, "brazeInitOptions": braze_options}),
         }
-        if logging:
-            query["logging"] = "1"
         # the kit's own copy of the Braze Web SDK: its retry schedule, its features
         version = embedded_braze_version()
-        super().__init__(page, site_url, query, braze_web_sdk_version=version, capabilities=CAPABILITIES, timeout_s=timeout_s)
-        if braze_options.get("enableSdkAuthentication"):
-            self._require("sdk_authentication")
+        sdk_auth = bool(braze_options.get("enableSdkAuthentication"))
+        super().__init__(page, site_url, query, version, CAPABILITIES, sdk_authentication=sdk_auth, **shop)
         self._purchases = 0
 
     # ---- actions: each through mParticle only ----
-
-    def login(self, user_id: str, signature: str | None = None) -> bool | None:
-        if signature is not None:
-            self._require("sdk_authentication")
-        self._shop("login", user_id)
-        return None
 
     def logout(self) -> bool | None:
         self._shop("logout")
         return None
 
     def set_profile(self, **standard_fields: str) -> Mapping[str, bool] | None:
-        check_profile_fields(standard_fields)
-        for name in standard_fields:
-            self._require(f"set_profile:{name}")
+        self._require_profile(standard_fields)
         values = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in standard_fields.items()}
         self._shop("setProfile", {k: values[k] for k in STANDARD_PROFILE_FIELDS if k in values})
         return None
@@ -147,4 +134,6 @@ def mparticle_app(*, request: Any, braze: Any, api_key: str, **options: Any) -> 
     attach = MParticleService(braze.client, braze.scope).attach
     page, site_url = shop_page(request, "mparticle", shop_site, attach)
     base_url = request.getfixturevalue("braze_sdk_base_url")
-    return MParticleBrazeAdapter(page, site_url, braze_api_key=api_key, braze_base_url=base_url, **options)
+    return MParticleBrazeAdapter(
+        page, site_url, braze_api_key=api_key, braze_base_url=base_url, push_source=braze.push.outbox, **options
+    )

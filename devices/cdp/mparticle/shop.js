@@ -2,7 +2,8 @@
 // the kit registered into the config (`brazeKit.register(config)`), its settings given in code (`kitConfigs`,
 // `requestConfig: false`: nothing fetched from mParticle's config service), Braze's endpoint through the kit's
 // documented `customFlags` hook (module id 28: `initOptions(options)`). Every action goes through mParticle only;
-// `window.braze` (set by the kit) is used only to flush Braze's queue, as the kit's own docs allow.
+// `window.braze` (set by the kit) is used to flush Braze's queue and for what the kit does not forward (Content Cards,
+// feature flags, web push: braze_direct.js), as the kit's own docs allow.
 "use strict";
 
 (function () {
@@ -24,6 +25,7 @@
         enableHtmlInAppMessages: "False",
         doNotLoadFontAwesome: "True",
         register_inapp: "True",
+        serviceWorkerLocation: "/service-worker.js", // the Braze service worker the site hosts (web push)
       },
       extra.kitSettings || {},
     );
@@ -69,11 +71,9 @@
       mParticle.upload();
       window.braze.requestImmediateDataFlush();
     },
-    // Content Cards are not forwarded by the kit: a site shows them with Braze's own API (`window.braze`, set by the kit)
-    showContentCards: () => window.braze.showContentCards(document.getElementById("content-cards")),
-    refreshContentCards: () => window.braze.requestContentCardsRefresh(),
-    brazeDeviceId: () => new Promise((resolve) => window.braze.getDeviceId(resolve)),
     mpid: () => user()?.getMPID() ?? null,
+    // Content Cards, web push: not forwarded by the kit; Braze's own API (`window.braze`, set by the kit)
+    ...window.brazeDirect.actions,
   };
 
   const config = {
@@ -104,24 +104,10 @@
       }
     },
   };
-  // Feature flags are not forwarded by the kit either: the site reads them from Braze's own API
-  const FLAG_ID = "new_checkout";
-  function renderFlags() {
-    const flag = window.braze.getFeatureFlag?.(FLAG_ID);
-    document.querySelector('[data-testid="flag-gated"]').hidden = !flag?.enabled;
-    if (flag?.enabled) {
-      document.querySelector('[data-testid="new-checkout"]').textContent = flag.getStringProperty("label") || "New checkout";
-      window.braze.logFeatureFlagImpression(FLAG_ID);
-    }
-  }
-
   try {
     window.mParticleBrazeKit.register(config);
     mParticle.init(params.get("mpKey"), config);
-    mParticle.ready(() => {
-      window.braze.subscribeToFeatureFlagsUpdates?.(renderFlags);
-      renderFlags();
-    });
+    mParticle.ready(window.brazeDirect.watchFlags); // feature flags are not forwarded by the kit either
   } catch (error) {
     state.textContent = String(error);
     document.body.dataset.shopState = "failed";

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from braze_harness.adapters.base import Capabilities, check_profile_fields
+from braze_harness.adapters.base import Capabilities
 from braze_harness.devices.cdp.segment.bundle import braze_web_sdk_version, ensure_braze_bundle, ensure_bundle
 from braze_harness.devices.cdp.segment.service import SegmentService, serve_braze_sdk
-from braze_harness.devices.cdp.shop import CdpShopAdapter, shop_page
+from braze_harness.devices.cdp.shop import CdpShopAdapter, shop_files, shop_page
 from braze_harness.devices.web.static_site import StaticSite
 from braze_harness.protocol.cdp import ORDER_COMPLETED
 from playwright.sync_api import Page
@@ -61,16 +61,14 @@ CAPABILITIES: Capabilities = {
     "set_custom_attribute:add-to-array": "traits set whole lists, never add to one",
     "set_custom_attribute:remove-from-array": "traits set whole lists, never remove from one",
     "set_custom_attribute:location": "the Identify mapping's current_location field has no default source trait",
-    "show_content_cards": None,  # window.braze.showContentCards: Segment forwards no Content Cards call
-    "refresh_content_cards": None,
-    "refresh_banners": None,  # decided by the Braze Web SDK the destination loads (shop.py: with_braze_sdk_features)
     "sdk_authentication": "the destination calls changeUser(id) without a signature and never setSdkAuthenticationSignature",
+    # Content Cards, banners, web push: Braze's own API, not Segment (devices/cdp/shop.py: BRAZE_DIRECT_CAPABILITIES)
 }
 
 
 def shop_site() -> StaticSite:
     """A (not yet started) site serving the shop page with the analytics-next + Braze destination bundle."""
-    return StaticSite(SHOP_DIR, {BUNDLE_ROUTE: ensure_bundle()})
+    return StaticSite(SHOP_DIR, shop_files(BUNDLE_ROUTE, ensure_bundle()))
 
 
 class SegmentBrazeAdapter(CdpShopAdapter):
@@ -78,7 +76,8 @@ class SegmentBrazeAdapter(CdpShopAdapter):
 
     `destination_settings`: the destination's settings (`sessionTimeoutInSeconds`, ...); `mapping_changes`: edits to its
     default subscriptions' mappings, as in Segment's UI: {preset name: {field: mapping, or None to unmap the field}},
-    e.g. `{"Identify Calls": {"first_name": None}}`."""
+    e.g. `{"Identify Calls": {"first_name": None}}`. `shop`: the options every shop takes (`CdpShopAdapter`: `logging`,
+    `timeout_s`, `push_source`)."""
 
     name = NAME
     cdp = "Segment"
@@ -95,8 +94,7 @@ class SegmentBrazeAdapter(CdpShopAdapter):
         init_options: Mapping[str, Any] | None = None,
         destination_settings: Mapping[str, Any] | None = None,
         mapping_changes: Mapping[str, Mapping[str, Any]] | None = None,
-        logging: bool = False,
-        timeout_s: float = 10.0,
+        **shop: Any,
     ) -> None:
         settings = {**dict(init_options or {}), **dict(destination_settings or {})}  # Braze init options are settings
         if session_timeout is not None:
@@ -107,31 +105,20 @@ class SegmentBrazeAdapter(CdpShopAdapter):
             "brazeBaseUrl": braze_base_url,
             "options": json.dumps({"destinationSettings": settings, "mappingChanges": dict(mapping_changes or {})}),
         }
-        if logging:
-            query["logging"] = "1"
         # the destination's @braze/web-sdk, served at its CDN URL
         version = braze_web_sdk_version()
-        super().__init__(page, site_url, query, braze_web_sdk_version=version, capabilities=CAPABILITIES, timeout_s=timeout_s)
-        if settings.get("enableSdkAuthentication"):
-            self._require("sdk_authentication")
+        sdk_auth = bool(settings.get("enableSdkAuthentication"))
+        super().__init__(page, site_url, query, version, CAPABILITIES, sdk_authentication=sdk_auth, **shop)
         self._orders = 0
 
     # ---- actions: each through Segment's analytics only ----
-
-    def login(self, user_id: str, signature: str | None = None) -> bool | None:
-        if signature is not None:
-            self._require("sdk_authentication")
-        self._shop("login", user_id)
-        return None
 
     def logout(self) -> bool | None:
         self._require("logout")
         return None
 
     def set_profile(self, **standard_fields: str) -> Mapping[str, bool] | None:
-        check_profile_fields(standard_fields)
-        for name in standard_fields:
-            self._require(f"set_profile:{name}")
+        self._require_profile(standard_fields)
         traits: dict[str, Any] = {}
         context: dict[str, Any] = {}
         for name, value in standard_fields.items():
@@ -192,4 +179,6 @@ def segment_app(*, request: Any, braze: Any, api_key: str, **options: Any) -> Se
 
     page, site_url = shop_page(request, "segment", shop_site, attach)
     base_url = request.getfixturevalue("braze_sdk_base_url")
-    return SegmentBrazeAdapter(page, site_url, braze_api_key=api_key, braze_base_url=base_url, **options)
+    return SegmentBrazeAdapter(
+        page, site_url, braze_api_key=api_key, braze_base_url=base_url, push_source=braze.push.outbox, **options
+    )

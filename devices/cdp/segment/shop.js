@@ -3,7 +3,8 @@
 // code (`cdnSettings`: nothing fetched from cdn.segment.com), subscribed with the destination's own default mappings
 // (its `presets`: Identify Calls, Order Completed calls, Track Calls). Braze's endpoint is the destination's `endpoint`
 // setting. Every action goes through `analytics` only; `window.braze` (loaded by the destination) is used only to
-// flush Braze's queue and for what Segment does not forward (Content Cards, feature flags), as a site does.
+// flush Braze's queue and for what Segment does not forward (Content Cards, feature flags, web push: braze_direct.js),
+// as a site does.
 "use strict";
 
 (function () {
@@ -33,6 +34,7 @@
         sdkVersion: "4.6",
         doNotLoadFontAwesome: true,
         automaticallyDisplayMessages: true,
+        serviceWorkerLocation: "/service-worker.js", // the Braze service worker the site hosts (web push)
         enableLogging: params.get("logging") === "1",
         subscriptions,
       },
@@ -68,21 +70,10 @@
     setAttribute: (key, value) => analytics.identify({ [key]: value }).then(done),
     track: (name, props) => analytics.track(name, props || {}).then(done),
     flush: () => window.braze.requestImmediateDataFlush(),
-    showContentCards: () => window.braze.showContentCards(document.getElementById("content-cards")),
-    refreshContentCards: () => window.braze.requestContentCardsRefresh(),
-    brazeDeviceId: () => new Promise((resolve) => window.braze.getDeviceId(resolve)),
     userId: () => analytics.user().id() ?? null,
+    // Content Cards, web push: Segment forwards none; Braze's own API (`window.braze`, loaded by the destination)
+    ...window.brazeDirect.actions,
   };
-
-  const FLAG_ID = "new_checkout";
-  function renderFlags() {
-    const flag = window.braze.getFeatureFlag?.(FLAG_ID);
-    document.querySelector('[data-testid="flag-gated"]').hidden = !flag?.enabled;
-    if (flag?.enabled) {
-      document.querySelector('[data-testid="new-checkout"]').textContent = flag.getStringProperty("label") || "New checkout";
-      window.braze.logFeatureFlagImpression(FLAG_ID);
-    }
-  }
 
   function fail(error) {
     state.textContent = String(error);
@@ -99,8 +90,7 @@
     })
     .then(() => {
       if (!window.braze) throw new Error("the Braze destination did not load the Braze Web SDK");
-      window.braze.subscribeToFeatureFlagsUpdates?.(renderFlags);
-      renderFlags();
+      window.brazeDirect.watchFlags();
       showUser();
       state.textContent = "ready";
       document.body.dataset.shopState = "ready";

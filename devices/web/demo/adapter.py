@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from braze_harness import node_tools
-from braze_harness.adapters.base import (
-    ATTRIBUTE_KINDS,
-    STANDARD_PROFILE_FIELDS,
-    AppAdapter,
-    AttributeKind,
-    check_profile_fields,
-)
+from braze_harness.adapters.base import ATTRIBUTE_KINDS, STANDARD_PROFILE_FIELDS, AttributeKind, check_profile_fields
+from braze_harness.devices.web.page_app import PageApp
+from braze_harness.devices.web.push import PUSH_STUB, PushSource, WebPush, service_worker_files
 from braze_harness.devices.web.screen import WebScreen
 from braze_harness.devices.web.static_site import StaticSite
 from braze_harness.errors import HarnessError
@@ -28,9 +23,6 @@ from playwright.sync_api import Locator, Page, expect
 
 DEMO_DIR = Path(__file__).resolve().parent
 SDK_ROUTE = "/sdk/braze.js"
-# the Braze service worker (npm @braze/service-worker), served at the scope root where the SDK registers it
-SERVICE_WORKER_ROUTE = "/service-worker.js"
-PUSH_STUB = DEMO_DIR / "push_stub.js"  # stubbed PushSubscription and notification permission (init script)
 
 
 class DemoAppError(HarnessError):
@@ -39,13 +31,10 @@ class DemoAppError(HarnessError):
 
 def demo_site(sdk_bundle: Path) -> StaticSite:
     """A (not yet started) ``StaticSite`` serving the demo app with ``sdk_bundle`` as its SDK."""
-    files = {SDK_ROUTE: sdk_bundle}
-    if (worker := node_tools.service_worker()).is_file():
-        files[SERVICE_WORKER_ROUTE] = worker
-    return StaticSite(DEMO_DIR, files)
+    return StaticSite(DEMO_DIR, {SDK_ROUTE: sdk_bundle, **service_worker_files()})
 
 
-class WebDemoAdapter(AppAdapter):
+class WebDemoAdapter(PageApp):
     """The demo web app in one Playwright ``Page``.
 
     ``site_url`` is where ``demo_site()`` serves the app; ``api_key``/``base_url`` and the
@@ -65,13 +54,8 @@ class WebDemoAdapter(AppAdapter):
         auto_session: bool = True,
         init_options: Mapping[str, Any] | None = None,
         timeout_s: float = 10.0,
-        push_source: Callable[[str], list[dict[str, Any]]] | None = None,
+        push_source: PushSource | None = None,
     ) -> None:
-        self.page = page
-        # what the browser's push service would hand the device with this id (the emulator outbox); asked with the id the
-        # SDK reports, not the `device_id` option: Web SDK < 5.2.0 ignores that option and makes its own id
-        self.push_source = push_source
-        self._opened_pushes: set[Any] = set()
         query: dict[str, str] = {"apiKey": api_key, "baseUrl": base_url}
         if device_id is not None:
             query["deviceId"] = device_id
@@ -82,37 +66,10 @@ class WebDemoAdapter(AppAdapter):
         query["autoSession"] = "1" if auto_session else "0"
         if init_options:
             query["options"] = json.dumps(dict(init_options))
-        self.url = f"{site_url.rstrip('/')}/index.html?{urlencode(query)}"
-        self._timeout_ms = timeout_s * 1000
-        self._clock_installed = False
-        self._push_stubbed = False
+        url = f"{site_url.rstrip('/')}/index.html?{urlencode(query)}"
+        super().__init__(page, url, timeout_s=timeout_s, init_scripts=[PUSH_STUB])
+        self.push = WebPush(page, url, push_source=push_source, timeout_s=timeout_s)
         self.last_result: Any = None
-
-    # ---- lifecycle ----
-
-    def launch(self) -> None:
-        if not self._clock_installed:
-            # Before the first navigation, so the SDK's timers run on the controllable clock.
-            self.page.clock.install()
-            self._clock_installed = True
-        if not self._push_stubbed:
-            self.page.add_init_script(path=str(PUSH_STUB))
-            self._push_stubbed = True
-        self.page.goto(self.url)
-        self._wait_ready()
-
-    def reload(self) -> None:
-        self.page.reload()
-        self._wait_ready()
-
-    def close(self) -> None:
-        if not self.page.is_closed():
-            self.page.close()
-
-    def advance_time(self, seconds: float) -> None:
-        if not self._clock_installed:
-            raise RuntimeError("advance_time() needs launch() first (it installs the Playwright clock)")
-        self.page.clock.fast_forward(round(seconds * 1000))
 
     @property
     def device_id(self) -> str | None:
@@ -184,77 +141,32 @@ class WebDemoAdapter(AppAdapter):
     def flush(self) -> None:
         self._submit("flush")
 
-    # ---- push (web push through the SDK and @braze/service-worker, push service stubbed: push_stub.js) ----
+    # ---- push (web push through the SDK and @braze/service-worker, push service stubbed: devices/web/push.py) ----
 
     def enable_push(self) -> str | None:
         """The user clicks "Enable notifications" and allows them: `requestPushPermission()` registers the service
         worker, subscribes (stubbed) and sends the endpoint as `push_token`. Returns the endpoint."""
-        if not (worker := node_tools.service_worker()).is_file():
-            raise DemoAppError(f"web push needs the Braze service worker (missing {worker}): {node_tools.setup_hint()}")
+        self.push.require_service_worker()
         self._submit("request-push")
         self._wait_push("granted")
-        return self.page.evaluate("window.__qaPush.subscription()?.endpoint ?? null")
+        return self.push.endpoint()
 
     def disable_push_in_os(self) -> None:
         """Notifications blocked in the browser settings; the SDK notices at its next session."""
-        self.page.evaluate("window.__qaPush.setPermission('denied')")
+        self.push.block()
 
     def unregister_push(self) -> None:
         self._submit("unregister-push")
         self._wait_push("unregistered")
 
     def open_push(self, delivery: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The web push `delivery` (from `braze.push.send()` / `braze.push.outbox(app)`) arrives in the Braze service
-        worker (CDP `ServiceWorker.deliverPushMessage`: the browser's push service is the edge we stub), which shows
-        the notification; then the user clicks it: the worker's `notificationclick` handler logs `pc {cid}` itself,
-        and the site opens (a page reload: the SDK's openSession() then fires the `push_click` IAM triggers).
-        Returns the notification as the worker showed it (`title`, `body`, `data`, `click_stored`)."""
-        if delivery is None:
-            waiting = [
-                d
-                for d in (self.push_source(self.device_id or "") if self.push_source else [])
-                if d.get("platform") == "web" and d.get("id") not in self._opened_pushes
-            ]
-            if not waiting:
-                raise DemoAppError("open_push: no unopened web push is waiting for this device (give the delivery, or send one)")
-            delivery = waiting[-1]  # the newest, as a user taps the top notification; the others stay
-        self._opened_pushes.add(delivery.get("id"))
-        if delivery.get("platform") != "web":
-            raise DemoAppError(f"delivery {delivery.get('id')} is a {delivery.get('platform')} push, not a web push")
-        origin = self.url.split("/index.html", 1)[0]
-        context = self.page.context
-        context.grant_permissions(["notifications"], origin=origin)  # the worker's showNotification needs the real one
-        cdp = context.new_cdp_session(self.page)
-        try:
-            registration = self._worker_registration(cdp, origin)
-            cdp.send(
-                "ServiceWorker.deliverPushMessage",
-                {"origin": origin, "registrationId": registration, "data": json.dumps(delivery["payload"])},
-            )
-        finally:
-            cdp.detach()
-        worker = next((w for w in context.service_workers if w.url.startswith(origin)), None)
-        if worker is None:
-            worker = context.wait_for_event("serviceworker", timeout=self._timeout_ms)
-        shown = worker.evaluate(_CLICK_NOTIFICATION, self._timeout_ms)
-        if shown is None:
-            raise DemoAppError(f"the service worker showed no notification for delivery {delivery.get('id')}")
-        # the click brings the user to the site (the worker's own openWindow needs a real user gesture)
+        """The web push `delivery` (from `braze.push.send()` / `braze.push.outbox(app)`; default: the newest unopened
+        one) reaches the Braze service worker and the user clicks its notification (`WebPush.open`), then the site
+        opens (a page reload: the SDK's openSession() then fires the `push_click` IAM triggers). Returns the
+        notification as the worker showed it (`title`, `body`, `data`, `click_stored`)."""
+        shown = self.push.open(delivery, self.device_id)
         self.reload()
         return shown
-
-    def _worker_registration(self, cdp: Any, origin: str) -> str:
-        found: list[dict[str, Any]] = []
-        cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: found.extend(event["registrations"]))
-        cdp.send("ServiceWorker.enable")
-        deadline = self._timeout_ms
-        while deadline > 0:
-            live = [r for r in found if r["scopeURL"].startswith(origin) and not r.get("isDeleted")]
-            if live:
-                return live[-1]["registrationId"]
-            self.page.wait_for_timeout(50)
-            deadline -= 50
-        raise DemoAppError(f"no service worker registered for {origin} (was enable_push() called?)")
 
     def _wait_push(self, outcome: str) -> None:
         status = self._tid("status-push")
@@ -331,43 +243,6 @@ _CLICK = f"""(testId) => {{ {_OUTCOME_JS}
   const after = outcome();
   return {{...after, seq: before, changed: after.seq !== before, disabled: false}};
 }}"""
-
-
-# Runs in the service worker: wait for the notification the push showed, then click it the way the browser
-# does (a `notificationclick` on the worker). A script-made event cannot `waitUntil`, so the handler's
-# waitUntil may throw after it has already started logging the click; that error is ignored. The handler logs
-# `pc`, then stores the click in its IndexedDB (`pushClicks`), where the SDK's next openSession() finds it and
-# fires the `push_click` triggers: wait for that record before the page opens.
-_CLICK_NOTIFICATION = """async (timeoutMs) => {
-  const until = Date.now() + timeoutMs;
-  const sleep = () => new Promise((r) => setTimeout(r, 50));
-  const storedClicks = () => new Promise((resolve) => {
-    const open = indexedDB.open("AppboyServiceWorkerAsyncStorage");
-    open.onerror = () => resolve(0);
-    open.onsuccess = () => {
-      const db = open.result;
-      if (!db.objectStoreNames.contains("pushClicks")) { db.close(); resolve(0); return; }
-      const count = db.transaction(["pushClicks"], "readonly").objectStore("pushClicks").count();
-      count.onsuccess = () => { db.close(); resolve(count.result); };
-      count.onerror = () => { db.close(); resolve(0); };
-    };
-  });
-  while (Date.now() < until) {
-    const shown = await self.registration.getNotifications();
-    if (shown.length) {
-      const n = shown[shown.length - 1];
-      const seen = {title: n.title, body: n.body, data: n.data, click_stored: false};
-      try { self.dispatchEvent(new NotificationEvent("notificationclick", {notification: n})); } catch (e) {}
-      while (n.data && n.data.ab_ids && Date.now() < until && !seen.click_stored) {
-        seen.click_stored = (await storedClicks()) > 0;
-        if (!seen.click_stored) await sleep();
-      }
-      return seen;
-    }
-    await sleep();
-  }
-  return null;
-}"""
 
 
 def _to_json(value: Any) -> str:

@@ -4,9 +4,12 @@ plugin's browser keeps Playwright's event loop running in its process, which the
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from braze_harness.devices.cdp.mparticle.adapter import MParticleBrazeAdapter, mparticle_app
 from braze_harness.expect import ExpectationFailed
+from braze_harness.protocol.push import campaign_of
 
 
 @pytest.fixture
@@ -56,3 +59,58 @@ def test_a_kit_identifying_users_by_another_identity_is_caught(braze, request) -
     assert f"expected changeUser({user!r}); Braze saw users none (anonymous)" in message
     assert "logEvent('song_played', {'genre': 'jazz'})" in message
     assert "nearest Braze received: ce 'song_played'" in message and f"user: None != {user!r}" in message
+
+
+def _token_senders(braze) -> list[dict]:
+    """The Braze requests that carried a push token: which SDK sent it."""
+    bodies = [json.loads(e.exchange.body) for e in braze.entries() if e.source == "emulator" and e.exchange.body]
+    return [b for b in bodies if any("push_token" in a for a in b.get("attributes", []))]
+
+
+def test_web_push_through_the_braze_sdk_the_kit_loads(braze, shop) -> None:
+    """enable_push: `window.braze.requestPushPermission()` registers the service worker the site hosts at the kit's
+    `serviceWorkerLocation`; the token reaches Braze from the kit's own SDK; a push sent to it reaches that worker,
+    whose click handler logs `pc`."""
+    user = braze.uid("ada")
+    shop.launch()
+    shop.login(user)
+    endpoint = shop.enable_push()
+    profile = braze.push.expect_token(user, device_id=shop.device_id, token=endpoint).within()
+    assert [t["platform"] for t in profile["push_tokens"]] == ["web"]
+    assert {(b["sdk_version"], b["sdk_flavor"]) for b in _token_senders(braze)} == {("4.9.0", "mparticle")}
+    worker = shop.page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.active.scriptURL)")
+    assert worker == f"{shop.push.origin}/service-worker.js"
+
+    [delivery] = braze.push.send(users=user, title="Back in stock", body="Your sneakers", campaign_id="restock")["deliveries"]
+    shown = shop.open_push()  # the newest waiting push for the device the kit's SDK reports
+    assert (shown["title"], shown["body"], shown["click_stored"]) == ("Back in stock", "Your sneakers", True)
+    braze.expect.event("pc", data={"cid": campaign_of(delivery["payload"])}, user=user).within()
+
+
+def test_the_kits_soft_push_prompt_registers_for_push(braze, request) -> None:
+    """mParticle's own web push path (its docs: soft push prompts): the kit logs `softPushCustomEventName` as each
+    session opens, the in-app message that event triggers (extra `msg-id: push-primer`) is shown by the kit, and its
+    first button is the kit's `braze.requestPushPermission()`: the browser's permission, then the token."""
+    braze.messaging.in_app(
+        "push_primer",
+        trigger={"type": "custom_event", "event": "prime-for-push"},
+        message={
+            "type": "MODAL",
+            "header": "Stay in the loop",
+            "message": "Restock alerts, straight to your browser",
+            "buttons": [{"id": 0, "text": "Allow"}, {"id": 1, "text": "Not now"}],
+            "extras": {"msg-id": "push-primer"},
+        },
+    )
+    soft_push = {"softPushCustomEventName": "prime-for-push"}  # the kit's setting: the event logged as sessions open
+    shop = mparticle_app(request=request, braze=braze, api_key=braze.api_key, kit_settings=soft_push)
+    shop.launch()
+    assert shop.screen.wait_iam(10).header == "Stay in the loop"
+    assert shop.push.endpoint() is None  # nothing asked of the browser before the user's click
+    shop.screen.click_iam_button(0)
+    user = braze.uid("ada")
+    shop.login(user)  # the token follows the device to the user who logs in
+    profile = braze.push.expect_token(user, device_id=shop.device_id).within(10)
+    assert [t["token"] for t in profile["push_tokens"]] == [shop.push.endpoint()]
+    braze.expect.custom_event("prime-for-push").within(5)
+    shop.close()

@@ -11,6 +11,7 @@ import pytest
 from braze_harness.devices.cdp.segment.adapter import CAPABILITIES, SegmentBrazeAdapter, segment_app
 from braze_harness.devices.cdp.segment.bundle import braze_web_sdk_version
 from braze_harness.expect import ExpectationFailed
+from braze_harness.protocol.push import campaign_of
 
 
 @pytest.fixture
@@ -83,3 +84,27 @@ def test_the_destination_loads_its_own_braze_web_sdk_and_declares_what_it_cannot
     assert {body.get("sdk_version") for body in sent} == {"4.10.2"}  # what Braze sees: the destination's Braze SDK
     assert CAPABILITIES["logout"].startswith("the destination forwards no reset()")
     assert CAPABILITIES["log_event"] is None and CAPABILITIES["purchase"] is None
+
+
+def test_web_push_through_the_braze_sdk_the_destination_loads(braze, shop) -> None:
+    """enable_push: `window.braze.requestPushPermission()` registers the service worker the site hosts at the
+    destination's `serviceWorkerLocation` setting; the token reaches Braze from the destination's Braze SDK; a push
+    reaches that worker (its click logs `pc`); unregisterPush() clears the token (Web SDK 4.10.2 sends the null token)."""
+    user = braze.uid("ada")
+    shop.launch()
+    shop.login(user)
+    endpoint = shop.enable_push()
+    braze.push.expect_token(user, device_id=shop.device_id, token=endpoint).within()
+    worker = shop.page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.active.scriptURL)")
+    assert worker == f"{shop.push.origin}/service-worker.js"
+
+    [delivery] = braze.push.send(users=user, title="Drop", body="New colours", campaign_id="drop")["deliveries"]
+    shown = shop.open_push(delivery)
+    assert (shown["title"], shown["click_stored"]) == ("Drop", True)
+    braze.expect.event("pc", data={"cid": campaign_of(delivery["payload"])}, user=user).within()
+
+    shop.unregister_push()
+    shop.flush()  # Web SDK 4.10.2 queues the null push token for the next flush
+    braze.push.expect_token(user, device_id=shop.device_id, enabled=None, present=False).within()
+    assert shop.push.endpoint() is None  # the browser's subscription went too
+    assert braze.push.send(users=user, title="t", body="b")["deliveries"] == []

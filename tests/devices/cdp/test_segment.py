@@ -16,11 +16,12 @@ ADAPTER = "braze_harness.devices.cdp.segment.adapter:segment_app"
 
 def test_the_shop_through_segment_in_chromium(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """segment_cases.py: the destination's mapping reaches Braze (both sides in one journal, nothing sent off the
-    machine), an edited Identify mapping is caught, and the destination's own Braze Web SDK is what Braze sees."""
+    machine), an edited Identify mapping is caught, the destination's own Braze Web SDK is what Braze sees, and web push
+    works through it (token, delivery and click, unregistration)."""
     forget_outer_run(monkeypatch)
     pytester.makepyfile(test_shop=(Path(__file__).parent / "segment_cases.py").read_text())
-    result = run_inner(pytester, "-p", "no:xdist", timeout=240)
-    result.assert_outcomes(passed=3)
+    result = run_inner(pytester, "-p", "no:xdist", timeout=300)
+    result.assert_outcomes(passed=4)
 
 
 def test_a_declared_limitation_skips_the_test_naming_it(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
