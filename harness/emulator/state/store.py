@@ -19,7 +19,7 @@ from braze_harness.protocol.platform import platform_signal
 DEFAULT_WORKSPACE = "default"
 
 
-def _platform_of(decoded: DecodedRequest) -> str | None:
+def platform_of(decoded: DecodedRequest) -> str | None:
     """The platform `decoded` shows, None if nothing in it decides (braze_harness.protocol.platform)."""
     body = decoded.body
     return platform_signal(decoded.headers, body.device if body is not None else None, decoded.device_id)
@@ -98,7 +98,7 @@ class EmulatorState:
                 return known
             if self.unknown_api_keys == "reject":
                 raise UnknownApiKey(api_key)
-            platform = None if sender is None else _platform_of(sender)
+            platform = None if sender is None else platform_of(sender)
             app = self._registry.add_app(
                 App(
                     api_key=api_key, workspace=DEFAULT_WORKSPACE, auto_created=True,
@@ -110,7 +110,7 @@ class EmulatorState:
 
     def _settle_platform(self, app: App, sender: DecodedRequest) -> App:
         """An app created on the default platform takes the first platform a later request of its key shows."""
-        platform = _platform_of(sender)
+        platform = platform_of(sender)
         if platform is None:
             return app
         with self._lock:
