@@ -23,10 +23,12 @@ TOKEN_ENV = "BRAZE_EMULATOR_TOKEN"  # the emulator's control token, read by the 
 
 
 def _emulator(args: argparse.Namespace) -> int:
+    from braze_harness.emulator.fleet import PER_REPLICA
     from braze_harness.emulator.http.request_log import RequestLog
     from braze_harness.emulator.http.server import check_loopback, control_token_for, serve_forever
     from braze_harness.emulator.http.ui_path import ui_url
     from braze_harness.emulator.settings import EmulatorSettings, load_settings
+    from braze_harness.journal.pg import redact
 
     flags = {name: getattr(args, name, None) for name in EmulatorSettings.model_fields}
     settings = load_settings(flags, config_file=args.config)
@@ -46,6 +48,9 @@ def _emulator(args: argparse.Namespace) -> int:
             print(f"control API token: the one given (--control-token or ${TOKEN_ENV})")
         if settings.journal_db:
             print(f"journal copied to {settings.journal_db}")
+        if settings.store:
+            print(f"profiles, scopes, engagement and journal in {redact(settings.store)}, run {settings.store_run!r}")
+            print(f"still per replica, not shared (docs/fleet.md): {PER_REPLICA}")
         if not args.quiet:
             print("request log (--quiet turns it off): time, method, path, status, scope, ms")
         sys.stdout.flush()

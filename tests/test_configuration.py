@@ -108,7 +108,7 @@ def test_every_setting_reads_from_each_source(tmp_path: Path) -> None:
         "minimum_session_timeout": "12", "messaging_session_timeout": "13", "connected_content_allow": "api.test,10.0.0.0/8",
         "max_expanded_body_bytes": "5000", "max_header_bytes": "2048", "header_timeout_s": "2.5", "max_json_depth": "9",
         "max_identifier_bytes": "64", "max_events_per_request": "5", "max_json_values": "2000",
-        "journal_max_bytes": "2000000",
+        "journal_max_bytes": "2000000", "store": "postgresql://braze@127.0.0.1:5432/braze", "store_run": "ci-42",
     }  # fmt: skip
     assert set(values) == set(EmulatorSettings.model_fields), "a new setting: give it a value here"
     from_env = load_settings({}, environ={env_name(k): v for k, v in values.items()}, cwd=tmp_path)

@@ -4,9 +4,11 @@ store is called exactly as the in-memory default is."""
 import inspect
 
 import pytest
+from braze_harness.emulator.state import EmulatorState
 from braze_harness.emulator.state.engagement import EngagementLedger
 from braze_harness.emulator.state.engagement_pg import PostgresEngagement
-from braze_harness.emulator.stores import EngagementStore, JournalStore, TenancyStore
+from braze_harness.emulator.state.store_pg import PostgresState
+from braze_harness.emulator.stores import EngagementStore, JournalStore, StateStore, TenancyStore
 from braze_harness.emulator.tenancy import Tenancy
 from braze_harness.emulator.tenancy_pg import PostgresTenancy
 from braze_harness.journal import Journal
@@ -27,8 +29,19 @@ def members(protocol):
         (TenancyStore, PostgresTenancy),
         (EngagementStore, EngagementLedger),
         (EngagementStore, PostgresEngagement),
+        (StateStore, EmulatorState),
+        (StateStore, PostgresState),
     ],
-    ids=["memory-journal", "postgres-journal", "memory-tenancy", "postgres-tenancy", "memory-engagement", "postgres-engagement"],
+    ids=[
+        "memory-journal",
+        "postgres-journal",
+        "memory-tenancy",
+        "postgres-tenancy",
+        "memory-engagement",
+        "postgres-engagement",
+        "memory-state",
+        "postgres-state",
+    ],
 )
 def test_the_store_has_every_member_of_its_interface_with_its_signature(protocol, implementation):
     assert members(protocol), protocol

@@ -15,6 +15,7 @@ from braze_harness.dataplan import PlanChecker, load_plan
 from braze_harness.emulator.answer import Answer
 from braze_harness.emulator.clock import ScopeClocks
 from braze_harness.emulator.faults import FaultTable
+from braze_harness.emulator.fleet import open_stores
 from braze_harness.emulator.incidents import Incidents
 from braze_harness.emulator.messaging import Messaging
 from braze_harness.emulator.pipeline import Ingested, Pipeline, Upstream
@@ -23,11 +24,8 @@ from braze_harness.emulator.rest import RestApi
 from braze_harness.emulator.sdk_auth import SdkAuthTable
 from braze_harness.emulator.server_config import ServerConfig
 from braze_harness.emulator.settings import EmulatorSettings
-from braze_harness.emulator.state import EmulatorState
-from braze_harness.emulator.state.engagement import EngagementLedger
-from braze_harness.emulator.tenancy import Tenancy
 from braze_harness.emulator.unowned import UnownedTraffic
-from braze_harness.journal import Journal, JournalEntry, Query
+from braze_harness.journal import JournalEntry, Query
 from braze_harness.protocol.decode import Problem
 from braze_harness.protocol.wire import RawHeaders, WireRequest, normalize
 
@@ -39,21 +37,15 @@ class Emulator:
         self.settings = settings or EmulatorSettings()
         # state, tenancy, engagement and journal are touched by the server loop, worker threads and in-process tests
         self.lock = threading.RLock()
-        self.state = EmulatorState(
-            unknown_api_keys=self.settings.unknown_api_keys,
-            keep_anonymous_events_on_merge=self.settings.keep_anonymous_events_on_merge,
-        )
-        self.tenancy = Tenancy()
-        self.engagement = EngagementLedger()
+        self.limits = self.settings.limits()  # the normalizer's and the decoder's (docs/limits.md)
+        # in memory, or in the PostgreSQL database every replica shares (`--store`: emulator/fleet.py)
+        self.stores = open_stores(self.settings, self.limits)
+        self.state = self.stores.state
+        self.tenancy = self.stores.tenancy
+        self.engagement = self.stores.engagement
+        self.journal = self.stores.journal
         self.clock = ScopeClocks()
         self.incidents = Incidents()
-        self.limits = self.settings.limits()  # the normalizer's and the decoder's (docs/limits.md)
-        self.journal = Journal(
-            cap=self.settings.journal_cap,
-            sqlite_path=self.settings.journal_db,
-            max_bytes=self.settings.journal_max_bytes,
-            limits=self.limits,
-        )
         self.unowned = UnownedTraffic()  # SDK traffic no test owns, named by "nothing seen" failures (unowned.py)
         self.journal.add_listener(self.unowned.add)
         self.config = ServerConfig(self.settings)
@@ -193,4 +185,4 @@ class Emulator:
 
     def close(self) -> None:
         self.messaging.close()
-        self.journal.close()
+        self.stores.close()

@@ -69,6 +69,15 @@ class EmulatorSettings(BaseSettings):
     journal_db: Path | None = Field(
         None, description="also write the journal to this SQLite file, for inspection after the run (its folder must exist)"
     )
+    store: str | None = Field(
+        None,
+        description="keep profiles, scopes, engagement and the journal in this PostgreSQL database (postgresql://...), "
+        "shared by every replica of a fleet; still per replica: messaging seeds, faults, SDK auth, REST keys and rate "
+        "limits, clocks, push outboxes (docs/fleet.md)",
+    )
+    store_run: str = Field(
+        "fleet", min_length=1, description="the run the replicas of one fleet share in --store's database (docs/fleet.md)"
+    )
     data_plan: Path | None = Field(
         None, description="check every exchange against this data plan, violations reported as `plan` (docs/data-plan.md)"
     )
@@ -141,6 +150,13 @@ class EmulatorSettings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{value!r} is not a JSON object (or none)") from None
         return value
+
+    @field_validator("store")
+    @classmethod
+    def _postgres_dsn(cls, dsn: str | None) -> str | None:
+        if dsn is not None and not dsn.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a PostgreSQL URL, postgresql://user@host:port/database")
+        return dsn
 
     @field_validator("journal_db")
     @classmethod

@@ -2,9 +2,10 @@
 engagement and the journal. The in-memory classes are the default; a database-backed store (a fleet of replicas
 on PostgreSQL) implements the same methods. Typed as Protocols so any implementation fits without inheriting.
 
-On PostgreSQL so far (docs/fleet.md): the journal (`braze_harness.journal.postgres.PostgresJournal`), tenancy
-(`braze_harness.emulator.tenancy_pg.PostgresTenancy`) and engagement
-(`braze_harness.emulator.state.engagement_pg.PostgresEngagement`); not the state, so no `--store` option yet."""
+On PostgreSQL (docs/fleet.md): the journal (`braze_harness.journal.postgres.PostgresJournal`), tenancy
+(`braze_harness.emulator.tenancy_pg.PostgresTenancy`), engagement
+(`braze_harness.emulator.state.engagement_pg.PostgresEngagement`) and the state
+(`braze_harness.emulator.state.store_pg.PostgresState`); `braze-harness emulator --store postgresql://…` uses all four."""
 
 from __future__ import annotations
 

@@ -85,6 +85,48 @@ MIGRATIONS: tuple[str, ...] = (
         RETURN v_seq;
     END $$;
     """,
+    # the state (workspaces, apps, profiles: braze_harness.emulator.state.store_pg): a profile is one JSON document
+    # (`doc`, BYTEA: JSONB would reorder its keys) with the columns it is looked up by; the derived index columns
+    # (external_id, aliases, sessions, tokens, devices) are written with the document. Everything of a workspace
+    # goes with it (reset, a run's TTL). One external_id per workspace, checked at commit (a rename may move one).
+    """
+    CREATE TABLE braze_workspaces (
+        run TEXT NOT NULL REFERENCES braze_runs ON DELETE CASCADE, name TEXT NOT NULL, scope TEXT,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (run, name));
+    CREATE INDEX braze_workspaces_scope ON braze_workspaces (run, scope);
+    CREATE TABLE braze_apps (
+        run TEXT NOT NULL, api_key TEXT NOT NULL, workspace TEXT NOT NULL, scope TEXT, platform TEXT NOT NULL,
+        name TEXT, auto_created BOOLEAN NOT NULL, platform_guessed BOOLEAN NOT NULL,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (run, api_key),
+        FOREIGN KEY (run, workspace) REFERENCES braze_workspaces ON DELETE CASCADE);
+    CREATE INDEX braze_apps_workspace ON braze_apps (run, workspace);
+    CREATE TABLE braze_profiles (
+        run TEXT NOT NULL, workspace TEXT NOT NULL, braze_id TEXT NOT NULL, external_id TEXT, email TEXT,
+        aliases TEXT[] NOT NULL, sessions TEXT[] NOT NULL, tokens TEXT[] NOT NULL, devices TEXT[] NOT NULL,
+        doc BYTEA NOT NULL, seq BIGINT GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (run, workspace, braze_id),
+        FOREIGN KEY (run, workspace) REFERENCES braze_workspaces ON DELETE CASCADE,
+        CONSTRAINT braze_profiles_one_external_id UNIQUE (run, workspace, external_id) DEFERRABLE INITIALLY DEFERRED);
+    CREATE INDEX braze_profiles_braze_id ON braze_profiles (run, braze_id);
+    CREATE INDEX braze_profiles_email ON braze_profiles (run, workspace, email);
+    CREATE INDEX braze_profiles_aliases ON braze_profiles USING GIN (aliases);
+    CREATE INDEX braze_profiles_sessions ON braze_profiles USING GIN (sessions);
+    CREATE INDEX braze_profiles_tokens ON braze_profiles USING GIN (tokens);
+    CREATE INDEX braze_profiles_devices ON braze_profiles USING GIN (devices);
+    CREATE TABLE braze_device_states (
+        run TEXT NOT NULL, workspace TEXT NOT NULL, device_id TEXT NOT NULL, doc BYTEA NOT NULL,
+        PRIMARY KEY (run, workspace, device_id), FOREIGN KEY (run, workspace) REFERENCES braze_workspaces ON DELETE CASCADE);
+    CREATE TABLE braze_device_records (
+        run TEXT NOT NULL, workspace TEXT NOT NULL, app TEXT NOT NULL, device_id TEXT NOT NULL, doc BYTEA NOT NULL,
+        PRIMARY KEY (run, workspace, app, device_id),
+        FOREIGN KEY (run, workspace) REFERENCES braze_workspaces ON DELETE CASCADE);
+    CREATE TABLE braze_deprecated_ids (
+        run TEXT NOT NULL, workspace TEXT NOT NULL, old TEXT NOT NULL, braze_id TEXT NOT NULL,
+        PRIMARY KEY (run, workspace, old), FOREIGN KEY (run, workspace) REFERENCES braze_workspaces ON DELETE CASCADE);
+    CREATE TABLE braze_applied_requests (
+        run TEXT NOT NULL, workspace TEXT NOT NULL, digest BYTEA NOT NULL, PRIMARY KEY (run, digest),
+        FOREIGN KEY (run, workspace) REFERENCES braze_workspaces ON DELETE CASCADE);
+    CREATE INDEX braze_applied_requests_workspace ON braze_applied_requests (run, workspace);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

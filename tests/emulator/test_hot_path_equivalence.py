@@ -20,6 +20,7 @@ from braze_harness.emulator.state import EmulatorState
 from braze_harness.emulator.state import events as state_events
 from braze_harness.emulator.state import profiles as state_profiles
 from braze_harness.emulator.state import workspaces as state_workspaces
+from braze_harness.emulator.state.apply import SdkRules
 from braze_harness.protocol import Endpoint, decode
 from braze_harness.protocol.decode import _drift, _validate_items, _validate_list, decode_text, endpoint_of
 from braze_harness.protocol.events import EVENT_ADAPTER, KNOWN_EVENTS_ADAPTER
@@ -192,7 +193,7 @@ def test_plain_properties_are_kept_as_the_checked_loop_keeps_them(props: dict[st
 # --- state: the fast way for a user's next events ----------------------------------------------------------------
 
 
-def _general_way(self: EmulatorState, req: Any, batch: list[Any]) -> None:
+def _general_way(self: SdkRules, req: Any, batch: list[Any]) -> None:
     for index, event in enumerate(batch):
         self._apply_event(req, event, f"events[{index}]")
 
@@ -233,7 +234,7 @@ def _profiles_applied(monkeypatch: pytest.MonkeyPatch, general: bool) -> tuple[l
         m.setattr(state_profiles, "new_braze_id", lambda: f"{next(ids):024x}")
         m.setattr(state_workspaces, "new_braze_id", state_profiles.new_braze_id)
         if general:
-            m.setattr(EmulatorState, "_apply_events", _general_way)
+            m.setattr(SdkRules, "_apply_events", _general_way)
         state = EmulatorState()
         problems = [
             state.apply(decode("POST", URL, HEADERS, json.dumps(body)), received_at=float(i))
