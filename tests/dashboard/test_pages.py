@@ -246,6 +246,12 @@ def test_a_users_page_shows_identity_history_devices_push_tokens_and_subscriptio
     tokens = dashboard.locator("#user-tokens tbody tr td")
     expect(tokens).to_have_text(["dash-id-laptop", re.compile(r"^test-web"), "web", "enabled", token])
     expect(dashboard.locator("#user-subscriptions [data-fact=email]")).to_have_text("opted_in")
+    # beside each attribute, when it was set: the UTC time of day of the login request, after the anonymous session
+    set_at = profile["attribute_set_at"]["email_subscribe"]
+    assert profile["first_session"] is not None and set_at > profile["first_session"]
+    cells = dashboard.locator("#user-attributes tbody tr[data-attribute=email_subscribe] td")
+    of_day = time.strftime("%H:%M:%S", time.gmtime(set_at)) + "Z"
+    expect(cells).to_have_text(["email_subscribe", "opted_in", re.compile(rf"^{of_day} · \d+\.\d s after first session$")])
 
     phone = Device(server, api_key, "dash-id-phone")  # the same user on a second device: the page follows
     phone.login("cy")

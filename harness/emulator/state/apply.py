@@ -120,7 +120,7 @@ class SdkRules:
             # without it they only name a first owner (received_at is the server's clock, not comparable)
             when = sent_at if sent_at is not None else req.received_at
             identity.note_current(req.ws, req.app.api_key, req.device_id, profile, when, switch=sent_at is not None)
-        writer = AttributeWriter(profile, req.problems, self.array_cap, fill_only=found.late)
+        writer = AttributeWriter(profile, req.problems, self.array_cap, req.received_at, fill_only=found.late)
         writer.standard(where, attrs.standard_updates())
         self._apply_push(req, profile, attrs.push_updates(), where, late=found.late)
         writer.custom(f"{where}.custom", attrs.custom_updates())
@@ -208,7 +208,7 @@ class SdkRules:
         if kind is SessionStart or kind is SessionEnd:
             self._apply_session(req, event, where, profile)  # type: ignore[arg-type]
             return
-        writer = AttributeWriter(profile, req.problems, self.array_cap, late)
+        writer = AttributeWriter(profile, req.problems, self.array_cap, req.received_at, late)
         if kind is Increment:
             writer.increment(f"{where}.data.value", event.data.key, event.data.value)
             return

@@ -3,7 +3,8 @@
 Every write is validated on its own: a bad value becomes a Problem and is skipped, its neighbours
 still apply (docs/server-behaviour.md, attributes, custom-attributes and emulator-rules). `fill_only` is the merge
 rule (docs/server-behaviour.md, changeuser and merge-rules): a value is
-only written where the profile has none, so the known user's values win.
+only written where the profile has none, so the known user's values win. Each write also notes when the attribute
+was set (`when`, the setting request's time) in the profile's `standard_set_at` / `custom_set_at`.
 """
 
 from __future__ import annotations
@@ -104,10 +105,29 @@ class AttributeWriter:
     profile: Profile
     problems: list[Problem]
     array_cap: int
+    when: float  # the time of the request that sets: unix s, server clock
     fill_only: bool = False
 
     def _skip(self, present: bool) -> bool:
         return self.fill_only and present
+
+    # every write and unset goes through these, so a value and its set-time never disagree
+
+    def _set_standard(self, key: str, value: Any) -> None:
+        self.profile.standard[key] = value
+        self.profile.standard_set_at[key] = self.when
+
+    def _unset_standard(self, key: str) -> None:
+        self.profile.standard.pop(key, None)
+        self.profile.standard_set_at.pop(key, None)
+
+    def _set_custom(self, key: str, value: Any) -> None:
+        self.profile.custom[key] = value
+        self.profile.custom_set_at[key] = self.when
+
+    def _unset_custom(self, key: str) -> None:
+        self.profile.custom.pop(key, None)
+        self.profile.custom_set_at.pop(key, None)
 
     # --- standard fields ------------------------------------------------------------------------
 
@@ -120,7 +140,7 @@ class AttributeWriter:
         if self._skip(key in std) or (self.fill_only and value is None):
             return
         if value is None:
-            std.pop(key, None)  # null unsets (docs/server-behaviour.md, attributes)
+            self._unset_standard(key)  # null unsets (docs/server-behaviour.md, attributes)
             return
         if not isinstance(value, str):
             self.problems.append(Problem(where=where, message=f"expected a string, got {type(value).__name__}: not applied"))
@@ -141,7 +161,7 @@ class AttributeWriter:
                 self.problems.append(Problem(where=where, message=message))
                 return
             value = date
-        std[key] = truncate(value, where, self.problems)
+        self._set_standard(key, truncate(value, where, self.problems))
 
     # --- custom attributes ----------------------------------------------------------------------
 
@@ -163,15 +183,16 @@ class AttributeWriter:
         if self._skip(key in custom) or (self.fill_only and value is None):
             return
         if value is None:
-            custom.pop(key, None)
+            self._unset_custom(key)
         elif isinstance(value, str):
-            custom[key] = truncate(value, where, self.problems)  # date strings are kept as given
+            self._set_custom(key, truncate(value, where, self.problems))  # date strings are kept as given
         elif isinstance(value, bool | int | float):
-            custom[key] = value
+            self._set_custom(key, value)
         elif isinstance(value, dict):
             cleaned, ok = _clean_nested(value, where, self.problems)
             if ok and not _too_big(cleaned, where, self.problems):
-                custom[key] = cleaned  # an object overwrites; merging is `ncam` (docs/server-behaviour.md, custom-attributes)
+                # an object overwrites; merging is `ncam` (docs/server-behaviour.md, custom-attributes)
+                self._set_custom(key, cleaned)
         elif isinstance(value, list):
             if any(isinstance(v, dict) for v in value):
                 if not all(isinstance(v, dict) for v in value):
@@ -179,7 +200,7 @@ class AttributeWriter:
                     return
                 cleaned, ok = _clean_nested(value, where, self.problems)
                 if ok and not _too_big(cleaned, where, self.problems):
-                    custom[key] = cleaned  # array of objects, stored as given
+                    self._set_custom(key, cleaned)  # array of objects, stored as given
             else:
                 self.array_set(where, key, value)
         else:
@@ -226,7 +247,7 @@ class AttributeWriter:
         for item in items:
             if item not in unique:
                 unique.append(item)
-        self.profile.custom[key] = self._cap(where, key, unique)
+        self._set_custom(key, self._cap(where, key, unique))
 
     def array_add(self, where: str, key: str, value: Any) -> None:
         if self._skip(key in self.profile.custom):
@@ -240,7 +261,7 @@ class AttributeWriter:
             if item in updated:
                 updated.remove(item)  # re-adding moves it to the end
             updated.append(item)
-        self.profile.custom[key] = self._cap(where, key, updated)
+        self._set_custom(key, self._cap(where, key, updated))
 
     def array_remove(self, where: str, key: str, value: Any) -> None:
         if self.fill_only:
@@ -249,7 +270,7 @@ class AttributeWriter:
         current = self._existing_array(where, key)
         if current is None or key not in self.profile.custom:
             return
-        self.profile.custom[key] = [v for v in current if v not in items]
+        self._set_custom(key, [v for v in current if v not in items])
 
     # --- numbers, objects, locations ------------------------------------------------------------
 
@@ -263,7 +284,7 @@ class AttributeWriter:
             return
         total = current + amount
         # keep integers integral: the wire carries 5 as 5.0 after float parsing
-        custom[key] = int(total) if isinstance(current, int) and float(amount).is_integer() else total
+        self._set_custom(key, int(total) if isinstance(current, int) and float(amount).is_integer() else total)
 
     def nested_merge(self, where: str, key: str, value: dict[str, Any]) -> None:
         custom = self.profile.custom
@@ -276,7 +297,7 @@ class AttributeWriter:
         merged = copy.deepcopy(current) if isinstance(current, dict) else {}
         deep_merge(merged, cleaned)
         if not _too_big(merged, where, self.problems):
-            custom[key] = merged
+            self._set_custom(key, merged)
 
     def location_attribute(self, where: str, key: str, latitude: float, longitude: float) -> None:
         if self._skip(key in self.profile.custom):
@@ -284,11 +305,11 @@ class AttributeWriter:
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             self.problems.append(Problem(where=where, message=f"location ({latitude}, {longitude}) out of range: not applied"))
             return
-        self.profile.custom[key] = {"latitude": latitude, "longitude": longitude}
+        self._set_custom(key, {"latitude": latitude, "longitude": longitude})
 
     def remove_location_attribute(self, key: str) -> None:
         if not self.fill_only:
-            self.profile.custom.pop(key, None)
+            self._unset_custom(key)
 
     def last_known_location(self, where: str, location: dict[str, Any], when: float) -> None:
         if self._skip(self.profile.location is not None):
@@ -303,6 +324,19 @@ class AttributeWriter:
         if self._skip(group_id in self.profile.subscription_groups):
             return
         self.profile.subscription_groups[group_id] = status
+
+
+def merge_attributes(target: Profile, source: Profile) -> None:
+    """The merge rule for attributes: the source's values the target lacks move over, each with when it was set."""
+    for values, set_at, source_values, source_set_at in (
+        (target.standard, target.standard_set_at, source.standard, source.standard_set_at),
+        (target.custom, target.custom_set_at, source.custom, source.custom_set_at),
+    ):
+        for key, value in source_values.items():
+            if key not in values:
+                values[key] = copy.deepcopy(value)
+                if key in source_set_at:
+                    set_at[key] = source_set_at[key]
 
 
 def fill_missing(target: dict[str, Any], source: dict[str, Any]) -> None:

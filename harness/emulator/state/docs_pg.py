@@ -44,6 +44,8 @@ def profile_doc(p: Profile) -> bytes:
             "created_at": p.created_at,
             "standard": p.standard,
             "custom": p.custom,
+            "standard_set_at": p.standard_set_at,
+            "custom_set_at": p.custom_set_at,
             "aliases": p.aliases,
             "custom_events": _occurrences(p.custom_events),
             "custom_event_log": p.custom_event_log,
@@ -77,6 +79,8 @@ def profile_from(raw: bytes | memoryview) -> Profile:
         created_at=d["created_at"],
         standard=d["standard"],
         custom=d["custom"],
+        standard_set_at=d.get("standard_set_at", {}),  # absent from documents written before set times were kept
+        custom_set_at=d.get("custom_set_at", {}),
         aliases=d["aliases"],
         custom_events={n: Occurrences(*o) for n, o in d["custom_events"].items()},
         custom_event_log=d["custom_event_log"],

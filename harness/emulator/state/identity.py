@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from braze_harness.emulator.state import events, push, sessions
-from braze_harness.emulator.state.attributes import fill_missing
+from braze_harness.emulator.state.attributes import fill_missing, merge_attributes
 from braze_harness.emulator.state.profiles import Profile
 from braze_harness.emulator.state.workspaces import Workspace
 from braze_harness.protocol.decode import Problem
@@ -89,8 +89,7 @@ def identify(ws: Workspace, device_id: str | None, user_id: str, *, when: float,
 
 def merge(ws: Workspace, source: Profile, target: Profile, *, keep_logs: bool) -> None:
     """Fold `source` into `target` and delete it (docs/server-behaviour.md, merge-rules)."""
-    fill_missing(target.standard, source.standard)
-    fill_missing(target.custom, source.custom)
+    merge_attributes(target, source)
     fill_missing(target.subscription_groups, source.subscription_groups)
     if target.location is None and source.location is not None:
         target.location = source.location

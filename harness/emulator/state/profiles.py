@@ -80,6 +80,10 @@ class Profile:
     created_at: float = 0.0
     standard: dict[str, Any] = field(default_factory=dict)  # set standard fields only; unset = absent
     custom: dict[str, Any] = field(default_factory=dict)
+    # when each of `standard` / `custom` was last set (unix s, the setting request's server time; same keys):
+    # written by attributes.AttributeWriter, carried by attributes.merge_attributes
+    standard_set_at: dict[str, float] = field(default_factory=dict)
+    custom_set_at: dict[str, float] = field(default_factory=dict)
     # label -> name: one name per label (docs/server-behaviour.md, identifiers)
     aliases: dict[str, str] = field(default_factory=dict)
     custom_events: dict[str, Occurrences] = field(default_factory=dict)
@@ -144,6 +148,11 @@ def profile_view(profile: Profile) -> dict[str, Any]:
         "workspace": profile.workspace,
         "aliases": [{"alias_name": name, "alias_label": label} for label, name in sorted(profile.aliases.items())],
         "attributes": {**copy.deepcopy(standard), "custom": copy.deepcopy(profile.custom)},
+        # the shape of "attributes", with when each was last set in place of its value
+        "attribute_set_at": {
+            **{k: profile.standard_set_at[k] for k in standard if k in profile.standard_set_at},
+            "custom": {k: profile.custom_set_at[k] for k in profile.custom if k in profile.custom_set_at},
+        },
         "custom_events": {name: occ.count for name, occ in profile.custom_events.items()},
         "custom_event_log": copy.deepcopy(profile.custom_event_log),
         "purchases": {pid: occ.count for pid, occ in profile.purchases.items()},

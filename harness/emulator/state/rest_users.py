@@ -143,13 +143,14 @@ def _resolve(ws: Workspace, obj: dict[str, Any], where: str, problems: list[Prob
             return None
         found = ws.new_profile(now=now)
         found.standard["email"] = value
+        found.standard_set_at["email"] = now
         return found
     problems.append(Problem(where=f"{where}.{key}", message=f"{key} as identifier is not supported by this emulator"))
     return None
 
 
-def _attributes(profile: Profile, obj: dict[str, Any], where: str, problems: list[Problem], array_cap: int, _now: float) -> None:
-    writer = AttributeWriter(profile, problems, array_cap)
+def _attributes(profile: Profile, obj: dict[str, Any], where: str, problems: list[Problem], array_cap: int, now: float) -> None:
+    writer = AttributeWriter(profile, problems, array_cap, now)
     merge = obj.get("_merge_objects") is True
     named_by = track_identifier(obj)
     for key, value in obj.items():

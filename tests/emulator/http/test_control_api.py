@@ -115,6 +115,22 @@ def test_scopes_isolate_traffic_and_profiles(http: httpx.Client) -> None:
     assert http.get(f"/_emulator/scopes/{a}").json() == {"api_keys": [key_a], "device_ids": []}
 
 
+def test_a_profile_says_when_each_attribute_was_set_in_the_shape_of_its_attributes(http: httpx.Client) -> None:
+    _, key = new_scope(http, "set-at")
+    attributes = [{"user_id": "sam", "first_name": "Sam", "custom": {"tier": "gold"}}]
+    before = time.time()
+    resp = http.post(DATA, json={"api_key": key, "device_id": device(), "time": 1795379958, "attributes": attributes})
+    assert resp.status_code == 200, resp.text
+    after = time.time()
+
+    [profile] = profiles(http, api_key=key, external_id="sam")
+    assert profile["attributes"] == {"first_name": "Sam", "custom": {"tier": "gold"}}  # unchanged by the new key
+    set_at = profile["attribute_set_at"]
+    assert set(set_at) == {"first_name", "custom"} and set(set_at["custom"]) == {"tier"}
+    # the server's receipt time, not the envelope's client time
+    assert before <= set_at["first_name"] == set_at["custom"]["tier"] <= after
+
+
 def test_same_external_id_in_two_scopes_is_two_profiles(http: httpx.Client) -> None:
     a, key_a = new_scope(http, "twin-a")
     b, key_b = new_scope(http, "twin-b")

@@ -121,7 +121,7 @@ def test_invalid_subscription_state_is_rejected_by_the_engine() -> None:
     # the decoder already refuses these (Literal); the engine checks again for other callers
     profile = Profile(braze_id="0" * 24, workspace="w")
     problems: list[Problem] = []
-    AttributeWriter(profile, problems, 500).standard("a", {"email_subscribe": "maybe", "push_subscribe": "opted_in"})
+    AttributeWriter(profile, problems, 500, 0.0).standard("a", {"email_subscribe": "maybe", "push_subscribe": "opted_in"})
     assert profile.standard == {"push_subscribe": "opted_in"}
     assert [p.where for p in problems] == ["a.email_subscribe"]
 

@@ -364,6 +364,31 @@ function flatAttributes(attributes) {
   return flat;
 }
 
+// What an attribute's set time is told relative to: the profile's first session, or without one when it was first seen.
+function profileStart(p) {
+  if (p.first_session != null) return { at: p.first_session, what: "first session" };
+  const seen = (p.devices || []).map((d) => d.first_seen).filter((t) => t != null);
+  return seen.length ? { at: Math.min(...seen), what: "first seen" } : null;
+}
+
+// When an attribute was last set (the server's receipt time of the request that set it): the UTC time of day, the
+// full time on hover, and how long after (or before) the profile's start.
+function setAtCell(seconds, start) {
+  if (seconds == null) return el("td", { class: "set-at" });
+  const text = new Date(seconds * 1000).toISOString().slice(11, 19) + "Z";
+  const side = start && seconds < start.at ? "before" : "after";
+  const since = start ? ` · ${duration(Math.abs(seconds - start.at))} ${side} ${start.what}` : "";
+  return el("td", { class: "set-at", title: stamp(seconds) }, text + since);
+}
+
+function duration(seconds) {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${Math.floor(seconds % 60)} s`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours} h ${minutes % 60} min` : `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
 function showUser(brazeId) {
   stop = liveReload("", (current) => loadUser(brazeId, current));
 }
@@ -383,7 +408,13 @@ async function loadUser(brazeId, current) {
   showIdentity(p, journals);
   $("#user-title").textContent = p.external_id ? `${p.external_id} (${p.braze_id})` : `anonymous (${p.braze_id})`;
   const attrs = Object.entries(flatAttributes(p.attributes || {}));
-  $("#user-attributes tbody").replaceChildren(...attrs.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, pretty(v)))));
+  const setAt = flatAttributes(p.attribute_set_at || {}); // the same shape as attributes, so the same flat keys
+  const start = profileStart(p);
+  $("#user-attributes tbody").replaceChildren(
+    ...attrs.map(([k, v]) =>
+      el("tr", { "data-attribute": k }, el("td", {}, k), el("td", {}, pretty(v)), setAtCell(setAt[k], start)),
+    ),
+  );
   const events = [...(p.custom_event_log || [])].reverse();
   $("#user-events tbody").replaceChildren(
     ...events.map((e) =>
