@@ -33,6 +33,14 @@ class UnknownApiKey(Exception):
         self.api_key = api_key
 
 
+def check_options(unknown_api_keys: str, array_cap: int) -> None:
+    """The options every state store takes, checked the same way (in memory and on PostgreSQL)."""
+    if unknown_api_keys not in ("auto_create", "reject"):
+        raise ValueError(f"unknown_api_keys must be 'auto_create' or 'reject', not {unknown_api_keys!r}")
+    if array_cap < 1:
+        raise ValueError("array_cap must be at least 1")
+
+
 class EmulatorState:
     def __init__(
         self,
@@ -41,16 +49,14 @@ class EmulatorState:
         keep_anonymous_events_on_merge: bool = True,
         array_cap: int = 500,
     ) -> None:
-        if unknown_api_keys not in ("auto_create", "reject"):
-            raise ValueError(f"unknown_api_keys must be 'auto_create' or 'reject', not {unknown_api_keys!r}")
-        if array_cap < 1:
-            raise ValueError("array_cap must be at least 1")
+        check_options(unknown_api_keys, array_cap)
         self.unknown_api_keys = unknown_api_keys
         # the docs disagree on whether anonymous raw history survives a merge (docs/server-behaviour.md, anonymous-history-on-
         # merge)
         self.keep_anonymous_events_on_merge = keep_anonymous_events_on_merge
         # 500 per the current docs; older pages say 25 (up to 100) (docs/server-behaviour.md, array-length)
         self.array_cap = array_cap
+        self._rules = SdkRules(keep_anonymous_events_on_merge, array_cap)
         self._lock = threading.RLock()
         self._registry = Registry()
         self._version = 0
@@ -234,7 +240,6 @@ class EmulatorState:
             return [Problem(where="api_key", message="no api key: request not applied")]
         with self._lock:
             app = self.app(api_key, decoded)
-            rules = SdkRules(self.keep_anonymous_events_on_merge, self.array_cap)
-            problems = rules.apply(self._registry.workspace_of(app), app, decoded, received_at)
+            problems = self._rules.apply(self._registry.workspace_of(app), app, decoded, received_at)
             self._version += 1
             return problems

@@ -28,7 +28,7 @@ from typing import Any, Literal, TypeVar
 from braze_harness.emulator.state import csv_rows, docs_pg, rest_identity, rest_users
 from braze_harness.emulator.state.apply import SdkRules
 from braze_harness.emulator.state.profiles import Profile, profile_view
-from braze_harness.emulator.state.store import DEFAULT_WORKSPACE, UnknownApiKey, platform_of
+from braze_harness.emulator.state.store import DEFAULT_WORKSPACE, UnknownApiKey, check_options, platform_of
 from braze_harness.emulator.state.workspace_pg import TxWorkspace
 from braze_harness.emulator.state.workspaces import App, Workspace
 from braze_harness.journal.pg import DEFAULT_TTL_S, ensure_run, open_pool
@@ -69,13 +69,11 @@ class PostgresState:
         keep_anonymous_events_on_merge: bool = True,
         array_cap: int = 500,
     ) -> None:
-        if unknown_api_keys not in ("auto_create", "reject"):
-            raise ValueError(f"unknown_api_keys must be 'auto_create' or 'reject', not {unknown_api_keys!r}")
-        if array_cap < 1:
-            raise ValueError("array_cap must be at least 1")
+        check_options(unknown_api_keys, array_cap)
         self.unknown_api_keys = unknown_api_keys
         self.keep_anonymous_events_on_merge = keep_anonymous_events_on_merge
         self.array_cap = array_cap
+        self._rules = SdkRules(keep_anonymous_events_on_merge, array_cap)
         self._pool = open_pool(dsn, max_size=pool_size)
         self._run = ensure_run(self._pool, run, ttl_s=ttl_s)
 
@@ -216,7 +214,6 @@ class PostgresState:
         if not api_key:
             return [Problem(where="api_key", message="no api key: request not applied")]
         identity = request_identity(decoded)
-        rules = SdkRules(self.keep_anonymous_events_on_merge, self.array_cap)
         for attempt in range(2):
             app = self.app(api_key, decoded)
             try:
@@ -228,7 +225,7 @@ class PostgresState:
                     ).fetchone()
                     if first is None:
                         return [Problem(where="request", message=RESEND, severity="info")]
-                    return rules.apply(ws, app, decoded, received_at)
+                    return self._rules.apply(ws, app, decoded, received_at)
             except LookupError:
                 if attempt:  # reset again between two tries: one clear error, not a loop
                     raise
