@@ -11,9 +11,14 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from braze_harness.adapters.base import AppAdapter
 from playwright.sync_api import Page
+
+# The init scripts each page already has: a page can serve one app after another (the plugin's warm page), and a
+# script added twice would run twice in every document.
+_PAGE_SCRIPTS: WeakKeyDictionary[Page, set[Path]] = WeakKeyDictionary()
 
 
 class PageApp(AppAdapter):
@@ -33,9 +38,12 @@ class PageApp(AppAdapter):
     def launch(self) -> None:
         if not self._clock_installed:
             # before the first navigation, so the SDK's timers run on the controllable clock
-            self.page.clock.install()
+            self.page.clock.install()  # again on a page that served an app before: its clock restarts at now
+            added = _PAGE_SCRIPTS.setdefault(self.page, set())
             for script in self._init_scripts:
-                self.page.add_init_script(path=str(script))
+                if script not in added:
+                    self.page.add_init_script(path=str(script))
+                    added.add(script)
             self._clock_installed = True
         self.page.goto(self.url)
         self._wait_ready()

@@ -91,7 +91,8 @@ class WebPush:
             )
         finally:
             cdp.detach()
-        worker = next((w for w in context.service_workers if w.url.startswith(self.origin)), None)
+        # the newest: a page that served an earlier test (the plugin's warm page) may still list its stopped worker
+        worker = next((w for w in reversed(context.service_workers) if w.url.startswith(self.origin)), None)
         if worker is None:
             worker = context.wait_for_event("serviceworker", timeout=self._timeout_ms)
         shown = worker.evaluate(_CLICK_NOTIFICATION, self._timeout_ms)

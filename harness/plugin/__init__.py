@@ -15,7 +15,7 @@ from braze_harness.adapters.base import AdapterLimitation
 from braze_harness.errors import HarnessConfigError
 from braze_harness.plugin import options
 from braze_harness.plugin.appium import braze_appium_server
-from braze_harness.plugin.braze_context import braze_browser, braze_new_context
+from braze_harness.plugin.braze_context import braze_browser, braze_new_context, braze_warm_page
 from braze_harness.plugin.embedded import TALLY, URL, start_embedded, stop_embedded
 from braze_harness.plugin.fixtures import (
     braze,
@@ -47,6 +47,7 @@ __all__ = [
     "braze_proxy",
     "braze_sdk_base_url",
     "braze_target",
+    "braze_warm_page",
     "braze_web_sdk_bundle",
 ]
 

@@ -164,6 +164,37 @@ def braze_new_context(
         context.close()
 
 
+@pytest.fixture(scope="session")
+def braze_warm_page(
+    braze_browser: Any, browser_context_args: dict[str, Any], braze_proxy: Any, braze_sdk_base_url: str
+) -> Generator[Any]:
+    """The web demo app's warm page (`warm_page.py`): one Braze context of this worker, reset between tests."""
+    from braze_harness.plugin.warm_page import WarmPage
+
+    def make() -> Any:
+        context = braze_browser.new_context(
+            **{**browser_context_args, **braze_context_args(braze_proxy.url if braze_proxy is not None else None)}
+        )
+        block_non_loopback(context, allowed_hosts_for(braze_sdk_base_url))
+        return context
+
+    pool = WarmPage(make)
+    yield pool
+    pool.close()
+
+
+def warm_page_allowed(request: pytest.FixtureRequest, browser_name: str) -> bool:
+    """Whether this test's web demo app may run in the warm page instead of a context of its own: Chromium, no
+    `--braze-fresh-contexts`, no `browser_context_args` marker, no pytest-playwright tracing, video or screenshots
+    (those are recorded per context)."""
+    config = request.config
+    if browser_name != "chromium" or config.getoption("--braze-fresh-contexts"):
+        return False
+    if next(request.node.iter_markers("browser_context_args"), None) is not None:
+        return False
+    return all(config.getoption(name, "off") in ("off", None) for name in ("--tracing", "--video", "--screenshot"))
+
+
 def _artifacts_recorder(request: pytest.FixtureRequest) -> Any:
     """pytest-playwright's per-test artifacts recorder (a private fixture): None, with a warning, if it has none."""
     try:

@@ -198,8 +198,11 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
     # --braze-adapter wins; else the target's adapter (None: the web demo below)
     factory_path = request.config.getoption("--braze-adapter") or target_adapter(request.config)
     made: list[Any] = []
+    leased: list[Any] = []
+    warm: Any = None
 
     def make(api_key: str | None = None, **options: Any) -> Any:
+        nonlocal warm
         opts = {**defaults, **options}
         if factory_path:
             app = _custom_factory(factory_path)(request=request, braze=braze, api_key=api_key or braze.api_key, **opts)
@@ -208,8 +211,15 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
                 raise HarnessConfigError(fixed_keys.NO_ADAPTER)
             from braze_harness.devices.web.demo.adapter import WebDemoAdapter
 
-            # a Braze context of its own (braze_context.py): pytest-playwright's page/context stay untouched
-            page = _braze_context_factory(request)().new_page()
+            # the worker's warm page, else a Braze context of its own (braze_context.py): pytest-playwright's
+            # page/context stay untouched
+            if not made:
+                warm = _warm_page(request)
+            page = warm.lease() if warm is not None else None
+            if page is not None:
+                leased.append(page)
+            else:
+                page = _braze_context_factory(request)().new_page()
             app = WebDemoAdapter(
                 page,
                 request.getfixturevalue("braze_demo_site"),
@@ -224,7 +234,20 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
 
     yield make
     for app in reversed(made):
-        app.close()
+        if getattr(app, "page", None) in leased:
+            warm.release(app.page)  # reset for the next test instead of closed
+        else:
+            app.close()
+
+
+def _warm_page(request: pytest.FixtureRequest) -> Any:
+    from braze_harness.plugin.braze_context import warm_page_allowed
+
+    if not request.config.pluginmanager.hasplugin("playwright"):
+        return None
+    if not warm_page_allowed(request, request.getfixturevalue("browser_name")):
+        return None
+    return request.getfixturevalue("braze_warm_page")
 
 
 def _braze_context_factory(request: pytest.FixtureRequest) -> Any:

@@ -103,6 +103,13 @@ def add_options(parser: pytest.Parser) -> None:
         "else /usr/bin/chromium); pytest-playwright's own browser is never changed",
     )
     group.addoption(
+        "--braze-fresh-contexts",
+        action="store_true",
+        default=False,
+        help="a new browser context for every web demo app (slower); by default each worker reuses one warm page, "
+        "reset between tests (storage, service workers, permissions of every origin it showed)",
+    )
+    group.addoption(
         "--braze-proxy",
         action="store_true",
         default=False,
