@@ -144,11 +144,13 @@ def timeline_svg(
     stop: float | None = None,
     title: str = "",
     more_requests: int = 0,
+    more_calls: int = 0,
     standalone: bool = False,
     notes: tuple[str, ...] = (),
 ) -> str:
     """The picture, from `start` to `stop` (unix seconds; default: the first and last thing drawn); `calls`: the
-    test's calls on the app (`Call.as_json()`; None: not known, said under a standalone picture's listing);
+    test's calls on the app (`Call.as_json()`; None: not known, said under a standalone picture's listing;
+    `more_calls`: those left out, counted);
     `attributes`: `attribute_changes(...)`; `notes`: what a standalone picture adds under its listing."""
     given = calls or []
     attributes = list(attributes)
@@ -188,13 +190,13 @@ def timeline_svg(
     chart = verdict_y + VERDICT_ROWS * VERDICT_STEP + 6
     if standalone:
         notes = (*notes, *((NO_CALLS,) if calls is None else ()), *((ATTRIBUTES_NOTE,) if attributes else ()))
-        listing = _listing(requests, verdicts, given, attributes, t0, chart + LINE, more_requests, notes)
+        listing = _listing(requests, verdicts, given, attributes, t0, chart + LINE, (more_requests, more_calls), notes)
     else:
         listing = []
     height = top + chart + len(listing) * LINE + (LINE if listing else 0)
     desc = f"{len(requests) + more_requests} request(s) and {len(verdicts)} expectation verdict(s) over {span:.2f} s"
     if given:
-        desc = f"{len(given)} call(s) on the app, " + desc
+        desc = f"{len(given) + more_calls} call(s) on the app, " + desc
     body = f'<g transform="translate(0 {top})">{"".join(shapes)}{"".join(listing)}</g>'
     if not standalone:
         return (
@@ -310,20 +312,22 @@ def _listing(
     attributes: list[dict[str, Any]],
     t0: float,
     y: float,
-    more: int,
+    left_out: tuple[int, int],
     notes: tuple[str, ...],
 ) -> list[str]:
-    """The calls, requests, attributes and verdicts as text lines (a standalone picture: no hover there)."""
+    """The calls, requests, attributes and verdicts as text lines (a standalone picture: no hover there);
+    `left_out`: the requests and the calls not given, counted."""
+    more, more_calls = left_out
     lines: list[tuple[str, str]] = []
     if calls:
-        lines.append(("head", f"Test calls ({len(calls)})"))
+        lines.append(("head", f"Test calls ({len(calls) + more_calls})"))
         lanes = len({c["lane"] for c in calls}) > 1
         for c in calls[:LISTED]:
             took = f" {(c['end'] - c['start']) * 1000:.0f} ms" if c.get("end") is not None else " (no end)"
             text = f"+{c['start'] - t0:.2f} s " + (f"{c['lane']}: " if lanes else "") + _call_text(c) + took
             lines.append(("list bad" if c.get("error") else "list", _cut(text)))
-        if len(calls) > LISTED:
-            lines.append(("list", f"... and {len(calls) - LISTED} more"))
+        if len(calls) + more_calls > LISTED:
+            lines.append(("list", f"... and {len(calls) + more_calls - min(len(calls), LISTED)} more"))
     lines.append(("head", f"Requests ({len(requests) + more})"))
     shown = requests[:LISTED]
     for r in shown:

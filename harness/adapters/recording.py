@@ -46,13 +46,12 @@ class Call:
 
 
 class CallLog:
-    """A test's calls, in the order they began; `on_call(call)` runs after each one ends (the plugin posts them)."""
+    """A test's calls, in the order they began."""
 
-    def __init__(self, on_call: Callable[[Call], None] | None = None) -> None:
+    def __init__(self) -> None:
         self._calls: list[Call] = []
         self._sent = 0
         self._lock = threading.Lock()
-        self.on_call = on_call
 
     def add(self, call: Call) -> None:
         with self._lock:
@@ -116,8 +115,6 @@ def _recording(method: Callable[..., Any], name: str, lane: str, log: CallLog, d
         finally:
             depth.n = 0
             record.end = time.time()
-            if log.on_call is not None:
-                log.on_call(record)
 
     return call
 

@@ -39,7 +39,8 @@ class Timeline:
         data = test_data(self.scope, self.entries, self.verdicts, calls=self.calls, attributes=self.attributes)
         return timeline_svg(
             data["requests"], data["verdicts"], calls=data["calls"], attributes=data["attributes"], start=self.start,
-            stop=self.stop, title=self.title, more_requests=data["more_requests"], standalone=True,
+            stop=self.stop, title=self.title, more_requests=data["more_requests"], more_calls=data["more_calls"],
+            standalone=True,
         )  # fmt: skip
 
 

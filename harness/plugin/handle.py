@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from braze_harness.adapters.recording import Call, CallLog, record_calls
+from braze_harness.adapters.recording import CallLog, record_calls
 from braze_harness.client import EmulatorClient, RemoteSource
 from braze_harness.errors import HarnessError
 from braze_harness.expect import Expect
@@ -22,7 +21,7 @@ from braze_harness.plugin.messaging import MessagingHandle
 from braze_harness.plugin.push import PushHandle
 from braze_harness.rest_client import BrazeRestClient
 
-POST_EVERY_S = 1.0  # calls are sent to the emulator at most this often while the test makes them
+POST_BATCH = 500  # calls per request to the emulator (it takes at most 1000)
 
 
 class _PublishingSource(RemoteSource):
@@ -69,9 +68,8 @@ class BrazeHandle:
         self._closing: list[Callable[[], None]] = []  # what goes with the test (REST clients)
         self.fixed_keys: tuple[str, ...] = ()  # --braze-api-key: keys of a shared workspace (set by the fixture)
         self.claimed_devices: set[str] = set()  # the devices claim_context gave this test
-        self.calls = CallLog(on_call=self._called)  # the test's calls on its apps (the timeline's first lanes)
+        self.calls = CallLog()  # the test's calls on its apps (the timeline's first lanes)
         self._apps_recorded = 0
-        self._posted_at = time.monotonic()
         self._post_calls = True  # False once the emulator refused them (warned once)
 
     def _metrics(self, campaign_id: str) -> dict[str, Any]:
@@ -127,23 +125,17 @@ class BrazeHandle:
             warnings.warn(f"braze: {exc}: its calls are not on the timeline", stacklevel=2)
             return app
 
-    def _called(self, _: Call) -> None:
-        """After each call: the calls so far to the emulator (its dashboard draws them) at most once a second; the rest
-        go when the test next reads the journal (an expectation, `braze.entries()`) or at its teardown."""
-        if time.monotonic() - self._posted_at >= POST_EVERY_S:
-            self.publish_calls()
-
     def publish_calls(self) -> None:
-        """The calls not yet sent, to the emulator (`POST /_emulator/scopes/{scope}/calls`). An emulator that refuses
-        them (an older one) is warned about once; the test's own timeline still has them."""
-        self._posted_at = time.monotonic()
+        """The calls not yet sent, to the emulator (`POST /_emulator/scopes/{scope}/calls`; its dashboard draws them):
+        called before each read of the journal (an expectation's, `braze.entries()`) and at the teardown, never by a
+        call itself (a post costs about a millisecond; recording a call, tens of microseconds). An emulator that
+        refuses them (an older one) is warned about once; the test's own timeline still has them."""
         if not self._post_calls:
             return
-        calls = self.calls.unsent()
-        if not calls:
-            return
+        calls = [c.as_json() for c in self.calls.unsent()]
         try:
-            self.client.post_calls(self.scope, [c.as_json() for c in calls])
+            for at in range(0, len(calls), POST_BATCH):
+                self.client.post_calls(self.scope, calls[at : at + POST_BATCH])
         except HarnessError as exc:
             self._post_calls = False
             warnings.warn(f"braze: the emulator's dashboard will not show this test's calls: {exc}", stacklevel=2)

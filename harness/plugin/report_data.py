@@ -14,7 +14,7 @@ from braze_harness.timeline import request_data
 
 PROPERTY = "braze_report"  # the user property's name
 MAX_REQUESTS = 400  # a test's requests in the report (the rest counted, not drawn)
-MAX_CALLS = MAX_ATTRIBUTES = 400  # a test's calls and attributes set, in the report
+MAX_CALLS = 400  # a test's calls on its apps in the report (the rest counted, not drawn)
 
 
 def test_data(
@@ -30,8 +30,9 @@ def test_data(
     return {
         "scope": scope,
         "calls": None if calls is None else [c.as_json() for c in calls[:MAX_CALLS]],
+        "more_calls": len(calls) - MAX_CALLS if calls is not None and len(calls) > MAX_CALLS else 0,
         "requests": [request_data(e) for e in shown],
         "more_requests": len(entries) - len(shown),
-        "attributes": list(attributes[:MAX_ATTRIBUTES]),
+        "attributes": list(attributes),
         "verdicts": [v.as_json() for v in verdicts],
     }

@@ -154,7 +154,7 @@ def timeline(t: TestRow, data: dict[str, Any]) -> str:
     """The test's picture (braze_harness.timeline), inline: from the test's start to its end, styled by the page."""
     return timeline_svg(
         data.get("requests", []), data.get("verdicts", []), calls=data.get("calls"), attributes=data.get("attributes", []),
-        start=t.start, stop=t.stop, more_requests=data.get("more_requests", 0),
+        start=t.start, stop=t.stop, more_requests=data.get("more_requests", 0), more_calls=data.get("more_calls", 0),
     )  # fmt: skip
 
 
@@ -175,7 +175,8 @@ span.o-passed{color:#2e7d32}span.o-failed,span.o-error{color:#b00020}
 table.detail{margin:.3em 0;font-size:.85em}table.detail td,table.detail th{padding:1px 6px;border-bottom:1px solid #eee}
 pre.longrepr{background:#fbeff1;padding:6px;overflow:auto;max-height:24em;font-size:12px}
 ol.requests{font-family:ui-monospace,monospace;font-size:12px}ol.requests li.bad{color:#b00020}li.problem{color:#b00020}
-.legend{color:#555;font-size:.9em}.k-req{color:#4a7bd0}.k-bad,.k-failed{color:#d32f2f}.k-held{color:#2e7d32}.k-state{color:#8e44ad}.k-attr{color:#00897b}
+.legend{color:#555;font-size:.9em}.k-req{color:#4a7bd0}.k-bad,.k-failed{color:#d32f2f}.k-held{color:#2e7d32}.k-state{color:#8e44ad}
+.k-attr{color:#00897b}
 svg.timeline{display:block;margin:6px 0;background:#fafafa;border:1px solid #eee}
 svg .req{fill:#4a7bd0}svg .req.bad{fill:#d32f2f}svg .event{fill:#fff;stroke:#123;stroke-width:.8}
 svg .tick{stroke:#999;fill:#666;font-size:10px}svg text.tick{stroke:none}

@@ -132,3 +132,48 @@ def test_a_demo_app_tests_calls_are_on_its_timeline_and_a_teardown_expectation_i
     assert "during" not in {p["name"] for p in steps[f"custom event 'signed_in' from user '{user}'"]["parameters"]}
     [attached] = [a for a in test["attachments"] if a["name"] == "Braze timeline"]
     assert (pytester.path / "allure" / attached["source"]).read_text(encoding="utf-8") == svg
+
+
+def test_the_handle_sends_calls_in_batches_warns_once_when_refused_and_leaves_an_unrecordable_app_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from braze_harness.client import EmulatorClient
+    from braze_harness.emulator.http.server import EmulatorServer
+    from braze_harness.errors import HarnessError
+    from braze_harness.plugin.handle import BrazeHandle
+
+    class Flusher:
+        def flush(self) -> None:
+            pass
+
+    class Slotted:
+        __slots__ = ()
+
+        def flush(self) -> None:
+            pass
+
+    with EmulatorServer() as server:
+        client = EmulatorClient(server.url)
+        handle = BrazeHandle(client, name="batches")
+        app = handle.record(Flusher())
+        for _ in range(1200):
+            app.flush()
+        assert handle.entries() == []  # a journal read sends the calls first, 500 a request (the emulator takes 1000)
+        assert len(client.calls(handle.scope)) == 1000  # the newest kept
+
+        slotted = Slotted()
+        with pytest.warns(UserWarning, match="cannot record the calls of Slotted: .* its calls are not on the timeline"):
+            assert handle.record(slotted) is slotted
+
+        def refuse(*_: Any) -> None:
+            raise HarnessError("emulator refused POST /_emulator/scopes/x/calls: 404 not found")
+
+        monkeypatch.setattr(client, "post_calls", refuse)
+        app.flush()
+        with pytest.warns(UserWarning, match="the emulator's dashboard will not show this test's calls: emulator refused"):
+            handle.publish_calls()
+        app.flush()
+        handle.publish_calls()  # warned once: nothing more is tried
+        assert [c.label for c in handle.calls.all()[-2:]] == ["flush()", "flush()"]  # the test's own timeline has them
+        handle.close()
+        client.close()
