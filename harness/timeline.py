@@ -35,12 +35,13 @@ CALL_H, CALL_ROWS = 10, 2  # a calls lane: its bars, then its rows of labels
 STATE_ROWS, STATE_LINE = 2, 11  # the state changes' (and the attributes') lane: its rows of labels
 STATE_H = 12 + STATE_ROWS * STATE_LINE  # the marks, then the rows of labels under them
 CALL_LANE = CALL_H + 4 + CALL_ROWS * STATE_LINE
+MIN_LABEL = 24  # characters a label keeps at least when cut at the picture's right edge
 VERDICT_ROWS, VERDICT_STEP = 4, 8
 LISTED = 60  # requests listed as text in a standalone picture (the rest counted)
 LINE = 14
 LEGEND = (
-    "grey bars: the test's calls on the app (red: raised) · blue bars: SDK requests (red: refused) · dots: their events · "
-    "purple: user and session changes · teal: attributes set · lines: each expectation's wait (green held, red failed)"
+    "grey: the test's calls · blue: SDK requests · red: raised or refused · dots: events · purple: user, session · "
+    "teal: attributes set · lines: expectations' waits (green held, red failed)"
 )
 NO_CALLS = "Not drawn: the test's calls on the app (none were given for this picture)."
 ATTRIBUTES_NOTE = "An attribute set more than once shows at its last set only (the profile keeps no history)."
@@ -245,19 +246,25 @@ def _calls(calls: list[dict[str, Any]], lane: str, x: Callable[[float], float], 
 
 
 def _label(text: str, px: float, y: float, taken: list[list[tuple[float, float]]], kind: str) -> list[str]:
-    """`text` under the mark at `px`, in the first of the rows (`taken`: each row's labels) where it overlaps none;
+    """`text` under the mark at `px`, in the first of the rows (`taken`: each row's labels) where it overlaps none: from
+    the mark rightwards (cut to the picture's edge when at least MIN_LABEL characters fit), else ending under it;
     nothing when no row has room (the mark's hover title still says it)."""
+    per_char = 6.1 if kind.startswith("call") else 5.5  # the calls' labels are monospace
     label = text if len(text) <= 60 else text[:59] + "…"
-    width = 5.5 * len(label)
-    right = px - 4 + width <= WIDTH - RIGHT  # else the label ends under the mark
-    x0 = px - 4 if right else px + 4 - width
-    row = next((i for i, spans in enumerate(taken) if all(x0 + width < a or x0 > b for a, b in spans)), None)
-    if row is None:
-        return []
-    taken[row].append((x0, x0 + width))
-    anchor = "" if right else ' text-anchor="end"'
-    lx = px - 4 if right else px + 4
-    return [f'<text class="{kind}" x="{lx:.1f}" y="{y + row * STATE_LINE}"{anchor}>{escape(label)}</text>']
+    room = int((WIDTH - RIGHT - px + 4) // per_char)  # characters that fit from the mark to the edge
+    placements = []
+    if room >= min(len(label), MIN_LABEL):
+        fits = label if len(label) <= room else label[: room - 1] + "…"
+        placements.append((fits, px - 4, ""))
+    placements.append((label, px + 4 - per_char * len(label), ' text-anchor="end"'))
+    for shown, x0, anchor in placements:
+        width = per_char * len(shown)
+        row = next((i for i, spans in enumerate(taken) if all(x0 + width < a or x0 > b for a, b in spans)), None)
+        if row is not None:
+            taken[row].append((x0, x0 + width))
+            lx = px + 4 if anchor else px - 4
+            return [f'<text class="{kind}" x="{lx:.1f}" y="{y + row * STATE_LINE}"{anchor}>{escape(shown)}</text>']
+    return []
 
 
 def _requests(requests: list[dict[str, Any]], x: Callable[[float], float], span: float, inner: float, y: float) -> list[str]:
