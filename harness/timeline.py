@@ -149,10 +149,10 @@ def timeline_svg(
     standalone: bool = False,
     notes: tuple[str, ...] = (),
 ) -> str:
-    """The picture, from `start` to `stop` (unix seconds; default: the first and last thing drawn); `calls`: the
-    test's calls on the app (`Call.as_json()`; None: not known, said under a standalone picture's listing;
-    `more_calls`: those left out, counted);
-    `attributes`: `attribute_changes(...)`; `notes`: what a standalone picture adds under its listing."""
+    """The picture, from `start` to `stop` (unix seconds; default: the first and last thing drawn). `calls`: the
+    test's calls on its apps (`Call.as_json()` each; None: not known, which a standalone picture says), `more_calls`
+    and `more_requests` those left out (counted); `attributes`: `attribute_changes(...)`; `notes`: what a standalone
+    picture adds under its listing."""
     given = calls or []
     attributes = list(attributes)
     times = [r["at"] for r in requests] + [v["started"] for v in verdicts] + [c["start"] for c in given]
