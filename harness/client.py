@@ -88,6 +88,14 @@ class EmulatorClient:
     def claim_devices(self, scope: str, device_ids: list[str]) -> None:
         self._request("POST", f"/_emulator/scopes/{scope}/devices", json={"device_ids": device_ids})
 
+    def post_calls(self, scope: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
+        """Add the test's calls on its app (`Call.as_json()` each) to the scope, for the dashboard's timeline."""
+        return self._request("POST", f"/_emulator/scopes/{scope}/calls", json={"calls": calls})
+
+    def calls(self, scope: str) -> list[dict[str, Any]]:
+        """The calls posted to the scope, in the order they began."""
+        return self._request("GET", f"/_emulator/scopes/{scope}/calls")["calls"]
+
     def register_key(self, api_key: str, *, workspace: str = "default", platform: str = "web") -> dict[str, Any]:
         """A fixed api key in a shared workspace no test owns (idempotent): tests using it claim devices."""
         return self._request("POST", "/_emulator/keys", json={"api_key": api_key, "workspace": workspace, "platform": platform})

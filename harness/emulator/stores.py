@@ -67,7 +67,7 @@ class StateStore(Protocol):
 
 
 class TenancyStore(Protocol):
-    """Scopes and what they own (`braze_harness.emulator.tenancy.Tenancy`)."""
+    """Scopes, what they own and their test's calls (`braze_harness.emulator.tenancy.Tenancy`)."""
 
     def new_scope(self, name: str | None = None) -> str: ...
 
@@ -78,6 +78,10 @@ class TenancyStore(Protocol):
     def scope_for(self, api_key: str | None, device_id: str | None) -> str | None: ...
 
     def owned(self, scope: str) -> dict[str, list[str]]: ...
+
+    def add_calls(self, scope: str, calls: list[dict[str, Any]]) -> dict[str, int]: ...
+
+    def calls(self, scope: str) -> list[dict[str, Any]]: ...
 
 
 class JournalStore(Protocol):

@@ -3,14 +3,17 @@ replica of a fleet. Claims live in a run (`braze_harness.journal.pg`), like the 
 same database never sees, overrides or releases them, and an expired run's claims go with it.
 
 A claim is one upsert (the last claim of a key or device wins, as in memory), so concurrent claims from many
-replicas never leave a key with two owners."""
+replicas never leave a key with two owners. A scope's calls (`add_calls`) are rows of their own, the newest CALLS_CAP
+kept, released with the scope's claims."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import Any
 
-from braze_harness.emulator.tenancy import Tenancy
+import orjson
+from braze_harness.emulator.tenancy import CALLS_CAP, Tenancy
 from braze_harness.journal.pg import DEFAULT_TTL_S, ensure_run, in_run, open_pool
 
 _KEY, _DEVICE = "key", "device"
@@ -43,8 +46,33 @@ class PostgresTenancy:
             )
 
     def release(self, scope: str) -> None:
-        with self._pool.connection() as conn:
+        with self._pool.connection() as conn, conn.transaction():
             conn.execute("DELETE FROM braze_claims WHERE run = %s AND scope = %s", (self._run, scope))
+            conn.execute("DELETE FROM braze_calls WHERE run = %s AND scope = %s", (self._run, scope))
+
+    def add_calls(self, scope: str, calls: list[dict[str, Any]]) -> dict[str, int]:
+        with in_run(self._pool, self._run) as conn, conn.cursor() as cur:
+            cur.execute("UPDATE braze_runs SET touched_at = %s WHERE run = %s", (time.time(), self._run))
+            if calls:
+                cur.executemany(
+                    "INSERT INTO braze_calls (run, scope, doc) VALUES (%s, %s, %s)",
+                    [(self._run, scope, orjson.dumps(c)) for c in calls],
+                )
+            cur.execute(
+                "DELETE FROM braze_calls WHERE run = %s AND scope = %s AND seq <= (SELECT seq FROM braze_calls "
+                "WHERE run = %s AND scope = %s ORDER BY seq DESC OFFSET %s LIMIT 1)",
+                (self._run, scope, self._run, scope, CALLS_CAP),
+            )
+            dropped = max(cur.rowcount, 0)
+            kept = cur.execute("SELECT count(*) FROM braze_calls WHERE run = %s AND scope = %s", (self._run, scope)).fetchone()[0]
+        return {"kept": kept, "dropped": dropped}
+
+    def calls(self, scope: str) -> list[dict[str, Any]]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT doc FROM braze_calls WHERE run = %s AND scope = %s ORDER BY seq", (self._run, scope)
+            ).fetchall()
+        return [orjson.loads(doc) for (doc,) in rows]
 
     def scope_for(self, api_key: str | None, device_id: str | None) -> str | None:
         # a device claim is more specific than a key: tests sharing one key still stay apart

@@ -127,6 +127,12 @@ MIGRATIONS: tuple[str, ...] = (
         FOREIGN KEY (run, workspace) REFERENCES braze_workspaces ON DELETE CASCADE);
     CREATE INDEX braze_applied_requests_workspace ON braze_applied_requests (run, workspace);
     """,
+    # the calls a scope's test made on its apps (braze_harness.emulator.tenancy_pg), for the dashboard's timeline
+    """
+    CREATE TABLE braze_calls (
+        run TEXT NOT NULL REFERENCES braze_runs ON DELETE CASCADE, scope TEXT NOT NULL,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY, doc BYTEA NOT NULL, PRIMARY KEY (run, scope, seq));
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

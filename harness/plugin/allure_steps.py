@@ -7,6 +7,10 @@ decoded (and a verdict's table as CSV); a failed expectation's step is failed wi
 misses, the recent traffic) as its status message, an interrupted one broken. Each step keeps the wait's own start
 and stop, and sits among the test's own `allure.step`s in time order.
 
+An expectation a fixture's teardown waited on gets its step right after that fixture's teardown (the
+`pytest_fixture_post_finalizer` hook: before that its verdict may still change, and allure-pytest writes the fixture's
+container right after it), with the parameter `during: teardown of <fixture>`, among the test's steps like the others.
+
 Without `--alluredir`, or without allure-pytest (the `allure` extra), nothing here is imported or run.
 """
 
@@ -23,6 +27,7 @@ from braze_harness.journal import JournalEntry
 from braze_harness.timeline import verdict_state
 
 ACTIVE: pytest.StashKey[bool] = pytest.StashKey()
+STEPPED: pytest.StashKey[int] = pytest.StashKey()  # a test's verdicts made steps so far
 
 
 def active(config: pytest.Config) -> bool:
@@ -42,11 +47,28 @@ def active(config: pytest.Config) -> bool:
     return found
 
 
-def add_steps(verdicts: list[Verdict], entries: list[JournalEntry]) -> None:
+def step_new_verdicts(item: pytest.Item, during: str | None = None) -> None:
+    """A step for each verdict of the test's `braze` handle not made a step yet (`during`: the phase, when not the
+    call), on the test allure-pytest is recording now."""
+    handle = (getattr(item, "funcargs", None) or {}).get("braze")
+    if handle is None or not active(item.config):
+        return
+    verdicts, done = handle.verdicts.all(), item.stash.get(STEPPED, 0)
+    if len(verdicts) <= done:
+        return
+    item.stash[STEPPED] = len(verdicts)
+    try:
+        entries = handle.entries()
+    except Exception:  # the emulator is gone: the steps still say what was expected and decided
+        entries = []
+    add_steps(verdicts[done:], entries, during=during)
+
+
+def add_steps(verdicts: list[Verdict], entries: list[JournalEntry], *, during: str | None = None) -> None:
     """A step per verdict, on the test allure-pytest is recording now."""
     by_seq = {e.seq: e for e in entries}
     for verdict in verdicts:
-        _step(verdict, [by_seq[s] for s in verdict.matched if s in by_seq])
+        _step(verdict, [by_seq[s] for s in verdict.matched if s in by_seq], during)
 
 
 def attach_timeline(svg: str, name: str = "Braze timeline") -> None:
@@ -55,7 +77,7 @@ def attach_timeline(svg: str, name: str = "Braze timeline") -> None:
     allure.attach(svg, name=name, attachment_type=allure.attachment_type.SVG)
 
 
-def _step(verdict: Verdict, matched: list[JournalEntry]) -> None:
+def _step(verdict: Verdict, matched: list[JournalEntry], during: str | None = None) -> None:
     import allure
     from allure_commons import plugin_manager
 
@@ -64,6 +86,7 @@ def _step(verdict: Verdict, matched: list[JournalEntry]) -> None:
         "waited": f"{verdict.waited:.2f} s",
         "verdict": state,
         "matched": ", ".join(f"#{e.seq}" for e in matched) or "no journal entry",
+        **({"during": during} if during else {}),
     }
     step_id = str(uuid.uuid4())
     plugin_manager.hook.start_step(uuid=step_id, title=verdict.what, params=params)
@@ -101,8 +124,10 @@ def _recorded(step_id: str) -> Any:
 
 def _as_waited(step: Any, verdict: Verdict) -> None:
     """The step's times are the wait's (allure stamps it when made), its message the failure's own text, and it moves
-    to its place by start time among its parent's steps (the test's own steps ran meanwhile)."""
+    to its place by start time among the test's steps (the test's own steps ran meanwhile). A step made while a
+    fixture's teardown section is open (pytest 9 runs the post-finalizer hook inside one) moves to the test's too."""
     from allure_commons import plugin_manager
+    from allure_commons.model2 import ExecutableItem
 
     step.start = int(verdict.started * 1000)
     step.stop = int((verdict.started + verdict.waited) * 1000)
@@ -112,7 +137,13 @@ def _as_waited(step: Any, verdict: Verdict) -> None:
     for plugin in plugin_manager.get_plugins():
         reporter = getattr(plugin, "allure_logger", None)
         parent = reporter.get_test(None) if reporter is not None and hasattr(reporter, "get_test") else None
-        if parent is not None and step in parent.steps:
+        if parent is None:
+            continue
+        holder = reporter.get_last_item(ExecutableItem)  # where allure-pytest put it (the step itself is closed)
+        if holder is not None and holder is not parent and step in getattr(holder, "steps", []):
+            holder.steps.remove(step)
+            parent.steps.append(step)
+        if step in parent.steps:
             parent.steps.sort(key=lambda s: s.start or 0)
             return
 

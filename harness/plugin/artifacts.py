@@ -8,9 +8,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
+from braze_harness.adapters.recording import Call
 from braze_harness.expect.verdicts import Verdict
 from braze_harness.journal import JournalEntry
 from braze_harness.plugin.handle import BrazeHandle
@@ -30,12 +32,15 @@ class Timeline:
     verdicts: list[Verdict]
     start: float
     stop: float
+    calls: list[Call]
+    attributes: list[dict[str, Any]]  # timeline.attribute_changes of the scope's profiles
 
     def svg(self) -> str:
-        data = test_data(self.scope, self.entries, self.verdicts)
+        data = test_data(self.scope, self.entries, self.verdicts, calls=self.calls, attributes=self.attributes)
         return timeline_svg(
-            data["requests"], data["verdicts"], start=self.start, stop=self.stop, title=self.title,
-            more_requests=data["more_requests"], standalone=True,
+            data["requests"], data["verdicts"], calls=data["calls"], attributes=data["attributes"], start=self.start,
+            stop=self.stop, title=self.title, more_requests=data["more_requests"], more_calls=data["more_calls"],
+            standalone=True,
         )  # fmt: skip
 
 

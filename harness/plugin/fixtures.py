@@ -19,6 +19,7 @@ from braze_harness.plugin.artifacts import TIMELINE, Timeline, scope_name, timel
 from braze_harness.plugin.embedded import start_embedded
 from braze_harness.plugin.handle import BrazeHandle
 from braze_harness.plugin.report_data import PROPERTY, test_data
+from braze_harness.timeline import attribute_changes
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +61,7 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
     try:
         fixed_keys.attach(request, handle, keys)
         yield handle
+        handle.publish_calls()  # the last ones, while the scope (and the dashboard's picture of it) still exists
         raised = braze_client.errors(handle.scope)
         entries = braze_client.entries(Query(scope=handle.scope))
         off_plan = _plan_problems(entries)
@@ -71,11 +73,18 @@ def braze(request: pytest.FixtureRequest, braze_client: EmulatorClient) -> Gener
         # traffic in a workspace no expectation looked in: a build on another workspace's key (expect/workspaces.py)
         warn_stray(entries, handle.workspace_keys(), looked_in=handle.expect.looked)
         request.node.user_properties.append(("braze_data_points", f"{points.used} used, {points.wasted} wasted"))
-        if config.getoption("--braze-report"):  # this test's part of the run's report (plugin/report.py)
-            request.node.user_properties.append((PROPERTY, test_data(handle.scope, entries, handle.verdicts.all())))
-        if timeline_wanted(config):  # drawn after the teardown, if it is kept (artifacts.keep_timeline)
+        report, drawn = config.getoption("--braze-report"), timeline_wanted(config)
+        stopped = time.time()
+        # the attributes set during the test (its scope's profiles keep when each was last set)
+        attributes = attribute_changes(handle.profiles(), started, stopped) if report or drawn else []
+        if report:  # this test's part of the run's report (plugin/report.py)
+            data = test_data(handle.scope, entries, handle.verdicts.all(), calls=handle.calls.all(), attributes=attributes)
+            request.node.user_properties.append((PROPERTY, data))
+        if drawn:  # drawn after the teardown, if it is kept (artifacts.keep_timeline)
             title = f"{request.node.nodeid} — scope {handle.scope}"
-            request.node.stash[TIMELINE] = Timeline(title, handle.scope, entries, handle.verdicts.all(), started, time.time())
+            request.node.stash[TIMELINE] = Timeline(
+                title, handle.scope, entries, handle.verdicts.all(), started, stopped, handle.calls.all(), attributes
+            )
     finally:
         fixed_keys.detach(handle)
         handle.close()
@@ -192,7 +201,8 @@ def braze_page(request: pytest.FixtureRequest, braze: BrazeHandle) -> Any:
 @pytest.fixture
 def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_sdk_base_url: str) -> Generator[Any]:
     """`make(api_key=None, **options)` -> another instance of the app under test, on a new device
-    (for the web demo: a new browser context). Everything it made is closed at teardown."""
+    (for the web demo: a new browser context). Everything it made is closed at teardown. Each app's calls are
+    recorded for the test's timeline (`braze.record`: the same object, in a lane of its own)."""
     marker = request.node.get_closest_marker("braze_app")
     defaults: dict[str, Any] = dict(marker.kwargs) if marker else {}
     # --braze-adapter wins; else the target's adapter (None: the web demo below)
@@ -229,6 +239,7 @@ def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_
                 push_source=braze.push.outbox,  # read, not drained
                 **opts,
             )
+        app = braze.record(app)
         made.append(app)
         return app
 

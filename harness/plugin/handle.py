@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import secrets
 import uuid
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from braze_harness.adapters.recording import CallLog, record_calls
 from braze_harness.client import EmulatorClient, RemoteSource
+from braze_harness.errors import HarnessError
 from braze_harness.expect import Expect
 from braze_harness.expect.verdicts import VerdictLog
 from braze_harness.expect.waiting import DEFAULT_TIMEOUT
@@ -17,6 +20,20 @@ from braze_harness.plugin.context import ScopeContext
 from braze_harness.plugin.messaging import MessagingHandle
 from braze_harness.plugin.push import PushHandle
 from braze_harness.rest_client import BrazeRestClient
+
+POST_BATCH = 500  # calls per request to the emulator (it takes at most 1000)
+
+
+class _PublishingSource(RemoteSource):
+    """The scope's journal as expectations read it; each read first sends the test's calls not yet sent."""
+
+    def __init__(self, handle: BrazeHandle, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._handle = handle
+
+    def entries(self, after_seq: int = 0) -> list[JournalEntry]:
+        self._handle.publish_calls()
+        return super().entries(after_seq)
 
 
 class BrazeHandle:
@@ -32,7 +49,7 @@ class BrazeHandle:
         self.client = client
         self.emulator_url = client.base_url
         self.scope = client.create_scope(name)
-        self._source = RemoteSource(client, self.scope, workspace_keys=self.workspace_keys)
+        self._source = _PublishingSource(self, client, self.scope, workspace_keys=self.workspace_keys)
         self.verdicts = VerdictLog()  # every expectation's verdict, for the run's report (expect/verdicts.py)
         self._source.verdicts = self.verdicts
         self.expect = Expect(self._source, default_timeout=timeout, metrics=self._metrics)
@@ -51,6 +68,9 @@ class BrazeHandle:
         self._closing: list[Callable[[], None]] = []  # what goes with the test (REST clients)
         self.fixed_keys: tuple[str, ...] = ()  # --braze-api-key: keys of a shared workspace (set by the fixture)
         self.claimed_devices: set[str] = set()  # the devices claim_context gave this test
+        self.calls = CallLog()  # the test's calls on its apps (the timeline's first lanes)
+        self._apps_recorded = 0
+        self._post_calls = True  # False once the emulator refused them (warned once)
 
     def _metrics(self, campaign_id: str) -> dict[str, Any]:
         return self.client.metrics(self.scope, campaign_id)
@@ -91,6 +111,34 @@ class BrazeHandle:
     def uid(self, name: str) -> str:
         """A user id unique to this test (`ada` -> `ada-3f9a1c`), so parallel tests never collide."""
         return f"{name}-{self._suffix}"
+
+    # -- the test's calls on its apps ---------------------------------------------------------------
+
+    def record(self, app: Any) -> Any:
+        """`app` itself, its calls now recorded (`braze.calls`) in a lane of their own: `app`, then `app 2`, ...
+        An object that takes no attribute of its own is returned as it is, with a warning naming why."""
+        self._apps_recorded += 1
+        lane = "app" if self._apps_recorded == 1 else f"app {self._apps_recorded}"
+        try:
+            return record_calls(app, self.calls, lane)
+        except TypeError as exc:
+            warnings.warn(f"braze: {exc}: its calls are not on the timeline", stacklevel=2)
+            return app
+
+    def publish_calls(self) -> None:
+        """The calls not yet sent, to the emulator (`POST /_emulator/scopes/{scope}/calls`; its dashboard draws them):
+        called before each read of the journal (an expectation's, `braze.entries()`) and at the teardown, never by a
+        call itself (a post costs about a millisecond; recording a call, tens of microseconds). An emulator that
+        refuses them (an older one) is warned about once; the test's own timeline still has them."""
+        if not self._post_calls:
+            return
+        calls = [c.as_json() for c in self.calls.unsent()]
+        try:
+            for at in range(0, len(calls), POST_BATCH):
+                self.client.post_calls(self.scope, calls[at : at + POST_BATCH])
+        except HarnessError as exc:
+            self._post_calls = False
+            warnings.warn(f"braze: the emulator's dashboard will not show this test's calls: {exc}", stacklevel=2)
 
     # -- faults and SDK authentication ------------------------------------------------------------
 

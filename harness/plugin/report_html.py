@@ -153,8 +153,9 @@ def _requests(requests: list[dict[str, Any]], more: int) -> str:
 def timeline(t: TestRow, data: dict[str, Any]) -> str:
     """The test's picture (braze_harness.timeline), inline: from the test's start to its end, styled by the page."""
     return timeline_svg(
-        data.get("requests", []), data.get("verdicts", []), start=t.start, stop=t.stop, more_requests=data.get("more_requests", 0)
-    )
+        data.get("requests", []), data.get("verdicts", []), calls=data.get("calls"), attributes=data.get("attributes", []),
+        start=t.start, stop=t.stop, more_requests=data.get("more_requests", 0), more_calls=data.get("more_calls", 0),
+    )  # fmt: skip
 
 
 CSS = """
@@ -175,18 +176,23 @@ table.detail{margin:.3em 0;font-size:.85em}table.detail td,table.detail th{paddi
 pre.longrepr{background:#fbeff1;padding:6px;overflow:auto;max-height:24em;font-size:12px}
 ol.requests{font-family:ui-monospace,monospace;font-size:12px}ol.requests li.bad{color:#b00020}li.problem{color:#b00020}
 .legend{color:#555;font-size:.9em}.k-req{color:#4a7bd0}.k-bad,.k-failed{color:#d32f2f}.k-held{color:#2e7d32}.k-state{color:#8e44ad}
+.k-attr{color:#00897b}
 svg.timeline{display:block;margin:6px 0;background:#fafafa;border:1px solid #eee}
 svg .req{fill:#4a7bd0}svg .req.bad{fill:#d32f2f}svg .event{fill:#fff;stroke:#123;stroke-width:.8}
 svg .tick{stroke:#999;fill:#666;font-size:10px}svg text.tick{stroke:none}
 svg .verdict .wait{stroke-width:4;stroke-opacity:.35}svg .verdict .at{stroke-width:1.5}
 svg .v-held line{stroke:#2e7d32}svg .v-failed line{stroke:#d32f2f}svg .v-interrupted line{stroke:#888}
 svg .state{fill:#8e44ad}svg text.state{font-size:10px}
+svg .call{fill:#7a7f87}svg .call.bad{fill:#d32f2f}svg text.call{font:10px ui-monospace,monospace;fill:#333}
+svg text.call.bad{fill:#b00020}svg text.lane{font-size:10px;fill:#999}svg .attr{fill:#00897b}svg text.attr{font-size:10px}
 """
 
 LEGEND = (
-    '<p class="legend">Timeline: a bar is an SDK request of the test\'s scope (<span class="k-req">blue</span>, '
+    '<p class="legend">Timeline: a grey bar is a call of the test on the app (red when it raised), '
+    'a bar under them an SDK request of the test\'s scope (<span class="k-req">blue</span>, '
     '<span class="k-bad">red</span> when refused), a dot an event in it; below, a device\'s user changing and a session '
-    '<span class="k-state">starting or ending</span>, and each expectation\'s wait up to its '
+    '<span class="k-state">starting or ending</span>, the <span class="k-attr">attributes set</span>, and each '
+    "expectation's wait up to its "
     'verdict (<span class="k-held">held</span> or <span class="k-failed">failed</span>). Hover for details.</p>'
 )
 

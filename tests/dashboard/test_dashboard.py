@@ -21,7 +21,7 @@ from braze_harness.devices.web.sdk_bundle import ensure_bundle
 from braze_harness.emulator.http.server import EmulatorServer
 from braze_harness.emulator.http.ui_path import ui_url
 from braze_harness.emulator.settings import EmulatorSettings
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.support.builders import ce, data_body, ss
 from tests.support.paths import REPO
@@ -204,22 +204,39 @@ def test_screenshots_of_the_dashboard_for_the_docs(
     scope = control.create_scope("shop-checkout")
     api_key = control.create_app(scope)["api_key"]
     open_traffic(dashboard, server, scope)
+
+    def called(label: str, error: str | None = None) -> None:  # a call of the test on its app, as the plugin sends it
+        start = time.time()
+        time.sleep(0.15)
+        call = {"lane": "app", "name": label.split("(")[0], "label": label, "start": start, "end": time.time(), "error": error}
+        control.post_calls(scope, [call])
+
+    called("launch()")
+    called('login("ada@example.com")')
     post(server, api_key, data_body(api_key=api_key, device_id="web-7f3a", events=[ss(user="ada@example.com")]))
     attrs = [{"user_id": "ada@example.com", "first_name": "Ada", "custom": {"plan": "pro"}}]
     events = [ce("added_to_cart", {"sku": "A-1", "qty": 2}, user="ada@example.com")]
+    called('log_event("added_to_cart", {"sku": "A-1", "qty": 2})')
+    called("flush()")
     post(server, api_key, data_body(api_key=api_key, device_id="web-7f3a", events=events, attributes=attrs))
+    called('purchase("A-1", -5)', "DemoAppError: purchase: the price must be positive")
     post(server, api_key, '{"api_key": "' + api_key + '", "device_id": "web-7f3a", "events": "oops"}')
     expect(dashboard.locator("#requests tbody tr")).to_have_count(3, timeout=LIVE_S * 1000)
     dashboard.wait_for_timeout(1600)  # the new rows' highlight fades
 
-    def shoot(name: str) -> None:
+    def shoot(name: str, part: Locator | None = None) -> None:
         docs = DOCS_IMG / name
-        png = dashboard.screenshot(path=docs if update or not docs.exists() else tmp_path / name)
+        path = docs if update or not docs.exists() else tmp_path / name
+        png = part.screenshot(path=path) if part is not None else dashboard.screenshot(path=path)
         assert png.startswith(b"\x89PNG") and len(png) > 10_000, name
         assert png_size(png) == png_size(docs.read_bytes()), f"{name}: not the size of docs/img/{name}"
         assert f"img/{name}" in (REPO / "docs" / "dashboard.md").read_text(), f"docs/dashboard.md does not show {name}"
 
     shoot("dashboard-traffic.png")
+    dashboard.locator("#timeline summary").click()
+    dashboard.wait_for_function("() => document.querySelector('#timeline-picture img')?.naturalWidth === 960")
+    shoot("dashboard-timeline.png", dashboard.locator("#timeline"))
+    dashboard.locator("#timeline summary").click()
     dashboard.locator("#requests tbody tr", has_text="added_to_cart").click()
     expect(dashboard.locator("#request-decoded")).to_contain_text("added_to_cart")
     shoot("dashboard-request.png")

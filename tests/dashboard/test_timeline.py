@@ -76,3 +76,56 @@ def test_the_traffic_page_shows_the_filtered_scopes_timeline_live(
     expect(picture).not_to_have_attribute("src", first, timeout=LIVE_S * 1000)  # drawn again with the new request
     svg = dashboard.evaluate("async () => await (await fetch(document.querySelector('#timeline-download').href)).text()")
     assert svg.count("POST /api/v3/data/") >= 2 and "ce &#x27;again&#x27;" in svg
+
+
+def test_the_route_draws_the_calls_the_plugin_posted_and_the_attributes_set(
+    server: EmulatorServer, control: EmulatorClient
+) -> None:
+    import time
+
+    scope = control.create_scope("timeline-calls")
+    api_key = control.create_app(scope)["api_key"]
+    started = time.time()
+    post(server, api_key, data_body(api_key=api_key, device_id="tl-d3", events=[ss(user="cy")]))
+    between = time.time()
+    calls = [
+        {"lane": "app", "name": "launch", "label": "launch()", "start": started - 0.2, "end": started - 0.1, "error": None},
+        {"lane": "app", "name": "log_event", "label": 'log_event("paid")', "start": between, "end": between + 0.01,
+         "error": None},
+        {"lane": "app", "name": "flush", "label": "flush()", "start": between + 0.02, "end": between + 0.03,
+         "error": "DemoAppError: the demo app's button 'flush' is disabled"},
+    ]  # fmt: skip
+    assert control.post_calls(scope, calls) == {"scope": scope, "kept": 3, "dropped": 0}
+    assert control.calls(scope) == calls
+    attrs = [{"user_id": "cy", "custom": {"plan": "pro"}}]
+    post(server, api_key, data_body(api_key=api_key, device_id="tl-d3", events=[ce("paid", user="cy")], attributes=attrs))
+
+    root = ET.fromstring(httpx.get(f"{server.url}/_emulator/scopes/{scope}/timeline.svg", trust_env=False).content)
+    bars = sorted(float(r.get("x")) for r in root.iter(f"{SVG}rect") if r.get("class") == "req")
+    drawn = {r.find(f"{SVG}title").text.split(" (")[0]: float(r.get("x")) for r in root.iter(f"{SVG}rect")
+             if (r.get("class") or "").startswith("call")}  # fmt: skip
+    assert list(drawn) == [
+        "app: launch()",
+        'app: log_event("paid")',
+        "app: flush() — DemoAppError: the demo app's button 'flush' is disabled",
+    ]
+    assert drawn["app: launch()"] < bars[0] < drawn['app: log_event("paid")'] < bars[1]  # one time axis
+    lines = texts(root)
+    assert "Test calls (3)" in lines and not any("No calls on the app were posted" in t for t in lines)
+    assert [t for t in lines if t.endswith("cy: custom.plan=pro")], lines  # the attribute set, listed
+
+    refused = httpx.post(f"{server.url}/_emulator/scopes/{scope}/calls", json={"calls": [{"name": "x"}]}, trust_env=False)
+    assert refused.status_code == 400 and refused.json()["field"] == "calls"
+    control.drop_scope(scope)
+    assert control.calls(scope) == []  # they go with the scope
+
+
+def test_a_scope_without_posted_calls_says_so() -> None:
+    with EmulatorServer() as server:
+        control = EmulatorClient(server.url)
+        scope = control.create_scope("no-calls")
+        api_key = control.create_app(scope)["api_key"]
+        post(server, api_key, data_body(api_key=api_key, device_id="tl-d4", events=[ss()]))
+        root = ET.fromstring(httpx.get(f"{server.url}/_emulator/scopes/{scope}/timeline.svg", trust_env=False).content)
+        assert any("No calls on the app were posted to this scope" in t for t in texts(root))
+        control.close()

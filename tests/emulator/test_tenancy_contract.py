@@ -115,3 +115,21 @@ def test_two_replicas_claiming_one_key_leave_exactly_one_owner(postgres_server):
     finally:
         for tenancy in replicas:
             tenancy.close()
+
+
+def test_a_scopes_calls_are_kept_in_order_capped_and_released_with_it(make_tenancy, monkeypatch):
+    from braze_harness.emulator import tenancy as memory
+    from braze_harness.emulator import tenancy_pg
+
+    for store in (memory, tenancy_pg):  # a small cap, the same in both
+        monkeypatch.setattr(store, "CALLS_CAP", 5)
+    tenancy = make_tenancy()
+    calls = [{"lane": "app", "name": "log_event", "label": f'log_event("e{i}")', "start": i, "end": i + 0.5, "error": None}
+             for i in range(4)]  # fmt: skip
+    assert tenancy.add_calls("A", calls[:3]) == {"kept": 3, "dropped": 0}
+    assert tenancy.add_calls("B", calls[3:]) == {"kept": 1, "dropped": 0}
+    assert tenancy.add_calls("A", calls) == {"kept": 5, "dropped": 2}  # the oldest go first
+    assert [c["label"] for c in tenancy.calls("A")] == ['log_event("e2")', *(c["label"] for c in calls)]
+    assert tenancy.calls("A")[-1] == calls[-1]
+    tenancy.release("A")
+    assert tenancy.calls("A") == [] and tenancy.calls("B") == [calls[3]]

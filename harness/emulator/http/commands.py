@@ -1,4 +1,4 @@
-"""Control API, commands: scopes and their apps and devices, resets, faults, SDK authentication."""
+"""Control API, commands: scopes and their apps, devices and test calls, resets, faults, SDK authentication."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from braze_harness.emulator.app import Emulator
 from braze_harness.emulator.faults import FaultSpec
 from braze_harness.emulator.http.common import JSON, BadRequest, NoQuery, Strict, error, route
 from braze_harness.emulator.sdk_auth import SdkAuthSpec
+from braze_harness.emulator.tenancy import CALLS_CAP
 from braze_harness.protocol.rest_limits import RateLimit
 from pydantic import Field
 from starlette.requests import Request
@@ -55,6 +56,21 @@ class DevicesBody(Strict):
     device_ids: list[Name] = Field(max_length=10_000)
 
 
+class CallBody(Strict):
+    """One call the test made on its app (`braze_harness.adapters.recording.Call`)."""
+
+    lane: Name = Field(description="which app: `app`, `app 2`, ...")
+    name: Name = Field(description="the method: `log_event`")
+    label: str = Field(max_length=500, description='the method and its arguments, abbreviated: `log_event("x")`')
+    start: float = Field(description="unix seconds")
+    end: float | None = Field(None, description="unix seconds; none: it had not ended")
+    error: str | None = Field(None, max_length=2000, description="the first line of what it raised")
+
+
+class CallsBody(Strict):
+    calls: list[CallBody] = Field(max_length=CALLS_CAP)
+
+
 def command_routes(emu: Emulator) -> list[Route]:
     async def reset(_: Request, body: ResetBody, query: ScopeQuery) -> JSON:
         if query.scope is not None and body.scope is not None and query.scope != body.scope:
@@ -77,6 +93,14 @@ def command_routes(emu: Emulator) -> list[Route]:
     async def claim_devices(request: Request, body: DevicesBody, _: NoQuery) -> JSON:
         emu.claim_devices(request.path_params["scope"], body.device_ids)
         return JSON({"scope": request.path_params["scope"], "device_ids": body.device_ids})
+
+    async def add_calls(request: Request, body: CallsBody, _: NoQuery) -> JSON:
+        scope = request.path_params["scope"]
+        kept = emu.tenancy.add_calls(scope, [c.model_dump() for c in body.calls])
+        return JSON({"scope": scope, **kept}, status_code=201)
+
+    async def list_calls(request: Request, *_: Any) -> JSON:
+        return JSON({"calls": emu.tenancy.calls(request.path_params["scope"])})
 
     async def drop_scope(request: Request, *_: Any) -> JSON:
         scope = request.path_params["scope"]
@@ -137,6 +161,11 @@ def command_routes(emu: Emulator) -> list[Route]:
         route(f"{scope}/apps", "POST", create_app, body=AppBody, status=201,
               summary="an app (api key) in one of the scope's workspaces", response='{"api_key", "workspace", ...}'),
         route(f"{scope}/devices", "POST", claim_devices, body=DevicesBody, summary="claim devices for the scope"),
+        route(f"{scope}/calls", "POST", add_calls, body=CallsBody, status=201,
+              summary="add the calls the scope's test made on its apps (the timeline's first lanes; the newest 1000 kept)",
+              response='{"scope", "kept", "dropped"}'),
+        route(f"{scope}/calls", "GET", list_calls, summary="the calls the scope's test made on its apps",
+              response='{"calls": [{"lane", "name", "label", "start", "end", "error"}]}'),
         route(f"{scope}/faults", "POST", add_fault, body=FaultSpec, status=201,
               summary="fault the scope's next SDK (or REST) requests", response='{"fault"}'),
         route(f"{scope}/faults", "GET", list_faults, summary="the scope's faults", response='{"faults"}'),

@@ -1,7 +1,8 @@
 """The live dashboard (`/_emulator/ui`, docs/dashboard.md): its static page (plain HTML, CSS and JS shipped in the
 package, `ui/`; nothing from a CDN), the journal as server-sent events (`/_emulator/requests/stream`) and one
 request in full (`/_emulator/requests/{seq}`: the entry, and the request decoded again from its canonical text), and
-a scope's timeline picture (`/_emulator/scopes/{scope}/timeline.svg`, braze_harness.timeline).
+a scope's timeline picture (`/_emulator/scopes/{scope}/timeline.svg`, braze_harness.timeline: the calls its test posted,
+its requests, the attributes set in its profiles).
 
 The stream is woken by the journal's listeners (as the long-poll wait is): an append schedules an `asyncio.Event`
 on the server's loop, and the stream then reads what is newer than what it sent. Nothing waits on a lock and
@@ -21,7 +22,7 @@ from braze_harness.emulator.http.common import JSON, BadRequest, route
 from braze_harness.emulator.http.inspect import RequestsQuery, ScopeQuery
 from braze_harness.emulator.http.ui_path import UI_PREFIX
 from braze_harness.journal import JournalEntry, Query
-from braze_harness.timeline import request_data, timeline_svg
+from braze_harness.timeline import attribute_changes, request_data, timeline_svg
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -33,6 +34,7 @@ HEARTBEAT_S = 15.0  # a comment line this often keeps proxies and the browser fr
 BACKLOG = 500  # entries a new stream starts with at most (the newest); the page asks the JSON route for more
 TIMELINE_REQUESTS = 400  # a scope's newest requests drawn on its timeline (the rest counted)
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # the picture opened on its own: nothing to load or run
+NO_CALLS = "No calls on the app were posted to this scope (the pytest plugin posts its tests' calls as they run)."
 NO_VERDICTS = (
     "Expectations are not drawn here: their verdicts live in the test run (its Allure steps, --braze-report, braze-timeline.svg)."
 )
@@ -178,12 +180,14 @@ def dashboard_routes(emu: Emulator, streams: OpenStreams) -> list[Route]:
     async def timeline(request: Request, *_: Any) -> Response:
         scope = request.path_params["scope"]
         entries = emu.journal.query(Query(scope=scope))
-        if not entries:
+        calls = emu.tenancy.calls(scope)  # posted by the pytest plugin as its test runs
+        if not entries and not calls:
             raise BadRequest(f"no journal entry in scope {scope!r} (nothing sent yet, or no such scope)", "scope", 404)
         shown = entries[-TIMELINE_REQUESTS:]
         svg = timeline_svg(
-            [request_data(e) for e in shown], [], title=f"scope {scope}", more_requests=len(entries) - len(shown),
-            standalone=True, notes=(NO_VERDICTS,),
+            [request_data(e) for e in shown], [], calls=calls or None, attributes=attribute_changes(emu.profiles(scope=scope)),
+            title=f"scope {scope}", more_requests=len(entries) - len(shown), standalone=True,
+            notes=(NO_VERDICTS, *(() if calls else (NO_CALLS,))),
         )  # fmt: skip
         headers = {"cache-control": "no-store", "content-security-policy": SVG_CSP}
         return Response(svg, media_type="image/svg+xml", headers=headers)
@@ -201,7 +205,8 @@ def dashboard_routes(emu: Emulator, streams: OpenStreams) -> list[Route]:
               summary="the journal as server-sent events: the newest matching entries, then each new one live",
               response="text/event-stream of `entry` events"),
         route("/_emulator/scopes/{scope}/timeline.svg", "GET", timeline,
-              summary="the scope's traffic on a time axis: its requests, their events, user and session changes (SVG)",
+              summary="the scope on a time axis: its test's calls, its requests, their events, user and session changes, "
+                      "attributes set (SVG)",
               response="image/svg+xml"),
         route("/_emulator/requests/{seq}", "GET", one, summary="one journal entry, and its request decoded",
               response='{"entry", "decoded"}'),
