@@ -201,7 +201,8 @@ def braze_page(request: pytest.FixtureRequest, braze: BrazeHandle) -> Any:
 @pytest.fixture
 def braze_app_factory(request: pytest.FixtureRequest, braze: BrazeHandle, braze_sdk_base_url: str) -> Generator[Any]:
     """`make(api_key=None, **options)` -> another instance of the app under test, on a new device
-    (for the web demo: a new browser context). Everything it made is closed at teardown. Each app's calls are
+    (for the web demo: the worker's warm page first, reset at teardown, then new browser contexts: warm_page.py).
+    Everything else it made is closed at teardown. Each app's calls are
     recorded for the test's timeline (`braze.record`: the same object, in a lane of its own)."""
     marker = request.node.get_closest_marker("braze_app")
     defaults: dict[str, Any] = dict(marker.kwargs) if marker else {}
