@@ -32,8 +32,8 @@ class ReplicaProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, dsn: str, run: str, folder: Path, *extra: str) -> ReplicaProcess:
-        port = free_port()
+    def start(cls, dsn: str, run: str, folder: Path, *extra: str, port: int | None = None) -> ReplicaProcess:
+        port = port or free_port()
         log = folder / f"replica-{port}.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
@@ -85,6 +85,7 @@ class Fleet:
     folder: Path
     replicas: list[ReplicaProcess] = field(default_factory=list)
     balancer: Balancer | None = None
+    extra: tuple[str, ...] = ()  # the replicas' further `braze-harness emulator` flags
 
     @property
     def url(self) -> str:
@@ -94,7 +95,7 @@ class Fleet:
     @classmethod
     def start(cls, dsn: str, replicas: int = 2, *, run: str | None = None, extra: tuple[str, ...] = ()) -> Fleet:
         """`replicas` emulator processes on `dsn` in one run (a new one unless given), HAProxy in front."""
-        fleet = cls(dsn, run or f"fleet-{secrets.token_hex(4)}", Path(tempfile.mkdtemp(prefix="braze-fleet-")))
+        fleet = cls(dsn, run or f"fleet-{secrets.token_hex(4)}", Path(tempfile.mkdtemp(prefix="braze-fleet-")), extra=extra)
         try:
             # the first replica alone: it creates (or migrates) the schema, the others then open it
             fleet.replicas.append(ReplicaProcess.start(dsn, fleet.run, fleet.folder, *extra))
@@ -107,6 +108,14 @@ class Fleet:
             fleet.stop()
             raise
         return fleet
+
+    def restart(self, index: int) -> ReplicaProcess:
+        """Start replica `index` again (after `kill()`) on its port: the balancer's health check takes it back."""
+        old = self.replicas[index]
+        replica = ReplicaProcess.start(self.dsn, self.run, self.folder, *self.extra, port=old.port)
+        replica.wait_ready()
+        self.replicas[index] = replica
+        return replica
 
     def stop(self) -> None:
         if self.balancer is not None:
