@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 
 import httpx
@@ -15,7 +16,7 @@ from braze_harness.emulator.balancer import Replica, haproxy_config
 from braze_harness.errors import HarnessConfigError, PerReplicaLimitation
 
 from tests.support.fleet import Fleet
-from tests.test_cli import cli
+from tests.test_cli import COMMAND, cli, free_port, refused
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 needs_haproxy = pytest.mark.skipif(
@@ -76,3 +77,20 @@ def test_what_a_replica_keeps_to_itself_is_refused_through_the_balancer_and_allo
     assert direct.add_fault(scope, endpoint="data", status=503)["remaining"] is None
     for client in (through, direct):
         client.close()
+
+
+@needs_haproxy
+def test_the_balancer_command_runs_in_the_foreground_until_interrupted(fleet):
+    port = free_port()
+    replicas = [f"127.0.0.1:{r.port}" for r in fleet.replicas]
+    proc = subprocess.Popen([*COMMAND, "balancer", *replicas, "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # printed once a request through it reached a replica
+        assert line.startswith(f"balancer on http://127.0.0.1:{port} -> {', '.join(replicas)} (HAProxy")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=10) as http:
+            assert len({http.get("/_emulator/health").json()["replica"] for _ in range(4)}) == 2
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0
+    assert refused(port)  # HAProxy went with it
