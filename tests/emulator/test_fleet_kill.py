@@ -4,7 +4,9 @@ PostgreSQL, one replica is killed while requests are in flight, and every event 
 What makes it hold: HAProxy sends a request whose replica died or refused the connection to the other replica
 (`retry-on`, `option redispatch`), a device resends a failed request as it was (same body, `X-Braze-Req-Attempt` + 1),
 and the PostgreSQL state applies the very same request once per run (docs/fleet.md). Three rounds, each killing a
-replica at another moment, then starting it again on its port."""
+replica at another moment while it holds one request it applied but has not answered yet (a `delay` fault on it
+alone), then starting it again on its port. With the state's request check disabled, the held request's events are
+applied twice and the test fails."""
 
 from __future__ import annotations
 
