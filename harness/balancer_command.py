@@ -15,10 +15,16 @@ def add_parser(sub: Any) -> None:
     cmd = sub.add_parser("balancer", help="HAProxy in front of a fleet's replicas (round robin, health checks, retries)")
     cmd.add_argument("replicas", nargs="+", metavar="REPLICA", help="a replica's HOST:PORT, e.g. 127.0.0.1:9090")
     cmd.add_argument("--host", default="127.0.0.1", help="the address the balancer listens on (default 127.0.0.1)")
-    cmd.add_argument("--port", type=int, default=9000, help="its port (default 9000; 0: any free one)")
+    cmd.add_argument("--port", type=_port, default=9000, help="its port (default 9000; 0: any free one)")
     cmd.add_argument("--print-config", action="store_true", help="print the HAProxy configuration and exit")
     cmd.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host or replica")
     cmd.set_defaults(func=run)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r} (0-65535)")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
