@@ -16,7 +16,10 @@ from braze_harness.emulator.balancer import Replica, haproxy_config
 from braze_harness.errors import HarnessConfigError, PerReplicaLimitation
 
 from tests.support.fleet import Fleet
+from tests.support.inner_pytest import forget_outer_run, run_inner
 from tests.test_cli import COMMAND, cli, free_port, refused
+
+pytest_plugins = ["pytester"]
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 needs_haproxy = pytest.mark.skipif(
@@ -94,3 +97,21 @@ def test_the_balancer_command_runs_in_the_foreground_until_interrupted(fleet):
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
     assert refused(port)  # HAProxy went with it
+
+
+@needs_haproxy
+def test_a_suite_test_seeding_a_per_replica_part_is_skipped_with_the_reason(fleet, pytester, monkeypatch):
+    forget_outer_run(monkeypatch)
+    pytester.makepyfile(
+        """
+        def test_with_a_fault(braze):
+            braze.fault("data", status=503, times=1)
+            raise AssertionError("not reached: the fault cannot be seeded through the fleet")
+
+        def test_without(braze):
+            assert braze.profiles() == []
+        """
+    )
+    result = run_inner(pytester, "-rs", "--braze-emulator-url", fleet.url)
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines([f"SKIPPED * faults: kept per replica, and {fleet.url} reaches several replicas of a fleet*"])
