@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Sequence
 from typing import Any
 
 API_KEY = "bench-web-api-key"
@@ -41,13 +42,14 @@ DEVICE = {
 EVENT_MIX = ["ss", "ce", "ce", "p", "ce", "inc", "ce", "ce", "inc", "ce"]
 
 
-def make_bodies(count: int, users: int, config_time: int, seed: int = 7) -> list[str]:
+def make_bodies(count: int, users: int, config_time: int, seed: int = 7, api_keys: Sequence[str] = (API_KEY,)) -> list[str]:
     """`count` /data/ bodies shaped like the Web SDK's (recording d_events.json;
     docs/web-sdk-wire.md, request-envelope, data-request and event-codes).
 
     Device id and session id carry the UID placeholder, so every request is a new device; the user
     is `bench-user-<n>` from a pool of `users`. One body in four is a device's first request
-    (device object, config_time 0, triggers, attributes); the rest are later flushes.
+    (device object, config_time 0, triggers, attributes); the rest are later flushes. The bodies take turns
+    with `api_keys` (each an app of its own workspace; braze_data.lua's `@body` sends each body's key).
     """
     rng = random.Random(seed)
     now = time.time()
@@ -101,7 +103,8 @@ def make_bodies(count: int, users: int, config_time: int, seed: int = 7) -> list
                 }
             ]
             body["device"] = DEVICE
-        body.update({"api_key": API_KEY, "time": int(t), "sdk_version": "6.13.0", "device_id": f"d0000000-0000-4000-8000-{UID}"})
+        device_id = f"d0000000-0000-4000-8000-{UID}"
+        body.update({"api_key": api_keys[i % len(api_keys)], "time": int(t), "sdk_version": "6.13.0", "device_id": device_id})
         if first:
             body["sdk_metadata"] = ["npm"]
         bodies.append(json.dumps(body, separators=(",", ":")))

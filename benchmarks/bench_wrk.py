@@ -98,8 +98,17 @@ class ReadMeter:
 
 
 def run_wrk(
-    wrk: str, server: Server, bodies_file: Path, *, seconds: float, connections: int, threads: int, label: str
+    wrk: str,
+    server: Server,
+    bodies_file: Path,
+    *,
+    seconds: float,
+    connections: int,
+    threads: int,
+    label: str,
+    api_key: str = API_KEY,
 ) -> WrkResult:
+    """`api_key` "@body": each body's own key in the header (bodies made with several `api_keys`)."""
     server.ensure_alive()
     run_id = next(_run_counter)  # keeps device ids unique across runs
     cmd = [
@@ -116,7 +125,7 @@ def run_wrk(
         "--",
         str(bodies_file),
         str(run_id),
-        API_KEY,
+        api_key,
     ]
     cpu_before = cpu_seconds(server.proc.pid)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)

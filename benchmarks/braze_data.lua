@@ -6,7 +6,8 @@
 -- is replaced per request by a 12-hex-digit id unique to this run, thread and request, so each
 -- request carries a distinct device id and session id (the emulator's state does real work).
 -- The HTTP head is pre-built per body: request() is one table.concat, cheap enough that wrk's
--- own CPU stays low on a 2-core machine. done() prints one machine-readable line for the caller.
+-- own CPU stays low on a 2-core machine. API_KEY `@body`: each body's own "api_key" goes in the header
+-- (bodies spread over several apps: fleet_throughput.py). done() prints one machine-readable line for the caller.
 
 local PLACEHOLDER = "@@UID@@"
 local PATH = "/api/v3/data/"
@@ -49,7 +50,7 @@ function init(args)
             .. "Host: " .. host .. "\r\n"
             .. "Content-Type: application/json\r\n"
             .. "X-Requested-With: XMLHttpRequest\r\n"
-            .. "X-Braze-Api-Key: " .. api_key .. "\r\n"
+            .. "X-Braze-Api-Key: " .. (api_key == "@body" and string.match(line, '"api_key":"([^"]+)"') or api_key) .. "\r\n"
             .. "X-Braze-Last-Req-Ms-Ago: 10044\r\n"
             .. "X-Braze-Req-Attempt: 1\r\n"
             .. "Origin: http://127.0.0.1:18011\r\n"

@@ -14,7 +14,7 @@ import typing
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from braze_harness import import_command, setup_command
+from braze_harness import balancer_command, import_command, setup_command
 from braze_harness.errors import HarnessConfigError, HarnessError
 from braze_harness.progress import Progress
 from pydantic import SecretStr, ValidationError
@@ -587,6 +587,7 @@ def build_parser() -> argparse.ArgumentParser:
     import_command.add_parser(sub)  # import-users: the CSV user import (harness/import_command.py)
     sub.choices["import-users"].set_defaults(func=import_command.run)
     setup_command.add_parser(sub)  # setup: the npm tooling of an installed package (harness/setup_command.py)
+    balancer_command.add_parser(sub)  # balancer: HAProxy in front of a fleet (harness/balancer_command.py)
     return parser
 
 

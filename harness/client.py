@@ -13,11 +13,13 @@ from typing import Any
 
 import httpx
 import orjson
-from braze_harness.errors import HarnessConfigError, HarnessError
+from braze_harness.errors import HarnessConfigError, HarnessError, PerReplicaLimitation
 from braze_harness.journal import JournalEntry, Query
 
 _JSON_HEADERS = {"content-type": "application/json"}
 TOKEN_ENV = "BRAZE_EMULATOR_TOKEN"
+# health answers read to tell whether a URL reaches several replicas of a fleet (a round-robin balancer alternates)
+_REPLICA_PROBES = 6
 # the control token travels in its own header: `Authorization` is the REST calls' (their app's api key)
 TOKEN_HEADER = "X-Emulator-Token"
 
@@ -35,6 +37,7 @@ class EmulatorClient:
         token = token or os.environ.get(TOKEN_ENV) or None
         headers = {TOKEN_HEADER: token} if token else None
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, trust_env=False, headers=headers)
+        self._per_replica: dict[str, str] | None = None  # what the replicas behind base_url each keep to themselves
 
     def close(self) -> None:
         self._http.close()
@@ -67,6 +70,26 @@ class EmulatorClient:
 
     def health(self) -> dict[str, Any]:
         return self._request("GET", "/_emulator/health")
+
+    def per_replica(self) -> dict[str, str]:
+        """What each replica behind base_url keeps to itself (docs/fleet.md), by part: empty unless base_url reaches
+        more than one replica (a fleet behind a balancer) whose health names such parts. Asked once, then kept."""
+        if self._per_replica is None:
+            first = self.health()
+            parts = dict(first.get("per_replica") or {})  # empty: one process (in memory), nothing to probe
+            replicas = {first.get("replica")} | {self.health().get("replica") for _ in range(_REPLICA_PROBES if parts else 0)}
+            self._per_replica = parts if len(replicas) > 1 else {}
+        return self._per_replica
+
+    def _one_replica(self, part: str) -> None:
+        """Raise PerReplicaLimitation when `part` is kept per replica behind base_url: seeded through the balancer, it
+        would reach one replica while the SDK's requests reach the others."""
+        what = self.per_replica().get(part)
+        if what is not None:
+            raise PerReplicaLimitation(
+                f"{what}: kept per replica, and {self.base_url} reaches several replicas of a fleet, so the SDK's "
+                "requests would meet a replica without it (docs/fleet.md)"
+            )
 
     def reset(self, scope: str | None = None) -> dict[str, Any]:
         return self._request("POST", "/_emulator/reset", params={"scope": scope} if scope else None)
@@ -145,6 +168,7 @@ class EmulatorClient:
 
     def add_fault(self, scope: str, **spec: Any) -> dict[str, Any]:
         """`POST /_emulator/scopes/{scope}/faults` (see braze_harness.emulator.faults)."""
+        self._one_replica("faults")
         return self._request("POST", f"/_emulator/scopes/{scope}/faults", json=spec)["fault"]
 
     def faults(self, scope: str) -> list[dict[str, Any]]:
@@ -155,6 +179,7 @@ class EmulatorClient:
 
     def set_sdk_auth(self, api_key: str, *, mode: str, public_keys: list[str] | None = None, **extra: Any) -> dict[str, Any]:
         """`PUT /_emulator/apps/{api_key}/sdk_auth` (see braze_harness.emulator.sdk_auth)."""
+        self._one_replica("sdk_auth")
         body = {"mode": mode, "public_keys": public_keys or [], **extra}
         return self._request("PUT", f"/_emulator/apps/{api_key}/sdk_auth", json=body)
 
@@ -172,6 +197,7 @@ class EmulatorClient:
         canvases: Sequence[dict[str, Any]] = (),
     ) -> dict[str, list[str]]:
         """`POST .../messaging`: seed definitions (all validated first; a mistake raises HarnessError naming the field)."""
+        self._one_replica("messaging")
         body = {"segments": list(segments), "campaigns": list(campaigns), "canvases": list(canvases)}
         return self._request("POST", f"/_emulator/scopes/{scope}/messaging", json=body)
 
@@ -202,11 +228,13 @@ class EmulatorClient:
 
     def advance_clock(self, scope: str, seconds: float) -> dict[str, float]:
         """`POST .../clock {"advance": s}`: move the scope's clock on; `{"clock_offset", "now"}`."""
+        self._one_replica("clocks")
         return self._request("POST", f"/_emulator/scopes/{scope}/clock", json={"advance": seconds})
 
     def set_messaging_options(self, scope: str, *, content_cards_rate_limit: bool | dict[str, float] | None) -> dict[str, Any]:
         """`PUT .../messaging/options`: the Content Cards rate limit (True, False, {capacity, refill_seconds}, None:
         the emulator's setting); `{"content_cards_rate_limit": active limit or None}`."""
+        self._one_replica("messaging")
         body = {"content_cards_rate_limit": content_cards_rate_limit}
         return self._request("PUT", f"/_emulator/scopes/{scope}/messaging/options", json=body)
 
@@ -221,6 +249,7 @@ class EmulatorClient:
     def send_push(self, scope: str, request: dict[str, Any]) -> dict[str, Any]:
         """`POST .../push/send` (`external_ids` | `segment_id` | `broadcast`, `message` or `messages`, ...):
         `{"dispatch_id", "campaign_id", "deliveries", "skipped"}`."""
+        self._one_replica("push")
         return self._request("POST", f"/_emulator/scopes/{scope}/push/send", json=request)
 
     def push_outbox(self, scope: str, device_id: str, *, drain: bool = False) -> list[dict[str, Any]]:
@@ -254,6 +283,7 @@ class EmulatorClient:
     ) -> str:
         """A REST API key of one of the scope's workspaces, or of app `api_key`'s workspace (`permissions` None:
         all of them) -> the key."""
+        self._one_replica("rest_keys")
         body = {"workspace": workspace, "permissions": permissions, "name": name, "api_key": api_key}
         return self._request("POST", f"/_emulator/scopes/{scope}/rest_keys", json=body)["rest_api_key"]
 
@@ -262,6 +292,7 @@ class EmulatorClient:
     ) -> dict[str, Any]:
         """The REST rate limits of the scope's workspaces: `limits={"users/track": (5, 60)}` (requests, window in
         seconds) per group (docs/rest-api.md); `enabled=False` turns them off. Returns the limits in effect."""
+        self._one_replica("rest_keys")
         body = {"enabled": enabled, "limits": {g: {"limit": n, "window_s": w} for g, (n, w) in (limits or {}).items()}}
         return self._request("PUT", f"/_emulator/scopes/{scope}/rest_rate_limits", json=body)
 

@@ -11,3 +11,9 @@ class HarnessError(Exception):
 
 class HarnessConfigError(HarnessError):
     """A mistake in the user's configuration (bad option value, missing tool, ...)."""
+
+
+class PerReplicaLimitation(HarnessError):
+    """What a fleet's replicas each keep to themselves (faults, messaging seeds, ...: docs/fleet.md) was asked of a URL
+    that reaches several replicas: the SDK's requests would meet a replica without it. The pytest plugin reports
+    the test as skipped with this message."""

@@ -62,6 +62,10 @@ CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
     ("import-users-no-key", ["import-users", "u.csv"], {}, ["--api-key"]),
     ("setup-bad-version", ["setup", "--web-sdk", "six"], {}, ["invalid @braze/web-sdk version 'six'"]),
     ("setup-unknown-option", ["setup", "--bogus"], {}, ["unrecognized arguments: --bogus"]),
+    ("balancer-no-replica", ["balancer"], {}, ["required: REPLICA"]),
+    ("balancer-bad-replica", ["balancer", "127.0.0.1"], {}, ["replica '127.0.0.1'", "HOST:PORT"]),
+    ("balancer-remote-replica", ["balancer", "10.0.0.1:9090"], {}, ["refusing to forward to 10.0.0.1", "--allow-remote"]),
+    ("balancer-bad-port", ["balancer", "127.0.0.1:9090", "--port", "70000"], {}, ["--port", "'70000'"]),
 ]
 
 

@@ -40,6 +40,7 @@ class Emulator:
         self.limits = self.settings.limits()  # the normalizer's and the decoder's (docs/limits.md)
         # in memory, or in the PostgreSQL database every replica shares (`--store`: emulator/fleet.py)
         self.stores = open_stores(self.settings, self.limits)
+        self.replica = secrets.token_hex(4)  # this process among a fleet's replicas (the health route names it)
         self.state = self.stores.state
         self.tenancy = self.stores.tenancy
         self.engagement = self.stores.engagement

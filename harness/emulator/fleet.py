@@ -20,10 +20,16 @@ from braze_harness.errors import HarnessConfigError
 from braze_harness.journal import Journal
 from braze_harness.protocol.wire import Limits
 
-PER_REPLICA = (
-    "messaging seeds (campaigns, canvases, cards, flags), faults, SDK authentication, REST keys and rate limits, "
-    "scope clocks, push outboxes"
-)
+# what each replica keeps to itself, by the name the health route (`per_replica`) and the control API client use
+PER_REPLICA_PARTS = {
+    "messaging": "messaging seeds (campaigns, canvases, cards, flags)",
+    "faults": "faults",
+    "sdk_auth": "SDK authentication",
+    "rest_keys": "REST keys and rate limits",
+    "clocks": "scope clocks",
+    "push": "push outboxes",
+}
+PER_REPLICA = ", ".join(PER_REPLICA_PARTS.values())
 
 
 @dataclass(frozen=True, slots=True)

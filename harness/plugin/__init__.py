@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from braze_harness.adapters.base import AdapterLimitation
-from braze_harness.errors import HarnessConfigError
+from braze_harness.errors import HarnessConfigError, PerReplicaLimitation
 from braze_harness.plugin import options
 from braze_harness.plugin.appium import braze_appium_server
 from braze_harness.plugin.braze_context import braze_browser, braze_new_context, braze_warm_page
@@ -183,8 +183,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if call.excinfo is not None and call.excinfo.errisinstance(AdapterLimitation):
-        # the app cannot do this by a limitation its adapter declares: skipped, the limitation named
+    if call.excinfo is not None and call.excinfo.errisinstance((AdapterLimitation, PerReplicaLimitation)):
+        # the app cannot do this by a limitation its adapter declares, or the emulator is a fleet whose replicas
+        # each keep what the test asked for (docs/fleet.md): skipped, the limitation named
         path, line, _ = item.reportinfo()
         report.outcome = "skipped"
         report.longrepr = (str(path), (line or 0) + 1, f"Skipped: {call.excinfo.value}")

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from braze_harness.emulator.app import Emulator
 from braze_harness.emulator.drift import ProblemTally
+from braze_harness.emulator.fleet import PER_REPLICA_PARTS
 from braze_harness.emulator.http.common import JSON, Strict, route
 from braze_harness.journal import Query
 from pydantic import Field
@@ -65,7 +66,18 @@ class ErrorsQuery(Strict):
 
 def inspect_routes(emu: Emulator) -> list[Route]:
     async def health(*_: Any) -> JSON:
-        return JSON({"status": "ok", "config_time": emu.config.time, "journal": emu.journal.stats(), "run": emu.journal.run})
+        # `replica` and `per_replica` tell a client behind a balancer whether what it seeds reaches every replica
+        per_replica = PER_REPLICA_PARTS if emu.settings.store is not None else {}
+        return JSON(
+            {
+                "status": "ok",
+                "config_time": emu.config.time,
+                "journal": emu.journal.stats(),
+                "run": emu.journal.run,
+                "replica": emu.replica,
+                "per_replica": per_replica,
+            }
+        )
 
     async def owned(request: Request, *_: Any) -> JSON:
         return JSON(emu.tenancy.owned(request.path_params["scope"]))
