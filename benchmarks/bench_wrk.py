@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import subprocess
 import threading
 import time
@@ -37,6 +38,14 @@ class WrkResult:
     @property
     def error_total(self) -> int:
         return sum(self.errors.values())
+
+
+def find_wrk() -> str:
+    """wrk's path; BenchError naming the package when it is not installed."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise BenchError("`wrk` was not found on PATH: install it with `apt-get install wrk`")
+    return wrk
 
 
 _run_counter = iter(range(1, 256))

@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import secrets
-import shutil
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ for path in (HERE, REPO):
 
 from bench_bodies import make_bodies  # noqa: E402
 from bench_servers import BenchError, Server, cpu_seconds, free_port, http, start_emulator  # noqa: E402
-from bench_wrk import WrkResult, run_wrk  # noqa: E402
+from bench_wrk import WrkResult, find_wrk, run_wrk  # noqa: E402
 
 from tests.support.fleet import Fleet, ReplicaProcess  # noqa: E402
 from tests.support.postgres import PostgresServer, find_bin_dir  # noqa: E402
@@ -128,9 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, warmup: float) -> int:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise BenchError("`wrk` was not found on PATH: install it with `apt-get install wrk`")
+    wrk = find_wrk()
     bin_dir = find_bin_dir()
     if bin_dir is None:
         raise BenchError("PostgreSQL's binaries are not installed: apt-get install postgresql-15 (./qa setup does)")

@@ -43,7 +43,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_bodies import API_KEY, make_bodies  # noqa: E402
 from bench_servers import DATA_PATH, BenchError, Server, cpu_seconds, free_port, http, start_emulator, tail  # noqa: E402
-from bench_wrk import LUA_SCRIPT, WrkResult, run_wrk  # noqa: E402
+from bench_wrk import LUA_SCRIPT, WrkResult, find_wrk, run_wrk  # noqa: E402
 from throughput import summarize  # noqa: E402
 
 ADDON = REPO / "proxy_addons" / "braze_capture.py"
@@ -240,9 +240,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, warmup: float, flows: int) -> int:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise BenchError("`wrk` was not found on PATH: install it with `apt-get install wrk`")
+    wrk = find_wrk()
     mitmdump = str(Path(sys.executable).with_name("mitmdump"))
     if not Path(mitmdump).is_file():
         found = shutil.which("mitmdump")

@@ -39,7 +39,7 @@ if str(HERE) not in sys.path:
 
 from bench_bodies import COUNTERS, EVENT_MIX, make_bodies  # noqa: E402
 from bench_servers import DATA_PATH, BenchError, Server, free_port, http, start_emulator, start_wiremock, wiremock_jar  # noqa: E402
-from bench_wrk import WrkResult, run_wrk  # noqa: E402
+from bench_wrk import WrkResult, find_wrk, run_wrk  # noqa: E402
 
 RESULTS = HERE / "results"
 TARGET_RATIO = 1.0  # the long-term aim: WireMock's static-stub throughput with full decode + state + journal
@@ -189,9 +189,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, warmup: float) -> int:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise BenchError("`wrk` was not found on PATH: install it with `apt-get install wrk`")
+    wrk = find_wrk()
     want_wiremock = args.only != "emulator"
     want_emulator = args.only != "wiremock"
     java = shutil.which("java")
