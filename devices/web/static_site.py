@@ -40,13 +40,11 @@ class _Handler(SimpleHTTPRequestHandler):
             return super().send_head()
         if not stat_mode.S_ISREG(stat.st_mode):
             return super().send_head()
-        etag = f'"{hashlib.sha1(path.encode()).hexdigest()[:16]}-{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+        self._etag = etag = f'"{hashlib.sha1(path.encode()).hexdigest()[:16]}-{stat.st_size:x}-{stat.st_mtime_ns:x}"'
         if self.headers.get("If-None-Match") == etag:
             self.send_response(HTTPStatus.NOT_MODIFIED)
-            self._etag = etag
             self.end_headers()
             return None
-        self._etag = etag
         return super().send_head()
 
     def end_headers(self) -> None:

@@ -89,6 +89,14 @@ def block_non_loopback(context: Any, allowed_hosts: tuple[str, ...] = ()) -> Non
     context.route(routed_urls(allowed_hosts), handle)
 
 
+def open_braze_context(browser: Any, context_args: dict[str, Any], sdk_base_url: str) -> Any:
+    """A new context of `browser` with `context_args`, under the block of non-loopback requests (the SDK's Braze host
+    let out through the proxy)."""
+    context = browser.new_context(**context_args)
+    block_non_loopback(context, allowed_hosts_for(sdk_base_url))
+    return context
+
+
 def allowed_hosts_for(sdk_base_url: str) -> tuple[str, ...]:
     """Through the proxy, the SDK's Braze host is let out of the page (the proxy answers it)."""
     host = urlsplit(sdk_base_url).hostname
@@ -143,7 +151,7 @@ def braze_new_context(
     contexts: list[Any] = []
 
     def make(**kwargs: Any) -> Any:
-        context = braze_browser.new_context(**{**base, **proxy, **kwargs})
+        context = open_braze_context(braze_browser, {**base, **proxy, **kwargs}, braze_sdk_base_url)
         original_close = context.close
 
         def close(*args: Any, **kw: Any) -> None:
@@ -156,7 +164,6 @@ def braze_new_context(
         contexts.append(context)
         if recorder is not None:
             recorder.on_did_create_browser_context(context)
-        block_non_loopback(context, allowed_hosts_for(braze_sdk_base_url))
         return context
 
     yield make
@@ -171,14 +178,8 @@ def braze_warm_page(
     """The web demo app's warm page (`warm_page.py`): one Braze context of this worker, reset between tests."""
     from braze_harness.plugin.warm_page import WarmPage
 
-    def make() -> Any:
-        context = braze_browser.new_context(
-            **{**browser_context_args, **braze_context_args(braze_proxy.url if braze_proxy is not None else None)}
-        )
-        block_non_loopback(context, allowed_hosts_for(braze_sdk_base_url))
-        return context
-
-    pool = WarmPage(make)
+    args = {**browser_context_args, **braze_context_args(braze_proxy.url if braze_proxy is not None else None)}
+    pool = WarmPage(lambda: open_braze_context(braze_browser, args, braze_sdk_base_url))
     yield pool
     pool.close()
 
