@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 from braze_harness.client import EmulatorClient
-from braze_harness.devices.web.chromium import CHROMIUM_ARGS, find_chromium
 from braze_harness.emulator.http.server import EmulatorServer
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
+
+from tests.support.chromium import loopback_chromium
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +27,8 @@ def control(server: EmulatorServer) -> Iterator[EmulatorClient]:
 
 @pytest.fixture(scope="module")  # not session: Playwright's sync API keeps its event loop running in the process
 def chromium() -> Iterator[Browser]:  # while it is open, and later tests that call asyncio.run (the proxy's) would fail
-    executable = find_chromium()
-    assert executable is not None, "no Chromium: install Debian's chromium or set $BRAZE_CHROMIUM"
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with loopback_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from braze_harness.devices.web.chromium import CHROMIUM_ARGS
 from braze_harness.plugin.warm_page import WarmPage
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
+
+from tests.support.chromium import loopback_chromium
 
 PAGE = b"""<!doctype html><title>traces</title><script>
 window.leaveTraces = async () => {
@@ -74,10 +75,8 @@ def site() -> Iterator[TraceSite]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with loopback_chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -15,10 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from braze_harness.devices.web.chromium import CHROMIUM_ARGS
 from braze_harness.devices.web.demo.adapter import DemoAppError, WebDemoAdapter, demo_site
 from braze_harness.devices.web.sdk_bundle import ensure_bundle
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
+
+from tests.support.chromium import loopback_chromium
 
 API_KEY = "demo-api-key"
 WAIT_S = 10.0
@@ -133,10 +134,8 @@ def site_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def demo_browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with loopback_chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -8,20 +8,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from braze_harness.devices.web.chromium import CHROMIUM_ARGS
 from braze_harness.devices.web.sdk_bundle import bundle_path, ensure_bundle
 from braze_harness.errors import HarnessConfigError
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
+
+from tests.support.chromium import loopback_chromium
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
 def sdk_browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with loopback_chromium() as browser:
         yield browser
-        browser.close()
 
 
 def test_bundle_defines_window_braze(sdk_browser: Browser) -> None:
